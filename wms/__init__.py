@@ -1,0 +1,1 @@
+"""A lightweight warehouse management system for PrestaShop merchants."""
