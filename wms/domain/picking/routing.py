@@ -1,0 +1,571 @@
+"""Order pick stops into short walking routes through a single-block warehouse.
+
+The floor is one block of parallel aisles joined by a front cross aisle (y = 0) and a
+back cross aisle (y = aisle length). A picker walks along aisles and cross aisles only,
+and picks from either side of an aisle without a lateral step, so a stop is an
+(aisle, y) point on the aisle's centre line. The depot (dock/packing, where every
+route starts and ends) sits on one of the two cross aisles.
+
+`optimal_order` is the exact Ratliff & Rosenthal (1983) dynamic programme: it sweeps
+the aisles left to right keeping, for the partial tour built so far, the degree parity
+of the two cross-aisle points of the current aisle and whether they are connected.
+It runs in time linear in the number of aisles, whatever the number of picks, so the
+WMS uses it directly (`walking_order`) instead of a heuristic.
+
+Pure module: no Flask, no database.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = [
+    "Layout",
+    "RoutingError",
+    "Stop",
+    "make_stop",
+    "optimal_length",
+    "optimal_order",
+    "order_by_walk",
+    "parse_location_code",
+    "route_length",
+    "sshape_length",
+    "sshape_order",
+    "stop_distance",
+    "stop_from_code",
+    "walking_order",
+]
+
+T = TypeVar("T")
+
+# Positions closer than this (metres) are the same point: y values come from floats
+# such as ceil(b/2) * 1.2 and from database columns.
+EPS = 1e-9
+
+_CODE_RE = re.compile(r"^(?P<zone>[A-Z]+)-(?P<aisle>\d{1,3})-(?P<bay>\d{1,3})(?:-(?P<level>\d{1,2}))?$")
+
+
+class RoutingError(ValueError):
+    """A layout or a stop that routing cannot work with; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Geometry of a single-block warehouse: aisle positions, aisle length, depot."""
+
+    aisle_x: dict[int, float]
+    aisle_length: float
+    depot: tuple[float, float] = (0.0, 0.0)
+    cross_aisles: tuple[float, float] | None = None
+    bay_depth: float = 1.2
+    bays_per_aisle: int = 20
+    zones: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        length = self.aisle_length
+        if not _finite(length) or length <= 0:
+            raise RoutingError(f"aisle length must be a positive number of metres, got {length!r}")
+        if self.cross_aisles is None:
+            object.__setattr__(self, "cross_aisles", (0.0, float(length)))
+        front, back = self.cross_aisles  # type: ignore[misc]
+        if abs(front) > EPS or abs(back - length) > EPS:
+            raise RoutingError(
+                f"only a single block is supported: cross aisles must be at y=0 and y={length} "
+                f"(the aisle length), got {self.cross_aisles!r}"
+            )
+        if not self.aisle_x:
+            raise RoutingError("the layout has no aisles")
+        xs = sorted(self.aisle_x.values())
+        if not all(_finite(x) for x in xs):
+            raise RoutingError(f"aisle positions must be finite numbers, got {self.aisle_x!r}")
+        if any(b - a <= EPS for a, b in zip(xs, xs[1:])):
+            raise RoutingError(f"two aisles share the same x position: {self.aisle_x!r}")
+        dx, dy = self.depot
+        if not (_finite(dx) and _finite(dy)):
+            raise RoutingError(f"depot position must be finite numbers, got {self.depot!r}")
+        if abs(dy) > EPS and abs(dy - length) > EPS:
+            raise RoutingError(
+                f"the depot must stand on the front (y=0) or back (y={length}) cross aisle, got y={dy}"
+            )
+        if self.bay_depth <= 0 or self.bays_per_aisle <= 0:
+            raise RoutingError("bay depth and bays per aisle must be positive")
+        for zone, aisles in self.zones.items():
+            unknown = [a for a in aisles if a not in self.aisle_x]
+            if unknown:
+                raise RoutingError(f"zone {zone} lists aisles {unknown} that the layout does not have")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Layout:
+        """Build a layout from the `layout` and `zones` sections of warehouse.json."""
+        try:
+            spec = data["layout"]
+            zone_list = data["zones"]
+            spacing = float(spec["aisle_spacing_m"])
+            length = float(spec["aisle_length_m"])
+            depot = (float(spec["depot"]["x"]), float(spec["depot"]["y"]))
+            bay_depth = float(spec.get("bay_depth_m", 1.2))
+            bays = int(spec.get("bays_per_aisle", 20))
+            zones: dict[str, tuple[int, ...]] = {}
+            for zone in zone_list:
+                zones[str(zone["zone"])] = tuple(int(a) for a in zone["aisles"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RoutingError(f"warehouse layout is missing or has a bad field: {exc!r}") from exc
+        seen: dict[int, str] = {}
+        for zone, aisles in zones.items():
+            for aisle in aisles:
+                if aisle in seen:
+                    raise RoutingError(f"aisle {aisle} is listed in both zone {seen[aisle]} and zone {zone}")
+                seen[aisle] = zone
+        if spacing <= 0:
+            raise RoutingError(f"aisle_spacing_m must be positive, got {spacing}")
+        return cls(
+            aisle_x={aisle: aisle * spacing for aisle in sorted(seen)},
+            aisle_length=length,
+            depot=depot,
+            bay_depth=bay_depth,
+            bays_per_aisle=bays,
+            zones=zones,
+        )
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> Layout:
+        """Read a layout from a warehouse.json file."""
+        with open(path, encoding="utf-8") as fh:
+            return cls.from_dict(json.load(fh))
+
+
+@dataclass(frozen=True, order=True)
+class Stop:
+    """One place to pick from: a key (the location code), its aisle and its y in metres."""
+
+    key: str
+    aisle: int
+    y: float
+
+
+def make_stop(layout: Layout, key: str, aisle: int, y: float) -> Stop:
+    """Build a stop from explicit coordinates (a Location row's aisle and pos_y), checked."""
+    stop = Stop(str(key), int(aisle), float(y))
+    _check_stop(layout, stop)
+    return stop
+
+
+def parse_location_code(code: str) -> tuple[str, int, int, int | None]:
+    """Split a location code such as `A-03-07-1` into (zone, aisle, bay, level)."""
+    match = _CODE_RE.match(code.strip().upper()) if isinstance(code, str) else None
+    if not match:
+        raise RoutingError(
+            f"location code {code!r} is not of the form ZONE-AISLE-BAY-LEVEL, e.g. A-03-07-1"
+        )
+    level = match["level"]
+    return match["zone"], int(match["aisle"]), int(match["bay"]), int(level) if level else None
+
+
+def stop_from_code(layout: Layout, code: str) -> Stop:
+    """Build a stop from a location code: bay b is at y = ceil(b/2) * bay depth."""
+    zone, aisle, bay, _level = parse_location_code(code)
+    if layout.zones:
+        if zone not in layout.zones:
+            raise RoutingError(f"location {code}: zone {zone} is not in the layout ({', '.join(layout.zones)})")
+        if aisle not in layout.zones[zone]:
+            raise RoutingError(f"location {code}: aisle {aisle} is not in zone {zone} {list(layout.zones[zone])}")
+    if not 1 <= bay <= layout.bays_per_aisle:
+        raise RoutingError(f"location {code}: bay {bay} is outside 1..{layout.bays_per_aisle}")
+    return make_stop(layout, code, aisle, round(math.ceil(bay / 2) * layout.bay_depth, 6))
+
+
+# --------------------------------------------------------------------------- distances
+
+def _finite(value: float) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _check_stop(layout: Layout, stop: Stop) -> None:
+    if not isinstance(stop, Stop):
+        raise RoutingError(f"expected a Stop, got {stop!r}")
+    if stop.aisle not in layout.aisle_x:
+        raise RoutingError(
+            f"stop {stop.key}: aisle {stop.aisle} does not exist in this layout "
+            f"(aisles {min(layout.aisle_x)}..{max(layout.aisle_x)})"
+        )
+    if not _finite(stop.y) or stop.y < -EPS or stop.y > layout.aisle_length + EPS:
+        raise RoutingError(f"stop {stop.key}: y={stop.y!r} is outside the aisle (0..{layout.aisle_length} m)")
+
+
+def _point_distance(length: float, x1: float, y1: float, a1: int | None,
+                    x2: float, y2: float, a2: int | None) -> float:
+    # Same aisle: walk straight along it. Otherwise leave by the front or the back
+    # cross aisle, whichever is shorter for this pair; an intermediate aisle never helps.
+    if a1 is not None and a1 == a2:
+        return abs(y1 - y2)
+    return abs(x1 - x2) + min(y1 + y2, 2 * length - y1 - y2)
+
+
+def _depot_aisle(layout: Layout) -> int | None:
+    dx = layout.depot[0]
+    for aisle, x in layout.aisle_x.items():
+        if abs(x - dx) <= EPS:
+            return aisle
+    return None
+
+
+def stop_distance(layout: Layout, a: Stop | None, b: Stop | None) -> float:
+    """Return the shortest walking distance in metres between two stops (None is the depot)."""
+    def coords(s: Stop | None) -> tuple[float, float, int | None]:
+        if s is None:
+            return layout.depot[0], layout.depot[1], _depot_aisle(layout)
+        return layout.aisle_x[s.aisle], s.y, s.aisle
+    return _point_distance(layout.aisle_length, *coords(a), *coords(b))
+
+
+def route_length(layout: Layout, stops_in_order: Sequence[Stop]) -> float:
+    """Return the metres walked from the depot through the stops in order and back."""
+    for stop in stops_in_order:
+        _check_stop(layout, stop)
+    total = 0.0
+    previous: Stop | None = None
+    for stop in stops_in_order:
+        total += stop_distance(layout, previous, stop)
+        previous = stop
+    return total + stop_distance(layout, previous, None)
+
+
+# --------------------------------------------------------------------------- S-shape
+
+def _by_aisle(layout: Layout, stops: Iterable[Stop]) -> dict[int, list[Stop]]:
+    aisles: dict[int, list[Stop]] = {}
+    for stop in stops:
+        _check_stop(layout, stop)
+        aisles.setdefault(stop.aisle, []).append(stop)
+    return aisles
+
+
+def _sshape_plan(layout: Layout, stops: Iterable[Stop]) -> tuple[list[Stop], list[tuple[float, float, int | None]]]:
+    aisles = _by_aisle(layout, stops)
+    length = layout.aisle_length
+    ordered = sorted(aisles, key=lambda a: layout.aisle_x[a])
+    order: list[Stop] = []
+    depot = (layout.depot[0], layout.depot[1], _depot_aisle(layout))
+    path = [depot]
+    for i, aisle in enumerate(ordered):
+        x = layout.aisle_x[aisle]
+        up = sorted(aisles[aisle], key=lambda s: (s.y, s.key))
+        if i == len(ordered) - 1 and len(ordered) % 2 == 1:
+            # An odd count would leave the picker at the back: go in to the farthest
+            # pick of the last aisle and come back out to the front instead.
+            order += up
+            path += [(x, 0.0, aisle), (x, up[-1].y, aisle), (x, 0.0, aisle)]
+        elif i % 2 == 0:
+            order += up
+            path += [(x, 0.0, aisle), (x, length, aisle)]
+        else:
+            order += sorted(aisles[aisle], key=lambda s: (-s.y, s.key))
+            path += [(x, length, aisle), (x, 0.0, aisle)]
+    path.append(depot)
+    return order, path
+
+
+def sshape_order(layout: Layout, stops: Iterable[Stop]) -> list[Stop]:
+    """Order stops by the S-shape heuristic: traverse each aisle with picks, left to right."""
+    return _sshape_plan(layout, stops)[0]
+
+
+def sshape_length(layout: Layout, stops: Iterable[Stop]) -> float:
+    """Return the metres walked under the S-shape policy (every visited aisle fully traversed)."""
+    _order, path = _sshape_plan(layout, stops)
+    length = layout.aisle_length
+    return sum(_point_distance(length, *p, *q) for p, q in zip(path, path[1:]))
+
+
+# --------------------------------------------------------------------------- exact DP
+#
+# Graph: for every column (an aisle, plus a column without vertical edges for a depot
+# standing between aisles) a front vertex A, a back vertex B and one vertex per distinct
+# pick y; cross-aisle edges join A_j-A_j+1 and B_j-B_j+1. A tour is a connected
+# multigraph with even degrees containing the depot and every pick; each edge is used
+# at most twice. Frontier state after column j: the status of A_j and B_j (absent,
+# present with even degree, present with odd degree) and whether they are connected.
+
+_ABSENT, _EVEN, _ODD = 0, 1, 2
+_NONE, _PASS, _DOUBLE, _FRONT, _BACK, _GAP = range(6)
+# Degrees the aisle's vertical edges add to A and B, and whether they join A to B.
+_VERTICAL = {
+    _NONE: (0, 0, False),
+    _PASS: (1, 1, True),      # walk the aisle once, end to end
+    _DOUBLE: (2, 2, True),    # walk it end to end twice
+    _FRONT: (2, 0, False),    # in from the front to the farthest pick and back
+    _BACK: (0, 2, False),     # in from the back to the nearest-to-front pick and back
+    _GAP: (2, 2, False),      # in from both ends, leaving the largest gap between picks unwalked
+}
+_H_CHOICES = [(ha, hb) for ha in (0, 1, 2) for hb in (0, 1, 2)]
+_ALL_STATES = [(sa, sb, c) for sa in range(3) for sb in range(3) for c in (0, 1) if c == 0 or (sa and sb)]
+
+
+def _horizontal(state: tuple[int, int, int], ha: int, hb: int,
+                a_req: bool, b_req: bool) -> tuple[int, int, int] | None:
+    sa, sb, conn = state
+    for status, h in ((sa, ha), (sb, hb)):
+        if status == _ABSENT and h:
+            return None  # a spur to an empty point covers nothing
+        if status and (status == _ODD) != (h == 1):
+            return None  # the vertex left behind must end with an even degree
+    # Every component on the frontier must reach the next column.
+    if sa and not ha and not (conn and hb):
+        return None
+    if sb and not hb and not (conn and ha):
+        return None
+    na = _ODD if ha == 1 else _EVEN if (ha == 2 or a_req) else _ABSENT
+    nb = _ODD if hb == 1 else _EVEN if (hb == 2 or b_req) else _ABSENT
+    return na, nb, int(bool(ha and hb and conn))
+
+
+def _vertical(state: tuple[int, int, int], kind: int) -> tuple[int, int, int]:
+    sa, sb, conn = state
+    da, db, through = _VERTICAL[kind]
+
+    def add(status: int, d: int) -> int:
+        if status == _ABSENT and d == 0:
+            return _ABSENT
+        odd = (status == _ODD) ^ (d % 2 == 1)
+        return _ODD if odd else _EVEN
+
+    return add(sa, da), add(sb, db), 1 if through else conn
+
+
+def _build_table(a_req: bool, b_req: bool) -> dict[tuple[int, int, int], list[tuple[tuple[int, int, int], int, int, int]]]:
+    table = {}
+    for state in _ALL_STATES:
+        moves = []
+        for ha, hb in _H_CHOICES:
+            entering = _horizontal(state, ha, hb, a_req, b_req)
+            if entering is None:
+                continue
+            for kind in _VERTICAL:
+                moves.append((_vertical(entering, kind), ha, hb, kind))
+        table[state] = moves
+    return table
+
+
+_TABLES = {(a, b): _build_table(a, b) for a in (False, True) for b in (False, True)}
+
+
+def _closed(state: tuple[int, int, int]) -> bool:
+    sa, sb, conn = state
+    if sa == _ODD or sb == _ODD or not (sa or sb):
+        return False
+    return not (sa and sb) or bool(conn)
+
+
+@dataclass
+class _Column:
+    x: float
+    aisle: int | None         # None for the depot's column between aisles
+    ys: list[float]           # distinct pick y values, ascending
+    a_req: bool = False       # the depot is this column's front point
+    b_req: bool = False       # the depot is this column's back point
+
+
+def _vertical_costs(col: _Column, length: float) -> tuple[list[float | None], int]:
+    ys = col.ys
+    costs: list[float | None] = [None] * 6
+    if not ys:
+        costs[_NONE] = 0.0
+    if col.aisle is None:
+        return costs, 0
+    costs[_PASS] = length
+    costs[_DOUBLE] = 2 * length
+    best_gap = 0
+    if ys:
+        costs[_FRONT] = 2 * ys[-1]
+        costs[_BACK] = 2 * (length - ys[0])
+        for i in range(1, len(ys)):
+            cost = 2 * ys[i - 1] + 2 * (length - ys[i])
+            if costs[_GAP] is None or cost < costs[_GAP] - EPS:
+                costs[_GAP], best_gap = cost, i
+    return costs, best_gap
+
+
+def _columns(layout: Layout, points: Sequence[tuple[int, float]]) -> tuple[list[_Column], int, str]:
+    by_aisle: dict[int, list[float]] = {}
+    for aisle, y in points:
+        by_aisle.setdefault(aisle, []).append(y)
+    cols = [_Column(x, a, sorted(by_aisle.get(a, []))) for a, x in
+            sorted(layout.aisle_x.items(), key=lambda item: item[1])]
+    dx, dy = layout.depot
+    end = "a" if abs(dy) <= EPS else "b"
+    depot_col = next((i for i, c in enumerate(cols) if abs(c.x - dx) <= EPS), None)
+    if depot_col is None:
+        cols.append(_Column(dx, None, []))
+        cols.sort(key=lambda c: c.x)
+        depot_col = next(i for i, c in enumerate(cols) if c.aisle is None)
+    if end == "a":
+        cols[depot_col].a_req = True
+    else:
+        cols[depot_col].b_req = True
+    return cols, depot_col, end
+
+
+def _solve(layout: Layout, points: Sequence[tuple[int, float]]) -> tuple[float, list[tuple[int, float]]]:
+    """Return the optimal tour length over distinct (aisle, y) points and a visiting order."""
+    length = layout.aisle_length
+    cols, depot_col, depot_end = _columns(layout, points)
+    last_required = max([depot_col] + [i for i, c in enumerate(cols) if c.ys])
+    vcosts = [_vertical_costs(c, length) for c in cols]
+
+    # dp[j][state] = (cost, previous state, ha, hb, kind) after column j's vertical edges.
+    start = (_ABSENT, _ABSENT, 0)
+    dp: list[dict[tuple[int, int, int], tuple[float, Any, int, int, int]]] = []
+    frontier = {start: 0.0}
+    best: tuple[float, int, tuple[int, int, int]] | None = None
+    for j, col in enumerate(cols):
+        dx = col.x - cols[j - 1].x if j else 0.0
+        table = _TABLES[(col.a_req, col.b_req)]
+        costs = vcosts[j][0]
+        layer: dict[tuple[int, int, int], tuple[float, Any, int, int, int]] = {}
+        for state in sorted(frontier):
+            base = frontier[state]
+            for new, ha, hb, kind in table[state]:
+                vc = costs[kind]
+                if vc is None:
+                    continue
+                cost = base + (ha + hb) * dx + vc
+                old = layer.get(new)
+                if old is None or cost < old[0] - EPS:
+                    layer[new] = (cost, state, ha, hb, kind)
+        dp.append(layer)
+        frontier = {s: v[0] for s, v in layer.items()}
+        if j >= last_required:
+            for state in sorted(layer):
+                if _closed(state) and (best is None or layer[state][0] < best[0] - EPS):
+                    best = (layer[state][0], j, state)
+    if best is None:  # pragma: no cover - the programme always has a feasible tour
+        raise RuntimeError("routing DP found no tour; this is a bug")
+    total, last_col, state = best
+
+    # Rebuild the chosen multigraph, then walk an Euler circuit from the depot.
+    choices: list[tuple[int, int, int]] = [(0, 0, _NONE)] * (last_col + 1)
+    for j in range(last_col, -1, -1):
+        _cost, prev, ha, hb, kind = dp[j][state]
+        choices[j] = (ha, hb, kind)
+        state = prev
+    edges: list[tuple[Any, Any]] = []
+    for j in range(last_col + 1):
+        ha, hb, kind = choices[j]
+        edges += [(("a", j - 1), ("a", j))] * ha + [(("b", j - 1), ("b", j))] * hb
+        chain = [("a", j)] + [("p", j, i) for i in range(len(cols[j].ys))] + [("b", j)]
+        gaps = len(chain) - 1
+        gap_mult = {
+            _NONE: [0] * gaps,
+            _PASS: [1] * gaps,
+            _DOUBLE: [2] * gaps,
+            _FRONT: [2] * (gaps - 1) + [0],
+            _BACK: [0] + [2] * (gaps - 1),
+        }.get(kind)
+        if gap_mult is None:  # _GAP: the unwalked gap lies between picks best-1 and best
+            cut = vcosts[j][1]
+            gap_mult = [0 if g == cut else 2 for g in range(gaps)]
+        for g, mult in enumerate(gap_mult):
+            edges += [(chain[g], chain[g + 1])] * mult
+    circuit = _euler_circuit(edges, (depot_end, depot_col))
+    order: list[tuple[int, float]] = []
+    seen = set()
+    for node in circuit:
+        if node[0] == "p" and node not in seen:
+            seen.add(node)
+            column = cols[node[1]]
+            order.append((column.aisle, column.ys[node[2]]))
+    if len(seen) != sum(len(c.ys) for c in cols):  # pragma: no cover - guarded by tests
+        raise RuntimeError("routing DP tour misses a pick; this is a bug")
+    return total, order
+
+
+def _euler_circuit(edges: list[tuple[Any, Any]], start: Any) -> list[Any]:
+    adj: dict[Any, list[tuple[Any, int]]] = {start: []}
+    for eid, (u, v) in enumerate(edges):
+        adj.setdefault(u, []).append((v, eid))
+        adj.setdefault(v, []).append((u, eid))
+    used = [False] * len(edges)
+    pointer = dict.fromkeys(adj, 0)
+    stack, circuit = [start], []
+    while stack:
+        v = stack[-1]
+        nbrs = adj[v]
+        i = pointer[v]
+        while i < len(nbrs) and used[nbrs[i][1]]:
+            i += 1
+        pointer[v] = i
+        if i == len(nbrs):
+            circuit.append(stack.pop())
+        else:
+            w, eid = nbrs[i]
+            used[eid] = True
+            stack.append(w)
+    if len(circuit) != len(edges) + 1:  # pragma: no cover - guarded by tests
+        raise RuntimeError("routing DP produced a disconnected tour; this is a bug")
+    return circuit[::-1]
+
+
+def _groups(layout: Layout, stops: Sequence[Stop]) -> dict[tuple[int, float], list[int]]:
+    """Map each distinct (aisle, y) to the indices of its stops, sorted by key."""
+    positions: dict[str, tuple[int, float]] = {}
+    groups: dict[tuple[int, float], list[int]] = {}
+    for i, stop in enumerate(stops):
+        _check_stop(layout, stop)
+        point = (stop.aisle, round(min(max(stop.y, 0.0), layout.aisle_length), 6))
+        known = positions.setdefault(stop.key, point)
+        if known != point:
+            raise RoutingError(
+                f"location {stop.key} is given at two positions: aisle {known[0]} y={known[1]} "
+                f"and aisle {point[0]} y={point[1]}"
+            )
+        groups.setdefault(point, []).append(i)
+    for members in groups.values():
+        members.sort(key=lambda i: (stops[i].key, i))
+    return groups
+
+
+def _walk_permutation(layout: Layout, stops: Sequence[Stop]) -> list[int]:
+    groups = _groups(layout, stops)
+    if not groups:
+        return []
+    _total, order = _solve(layout, sorted(groups))
+    # A tour and its reverse are equally short: start at the end nearer the depot so
+    # the picker does not walk past picks first; ties go to the smaller location code.
+    first, last = order[0], order[-1]
+    def lead(point: tuple[int, float]) -> tuple[float, str]:
+        stop = stops[groups[point][0]]
+        return round(stop_distance(layout, None, stop), 6), stop.key
+    if lead(last) < lead(first):
+        order.reverse()
+    return [i for point in order for i in groups[point]]
+
+
+def optimal_order(layout: Layout, stops: Sequence[Stop]) -> list[Stop]:
+    """Return the stops in a shortest-possible route order (exact, Ratliff & Rosenthal)."""
+    stops = list(stops)
+    return [stops[i] for i in _walk_permutation(layout, stops)]
+
+
+def optimal_length(layout: Layout, stops: Sequence[Stop]) -> float:
+    """Return the length in metres of the shortest route from the depot through all stops."""
+    groups = _groups(layout, list(stops))
+    if not groups:
+        return 0.0
+    return _solve(layout, sorted(groups))[0]
+
+
+def walking_order(layout: Layout, stops: Sequence[Stop]) -> list[Stop]:
+    """Return the stops in the order a picker should walk them (shortest route, deterministic)."""
+    return optimal_order(layout, stops)
+
+
+def order_by_walk(layout: Layout, items: Sequence[T], stop_of: Callable[[T], Stop]) -> list[T]:
+    """Return items (e.g. pick-list lines) sorted into walking order via their stops."""
+    items = list(items)
+    stops = [stop_of(item) for item in items]
+    return [items[i] for i in _walk_permutation(layout, stops)]
