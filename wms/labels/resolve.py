@@ -23,7 +23,7 @@ from .layout import (
 
 PT_PER_MM = 72 / 25.4
 ELLIPSIS = "\u2026"
-_MISSING = object()
+MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,13 @@ def lookup(record: Mapping[str, Any], path: str) -> Any:
     value: Any = record
     for part in path.split("."):
         if isinstance(value, Mapping):
-            value = value.get(part, _MISSING)
+            value = value.get(part, MISSING)
         elif isinstance(value, (list, tuple)) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
         else:
-            return _MISSING
-        if value is _MISSING:
-            return _MISSING
+            return MISSING
+        if value is MISSING:
+            return MISSING
     return value
 
 
@@ -80,9 +80,9 @@ def fill_template(template: str, record: Mapping[str, Any], where: str, optional
         # "a|b": the first alternative present in the record wins.
         for alternative in path.split("|"):
             value = lookup(record, alternative)
-            if value is not _MISSING and value is not None:
+            if value is not MISSING and value is not None:
                 break
-        if value is _MISSING or value is None:
+        if value is MISSING or value is None:
             if question or optional:
                 return ""
             if "|" in path:
