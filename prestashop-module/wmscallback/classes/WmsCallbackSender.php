@@ -127,6 +127,7 @@ class WmsCallbackSender
 
             return true;
         });
+        $started = microtime(true);
         try {
             $http_response_header = null;
             $response = file_get_contents($url, false, $context);
@@ -137,7 +138,13 @@ class WmsCallbackSender
             restore_error_handler();
         }
         if (!is_array($responseHeaders) || !$responseHeaders) {
-            return self::result(0, $warning !== null ? $warning : 'no answer from the warehouse');
+            $elapsedMs = (int) round((microtime(true) - $started) * 1000);
+            // The stream wrapper only says "HTTP request failed!" when its timeout hits.
+            if ($elapsedMs >= $timeoutMs * 0.9) {
+                return self::result(0, sprintf('Timed out after %d ms without an answer from the warehouse', $elapsedMs));
+            }
+
+            return self::result(0, $warning !== null ? $warning : 'No answer from the warehouse');
         }
         $status = 0;
         $location = '';
