@@ -1,0 +1,1 @@
+"""Domain code: models and services, with no Flask request, session or current_user in here."""

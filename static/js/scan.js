@@ -1,0 +1,179 @@
+// The handheld scan loop: every scan is queued with its own scan id, sent in order, and
+// retried with the SAME id after a network failure, so the server applies it exactly once.
+// A keyboard-wedge scanner types the code and presses Enter; the input keeps focus so the
+// next scan can follow at once, even while the previous one is still on its way.
+(function () {
+  "use strict";
+  var STORE = "wms.scanQueue";
+  var queue = load();
+  var sending = false;
+  var retryDelay = 0;
+  var audio = null;
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(STORE) || "[]"); } catch (e) { return []; }
+  }
+  function save() {
+    try { localStorage.setItem(STORE, JSON.stringify(queue)); } catch (e) { /* private mode: memory only */ }
+  }
+  function newId() {
+    // crypto.randomUUID needs a secure context; warehouse servers are often plain http.
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return "s-" + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+  function codeInput() {
+    return document.querySelector("form[data-scan-url] input[name=code]");
+  }
+  function focusScan() {
+    var input = codeInput();
+    if (input && document.activeElement !== input && !isTypingElsewhere()) { input.focus(); }
+  }
+  function isTypingElsewhere() {
+    var el = document.activeElement;
+    return el && el !== document.body && (el.tagName === "INPUT" || el.tagName === "SELECT" || el.tagName === "TEXTAREA") && el.name !== "code";
+  }
+
+  function showQueue(text) {
+    var bar = document.getElementById("scan-queue");
+    if (!bar) { return; }
+    bar.hidden = !text;
+    bar.textContent = text || "";
+  }
+
+  function enqueue(form) {
+    var data = new FormData(form);
+    var code = (data.get("code") || "").toString().trim();
+    if (!code) { focusScan(); return; }  // a second Enter on an empty input is not a scan
+    var fields = [];
+    data.forEach(function (value, key) { if (key !== "scan_id" && key !== "csrf_token") { fields.push([key, value.toString()]); } });
+    queue.push({ id: newId(), url: form.getAttribute("data-scan-url"), target: form.getAttribute("data-scan-target") || "#screen", fields: fields });
+    save();
+    form.querySelector("input[name=code]").value = "";
+    var qty = form.querySelector("input[name=qty]");
+    if (qty) { qty.value = qty.defaultValue || ""; }
+    focusScan();
+    pump();
+  }
+
+  function dispatchTriggers(header) {
+    if (!header) { return; }
+    var events;
+    try { events = header.charAt(0) === "{" ? JSON.parse(header) : { [header]: null }; } catch (e) { return; }
+    Object.keys(events).forEach(function (name) {
+      document.body.dispatchEvent(new CustomEvent(name, { bubbles: true, detail: events[name] }));
+    });
+  }
+
+  function swapInto(selector, html) {
+    var target = document.querySelector(selector);
+    if (!target) { return; }
+    if (window.htmx && htmx.swap) {
+      htmx.swap(target, html, { swapStyle: "innerHTML" });
+    } else {
+      target.innerHTML = html;
+    }
+    focusScan();
+  }
+
+  function pump() {
+    if (sending || !queue.length) {
+      if (!queue.length) { showQueue(""); }
+      return;
+    }
+    var item = queue[0];
+    var body = new FormData();
+    item.fields.forEach(function (f) { body.append(f[0], f[1]); });
+    body.append("scan_id", item.id);
+    body.append("csrf_token", csrf());
+    sending = true;
+    if (queue.length > 1) { showQueue(queue.length + " scans waiting to be sent…"); }
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, 15000);
+    fetch(item.url, {
+      method: "POST", body: body, credentials: "same-origin", signal: controller.signal,
+      headers: { "HX-Request": "true", "X-CSRFToken": csrf(), "X-Scan-Id": item.id }
+    }).then(function (response) {
+      clearTimeout(timer);
+      return response.text().then(function (html) { return { response: response, html: html }; });
+    }).then(function (result) {
+      var response = result.response;
+      retryDelay = 0;
+      var redirect = response.headers.get("HX-Redirect");
+      if (response.status === 401 && redirect) {
+        // Signed out (e.g. the session was ended): keep the scan and send it after sign-in.
+        sending = false;
+        window.location.href = redirect;
+        return;
+      }
+      queue.shift();
+      save();
+      sending = false;
+      if (response.status === 400) {
+        swapStatus("Not applied: the page is out of date. Reload it and scan again.", false);
+        document.body.dispatchEvent(new CustomEvent("scan-error", { bubbles: true }));
+      } else if (response.status >= 500) {
+        swapStatus("The server failed on that scan; nothing was changed. Scan it again.", false);
+        document.body.dispatchEvent(new CustomEvent("scan-error", { bubbles: true }));
+      } else {
+        swapInto(item.target, result.html);
+        dispatchTriggers(response.headers.get("HX-Trigger"));
+      }
+      if (redirect) { window.location.href = redirect; return; }
+      pump();
+    }).catch(function () {
+      // No answer (Wi-Fi drop, timeout): keep the scan and send it again with the same id.
+      clearTimeout(timer);
+      sending = false;
+      retryDelay = Math.min(retryDelay ? retryDelay * 2 : 500, 8000);
+      showQueue(queue.length + (queue.length === 1 ? " scan" : " scans") + " not sent yet: no network. Retrying — do not scan again.");
+      setTimeout(pump, retryDelay);
+    });
+  }
+
+  function swapStatus(text, ok) {
+    var status = document.getElementById("status");
+    if (status) {
+      status.className = "status " + (ok ? "status-ok" : "status-error");
+      status.setAttribute("data-status", ok ? "ok" : "error");
+      status.textContent = text;
+    }
+  }
+
+  // Feedback an operator notices without looking: a sound and a vibration, distinct for errors.
+  function tone(freq, ms, when) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.type = "square"; osc.frequency.value = freq;
+      gain.gain.value = 0.08;
+      osc.connect(gain); gain.connect(audio.destination);
+      var start = audio.currentTime + (when || 0);
+      osc.start(start); osc.stop(start + ms / 1000);
+    } catch (e) { /* no audio on this device */ }
+  }
+  function vibrate(pattern) { if (navigator.vibrate) { try { navigator.vibrate(pattern); } catch (e) { /* ignore */ } } }
+  document.addEventListener("scan-ok", function () { tone(1320, 90); vibrate(60); document.body.dataset.lastSignal = "ok"; });
+  document.addEventListener("scan-error", function () { tone(220, 180); tone(180, 220, 0.22); vibrate([200, 80, 200]); document.body.dataset.lastSignal = "error"; });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches && form.matches("form[data-scan-url]")) {
+      event.preventDefault();
+      enqueue(form);
+    }
+  });
+  // Taps on the screen (not on a control) give the focus back to the scan input.
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("a, button, input, select, textarea, label, summary")) { focusScan(); }
+  });
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { focusScan(); pump(); } });
+  window.addEventListener("online", pump);
+  document.addEventListener("DOMContentLoaded", function () { focusScan(); pump(); });
+
+  window.wmsScan = { pending: function () { return queue.length; }, pump: pump };
+})();

@@ -1,0 +1,118 @@
+"""Tell what a scanned code is: a location, a product barcode, an order, a pick list, a tote..."""
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+
+class ScanKind(enum.Enum):
+    LOCATION = "location"
+    PRODUCT = "product"
+    RECEIPT = "receipt"
+    ORDER = "order"
+    PICK_LIST = "pick list"
+    TOTE = "tote"
+    PARCEL = "parcel"
+    COUNT = "count task"
+    BADGE = "badge"
+    INVALID = "invalid"
+
+
+# Codes the WMS prints carry a prefix that names what they are (InvenTree's idea of
+# self-describing barcodes); vendor barcodes (EAN/UPC/GTIN) are recognised by their digits.
+PREFIXES = {
+    "RCV-": ScanKind.RECEIPT,
+    "SO-": ScanKind.ORDER,
+    "PL-": ScanKind.PICK_LIST,
+    "TOTE-": ScanKind.TOTE,
+    "PCL-": ScanKind.PARCEL,
+    "CNT-": ScanKind.COUNT,
+    "BADGE-": ScanKind.BADGE,
+}
+DEFAULT_LOCATION_PATTERN = r"^(?:[A-Z]{1,3}-\d{2}-\d{2}-\d{1,2}|[A-Z]{3,5}-\d{2})$"
+# Scanners add stray whitespace and control characters (a trailing CR, a leading AIM id).
+_STRIP = re.compile(r"^[\s\x00-\x1c\x1e-\x1f]+|[\s\x00-\x1c\x1e-\x1f]+$")
+AIM_PREFIX = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a scan turned out to be."""
+
+    kind: ScanKind
+    code: str  # the cleaned code as it should be looked up
+    raw: str
+    symbology: str | None = None  # for product barcodes: EAN-13, UPC-A, GTIN-14, Code 128
+    error: str | None = None  # why an INVALID scan was refused
+
+    @property
+    def is_valid(self) -> bool:
+        return self.kind is not ScanKind.INVALID
+
+
+def gs1_check_digit(digits: str) -> int:
+    """Return the GS1 mod-10 check digit for the digits before it (EAN, UPC, GTIN-14)."""
+    # One formula serves every GS1 key length, so a library call per length buys nothing.
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    return (10 - total % 10) % 10
+
+
+def has_valid_check_digit(code: str) -> bool:
+    """Return True if the last digit of an EAN-8/UPC-A/EAN-13/GTIN-14 is right."""
+    return code.isdigit() and len(code) in (8, 12, 13, 14) and \
+        gs1_check_digit(code[:-1]) == int(code[-1])
+
+
+def numeric_symbology(code: str) -> str | None:
+    return {8: "EAN-8", 12: "UPC-A", 13: "EAN-13", 14: "GTIN-14"}.get(len(code))
+
+
+def clean(raw: str) -> str:
+    """Strip what scanners add around a code: whitespace, CR/LF, an AIM symbology id."""
+    text = _STRIP.sub("", raw or "")
+    if AIM_PREFIX.match(text):
+        text = text[3:]
+    return text
+
+
+def parse_scan(raw: str, location_pattern: str = DEFAULT_LOCATION_PATTERN) -> Scan:
+    """Decide what a scanned code is; lookups in the database come after."""
+    code = clean(raw)
+    if not code:
+        return Scan(ScanKind.INVALID, code, raw, error="Nothing was scanned: scan again.")
+    if len(code) > 128:
+        return Scan(ScanKind.INVALID, code[:128], raw,
+                    error="That code is too long to be one of ours: scan a single barcode.")
+    upper = code.upper()
+    for prefix, kind in PREFIXES.items():
+        if upper.startswith(prefix) and len(upper) > len(prefix):
+            return Scan(kind, upper, raw)
+    if code.isdigit() and len(code) in (8, 12, 13, 14):
+        if not has_valid_check_digit(code):
+            return Scan(ScanKind.INVALID, code, raw,
+                        error=f"{code} has a wrong check digit: the barcode was misread, "
+                              "scan it again or type it.")
+        return Scan(ScanKind.PRODUCT, code, raw, symbology=numeric_symbology(code))
+    if re.match(location_pattern, upper):
+        return Scan(ScanKind.LOCATION, upper, raw)
+    # Anything else is an internal Code 128 product code (or a SKU typed by hand).
+    return Scan(ScanKind.PRODUCT, code, raw, symbology="Code 128")
+
+
+def validate_product_barcode(code: str) -> str:
+    """Check a barcode before it is attached to a product; return its symbology name."""
+    code = clean(code)
+    if not code:
+        raise ValueError("The barcode is empty.")
+    if code.isdigit() and len(code) in (8, 12, 13, 14):
+        if not has_valid_check_digit(code):
+            raise ValueError(
+                f"{code}: wrong check digit (expected {gs1_check_digit(code[:-1])} at the end).")
+        return numeric_symbology(code)
+    upper = code.upper()
+    if any(upper.startswith(p) for p in PREFIXES) or re.match(DEFAULT_LOCATION_PATTERN, upper):
+        raise ValueError(f"{code} looks like a location or a WMS document code, not a product.")
+    if not all(32 <= ord(c) < 127 for c in code) or len(code) > 48:
+        raise ValueError(f"{code!r}: a Code 128 barcode holds up to 48 printable ASCII characters.")
+    return "Code 128"

@@ -1,0 +1,221 @@
+"""The `wms` command: database, demo data, users, CSV imports and the production server."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func, select
+
+
+def _cli_app():
+    from wms import create_app
+
+    # Commands other than `serve` do not sign sessions, so they run without WMS_SECRET_KEY.
+    return create_app({"CLI_MODE": True})
+
+
+main = FlaskGroup(
+    name="wms", create_app=_cli_app, add_default_commands=False, add_version_option=False,
+    help="Warehouse management for PrestaShop merchants. Configure with WMS_* environment variables.",
+)
+
+
+@click.command("seed")
+@click.option("--large", is_flag=True, help="Also generate a large warehouse for benchmarks.")
+@with_appcontext
+def seed(large: bool) -> None:
+    """Load the demo warehouse (seed_data/) and print the demo sign-ins."""
+    from wms.db import db
+    from wms.seed import seed_demo
+
+    users = seed_demo(current_app.config)
+    if large:
+        from wms.seed_large import seed_large
+
+        seed_large(echo=click.echo)
+    db.session.commit()
+    _print_demo_users(users)
+
+
+def _print_demo_users(users) -> None:
+    click.echo("Demo warehouse loaded. Sign in with:")
+    click.echo(f"  {'role':<11} {'desk user / password':<26} {'scanner badge / PIN'}")
+    for u in users:
+        click.echo(f"  {u['role'].lower():<11} {u['username'] + ' / ' + u['password']:<26} {u['badge']} / {u['pin']}")
+
+
+@click.group("user")
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--name", help="Full name shown on screens (defaults to the user name).")
+@click.option("--role", type=click.Choice(["operator", "supervisor", "admin"]), default="operator")
+@click.option("--password", help="Desk password (asked for when omitted).")
+@click.option("--badge", help="Badge barcode for the scanner sign-in, e.g. BADGE-0042.")
+@click.option("--pin", help="Scanner PIN (4 to 8 digits).")
+@with_appcontext
+def user_create(username, name, role, password, badge, pin) -> None:
+    """Create a user."""
+    from wms.db import db
+    from wms.domain.users.models import Role, User
+
+    if db.session.execute(select(User).where(User.username == username)).scalar_one_or_none():
+        raise click.ClickException(f"User {username} already exists.")
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.ClickException("The password must have at least 8 characters.")
+    if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise click.ClickException("The PIN must be 4 to 8 digits.")
+    if badge and not badge.upper().startswith("BADGE-"):
+        raise click.ClickException("A badge code starts with BADGE- (e.g. BADGE-0042).")
+    new = User(username=username, name=name or username, role=Role[role.upper()],
+               badge_code=badge.upper() if badge else None)
+    new.set_password(password)
+    if pin:
+        new.set_pin(pin)
+    db.session.add(new)
+    db.session.commit()
+    click.echo(f"Created {role} {username}.")
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import CSV files (every row is checked; one bad row imports nothing)."""
+
+
+def _run_import(kind: str, path: str, dry_run: bool) -> None:
+    from wms.db import db
+    from wms.domain.importing import ImportRefused, import_products, import_stock
+
+    text = Path(path).read_text(encoding="utf-8-sig")
+    try:
+        result = (import_products(text, dry_run=dry_run) if kind == "products"
+                  else import_stock(text, dry_run=dry_run))
+    except ImportRefused as exc:
+        db.session.rollback()
+        click.echo(f"Nothing imported: {len(exc.result.errors)} problem(s) in {path}:", err=True)
+        for error in exc.result.errors:
+            click.echo(f"  {error}", err=True)
+        sys.exit(1)
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"{path}: {result.rows} rows are valid (dry run, nothing imported).")
+        return
+    db.session.commit()
+    click.echo(f"Imported {path}: {result.created} created, {result.updated} updated.")
+
+
+@import_group.command("products")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file without importing.")
+@with_appcontext
+def import_products_cmd(path, dry_run) -> None:
+    """Create or update products from a CSV file (see README for the columns)."""
+    _run_import("products", path, dry_run)
+
+
+@import_group.command("stock")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file without importing.")
+@with_appcontext
+def import_stock_cmd(path, dry_run) -> None:
+    """Post an initial stock load (location, sku, quantity) to the ledger."""
+    _run_import("stock", path, dry_run)
+
+
+@click.command("check-ledger")
+@with_appcontext
+def check_ledger() -> None:
+    """Check that every balance equals the sum of its movements (exit 1 if not)."""
+    from wms.domain.inventory.services import ledger_problems
+
+    problems = ledger_problems()
+    for p in problems:
+        click.echo(p, err=True)
+    click.echo("ledger ok" if not problems else f"{len(problems)} problem(s)")
+    sys.exit(1 if problems else 0)
+
+
+@click.command("serve")
+@click.option("--host", default=lambda: os.environ.get("WMS_HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("WMS_PORT", "8000")), type=int, show_default="8000")
+@click.option("--workers", default=lambda: int(os.environ.get("WMS_WORKERS", "2")), type=int, show_default="2")
+@click.option("--threads", default=lambda: int(os.environ.get("WMS_THREADS", "8")), type=int, show_default="8")
+def serve(host, port, workers, threads) -> None:
+    """Serve the WMS with gunicorn, a production WSGI server."""
+    run_gunicorn(host, port, workers, threads)
+
+
+def run_gunicorn(host: str, port: int, workers: int, threads: int, config: dict | None = None) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from wms import create_app
+
+    app = create_app(config)  # fails here, before binding, if WMS_SECRET_KEY is missing
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", os.environ.get("WMS_ACCESS_LOG", "-"))
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 20)
+
+        def load(self):
+            return app
+
+    click.echo(f"WMS listening on http://{host}:{port}/")
+    Server().run()
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+def demo(host, port) -> None:
+    """Create or upgrade the database, load the demo warehouse once, and serve it."""
+    os.environ.setdefault("WMS_ENV", "demo")
+    from flask_migrate import upgrade
+
+    from wms import create_app
+    from wms.db import db
+    from wms.domain.users.models import User
+    from wms.seed import seed_demo
+
+    app = create_app({"CLI_MODE": True})
+    with app.app_context():
+        upgrade()
+        if not db.session.scalar(select(func.count()).select_from(User)):
+            users = seed_demo(app.config)
+            db.session.commit()
+        else:
+            import json
+
+            users = json.loads((Path(app.config.get("SEED_DIR") or Path(__file__).resolve().parent.parent / "seed_data") / "users.json").read_text())
+        db.session.remove()
+        click.echo(f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}")
+        _print_demo_users(users)
+    click.echo(f"Desk: http://{host}:{port}/login   Scanner: http://{host}:{port}/handheld/login")
+    run_gunicorn(host, port, workers=1, threads=8)
+
+
+for _command in (seed, user, import_group, serve, demo, check_ledger):
+    main.add_command(_command)
+
+
+@main.command("routes")
+@with_appcontext
+def routes() -> None:
+    """List the URL routes."""
+    for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
+        methods = ",".join(sorted(m for m in rule.methods if m not in ("HEAD", "OPTIONS")))
+        click.echo(f"{rule.rule:<50} {methods:<12} {rule.endpoint}")

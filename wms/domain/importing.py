@@ -1,0 +1,213 @@
+"""CSV imports of products and stock: every row is checked first; one bad row imports nothing."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from wms.barcodes import validate_product_barcode
+from wms.db import db
+from wms.domain.catalog.models import Barcode, Product
+from wms.domain.catalog.services import add_barcode
+from wms.domain.inventory import services as inventory
+from wms.domain.inventory.models import MoveReason, StockLevel
+from wms.domain.locations.models import Location, PICKABLE_KINDS, LocationKind
+
+PRODUCT_COLUMNS = ["sku", "name", "variant", "barcodes", "ps_product_id", "ps_combination_id",
+                   "weight_g", "length_mm", "width_mm", "height_mm", "zone"]
+PRODUCT_REQUIRED = ["sku", "name"]
+STOCK_COLUMNS = ["location", "sku", "quantity"]
+
+
+@dataclass
+class RowError:
+    row: int  # the line number in the file (the header is line 1)
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    errors: list[RowError] = field(default_factory=list)
+    created: int = 0
+    updated: int = 0
+    rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class ImportRefused(Exception):
+    """Raised with the list of row errors when a file cannot be imported as a whole."""
+
+    def __init__(self, result: ImportResult):
+        super().__init__("; ".join(str(e) for e in result.errors[:20]))
+        self.result = result
+
+
+def read_csv(text: str, columns: list[str], required: list[str]) -> tuple[list[tuple[int, dict]], list[RowError]]:
+    """Read a CSV with a header; return (line number, row) pairs and header errors."""
+    if text.startswith("\ufeff"):
+        text = text[1:]  # Excel writes a BOM
+    sample = text[:2048]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in required if c not in header]
+    unknown = [h for h in header if h and h not in columns]
+    errors = []
+    if missing:
+        errors.append(RowError(1, f"missing column(s): {', '.join(missing)} (expected {', '.join(columns)})"))
+    if unknown:
+        errors.append(RowError(1, f"unknown column(s): {', '.join(unknown)} (expected {', '.join(columns)})"))
+    reader.fieldnames = header
+    rows = []
+    for row in reader:
+        cleaned = {k: (v or "").strip() for k, v in row.items() if k}
+        if any(cleaned.values()):
+            rows.append((reader.line_num, cleaned))
+    return rows, errors
+
+
+def _opt_int(row: dict, name: str, errors: list, line: int, minimum: int = 0):
+    value = row.get(name, "")
+    if value == "":
+        return None
+    if not value.lstrip("-").isdigit() or int(value) < minimum:
+        errors.append(RowError(line, f"{name} must be a whole number ≥ {minimum}, not “{value}”"))
+        return None
+    return int(value)
+
+
+def import_products(text: str, *, dry_run: bool = False) -> ImportResult:
+    """Create or update products by SKU from CSV; nothing is written if any row is bad."""
+    rows, errors = read_csv(text, PRODUCT_COLUMNS, PRODUCT_REQUIRED)
+    result = ImportResult(errors=errors, rows=len(rows))
+    if errors:
+        raise ImportRefused(result)
+    existing = {p.sku: p for p in db.session.execute(select(Product)).scalars()}
+    barcode_owner = dict(db.session.execute(
+        select(Barcode.code, Product.sku).join(Product)).all())
+    ps_owner = {(p.ps_product_id, p.ps_combination_id): p.sku for p in existing.values()
+                if p.ps_product_id is not None}
+    seen_skus: dict[str, int] = {}
+    seen_barcodes: dict[str, int] = {}
+    seen_ps: dict[tuple, int] = {}
+    parsed = []
+    for line, row in rows:
+        errs: list[RowError] = []
+        sku, name = row.get("sku", ""), row.get("name", "")
+        if not sku:
+            errs.append(RowError(line, "sku is empty"))
+        elif len(sku) > 64 or any(c.isspace() for c in sku):
+            errs.append(RowError(line, f"sku “{sku}” must be at most 64 characters without spaces"))
+        elif sku in seen_skus:
+            errs.append(RowError(line, f"sku {sku} appears twice (also on row {seen_skus[sku]})"))
+        else:
+            seen_skus[sku] = line
+        if not name:
+            errs.append(RowError(line, "name is empty"))
+        codes = [c.strip() for c in row.get("barcodes", "").split("|") if c.strip()]
+        for code in codes:
+            try:
+                validate_product_barcode(code)
+            except ValueError as exc:
+                errs.append(RowError(line, f"barcode {exc}"))
+                continue
+            owner = barcode_owner.get(code)
+            if owner and owner != sku:
+                errs.append(RowError(line, f"barcode {code} already belongs to {owner}"))
+            elif code in seen_barcodes:
+                errs.append(RowError(line, f"barcode {code} appears twice (also on row {seen_barcodes[code]})"))
+            else:
+                seen_barcodes[code] = line
+        ps_pid = _opt_int(row, "ps_product_id", errs, line, 1)
+        ps_cid = _opt_int(row, "ps_combination_id", errs, line, 0)
+        if ps_cid is not None and ps_pid is None:
+            errs.append(RowError(line, "ps_combination_id needs ps_product_id"))
+        if ps_pid is not None:
+            key = (ps_pid, ps_cid or 0)
+            owner = ps_owner.get(key)
+            if owner and owner != sku:
+                errs.append(RowError(line, f"PrestaShop product {key[0]}/{key[1]} already maps to {owner}"))
+            elif key in seen_ps:
+                errs.append(RowError(line, f"PrestaShop product {key[0]}/{key[1]} appears twice (also on row {seen_ps[key]})"))
+            else:
+                seen_ps[key] = line
+        numbers = {n: _opt_int(row, n, errs, line) for n in ("weight_g", "length_mm", "width_mm", "height_mm")}
+        result.errors.extend(errs)
+        parsed.append((row, codes, ps_pid, ps_cid, numbers))
+    if result.errors:
+        raise ImportRefused(result)
+    if dry_run:
+        return result
+    for row, codes, ps_pid, ps_cid, numbers in parsed:
+        product = existing.get(row["sku"])
+        if product is None:
+            product = Product(sku=row["sku"], name=row["name"])
+            db.session.add(product)
+            result.created += 1
+        else:
+            result.updated += 1
+        product.name = row["name"]
+        product.variant = row.get("variant") or None
+        product.zone = row.get("zone") or product.zone
+        product.ps_product_id = ps_pid
+        product.ps_combination_id = (ps_cid or 0) if ps_pid is not None else None
+        for name, value in numbers.items():
+            if value is not None:
+                setattr(product, name, value)
+        db.session.flush()
+        for code in codes:
+            add_barcode(product, code)
+    return result
+
+
+def import_stock(text: str, *, user=None, dry_run: bool = False) -> ImportResult:
+    """Post an initial load of stock from CSV (location, sku, quantity) through the ledger."""
+    rows, errors = read_csv(text, STOCK_COLUMNS, STOCK_COLUMNS)
+    result = ImportResult(errors=errors, rows=len(rows))
+    if errors:
+        raise ImportRefused(result)
+    locations = {loc.code: loc for loc in db.session.execute(select(Location)).scalars()}
+    products = {p.sku: p for p in db.session.execute(select(Product)).scalars()}
+    stocked = set(db.session.execute(
+        select(StockLevel.location_id, StockLevel.product_id).where(StockLevel.on_hand > 0)).all())
+    seen: dict[tuple, int] = {}
+    parsed = []
+    for line, row in rows:
+        code, sku, raw_qty = row.get("location", "").upper(), row.get("sku", ""), row.get("quantity", "")
+        location, product = locations.get(code), products.get(sku)
+        if location is None:
+            result.errors.append(RowError(line, f"location {code or '(empty)'} does not exist"))
+        elif location.kind not in (*PICKABLE_KINDS, LocationKind.RECEIVING, LocationKind.QUARANTINE):
+            result.errors.append(RowError(line, f"location {code} is a {location.kind.label.lower()} location; stock is loaded into storage, pick faces, docks or quarantine"))
+        if product is None:
+            result.errors.append(RowError(line, f"sku {sku or '(empty)'} is not a known product"))
+        if not raw_qty.isdigit() or int(raw_qty) <= 0:
+            result.errors.append(RowError(line, f"quantity must be a whole number above 0, not “{raw_qty}”"))
+        if location is not None and product is not None:
+            key = (location.id, product.id)
+            if key in seen:
+                result.errors.append(RowError(line, f"{code} / {sku} appears twice (also on row {seen[key]})"))
+            elif key in stocked:
+                result.errors.append(RowError(line, f"{code} already holds {sku}: an initial load goes into empty bins; use an adjustment or a count"))
+            seen[key] = line
+        parsed.append((location, product, raw_qty))
+    if result.errors:
+        raise ImportRefused(result)
+    if dry_run:
+        return result
+    for location, product, raw_qty in parsed:
+        inventory.receive(product, location, int(raw_qty), user=user, reason=MoveReason.INITIAL_LOAD,
+                          reference="initial-load")
+        result.created += 1
+    return result

@@ -1,0 +1,93 @@
+"""The operator's move flow: scan a source bin, the product(s), then the destination bin."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wms.barcodes import ScanKind
+from wms.db import db
+from wms.domain.catalog.models import Product
+from wms.domain.catalog.services import product_by_code
+from wms.domain.inventory import services as inventory
+from wms.domain.inventory.models import MoveReason
+from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.services import location_by_code
+from wms.domain.scans.services import load_state, parse, save_state
+from wms.errors import DomainError
+
+FLOW = "move"
+
+
+@dataclass
+class MoveView:
+    """What the move screen shows."""
+
+    source: Location | None
+    product: Product | None
+    qty: int
+    prompt: str
+
+
+def current(user) -> MoveView:
+    state = load_state(user, FLOW, lock=False)
+    return _view(state.data)
+
+
+def _view(data: dict) -> MoveView:
+    source = db.session.get(Location, data["source"]) if data.get("source") else None
+    product = db.session.get(Product, data["product"]) if data.get("product") else None
+    qty = data.get("qty", 0)
+    if source is None:
+        prompt = "Scan the location to take from"
+    elif not qty:
+        prompt = f"Scan a product in {source.code}"
+    else:
+        prompt = f"Scan more {product.sku}, or the destination location"
+    return MoveView(source, product, qty, prompt)
+
+
+def scan(user, code: str, qty: int = 1) -> tuple[MoveView, str]:
+    """Apply one scan to the operator's move; return the new view and a status sentence."""
+    inventory.check_quantity(qty)
+    state = load_state(user, FLOW)
+    data = dict(state.data)
+    scanned = parse(code)
+    if scanned.kind is ScanKind.LOCATION:
+        location = location_by_code(scanned.code)
+        if not data.get("source") or not data.get("qty"):
+            if location.kind is LocationKind.STAGING or location.kind is LocationKind.PACKING:
+                raise DomainError(f"{location.code} is a {location.kind.label.lower()} area: "
+                                  "stock there belongs to orders. Scan a storage or dock location.")
+            save_state(state, source=location.id)
+            return _view(state.data), f"Taking from {location.code}"
+        source = db.session.get(Location, data["source"])
+        product = db.session.get(Product, data["product"])
+        if location.kind in (LocationKind.STAGING, LocationKind.PACKING, LocationKind.RECEIVING):
+            raise DomainError(f"Cannot move stock into {location.code} ({location.kind.label.lower()}). "
+                              "Scan a storage, pick-face or quarantine location.")
+        inventory.move(product, source, location, data["qty"], user=user, reason=MoveReason.MOVED,
+                       reference=f"move:{source.code}>{location.code}")
+        save_state(state)
+        return _view({}), f"Moved {data['qty']} × {product.sku} from {source.code} to {location.code}"
+    if scanned.kind is not ScanKind.PRODUCT:
+        raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan a location or a product.")
+    if not data.get("source"):
+        raise DomainError("Scan the location you take from first.")
+    match = product_by_code(scanned.code)
+    units = qty * match.pack_qty
+    if data.get("product") and data["product"] != match.product.id and data.get("qty"):
+        held = db.session.get(Product, data["product"])
+        raise DomainError(f"You are moving {held.sku}: scan the destination for it first, "
+                          f"then move {match.product.sku}.")
+    source = db.session.get(Location, data["source"])
+    level = inventory.stock_at(match.product, source)
+    free = level.available if level else 0
+    total = data.get("qty", 0) + units
+    if total > free:
+        raise DomainError(f"{source.code} has only {free} free of {match.product.sku}; "
+                          f"you scanned {total}. Recount or report it to a supervisor.")
+    save_state(state, source=source.id, product=match.product.id, qty=total)
+    return _view(state.data), f"{match.product.sku}: {total} to move"
+
+
+def cancel(user) -> None:
+    save_state(load_state(user, FLOW))

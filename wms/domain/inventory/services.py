@@ -1,0 +1,310 @@
+"""The inventory service: the only code that changes stock quantities.
+
+Every function works inside the caller's transaction (it flushes, never commits), locks the
+stock rows it changes (SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers with
+BEGIN IMMEDIATE), and writes one StockMove for every change of on-hand quantity, so the
+balance of a (location, product) is always the sum of its movements.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from wms.db import db, utcnow
+from wms.domain.catalog.models import Product
+from wms.domain.inventory.models import NEEDS_NOTE, MoveReason, StockLevel, StockMove
+from wms.domain.locations.models import Location
+from wms.errors import DomainError, InsufficientStock, InvalidQuantity, NotFound
+
+MAX_QUANTITY = 1_000_000
+
+
+def parse_quantity(raw, *, allow_zero: bool = False) -> int:
+    """Turn what an operator typed into a quantity, or refuse it with a sentence."""
+    if isinstance(raw, bool):
+        raise InvalidQuantity("Quantity must be a whole number.")
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = str(raw if raw is not None else "").strip()
+        if not text.isdigit():
+            raise InvalidQuantity(
+                f"“{text}” is not a quantity: type a whole number, e.g. 6."
+                if text else "Type a quantity, e.g. 6."
+            )
+        value = int(text)
+    check_quantity(value, allow_zero=allow_zero)
+    return value
+
+
+def check_quantity(qty, *, allow_zero: bool = False) -> None:
+    """Refuse anything but a whole number above zero (or zero, for counts)."""
+    if isinstance(qty, bool) or not isinstance(qty, int):
+        raise InvalidQuantity(f"Quantity must be a whole number, not {qty!r}.")
+    if qty < 0 or (qty == 0 and not allow_zero):
+        raise InvalidQuantity(f"Quantity must be above zero; {qty} was given.")
+    if qty > MAX_QUANTITY:
+        raise InvalidQuantity(f"Quantity {qty} is too large; check the number typed.")
+
+
+def get_product(ref: Product | int) -> Product:
+    """Return the product for an instance or id, or refuse an unknown one."""
+    if isinstance(ref, Product):
+        return ref
+    product = db.session.get(Product, ref) if isinstance(ref, int) else None
+    if product is None:
+        raise NotFound(f"Unknown product {ref!r}.", code="unknown_product")
+    return product
+
+
+def get_location(ref: Location | int) -> Location:
+    """Return the location for an instance or id, or refuse an unknown one."""
+    if isinstance(ref, Location):
+        return ref
+    location = db.session.get(Location, ref) if isinstance(ref, int) else None
+    if location is None:
+        raise NotFound(f"Unknown location {ref!r}.", code="unknown_location")
+    return location
+
+
+def _locked_level(location_id: int, product_id: int) -> StockLevel:
+    """Return the stock row for (location, product), created if missing, locked for update."""
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    # Insert-if-missing first so two transactions never both create the same row.
+    db.session.execute(
+        insert(StockLevel)
+        .values(location_id=location_id, product_id=product_id, on_hand=0, reserved=0)
+        .on_conflict_do_nothing(index_elements=["location_id", "product_id"])
+    )
+    return db.session.execute(
+        select(StockLevel)
+        .where(StockLevel.location_id == location_id, StockLevel.product_id == product_id)
+        .with_for_update(of=StockLevel)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _lock_levels(product_id: int, *location_ids: int) -> dict[int, StockLevel]:
+    # Always lock in location-id order so two movers never wait on each other in a circle.
+    return {loc: _locked_level(loc, product_id) for loc in sorted(set(location_ids))}
+
+
+@dataclass
+class Posting:
+    """The result of a movement: the ledger row and the balances after it."""
+
+    move: StockMove
+    source: StockLevel | None
+    target: StockLevel | None
+
+
+def post_movement(
+    product: Product | int,
+    qty: int,
+    *,
+    from_location: Location | int | None = None,
+    to_location: Location | int | None = None,
+    reason: MoveReason,
+    user=None,
+    reference: str | None = None,
+    note: str | None = None,
+    from_reserved: int = 0,
+) -> Posting:
+    """Move qty units between two locations (or in from outside, or out to outside).
+
+    from_reserved says how many of the units leaving the source were promised (reserved)
+    and are being consumed by this movement, e.g. a pick.
+    """
+    check_quantity(qty)
+    if from_location is None and to_location is None:
+        raise DomainError("A movement needs a source, a destination or both.")
+    if reason in NEEDS_NOTE and not (note and note.strip()):
+        raise DomainError(f"{reason.label}: say why (a reason is required).", code="reason_required")
+    if not isinstance(from_reserved, int) or isinstance(from_reserved, bool) or not 0 <= from_reserved <= qty:
+        raise InvalidQuantity("The reserved part of a movement must be between 0 and its quantity.")
+    product = get_product(product)
+    source = get_location(from_location) if from_location is not None else None
+    target = get_location(to_location) if to_location is not None else None
+    if source is not None and target is not None and source.id == target.id:
+        raise DomainError(f"{source.code} is both the source and the destination: scan another location.",
+                          code="same_location")
+    for loc in (source, target):
+        if loc is not None and not loc.active:
+            raise DomainError(f"Location {loc.code} is not in use.", code="inactive_location")
+
+    levels = _lock_levels(product.id, *[loc.id for loc in (source, target) if loc is not None])
+    now = utcnow()
+    src = levels.get(source.id) if source else None
+    dst = levels.get(target.id) if target else None
+    if src is not None:
+        free = src.on_hand - src.reserved
+        if from_reserved > src.reserved:
+            raise InsufficientStock(
+                f"Only {src.reserved} of {product.sku} are reserved in {source.code}.")
+        if qty - from_reserved > free:
+            raise InsufficientStock(
+                f"{source.code} holds {src.on_hand} of {product.sku}"
+                + (f" ({src.reserved} promised to orders)" if src.reserved else "")
+                + f"; cannot take {qty}.",
+                available=free,
+            )
+        src.on_hand -= qty
+        src.reserved -= from_reserved
+        src.updated_at = now
+        if src.on_hand == 0:
+            src.first_in_at = None
+    if dst is not None:
+        if dst.on_hand == 0 or dst.first_in_at is None:
+            dst.first_in_at = now
+        dst.on_hand += qty
+        dst.updated_at = now
+
+    move = StockMove(
+        product_id=product.id,
+        quantity=qty,
+        from_location_id=source.id if source else None,
+        to_location_id=target.id if target else None,
+        reason=reason,
+        reference=reference,
+        note=(note or None) and note.strip()[:500],
+        user_id=getattr(user, "id", user),
+        created_at=now,
+    )
+    db.session.add(move)
+    db.session.flush()
+    return Posting(move, src, dst)
+
+
+def receive(product, location, qty, *, user=None, reason=MoveReason.RECEIVED, reference=None,
+            note=None) -> Posting:
+    """Bring qty units into the warehouse at a location."""
+    return post_movement(product, qty, to_location=location, reason=reason, user=user,
+                         reference=reference, note=note)
+
+
+def move(product, from_location, to_location, qty, *, user=None, reason=MoveReason.MOVED,
+         reference=None, note=None, from_reserved: int = 0) -> Posting:
+    """Move qty units from one location to another."""
+    if from_location is None or to_location is None:
+        raise DomainError("A move needs both a source and a destination location.")
+    return post_movement(product, qty, from_location=from_location, to_location=to_location,
+                         reason=reason, user=user, reference=reference, note=note,
+                         from_reserved=from_reserved)
+
+
+def remove(product, location, qty, *, reason: MoveReason, user=None, reference=None, note=None,
+           from_reserved: int = 0) -> Posting:
+    """Take qty units out of the warehouse from a location (shipped, damaged, lost)."""
+    return post_movement(product, qty, from_location=location, reason=reason, user=user,
+                         reference=reference, note=note, from_reserved=from_reserved)
+
+
+def adjust(product, location, delta: int, *, note: str, user=None,
+           reason: MoveReason = MoveReason.ADJUSTED, reference=None) -> Posting:
+    """Correct the quantity at a location by delta (positive or negative), with a reason."""
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+        raise InvalidQuantity("An adjustment must change the quantity by a whole number, not zero.")
+    if delta > 0:
+        return post_movement(product, delta, to_location=location, reason=reason, user=user,
+                             reference=reference, note=note)
+    return post_movement(product, -delta, from_location=location, reason=reason, user=user,
+                         reference=reference, note=note)
+
+
+def set_counted(product, location, counted: int, *, note: str, user=None,
+                reference=None) -> Posting | None:
+    """Post a count: bring the balance to what was counted. Returns None when it matched."""
+    check_quantity(counted, allow_zero=True)
+    if not (note and note.strip()):
+        raise DomainError("Counted: say why (a reason is required).", code="reason_required")
+    product, location = get_product(product), get_location(location)
+    level = _locked_level(location.id, product.id)
+    delta = counted - level.on_hand
+    if delta == 0:
+        return None
+    if counted < level.reserved:
+        raise InsufficientStock(
+            f"{location.code} has {level.reserved} of {product.sku} promised to orders; "
+            f"release or reallocate them before posting a count of {counted}.")
+    return adjust(product, location, delta, note=note, user=user, reason=MoveReason.COUNTED,
+                  reference=reference)
+
+
+def reserve(product, location, qty: int) -> StockLevel:
+    """Promise qty units at a location to an order; refuse more than is free."""
+    check_quantity(qty)
+    product, location = get_product(product), get_location(location)
+    level = _locked_level(location.id, product.id)
+    if qty > level.on_hand - level.reserved:
+        raise InsufficientStock(
+            f"{location.code} has {level.on_hand - level.reserved} of {product.sku} free; "
+            f"cannot reserve {qty}.", available=level.on_hand - level.reserved)
+    level.reserved += qty
+    db.session.flush()
+    return level
+
+
+def release(product, location, qty: int) -> StockLevel:
+    """Give back qty promised units at a location."""
+    check_quantity(qty)
+    product, location = get_product(product), get_location(location)
+    level = _locked_level(location.id, product.id)
+    if qty > level.reserved:
+        raise InsufficientStock(
+            f"Only {level.reserved} of {product.sku} are reserved in {location.code}.")
+    level.reserved -= qty
+    db.session.flush()
+    return level
+
+
+def stock_at(product, location) -> StockLevel | None:
+    """Return the balance row for (location, product) without locking, or None."""
+    return db.session.execute(
+        select(StockLevel).where(StockLevel.location_id == getattr(location, "id", location),
+                                 StockLevel.product_id == getattr(product, "id", product))
+    ).scalar_one_or_none()
+
+
+def ledger_problems(session=None) -> list[str]:
+    """Check the invariants over the whole warehouse; return what is wrong (empty = fine)."""
+    session = session or db.session
+    problems = []
+    incoming = (
+        select(StockMove.to_location_id.label("loc"), StockMove.product_id.label("prod"),
+               func.sum(StockMove.quantity).label("qty"))
+        .where(StockMove.to_location_id.is_not(None))
+        .group_by(StockMove.to_location_id, StockMove.product_id)
+    )
+    outgoing = (
+        select(StockMove.from_location_id.label("loc"), StockMove.product_id.label("prod"),
+               func.sum(StockMove.quantity).label("qty"))
+        .where(StockMove.from_location_id.is_not(None))
+        .group_by(StockMove.from_location_id, StockMove.product_id)
+    )
+    totals: dict[tuple[int, int], int] = {}
+    for loc, prod, qty in session.execute(incoming):
+        totals[(loc, prod)] = totals.get((loc, prod), 0) + int(qty)
+    for loc, prod, qty in session.execute(outgoing):
+        totals[(loc, prod)] = totals.get((loc, prod), 0) - int(qty)
+    levels = session.execute(
+        select(StockLevel.location_id, StockLevel.product_id, StockLevel.on_hand,
+               StockLevel.reserved)
+    ).all()
+    seen = set()
+    for loc, prod, on_hand, reserved in levels:
+        seen.add((loc, prod))
+        if on_hand < 0:
+            problems.append(f"location {loc} product {prod}: on hand {on_hand} is negative")
+        if reserved < 0 or reserved > on_hand:
+            problems.append(f"location {loc} product {prod}: reserved {reserved} vs on hand {on_hand}")
+        if totals.get((loc, prod), 0) != on_hand:
+            problems.append(f"location {loc} product {prod}: on hand {on_hand} but movements "
+                            f"sum to {totals.get((loc, prod), 0)}")
+    for key, qty in totals.items():
+        if key not in seen and qty != 0:
+            problems.append(f"location {key[0]} product {key[1]}: movements sum to {qty} "
+                            "but there is no balance")
+    return problems

@@ -1,0 +1,133 @@
+"""Customer orders (imported from PrestaShop or created by hand) and their history."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from wms.db import UTCDateTime, created_at_column, db, enum_column
+
+
+class OrderStatus(enum.Enum):
+    NEW = "To allocate"
+    BACKORDERED = "Backordered"
+    ALLOCATED = "To pick"
+    PICKING = "Picking"
+    PICKED = "To pack"
+    PACKING = "Packing"
+    PACKED = "Packed"
+    SHIPPED = "Shipped"
+    ON_HOLD = "On hold"
+    CANCELLED = "Cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+OPEN_STATUSES = tuple(s for s in OrderStatus if s not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED))
+
+
+class Order(db.Model):
+    __tablename__ = "customer_order"
+    __table_args__ = (
+        UniqueConstraint("shop", "ps_order_id", name="uq_customer_order_shop_ps_order_id"),
+        Index("ix_customer_order_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Which shop the order came from ("default" for the first); None for manual orders.
+    shop: Mapped[str | None] = mapped_column(String(32))
+    ps_order_id: Mapped[int | None]
+    reference: Mapped[str] = mapped_column(String(64))
+    status: Mapped[OrderStatus] = enum_column(OrderStatus, default=OrderStatus.NEW)
+    hold_reason: Mapped[str | None] = mapped_column(String(500))
+    ps_state: Mapped[int | None]
+    ps_date_upd: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    customer_email: Mapped[str | None] = mapped_column(String(200))
+    ship_name: Mapped[str | None] = mapped_column(String(200))
+    ship_company: Mapped[str | None] = mapped_column(String(200))
+    ship_address1: Mapped[str | None] = mapped_column(String(200))
+    ship_address2: Mapped[str | None] = mapped_column(String(200))
+    ship_postcode: Mapped[str | None] = mapped_column(String(20))
+    ship_city: Mapped[str | None] = mapped_column(String(80))
+    ship_country: Mapped[str | None] = mapped_column(String(2))
+    ship_phone: Mapped[str | None] = mapped_column(String(40))
+
+    carrier_id: Mapped[int | None] = mapped_column(ForeignKey("carrier.id"))
+    total_paid: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    total_shipping: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    # Higher goes first when stock is scarce; express and cut-off raise it.
+    priority: Mapped[int] = mapped_column(default=0)
+    ship_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ordered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at_column()
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.line_no")
+    events: Mapped[list["OrderEvent"]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id")
+    carrier = relationship("Carrier")
+
+    @property
+    def code(self) -> str:
+        """The scannable code printed on documents."""
+        return f"SO-{self.id}"
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_line"
+    __table_args__ = (Index("ix_order_line_order_id", "order_id"),
+                      Index("ix_order_line_product_id", "product_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("customer_order.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(default=1)
+    ps_order_detail_id: Mapped[int | None]
+    # None while the shop's product is unknown to the warehouse (the order is on hold).
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    sku: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    ean13: Mapped[str | None] = mapped_column(String(14))
+    ps_product_id: Mapped[int | None]
+    ps_combination_id: Mapped[int | None]
+    quantity: Mapped[int]
+    quantity_allocated: Mapped[int] = mapped_column(default=0)
+    quantity_picked: Mapped[int] = mapped_column(default=0)
+    quantity_packed: Mapped[int] = mapped_column(default=0)
+    quantity_shipped: Mapped[int] = mapped_column(default=0)
+    unit_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product = relationship("Product")
+
+
+class OrderEvent(db.Model):
+    """One line of an order's history: imported, allocated, picked, shipped, pushed..."""
+
+    __tablename__ = "order_event"
+    __table_args__ = (Index("ix_order_event_order_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("customer_order.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+    order: Mapped[Order] = relationship(back_populates="events")
+    user = relationship("User")
+
+
+def record_event(order: Order, kind: str, message: str, user=None) -> OrderEvent:
+    """Append a line to an order's history."""
+    event = OrderEvent(kind=kind, message=message, user_id=getattr(user, "id", user))
+    order.events.append(event)
+    return event

@@ -1,0 +1,37 @@
+"""Per-operator state of multi-scan flows, and the scan lookups the flows share."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from wms.barcodes import Scan, ScanKind, parse_scan
+from wms.db import db, utcnow
+from wms.domain.scans.models import FlowState
+from wms.errors import DomainError
+
+
+def load_state(user, flow: str, *, lock: bool = True) -> FlowState:
+    """Return the operator's state for a flow (created empty), locked for this transaction."""
+    query = select(FlowState).where(FlowState.user_id == user.id, FlowState.flow == flow)
+    if lock:
+        query = query.with_for_update()
+    state = db.session.execute(query).scalar_one_or_none()
+    if state is None:
+        state = FlowState(user_id=user.id, flow=flow, data={})
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def save_state(state: FlowState, **data) -> None:
+    """Replace the flow's data (JSON columns need a new dict to be seen as changed)."""
+    state.data = dict(data)
+    state.updated_at = utcnow()
+    db.session.flush()
+
+
+def parse(code: str, location_pattern: str | None = None) -> Scan:
+    """Parse a scan, refusing an unreadable one with its reason."""
+    scan = parse_scan(code, location_pattern) if location_pattern else parse_scan(code)
+    if scan.kind is ScanKind.INVALID:
+        raise DomainError(scan.error or "That scan could not be read: scan again.", code="bad_scan")
+    return scan

@@ -1,0 +1,153 @@
+"""The web layer: blueprints for the handheld, the desk, the JSON API, and sign-in."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from wms.errors import DomainError
+from wms.extensions import login_manager
+from wms.web.htmx import is_htmx
+
+# Endpoints anyone may reach: sign-in pages, static files, the health check, signed callbacks.
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.handheld_login", "health.healthz"}
+PUBLIC_PREFIXES = ("webhooks.",)
+
+
+def register_web(app: Flask) -> None:
+    """Register blueprints, the sign-in gate, error handlers and template helpers."""
+    from wms.web.api import bp as api_bp
+    from wms.web.auth import bp as auth_bp
+    from wms.web.auth.loader import setup_login_manager
+    from wms.web.desk import bp as desk_bp
+    from wms.web.handheld import bp as handheld_bp
+    from wms.web.health import bp as health_bp
+
+    setup_login_manager(login_manager)
+    for bp in (auth_bp, handheld_bp, desk_bp, api_bp, health_bp):
+        app.register_blueprint(bp)
+    _register_optional_blueprints(app)
+
+    app.before_request(_require_sign_in)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+
+    @app.route("/")
+    def index():
+        from wms.domain.users.models import Role
+
+        if current_user.has_role(Role.SUPERVISOR) and not _looks_like_handheld():
+            return redirect(url_for("desk.home"))
+        return redirect(url_for("handheld.home"))
+
+
+def _register_optional_blueprints(app: Flask) -> None:
+    """Blueprints of flows that live in their own packages, registered when present."""
+    import importlib
+
+    for module in ("wms.web.webhooks",):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        app.register_blueprint(mod.bp)
+
+
+def _looks_like_handheld() -> bool:
+    agent = request.headers.get("User-Agent", "")
+    return "Mobile" in agent or "Android" in agent
+
+
+def _require_sign_in():
+    endpoint = request.endpoint or ""
+    if endpoint in PUBLIC_ENDPOINTS or endpoint.startswith(PUBLIC_PREFIXES):
+        return None
+    if current_user.is_authenticated:
+        return None
+    if request.path.startswith("/api/"):
+        return _json_error(401, "unauthorized",
+                           "Sign in, or send an API token as 'Authorization: Bearer <token>'.")
+    login = "auth.handheld_login" if request.path.startswith("/handheld") else "auth.login"
+    target = url_for(login, next=request.full_path if request.method == "GET" else None)
+    if is_htmx():
+        # htmx follows HX-Redirect with a full page load instead of swapping a login form in.
+        response = app_response("", 401)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+def app_response(body: str, status: int):
+    from flask import Response
+
+    return Response(body, status=status)
+
+
+def _json_error(status: int, code: str, message: str, **details):
+    body = {"error": {"code": code, "message": message}}
+    if details:
+        body["error"]["details"] = details
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        if _wants_json():
+            return _json_error(exc.status, exc.code, exc.message,
+                               **{k: v for k, v in exc.details.items() if _jsonable(v)})
+        template = "partials/_status.html" if is_htmx() else "errors/error.html"
+        response = app.make_response((render_template(
+            template, ok=False, message=exc.message, status=exc.status), exc.status))
+        response.headers["HX-Trigger"] = '{"scan-error": null}'
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        message = "This form has expired (the page was open too long or you signed in again): reload the page and try again."
+        if _wants_json():
+            return _json_error(400, "csrf", message)
+        return render_template("errors/error.html", message=message, status=400), 400
+
+    for status, text in ((403, "You do not have the role needed for this page. Ask a supervisor."),
+                         (404, "There is nothing at this address."),
+                         (405, "That action is not allowed here."),
+                         (500, "Something went wrong on the server; nothing was changed. Try again, and tell a supervisor if it keeps happening.")):
+        def handler(exc, status=status, text=text):
+            if status == 500:
+                from wms.db import db
+
+                db.session.rollback()
+            if _wants_json():
+                return _json_error(status, {403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                                            500: "server_error"}[status], text)
+            return render_template("errors/error.html", message=text, status=status), status
+
+        app.register_error_handler(status, handler)
+
+
+def _jsonable(value) -> bool:
+    return isinstance(value, (str, int, float, bool, type(None), list, dict))
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from wms.domain.users.models import Role
+
+    @app.context_processor
+    def inject():
+        return {"Role": Role, "htmx_js": "vendor/htmx-2.0.11.min.js", "desk_menu": _desk_menu}
+
+    def _desk_menu():
+        from wms.web.menu import DESK_MENU
+
+        return [m for m in DESK_MENU
+                if current_user.is_authenticated and current_user.has_role(Role[m.role])]

@@ -1,0 +1,32 @@
+"""The JSON API: one module per area, each adding routes to `bp`."""
+from flask import Blueprint, request
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
+
+from wms.domain.users.models import Role
+from wms.extensions import csrf
+from wms.web.auth.loader import require_role
+from wms.web.menu import import_submodules
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Token-authenticated scripts send no CSRF token; browser sessions must (checked below).
+csrf.exempt(bp)
+
+
+@bp.before_request
+def _signed_in_api():
+    require_role(Role.OPERATOR)
+    from flask import g
+
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not getattr(g, "api_token", None):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except ValidationError:
+            from flask import abort
+
+            abort(400, "Send the X-CSRFToken header, or use an API token.")
+    return None
+
+
+import_submodules(__name__, __path__)

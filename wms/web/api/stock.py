@@ -1,0 +1,74 @@
+"""Stock through the JSON API."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from wms.db import db
+from wms.domain.catalog.models import Product
+from wms.domain.catalog.services import product_by_sku
+from wms.domain.inventory import services as inventory
+from wms.domain.inventory.models import MoveReason, StockLevel, StockMove
+from wms.domain.locations.models import Location
+from wms.domain.locations.services import location_by_code
+from wms.domain.users.models import Role
+from wms.errors import DomainError
+from wms.web.api import bp
+from wms.web.api.schemas import MoveRequestSchema, StockLevelSchema, StockMoveSchema, first_errors
+from wms.web.auth.loader import require_role
+from wms.web.tx import transactional
+
+
+def paginate(query, schema, *, default_limit=100, max_limit=1000):
+    """Apply ?limit=&offset= and return the JSON page with its next offset."""
+    try:
+        limit = min(max(int(request.args.get("limit", default_limit)), 1), max_limit)
+        offset = max(int(request.args.get("offset", 0)), 0)
+    except ValueError:
+        raise DomainError("limit and offset must be whole numbers.", code="bad_paging") from None
+    rows = db.session.execute(query.offset(offset).limit(limit + 1)).scalars().all()
+    more = len(rows) > limit
+    return jsonify(items=schema.dump(rows[:limit], many=True), offset=offset, limit=limit,
+                   next_offset=offset + limit if more else None)
+
+
+@bp.get("/stock")
+def list_stock():
+    query = (select(StockLevel).join(Product).join(Location)
+             .order_by(Location.code, Product.sku))
+    if request.args.get("sku"):
+        query = query.where(Product.sku == request.args["sku"])
+    if request.args.get("location"):
+        query = query.where(Location.code == request.args["location"].upper())
+    return paginate(query, StockLevelSchema())
+
+
+@bp.get("/stock/moves")
+def list_moves():
+    query = select(StockMove).order_by(StockMove.id.desc())
+    if request.args.get("sku"):
+        query = query.join(Product).where(Product.sku == request.args["sku"])
+    if request.args.get("reference"):
+        query = query.where(StockMove.reference == request.args["reference"])
+    return paginate(query, StockMoveSchema())
+
+
+@bp.post("/stock/moves")
+@transactional
+def create_move():
+    """Post a movement: a move between locations, or an adjustment in or out with a note."""
+    require_role(Role.SUPERVISOR)
+    try:
+        data = MoveRequestSchema().load(request.get_json(silent=True) or {})
+    except ValidationError as err:
+        raise DomainError(first_errors(err), code="invalid", fields=err.normalized_messages()) from None
+    product = product_by_sku(data["sku"])
+    src = location_by_code(data["from_location"]) if data["from_location"] else None
+    dst = location_by_code(data["to_location"]) if data["to_location"] else None
+    posting = inventory.post_movement(
+        product, data["quantity"], from_location=src, to_location=dst,
+        reason=MoveReason[data["reason"]], user=current_user, reference=data["reference"],
+        note=data["note"])
+    return jsonify(StockMoveSchema().dump(posting.move)), 201

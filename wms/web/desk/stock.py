@@ -1,0 +1,96 @@
+"""Stock on the desk: balances, the ledger of movements, and adjustments with a reason."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
+
+from wms.db import db
+from wms.domain.catalog.models import Product
+from wms.domain.catalog.services import product_by_code
+from wms.domain.inventory import services as inventory
+from wms.domain.inventory.models import MoveReason, StockLevel, StockMove
+from wms.domain.locations.models import Location
+from wms.domain.locations.services import location_by_code
+from wms.domain.users.models import User
+from wms.errors import DomainError
+from wms.web.desk import bp
+from wms.web.menu import DESK_MENU, MenuItem, add
+from wms.web.tx import transactional
+
+add(DESK_MENU, MenuItem("Stock", "desk.stock", "Balances by product and location", order=30))
+add(DESK_MENU, MenuItem("Ledger", "desk.ledger", "Every movement, who and why", order=31))
+
+PAGE_SIZE = 100
+
+
+@bp.route("/stock")
+def stock():
+    q = request.args.get("q", "").strip()
+    query = (select(StockLevel).join(Product).join(Location)
+             .where(StockLevel.on_hand > 0).order_by(Location.walk_sequence, Product.sku))
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Product.sku.ilike(like), Product.name.ilike(like),
+                                Location.code.ilike(like)))
+    rows = db.session.execute(query.limit(500)).scalars().all()
+    return render_template("desk/stock/page.html", rows=rows, q=q, reasons=MoveReason)
+
+
+@bp.route("/stock/ledger")
+def ledger():
+    args = request.args
+    src, dst = aliased(Location), aliased(Location)
+    query = (select(StockMove).join(Product, StockMove.product_id == Product.id)
+             .outerjoin(src, StockMove.from_location_id == src.id)
+             .outerjoin(dst, StockMove.to_location_id == dst.id)
+             .outerjoin(User, StockMove.user_id == User.id)
+             .order_by(StockMove.id.desc()))
+    if args.get("sku"):
+        query = query.where(Product.sku == args["sku"].strip())
+    if args.get("location"):
+        code = args["location"].strip().upper()
+        query = query.where(or_(src.code == code, dst.code == code))
+    if args.get("user"):
+        query = query.where(User.username == args["user"].strip())
+    if args.get("reason") in MoveReason.__members__:
+        query = query.where(StockMove.reason == MoveReason[args["reason"]])
+    for name, op in (("since", "__ge__"), ("until", "__le__")):
+        if args.get(name):
+            try:
+                when = datetime.fromisoformat(args[name])
+            except ValueError:
+                flash(f"{args[name]} is not a date (use 2026-11-23).", "error")
+                continue
+            query = query.where(getattr(StockMove.created_at, op)(when))
+    page = max(int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1, 1)
+    moves = db.session.execute(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).scalars().all()
+    return render_template("desk/stock/ledger.html", moves=moves[:PAGE_SIZE], page=page,
+                           has_more=len(moves) > PAGE_SIZE, args=args, reasons=MoveReason)
+
+
+@bp.route("/stock/adjust", methods=["POST"])
+@transactional
+def adjust():
+    """Correct a balance by a signed quantity with a written reason."""
+    form = request.form
+    try:
+        location = location_by_code(form.get("location", ""))
+        product = product_by_code(form.get("sku", "").strip()).product
+        raw = form.get("delta", "").strip()
+        sign = -1 if raw.startswith("-") else 1
+        delta = sign * inventory.parse_quantity(raw.lstrip("+-"))
+        inventory.adjust(product, location, delta, note=form.get("note", ""), user=current_user)
+    except DomainError as exc:
+        # Re-show the form with what was typed and the reason it was refused; nothing changed.
+        q = form.get("sku", "").strip()
+        rows = db.session.execute(
+            select(StockLevel).join(Product).join(Location)
+            .where(StockLevel.on_hand > 0, Product.sku == q)).scalars().all()
+        return render_template("desk/stock/page.html", rows=rows, q=q, reasons=MoveReason,
+                               error=exc.message, form=form), 422
+    flash(f"Adjusted {product.sku} in {location.code} by {delta:+d}.", "ok")
+    return redirect(url_for("desk.stock", q=product.sku))

@@ -1,0 +1,13 @@
+"""The handheld home: the flows an operator can start."""
+from flask import render_template
+from flask_login import current_user
+
+from wms.domain.users.models import Role
+from wms.web.handheld import bp
+from wms.web.menu import HANDHELD_MENU
+
+
+@bp.route("/")
+def home():
+    items = [m for m in HANDHELD_MENU if current_user.has_role(Role[m.role])]
+    return render_template("handheld/home/page.html", items=items)

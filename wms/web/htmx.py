@@ -1,0 +1,32 @@
+"""Small htmx helpers: is this an htmx request, trigger client events, render a fragment.
+
+htmx-flask (a single 0.1.0 release from 2022) would give us `request.htmx` by replacing
+Flask's request class for the whole app; we need only these three helpers, and they follow
+htmx 2's headers as we vendor it, so we keep our own.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Response, render_template, request
+
+
+def is_htmx() -> bool:
+    """Return True when the request came from htmx (or our scan queue, which sets the header)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def trigger(response: Response, event: str, detail=None) -> Response:
+    """Add a client event to the response's HX-Trigger header (merging with any present)."""
+    existing = response.headers.get("HX-Trigger")
+    events = json.loads(existing) if existing and existing.startswith("{") else (
+        {existing: None} if existing else {})
+    events[event] = detail
+    response.headers["HX-Trigger"] = json.dumps(events)
+    return response
+
+
+def render_page_or_fragment(page: str, fragment: str, status: int = 200, **context) -> Response:
+    """Render the whole page, or only its fragment when htmx asks for it."""
+    html = render_template(fragment if is_htmx() else page, **context)
+    return Response(html, status=status, mimetype="text/html")

@@ -1,0 +1,105 @@
+"""One commit per request, and idempotent scan requests."""
+from __future__ import annotations
+
+import re
+from functools import wraps
+
+from flask import Response, current_app, make_response, request
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from wms.db import db
+from wms.domain.scans.models import ScanRecord
+
+SCAN_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+
+
+def transactional(view):
+    """Commit once when the view answers below 400; roll back on an error answer or exception."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            response = make_response(view(*args, **kwargs))
+        except Exception:
+            db.session.rollback()
+            raise
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    return wrapper
+
+
+def scan_id_from_request() -> str | None:
+    scan_id = request.headers.get("X-Scan-Id") or request.form.get("scan_id")
+    if scan_id is None and request.is_json:
+        scan_id = (request.get_json(silent=True) or {}).get("scan_id")
+    return scan_id or None
+
+
+def _replay(record: ScanRecord) -> Response:
+    response = Response(record.body or "", status=record.status_code, mimetype="text/html")
+    if record.trigger:
+        response.headers["HX-Trigger"] = record.trigger
+    response.headers["X-Scan-Replayed"] = "1"
+    return response
+
+
+def scan_endpoint(view):
+    """Apply a scan request once per client scan id, and answer a retry as the first time.
+
+    The ScanRecord is inserted before the work and committed with it. A second request with
+    the same id either finds it (and gets the stored answer) or, when both run at once on
+    PostgreSQL, waits on the unique index until the first commits and then finds it.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        scan_id = scan_id_from_request()
+        if scan_id is None:
+            return transactional(view)(*args, **kwargs)
+        if not SCAN_ID.match(scan_id):
+            return Response("The scan id sent by the screen is malformed; reload the page.",
+                            status=400, mimetype="text/plain")
+        existing = db.session.execute(
+            select(ScanRecord).where(ScanRecord.scan_id == scan_id)).scalar_one_or_none()
+        if existing is not None:
+            return _replay(existing)
+        record = ScanRecord(scan_id=scan_id, endpoint=request.endpoint or "",
+                            user_id=current_user.id if current_user.is_authenticated else None)
+        db.session.add(record)
+        try:
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            existing = db.session.execute(
+                select(ScanRecord).where(ScanRecord.scan_id == scan_id)).scalar_one()
+            return _replay(existing)
+        try:
+            response = make_response(view(*args, **kwargs))
+        except Exception:
+            db.session.rollback()
+            raise
+        if response.status_code >= 400:
+            # A refused scan changed nothing; a retry is judged afresh.
+            db.session.rollback()
+            return response
+        record.status_code = response.status_code
+        record.body = response.get_data(as_text=True)
+        record.trigger = response.headers.get("HX-Trigger")
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # Another request with this scan id committed first (SQLite without row locks).
+            db.session.rollback()
+            existing = db.session.execute(
+                select(ScanRecord).where(ScanRecord.scan_id == scan_id)).scalar_one()
+            return _replay(existing)
+        current_app.logger.debug("scan %s applied", scan_id)
+        return response
+
+    return wrapper
