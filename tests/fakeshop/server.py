@@ -22,7 +22,9 @@ class _QuietHandler(WSGIRequestHandler):
 def serve(shop: FakeShop, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Run ``shop`` on a free port and yield its base URL (``http://127.0.0.1:PORT/api``)."""
     server = make_server(host, port, shop, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="fakeshop", daemon=True)
+    # A short poll interval makes shutdown() return quickly (the default waits up to 0.5 s).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                              name="fakeshop", daemon=True)
     thread.start()
     try:
         yield f"http://{host}:{server.server_address[1]}/api"
