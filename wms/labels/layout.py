@@ -251,8 +251,8 @@ def _parse_sheet(raw: dict, width: float, height: float, where: str) -> Sheet:
     grid_w = columns * width + (columns - 1) * gap_x
     grid_h = rows * height + (rows - 1) * gap_y
     # Centre the grid unless the sheet stock says where the first label starts.
-    margin_left = _non_negative(raw, "margin_left_mm", where, default=(page_w - grid_w) / 2)
-    margin_top = _non_negative(raw, "margin_top_mm", where, default=(page_h - grid_h) / 2)
+    margin_left = _non_negative(raw, "margin_left_mm", where, default=max(0.0, (page_w - grid_w) / 2))
+    margin_top = _non_negative(raw, "margin_top_mm", where, default=max(0.0, (page_h - grid_h) / 2))
     if margin_left + grid_w > page_w + 0.01 or margin_top + grid_h > page_h + 0.01 or margin_left < 0 or margin_top < 0:
         raise LayoutError(
             f"{where}: {columns}x{rows} labels of {width}x{height} mm with these gaps and margins "

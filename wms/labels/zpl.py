@@ -182,6 +182,8 @@ def parse_zpl(zpl: str) -> list[list[tuple[str, str]]]:
         end = zpl.find("^", match.end())
         end = len(zpl) if end == -1 else end
         args = zpl[match.end() : end]
+        if "~" in args:
+            raise ZplError(f"raw '~' after ^{command} at offset {start}: escape it with ^FH (_7E)")
         if command == "XA":
             if current is not None:
                 raise ZplError(f"^XA at offset {start} opens a label before the previous one was closed with ^XZ")
