@@ -138,12 +138,15 @@ class Wmscallback extends Module
             }
             $this->finishResponse();
             $dispatcher = $this->dispatcher();
-            $queue = new WmsCallbackQueue();
+            $queue = $this->store();
             $allSent = true;
             foreach ($this->pending as $id) {
                 $row = $queue->find($id);
                 if ($row !== null && !$dispatcher->deliver($row)) {
+                    // The warehouse is down or slow: leave the other events to the cron rather
+                    // than spend one more timeout on each of them.
                     $allSent = false;
+                    break;
                 }
             }
             $this->pending = [];
@@ -378,7 +381,7 @@ class Wmscallback extends Module
         $now = time();
         $eventId = WmsCallbackPayload::newEventId();
         $payload = WmsCallbackPayload::build($eventId, $event, $idOrder, $oldState, $newState, $now, max(1, (int) $idShop));
-        $this->pending[] = (new WmsCallbackQueue())->add($eventId, $event, $idOrder, max(1, (int) $idShop), WmsCallbackPayload::encode($payload), $now);
+        $this->pending[] = $this->store()->add($eventId, $event, $idOrder, max(1, (int) $idShop), WmsCallbackPayload::encode($payload), $now);
         $this->queuedKeys[$key] = true;
         if (!$this->shutdownRegistered) {
             register_shutdown_function([$this, 'deliverPending']);
@@ -388,7 +391,17 @@ class Wmscallback extends Module
 
     private function dispatcher()
     {
-        return new WmsCallbackDispatcher(new WmsCallbackQueue(), [$this, 'settingsForShop']);
+        return new WmsCallbackDispatcher($this->store(), [$this, 'settingsForShop']);
+    }
+
+    /**
+     * Return the event queue; a seam for the command-line tests, which run on a memory store.
+     *
+     * @return WmsCallbackStore
+     */
+    protected function store()
+    {
+        return new WmsCallbackQueue();
     }
 
     /**

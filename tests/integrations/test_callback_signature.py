@@ -652,3 +652,56 @@ def test_build_refuses_a_version_mismatch_and_a_missing_guard(tmp_path):
     (copy / "wmscallback" / "sql" / "index.php").unlink()
     result = build_zip(copy, tmp_path / "out")
     assert result.returncode != 0 and "index.php" in result.stderr
+
+
+# --- PHP: the module's hooks, on PrestaShop stubs ------------------------------------------------
+
+
+def run_hooks(url: str, configured: bool = True, broken_store: bool = False) -> dict:
+    arguments = {"url": url, "secret": SECRET, "configured": configured, "broken_store": broken_store}
+    return json.loads(run_php("run_hooks.php", arguments).stdout)
+
+
+@needs_php
+def test_hooks_queue_and_deliver_one_event_per_change(endpoint):
+    server = endpoint([204])
+    result = run_hooks(server.url)
+
+    assert result["log"] == []
+    assert [row["sent_at"] is not None for row in result["rows"]] == [True] * 4
+    events = [verify(SECRET, headers, body) for headers, body in server.requests]
+    assert [(e.event, e.order_id, e.old_state, e.new_state, e.shop_id) for e in events] == [
+        ("order.status_changed", 101, None, 2, 1),
+        ("order.status_changed", 102, None, 4, 3),  # shop looked up from the order
+        ("order.status_changed", 101, 2, 6, 1),
+        ("order.edited", 102, None, 4, 3),  # three hook calls, one event
+    ]
+    assert len({e.event_id for e in events}) == 4
+
+
+@needs_php
+def test_hooks_stop_after_the_first_failure_and_leave_the_rest_to_the_cron(endpoint):
+    server = endpoint([503])
+    rows = run_hooks(server.url)["rows"]
+    assert len(server.requests) == 1
+    assert [(row["attempts"], row["sent_at"]) for row in rows] == [(1, None), (0, None), (0, None), (0, None)]
+    assert rows[0]["last_error"].startswith("HTTP 503")
+    assert all(row["next_attempt_at"] is not None for row in rows)
+
+
+@needs_php
+def test_hooks_do_nothing_until_the_module_is_configured(endpoint):
+    server = endpoint([200])
+    result = run_hooks(server.url, configured=False)
+    assert result == {"rows": [], "log": []}
+    assert server.requests == []
+
+
+@needs_php
+def test_hooks_swallow_and_log_a_database_failure(endpoint):
+    server = endpoint([200])
+    result = run_hooks(server.url, broken_store=True)
+    assert result["rows"] == []
+    # 3 state changes + 3 edit calls: an edit counts as queued only once it is stored.
+    assert len(result["log"]) == 6
+    assert all("MySQL server has gone away" in line for line in result["log"])
