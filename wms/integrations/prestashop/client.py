@@ -13,7 +13,7 @@ import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -70,6 +70,7 @@ _SINGULAR = {
 }
 _FILTER_FORBIDDEN = re.compile(r"[\[\]|,]")
 _TAGS = re.compile(r"<[^>]+>")
+_MAX_JSON_STARTS = 64
 
 
 # --------------------------------------------------------------------------- config
@@ -84,7 +85,7 @@ class ShopConfig:
     """
 
     base_url: str
-    key: str
+    key: str = field(repr=False)  # never print the key in logs or tracebacks
     timeout: tuple[float, float] = (5.0, 30.0)
     max_retries: int = 3
     backoff_base: float = 0.5
@@ -318,7 +319,10 @@ def _decode_json_body(text: str) -> Any:
     decoder = json.JSONDecoder()
     lenient: Any = None
     found_lenient = False
-    for match in re.finditer(r"[\[{]", text):
+    # Notices are short: give up after a few candidates instead of scanning a broken body.
+    for tries, match in enumerate(re.finditer(r"[\[{]", text)):
+        if tries >= _MAX_JSON_STARTS:
+            break
         start = match.start()
         try:
             value, end = decoder.raw_decode(text, start)
@@ -529,7 +533,9 @@ class PrestaShopClient:
             try:
                 response = self._send_authenticated(method, url, query, body)
             except requests.RequestException as exc:
-                if not isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+                # ChunkedEncodingError: the connection broke while the answer was being read.
+                transient = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+                if not isinstance(exc, transient):
                     raise ShopError(
                         f"the request could not be sent ({exc}); check base_url",
                         method=method, resource=target, shop=self.config.name,
@@ -585,6 +591,10 @@ class PrestaShopClient:
         text = response.content.decode("utf-8", errors="replace")
         if _strip_noise(text) == "":
             return None
+        try:
+            return _decode_json_body(text)
+        except ValueError:
+            pass
         if _looks_like_html(text):
             raise ShopProtocolError(
                 "the shop answered an HTML page instead of webservice JSON: check that base_url "
@@ -592,14 +602,11 @@ class PrestaShopClient:
                 status=response.status_code, message=_plain(text),
                 method=method, resource=target, shop=self.config.name,
             )
-        try:
-            return _decode_json_body(text)
-        except ValueError:
-            raise ShopProtocolError(
-                "the shop's answer is not JSON: check base_url and that the shop supports output_format=JSON",
-                status=response.status_code, message=_plain(text),
-                method=method, resource=target, shop=self.config.name,
-            ) from None
+        raise ShopProtocolError(
+            "the shop's answer is not JSON: check base_url and that the shop supports output_format=JSON",
+            status=response.status_code, message=_plain(text),
+            method=method, resource=target, shop=self.config.name,
+        )
 
     def _error_for(self, method: str, target: str, response: requests.Response) -> ShopError:
         status = response.status_code
@@ -751,19 +758,19 @@ class PrestaShopClient:
 
     def get_orders_updated_since(
         self,
-        cursor: datetime | None,
+        cursor_datetime: datetime | None,
         states: Iterable[int] | None = None,
         page_size: int = 100,
         display: str | Iterable[str] = "full",
     ) -> Iterator[dict[str, Any]]:
-        """Yield orders with date_upd > ``cursor`` (all when None), oldest change first.
+        """Yield orders with date_upd > ``cursor_datetime`` (all when None), oldest change first.
 
-        The filter is strict and second-grained: pass ``cursor`` minus a small overlap and
+        The filter is strict and second-grained: pass the cursor minus a small overlap and
         de-duplicate by order id. ``states`` limits to those current_state ids.
         """
         filters: dict[str, Any] = {}
-        if cursor is not None:
-            filters["date_upd"] = greater_than(cursor)
+        if cursor_datetime is not None:
+            filters["date_upd"] = greater_than(cursor_datetime)
         if states is not None:
             state_list = sorted({int(s) for s in states})
             if not state_list:
@@ -771,7 +778,7 @@ class PrestaShopClient:
             filters["current_state"] = state_list
         for page in self.iter_pages(
             "orders", filters, display=display, sort=["date_upd_ASC", "id_ASC"],
-            date_filter=cursor is not None, page_size=page_size,
+            date_filter=cursor_datetime is not None, page_size=page_size,
         ):
             yield from page
 
