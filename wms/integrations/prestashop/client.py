@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # Ids per list request: keeps URLs far below the 8 KB most servers accept.
 ID_CHUNK = 100
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A POST answered with one of these never reached the save: 127 = body not parsable XML,
 # 46 = the object's add() failed. Other 5xx on a POST may come after the save (a module hook
 # printing a notice), so those are "uncertain".
@@ -550,7 +549,7 @@ class PrestaShopClient:
                 continue
 
             status = response.status_code
-            if status in RETRY_STATUSES:
+            if status == 429 or status >= 500:
                 errors = _parse_errors(response.text)
                 first = errors[0] if errors else {}
                 if not idempotent and status not in {429, 503}:
