@@ -1,0 +1,433 @@
+"""Pick lists in walking order, and the picking scans that move stock to the packing bench."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from wms.barcodes import ScanKind
+from wms.db import db, utcnow
+from wms.domain.catalog.services import product_by_code
+from wms.domain.inventory import services as inventory
+from wms.domain.inventory.models import MoveReason
+from wms.domain.locations.services import location_by_code
+from wms.domain.orders.models import Order, OrderStatus, record_event
+from wms.domain.picking import routing
+from wms.domain.picking.allocation import allocate_line, picked_location
+from wms.domain.picking.models import (
+    Allocation, PickList, PickListKind, PickListOrder, PickListStatus,
+)
+from wms.domain.scans.services import load_state, parse, save_state
+from wms.domain.users.models import Role
+from wms.errors import Conflict, DomainError, NotFound
+
+FLOW = "pick"
+ACTIVE_LISTS = (PickListStatus.OPEN, PickListStatus.PICKING, PickListStatus.PAUSED)
+DEFAULT_LAYOUT = Path(__file__).resolve().parents[3] / "seed_data" / "warehouse.json"
+
+
+@lru_cache(maxsize=4)
+def _layout(path: str) -> routing.Layout:
+    return routing.Layout.from_json(path)
+
+
+def layout() -> routing.Layout:
+    """The warehouse floor plan used for walking routes (WMS_LAYOUT_PATH, else the demo's)."""
+    return _layout(str(current_app.config.get("LAYOUT_PATH") or DEFAULT_LAYOUT))
+
+
+def sequence_allocations(allocations: list[Allocation]) -> list[Allocation]:
+    """Number allocations in walking order; locations off the aisle grid go last by walk_sequence."""
+    plan = layout()
+    routed, rest = [], []
+    for allocation in allocations:
+        loc = allocation.location
+        try:
+            if loc.aisle is None or loc.pos_y is None:
+                raise routing.RoutingError("not on an aisle")
+            routed.append((allocation, routing.make_stop(plan, loc.code, loc.aisle, loc.pos_y)))
+        except routing.RoutingError:
+            rest.append(allocation)
+    ordered = [a for a, _ in routing.order_by_walk(plan, routed, lambda item: item[1])] if routed else []
+    ordered += sorted(rest, key=lambda a: (a.location.walk_sequence, a.location.code, a.id))
+    for n, allocation in enumerate(ordered, start=1):
+        allocation.sequence = n
+    db.session.flush()
+    return ordered
+
+
+# ------------------------------------------------------------------ creating lists
+
+def pickable_orders() -> list[Order]:
+    """Allocated orders not yet on an active pick list."""
+    on_lists = select(PickListOrder.order_id).join(PickList).where(PickList.status.in_(ACTIVE_LISTS))
+    return list(db.session.execute(
+        select(Order).where(Order.status == OrderStatus.ALLOCATED, Order.id.not_in(on_lists))
+        .order_by(Order.id)).scalars())
+
+
+def create_pick_list(order_ids, *, kind: PickListKind = PickListKind.ORDER, user=None,
+                     note: str | None = None) -> PickList:
+    """Put allocated orders on one pick list (one order, or a batch/wave into totes)."""
+    order_ids = list(dict.fromkeys(int(i) for i in order_ids))
+    if not order_ids:
+        raise DomainError("Choose at least one order for the pick list.")
+    if kind is PickListKind.ORDER and len(order_ids) != 1:
+        raise DomainError("A single-order pick list takes exactly one order; make a batch for several.")
+    orders = list(db.session.execute(
+        select(Order).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update(of=Order)
+    ).scalars())
+    found = {o.id for o in orders}
+    if missing := [i for i in order_ids if i not in found]:
+        raise NotFound(f"Unknown orders: {', '.join(f'SO-{i}' for i in missing)}.")
+    free = {o.id for o in pickable_orders()}
+    for order in orders:
+        if order.id not in free:
+            raise DomainError(f"{order.code} is {order.status.label.lower()}"
+                              + (" and already on a pick list" if order.status is OrderStatus.ALLOCATED else "")
+                              + ": only allocated orders not on a list can be picked.")
+    pick_list = PickList(kind=kind, note=note, created_by_id=getattr(user, "id", None))
+    db.session.add(pick_list)
+    for position, order_id in enumerate(order_ids, start=1):
+        pick_list.orders.append(PickListOrder(order_id=order_id, position=position))
+    db.session.flush()
+    allocations = list(db.session.execute(
+        select(Allocation).where(Allocation.order_id.in_(order_ids), Allocation.quantity > Allocation.picked)
+    ).scalars())
+    for allocation in allocations:
+        allocation.pick_list_id = pick_list.id
+    sequence_allocations(allocations)
+    for order in orders:
+        record_event(order, "pick_list", f"On pick list {pick_list.code}.", user)
+    db.session.flush()
+    return pick_list
+
+
+def release_wave(*, carrier_id: int | None = None, ship_by_before: datetime | None = None,
+                 user=None) -> PickList:
+    """Release a wave: every allocated order for a carrier and/or due before a time, as one list."""
+    orders = [o for o in pickable_orders()
+              if (carrier_id is None or o.carrier_id == carrier_id)
+              and (ship_by_before is None or (o.ship_by is not None and o.ship_by <= ship_by_before))]
+    if not orders:
+        raise DomainError("No allocated orders match this wave: run allocation or widen the filter.")
+    parts = []
+    if carrier_id is not None:
+        parts.append(f"carrier {orders[0].carrier.code if orders[0].carrier else carrier_id}")
+    if ship_by_before is not None:
+        parts.append(f"ship by {ship_by_before:%Y-%m-%d %H:%M}")
+    return create_pick_list([o.id for o in orders], kind=PickListKind.WAVE, user=user,
+                            note="Wave: " + (", ".join(parts) or "all allocated orders"))
+
+
+def get_pick_list(ref, *, lock: bool = False) -> PickList:
+    """Return a pick list by id or PL- code, optionally locked for this transaction."""
+    text = str(ref).strip().upper()
+    raw = text[3:] if text.startswith("PL-") else text
+    if not raw.isdigit():
+        raise NotFound(f"{ref} is not a pick list: scan the PL- barcode on the list.")
+    query = select(PickList).where(PickList.id == int(raw)).execution_options(populate_existing=True)
+    if lock:
+        query = query.with_for_update(of=PickList)
+    pick_list = db.session.execute(query).scalar_one_or_none()
+    if pick_list is None:
+        raise NotFound(f"Pick list PL-{raw} does not exist.")
+    return pick_list
+
+
+def pick_list_document(pick_list: PickList) -> dict:
+    """The data the printed pick list needs (documents.pick_list_pdf), lines in route order."""
+    totes = {plo.order_id: plo.tote for plo in pick_list.orders}
+    lines = [a for a in pick_list.allocations if a.open_qty > 0 or a.picked > 0]
+    return {
+        "code": pick_list.code,
+        "operator": pick_list.assigned_user.name if pick_list.assigned_user else None,
+        "date": pick_list.created_at,
+        "lines": [{"sequence": a.sequence, "location": a.location.code, "sku": a.product.sku,
+                   "name": a.product.name, "quantity": a.quantity,
+                   "tote": totes.get(a.order_id) or f"SO-{a.order_id}"} for a in lines],
+    }
+
+
+# ------------------------------------------------------------------ picking
+
+def remaining_lines(pick_list: PickList) -> list[Allocation]:
+    return [a for a in pick_list.allocations if a.open_qty > 0]
+
+
+def next_tote_needed(pick_list: PickList) -> PickListOrder | None:
+    if not pick_list.needs_totes:
+        return None
+    return next((plo for plo in pick_list.orders if not plo.tote), None)
+
+
+def start_pick_list(pick_list: PickList, user) -> PickList:
+    """Take a list to pick (new or paused); refuse one another operator is picking."""
+    pick_list = get_pick_list(pick_list.id, lock=True)
+    if pick_list.status in (PickListStatus.DONE, PickListStatus.CANCELLED):
+        raise DomainError(f"{pick_list.code} is {pick_list.status.label.lower()}: take another list.")
+    if pick_list.assigned_user_id not in (None, user.id):
+        raise Conflict(f"{pick_list.code} is being picked by {pick_list.assigned_user.name}: "
+                       "ask them (or a supervisor) to pause it first.")
+    # One list at a time per operator: a held list is paused so nobody is locked out by it.
+    state = load_state(user, FLOW)
+    held = state.data.get("list")
+    if held and held != pick_list.id:
+        other = get_pick_list(held, lock=True)
+        if other.assigned_user_id == user.id and other.status is PickListStatus.PICKING:
+            if state.data.get("pending"):
+                raise DomainError(f"You hold unpicked units for {other.code}: scan their tote first.")
+            _pause(other, user)
+    pick_list.assigned_user_id = user.id
+    if pick_list.status is not PickListStatus.PICKING:
+        record = "resumed" if pick_list.status is PickListStatus.PAUSED else "started"
+        pick_list.status = PickListStatus.PICKING
+        pick_list.started_at = pick_list.started_at or utcnow()
+        for plo in pick_list.orders:
+            if plo.order.status is OrderStatus.ALLOCATED:
+                plo.order.status = OrderStatus.PICKING
+            record_event(plo.order, "picking", f"{pick_list.code} {record} by {user.name}.", user)
+    save_state(state, list=pick_list.id)
+    return pick_list
+
+
+def _pause(pick_list: PickList, user) -> None:
+    pick_list.status = PickListStatus.PAUSED
+    pick_list.assigned_user_id = None
+    for plo in pick_list.orders:
+        record_event(plo.order, "picking", f"{pick_list.code} paused by {user.name}.", user)
+
+
+def pause_pick_list(pick_list: PickList, user) -> PickList:
+    """Pause a list so another operator can resume it; the operator's scans in progress are dropped."""
+    pick_list = get_pick_list(pick_list.id, lock=True)
+    if pick_list.status is not PickListStatus.PICKING:
+        raise DomainError(f"{pick_list.code} is {pick_list.status.label.lower()}, not being picked.")
+    supervisor = user.has_role(Role.SUPERVISOR)
+    if pick_list.assigned_user_id != user.id and not supervisor:
+        raise Conflict(f"{pick_list.code} is being picked by {pick_list.assigned_user.name}; only they "
+                       "or a supervisor can pause it.")
+    if pick_list.assigned_user_id == user.id:
+        state = load_state(user, FLOW)
+        if state.data.get("pending"):
+            raise DomainError("You hold scanned units: scan their tote before pausing.")
+        save_state(state)
+    _pause(pick_list, user)
+    db.session.flush()
+    return pick_list
+
+
+@dataclass
+class PickView:
+    """What the picking screen shows."""
+
+    pick_list: PickList | None
+    line: Allocation | None
+    tote_for: PickListOrder | None  # a batch asks for this order's tote before picking
+    at_location: bool
+    pending: int
+    prompt: str
+    done: int
+    total: int
+
+    @property
+    def tote(self) -> str | None:
+        if self.line is None or self.pick_list is None:
+            return None
+        return next((p.tote for p in self.pick_list.orders if p.order_id == self.line.order_id), None)
+
+
+def current(user) -> PickView:
+    """The operator's picking screen: the list they hold and its next line."""
+    state = load_state(user, FLOW, lock=False)
+    return _view(state.data, user)
+
+
+def _view(data: dict, user) -> PickView:
+    pick_list = None
+    if data.get("list"):
+        pick_list = db.session.get(PickList, data["list"])
+        if pick_list is not None and pick_list.assigned_user_id != user.id:
+            pick_list = None  # paused or taken over: the operator must scan a list again
+    if pick_list is None:
+        return PickView(None, None, None, False, 0, "Scan a pick list (PL-…) or choose one", 0, 0)
+    allocations = [a for a in pick_list.allocations if a.quantity > 0 or a.short]
+    total = len(allocations)
+    done = sum(1 for a in allocations if a.open_qty == 0)
+    tote_for = next_tote_needed(pick_list)
+    lines = remaining_lines(pick_list)
+    line = lines[0] if lines else None
+    at_location = bool(line and data.get("at") == line.location_id)
+    pending = data.get("pending", 0) if line and data.get("line") == line.id else 0
+    if tote_for is not None:
+        prompt = f"Scan an empty tote for {tote_for.order.code}"
+    elif line is None:
+        prompt = f"{pick_list.code} is picked: take the totes to {picked_location().code}"
+    elif not at_location:
+        prompt = f"Go to {line.location.code} and scan it"
+    elif pending:
+        prompt = "Scan the tote, or more of the product"
+    else:
+        prompt = f"Scan {line.product.sku}"
+    return PickView(pick_list, line, tote_for, at_location, pending, prompt, done, total)
+
+
+def _held_list(user, state) -> PickList:
+    if not state.data.get("list"):
+        raise DomainError("Scan a pick list (PL-…) first.")
+    pick_list = get_pick_list(state.data["list"], lock=True)
+    if pick_list.assigned_user_id != user.id:
+        save_state(state)
+        raise Conflict(f"{pick_list.code} was paused or taken over: scan it again to resume.")
+    return pick_list
+
+
+def scan(user, code: str, qty: int = 1) -> tuple[PickView, str]:
+    """Apply one picking scan (list, tote, location, product); return the view and a sentence."""
+    inventory.check_quantity(qty)
+    scanned = parse(code)
+    state = load_state(user, FLOW)
+    if scanned.kind is ScanKind.PICK_LIST:
+        pick_list = start_pick_list(get_pick_list(scanned.code), user)
+        return _view(state.data, user), f"Picking {pick_list.code}"
+    pick_list = _held_list(user, state)
+    data = dict(state.data)
+    tote_for = next_tote_needed(pick_list)
+    if tote_for is not None:
+        if scanned.kind is not ScanKind.TOTE:
+            raise DomainError(f"Scan an empty tote (TOTE-…) for {tote_for.order.code} first.")
+        _assign_tote(pick_list, tote_for, scanned.code)
+        return _view(state.data, user), f"{scanned.code} is for {tote_for.order.code}"
+    lines = remaining_lines(pick_list)
+    if not lines:
+        raise DomainError(f"{pick_list.code} is already picked.")
+    line = lines[0]
+    if scanned.kind is ScanKind.LOCATION:
+        location = location_by_code(scanned.code)
+        if location.id != line.location_id:
+            raise DomainError(f"Wrong location: you scanned {location.code}; go to {line.location.code}.",
+                              code="wrong_location")
+        if data.get("pending"):
+            raise DomainError("Scan the tote for the units you hold first.")
+        save_state(state, list=pick_list.id, at=location.id, line=line.id)
+        return _view(state.data, user), f"At {location.code}: pick {line.open_qty} × {line.product.sku}"
+    if scanned.kind is ScanKind.PRODUCT:
+        if data.get("at") != line.location_id:
+            raise DomainError(f"Scan the location {line.location.code} first.", code="location_first")
+        match = product_by_code(scanned.code)
+        if match.product.id != line.product_id:
+            raise DomainError(f"Wrong product: {match.product.sku} is not {line.product.sku}. "
+                              "Put it back and scan the right one.", code="wrong_product")
+        units = qty * match.pack_qty
+        pending = data.get("pending", 0) if data.get("line") == line.id else 0
+        if pending + units > line.open_qty:
+            raise DomainError(f"Too many: only {line.open_qty - pending} more of {line.product.sku} "
+                              f"needed here; you scanned {units}.", code="too_many")
+        if pick_list.needs_totes:
+            save_state(state, list=pick_list.id, at=line.location_id, line=line.id, pending=pending + units)
+            return _view(state.data, user), f"{pending + units} × {line.product.sku}: scan the tote"
+        _pick(pick_list, line, units, user)
+        save_state(state, list=pick_list.id, at=line.location_id, line=line.id)
+        return _view(state.data, user), f"Picked {units} × {line.product.sku}"
+    if scanned.kind is ScanKind.TOTE:
+        pending = data.get("pending", 0) if data.get("line") == line.id else 0
+        if not pending:
+            raise DomainError(f"Scan {line.product.sku} before the tote.", code="product_first")
+        tote = next(p.tote for p in pick_list.orders if p.order_id == line.order_id)
+        if scanned.code != tote:
+            raise DomainError(f"Wrong tote: {line.product.sku} for SO-{line.order_id} goes in {tote}, "
+                              f"not {scanned.code}.", code="wrong_tote")
+        _pick(pick_list, line, pending, user)
+        save_state(state, list=pick_list.id, at=line.location_id, line=line.id)
+        return _view(state.data, user), f"Picked {pending} × {line.product.sku} into {tote}"
+    raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan the location, product or tote.")
+
+
+def _assign_tote(pick_list: PickList, plo: PickListOrder, tote: str) -> None:
+    busy = db.session.execute(
+        select(PickListOrder).join(PickList)
+        .where(PickListOrder.tote == tote, PickList.status.in_(ACTIVE_LISTS))).scalars().first()
+    if busy is not None:
+        raise DomainError(f"{tote} already holds {busy.order.code} on {busy.pick_list.code}: take an empty tote.",
+                          code="tote_in_use")
+    plo.tote = tote
+    db.session.flush()
+
+
+def _pick(pick_list: PickList, line: Allocation, units: int, user) -> None:
+    """Move picked units from the bin to the packing area, consuming their reservation."""
+    inventory.move(line.product_id, line.location_id, picked_location(), units, user=user,
+                   reason=MoveReason.PICKED, reference=pick_list.code, from_reserved=units)
+    line.picked += units
+    line.order_line.quantity_picked += units
+    db.session.flush()
+    _finish_if_done(pick_list, user)
+
+
+def _finish_if_done(pick_list: PickList, user) -> None:
+    if remaining_lines(pick_list):
+        return
+    pick_list.status = PickListStatus.DONE
+    pick_list.finished_at = utcnow()
+    pick_list.assigned_user_id = None
+    for plo in pick_list.orders:
+        order = plo.order
+        short = [line for line in order.lines if line.quantity_picked < line.quantity]
+        if short:
+            order.status = OrderStatus.BACKORDERED
+            record_event(order, "picked_short", f"{pick_list.code} done; short: " + "; ".join(
+                f"{line.sku} {line.quantity_picked} of {line.quantity}" for line in short)
+                + ". The rest waits for stock.", user)
+        else:
+            order.status = OrderStatus.PICKED
+            record_event(order, "picked", f"Picked on {pick_list.code}; in {plo.tote or picked_location().code}.", user)
+    db.session.flush()
+
+
+def short_pick(user) -> tuple[PickView, str]:
+    """Report that the current bin holds no more: reallocate elsewhere, or mark the line short."""
+    state = load_state(user, FLOW)
+    pick_list = _held_list(user, state)
+    lines = remaining_lines(pick_list)
+    if not lines:
+        raise DomainError(f"{pick_list.code} has nothing left to pick.")
+    line = lines[0]
+    if state.data.get("at") != line.location_id:
+        raise DomainError(f"Scan the location {line.location.code} first, then report it short.")
+    if state.data.get("pending") and state.data.get("line") == line.id:
+        raise DomainError("Scan the tote for the units you hold first, then report the rest short.")
+    missing = line.open_qty
+    bin_ = line.location
+    inventory.release(line.product_id, line.location_id, missing)
+    line.quantity -= missing
+    line.short += missing
+    line.order_line.quantity_allocated -= missing
+    bin_.needs_count = True
+    new = allocate_line(line.order_line, missing, exclude_location_ids=[bin_.id], pick_list_id=pick_list.id)
+    found = sum(a.quantity for a in new)
+    order = line.order
+    if found:
+        sequence_allocations(remaining_lines(pick_list))
+        where = ", ".join(f"{a.quantity} from {a.location.code}" for a in new)
+        message = f"Short at {bin_.code}: {where}"
+        record_event(order, "short_pick", f"{line.product.sku}: {missing} missing at {bin_.code} "
+                     f"({pick_list.code}); reallocated {where}. Bin flagged for a count.", user)
+    else:
+        message = f"Short at {bin_.code}: {missing} × {line.product.sku} not available anywhere"
+    if found < missing:
+        record_event(order, "short_pick", f"{line.product.sku}: {missing - found} short at {bin_.code} "
+                     f"({pick_list.code}), no other stock. Bin flagged for a count.", user)
+    save_state(state, list=pick_list.id)
+    db.session.flush()
+    _finish_if_done(pick_list, user)
+    return _view(state.data, user), message
+
+
+def open_pick_lists() -> list[PickList]:
+    """Lists still to pick, being picked, or paused, oldest first."""
+    return list(db.session.execute(
+        select(PickList).where(PickList.status.in_(ACTIVE_LISTS)).order_by(PickList.id)).scalars())
