@@ -1,0 +1,415 @@
+"""Receive goods: create and import receipts, count scanned units in, approve, close."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+
+from wms.barcodes import ScanKind
+from wms.db import db, utcnow
+from wms.domain.catalog.models import Product
+from wms.domain.catalog.services import add_barcode, product_by_code
+from wms.domain.importing import ImportRefused, ImportResult, RowError, read_csv
+from wms.domain.inventory import services as inventory
+from wms.domain.inventory.models import MoveReason
+from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.services import default_location
+from wms.domain.receiving.models import CODE_PREFIX, Receipt, ReceiptLine, ReceiptStatus
+from wms.domain.scans.services import load_state, parse, save_state
+from wms.domain.users.models import Role, User
+from wms.errors import DomainError, NotFound, PermissionDenied
+
+FLOW = "receiving"
+RECEIPT_COLUMNS = ["reference", "supplier", "expected_date", "sku", "quantity"]
+RECEIPT_REQUIRED = ["sku", "quantity"]
+
+
+# ---------------------------------------------------------------- receipts
+
+def create_receipt(lines, *, supplier: str | None = None, expected_date: date | None = None,
+                   reference: str | None = None, user=None) -> Receipt:
+    """Create an expected receipt from (product or SKU, quantity) pairs."""
+    if not lines:
+        raise DomainError("A receipt needs at least one line (a SKU and a quantity).")
+    receipt = Receipt(supplier=(supplier or "").strip() or None,
+                      reference=(reference or "").strip() or None,
+                      expected_date=expected_date, status=ReceiptStatus.EXPECTED,
+                      created_by_id=getattr(user, "id", None))
+    by_product: dict[int, ReceiptLine] = {}
+    for ref, qty in lines:
+        product = ref if isinstance(ref, Product) else _product_by_sku(ref)
+        inventory.check_quantity(qty)
+        if product.id in by_product:
+            # The same SKU twice on a purchase order is one line with the sum.
+            by_product[product.id].expected += qty
+            continue
+        line = ReceiptLine(product_id=product.id, expected=qty, received=0)
+        by_product[product.id] = line
+        receipt.lines.append(line)
+    db.session.add(receipt)
+    db.session.flush()
+    return receipt
+
+
+def parse_lines(text: str) -> list[tuple[str, int]]:
+    """Read "SKU quantity" lines typed on the desk; refuse a bad line with its number."""
+    result = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        parts = raw.replace(",", " ").replace(";", " ").split()
+        if not parts:
+            continue
+        if len(parts) != 2:
+            raise DomainError(f"Line {number} (“{raw.strip()}”): write a SKU and a quantity, "
+                              "e.g. TSH-BLACK-S 12.")
+        try:
+            qty = inventory.parse_quantity(parts[1])
+        except DomainError as exc:
+            raise DomainError(f"Line {number}: {exc.message}") from None
+        result.append((parts[0], qty))
+    return result
+
+
+def import_receipts(text: str, *, user=None, dry_run: bool = False) -> ImportResult:
+    """Create expected receipts from CSV, one per reference; one bad row imports nothing."""
+    rows, errors = read_csv(text, RECEIPT_COLUMNS, RECEIPT_REQUIRED)
+    result = ImportResult(errors=errors, rows=len(rows))
+    if errors:
+        raise ImportRefused(result)
+    products = {p.sku: p for p in db.session.execute(select(Product)).scalars()}
+    groups: dict[str, dict] = {}
+    for line, row in rows:
+        key = row.get("reference", "")
+        sku, raw_qty = row.get("sku", ""), row.get("quantity", "")
+        product = products.get(sku)
+        if product is None:
+            result.errors.append(RowError(line, f"sku {sku or '(empty)'} is not a known product"))
+        if not raw_qty.isdigit() or int(raw_qty) <= 0:
+            result.errors.append(RowError(line, f"quantity must be a whole number above 0, not “{raw_qty}”"))
+        when = None
+        if row.get("expected_date"):
+            try:
+                when = date.fromisoformat(row["expected_date"])
+            except ValueError:
+                result.errors.append(RowError(line, f"expected_date “{row['expected_date']}” is not a date like 2026-12-01"))
+        group = groups.setdefault(key, {"supplier": row.get("supplier", ""), "date": when,
+                                        "lines": [], "first": line})
+        if row.get("supplier") and group["supplier"] and row["supplier"] != group["supplier"]:
+            result.errors.append(RowError(line, f"reference {key} has supplier {group['supplier']} "
+                                                f"on row {group['first']}, not {row['supplier']}"))
+        group["supplier"] = group["supplier"] or row.get("supplier", "")
+        group["date"] = group["date"] or when
+        if product is not None and raw_qty.isdigit() and int(raw_qty) > 0:
+            group["lines"].append((product, int(raw_qty)))
+    if result.errors:
+        raise ImportRefused(result)
+    if dry_run:
+        return result
+    for key, group in groups.items():
+        create_receipt(group["lines"], supplier=group["supplier"], expected_date=group["date"],
+                       reference=key or None, user=user)
+        result.created += 1
+    return result
+
+
+def _product_by_sku(sku: str) -> Product:
+    product = db.session.execute(
+        select(Product).where(func.upper(Product.sku) == (sku or "").strip().upper())
+    ).scalar_one_or_none()
+    if product is None:
+        raise DomainError(f"No product has the SKU {sku}: check the spelling or import it first.",
+                          code="unknown_sku")
+    return product
+
+
+def receipt_by_code(code: str, *, lock: bool = False) -> Receipt:
+    """Return the receipt for a scanned RCV- code (or its id), or refuse it."""
+    text = (code or "").strip().upper()
+    number = text[len(CODE_PREFIX):] if text.startswith(CODE_PREFIX) else text
+    if not number.isdigit():
+        raise DomainError(f"{code} is not a receipt code: scan the RCV-… code on the paperwork.")
+    return get_receipt(int(number), lock=lock)
+
+
+def get_receipt(receipt_id: int, *, lock: bool = False) -> Receipt:
+    """Return a receipt by id, locked for this transaction when asked; refuse an unknown one."""
+    query = select(Receipt).where(Receipt.id == receipt_id)
+    if lock:
+        # Two operators on one delivery: the second waits, so no scan is counted twice or lost.
+        query = query.with_for_update(of=Receipt)
+    receipt = db.session.execute(query.execution_options(populate_existing=lock)).scalar_one_or_none()
+    if receipt is None:
+        raise NotFound(f"Receipt {CODE_PREFIX}{receipt_id} does not exist: check the paperwork.")
+    return receipt
+
+
+def start_blind_receipt(*, user=None, supplier: str | None = None) -> Receipt:
+    """Open a receipt with no expectation, for goods that arrive without a purchase order."""
+    receipt = Receipt(blind=True, status=ReceiptStatus.RECEIVING, supplier=supplier or None,
+                      created_by_id=getattr(user, "id", None))
+    db.session.add(receipt)
+    db.session.flush()
+    return receipt
+
+
+def allowed_max(line: ReceiptLine, tolerance_pct: float) -> int | None:
+    """How many units the line may reach without a supervisor (None = no limit: blind)."""
+    if line.receipt.blind:
+        return None
+    tolerated = line.expected + int(line.expected * float(tolerance_pct) / 100)
+    return max(tolerated, line.approved_max or 0)
+
+
+def _line_for(receipt: Receipt, product: Product) -> ReceiptLine:
+    for line in receipt.lines:
+        if line.product_id == product.id:
+            return line
+    line = ReceiptLine(product_id=product.id, expected=0, received=0)
+    receipt.lines.append(line)
+    db.session.flush()
+    return line
+
+
+def _check_open(receipt: Receipt) -> None:
+    if not receipt.is_open:
+        raise DomainError(f"{receipt.code} is {receipt.status.label.lower()}: nothing more can be "
+                          "received on it. Start a blind receipt for extra goods.",
+                          code="receipt_closed")
+
+
+def dock_location(receipt: Receipt | None = None) -> Location:
+    """Return the receiving dock where received goods are put down."""
+    return default_location(LocationKind.RECEIVING)
+
+
+@dataclass
+class Received:
+    """What one receiving scan did."""
+
+    line: ReceiptLine
+    units: int
+    approved_by: User | None = None
+
+
+def receive_units(receipt: Receipt, product: Product, units: int, *, user, tolerance_pct: float,
+                  approver: User | None = None) -> Received:
+    """Count units of a product in on a receipt and put them on the dock through the ledger.
+
+    Refuses units beyond the expected quantity plus the tolerance unless a supervisor
+    approved them before, or the approver (a supervisor) approves them now.
+    """
+    inventory.check_quantity(units)
+    _check_open(receipt)
+    line = _line_for(receipt, product)
+    limit = allowed_max(line, tolerance_pct)
+    total = line.received + units
+    if limit is not None and total > limit:
+        if approver is None:
+            expected = (f"{line.expected} expected" if line.expected
+                        else f"{product.sku} is not on {receipt.code}")
+            raise DomainError(
+                f"Over-receipt: {product.sku} would reach {total} ({expected}, "
+                f"{limit} allowed). Not received. A supervisor must approve it: "
+                "badge and PIN below, or on the desk.",
+                code="over_receipt", product_id=product.id, total=total)
+        _require_supervisor(approver)
+        line.approved_max = total
+        line.approved_by_id = approver.id
+    inventory.receive(product, dock_location(receipt), units, user=user,
+                      reason=MoveReason.RECEIVED, reference=receipt.code,
+                      note=(f"over-receipt approved by {approver.username}"
+                            if approver is not None and limit is not None and total > limit else None))
+    line.received = total
+    if receipt.status is ReceiptStatus.EXPECTED:
+        receipt.status = ReceiptStatus.RECEIVING
+    db.session.flush()
+    return Received(line, units, approver if limit is not None and total > limit else None)
+
+
+def approve_over_receipt(receipt: Receipt, product: Product, up_to: int, *, approver: User) -> ReceiptLine:
+    """Let a line be received up to a total quantity; a supervisor's decision."""
+    _require_supervisor(approver)
+    _check_open(receipt)
+    inventory.check_quantity(up_to)
+    line = _line_for(receipt, product)
+    if up_to < line.received:
+        raise DomainError(f"{line.received} of {product.sku} are already received; "
+                          f"approve a total of at least that.")
+    line.approved_max = up_to
+    line.approved_by_id = approver.id
+    db.session.flush()
+    return line
+
+
+def receive_approved(receipt: Receipt, product: Product, total: int, *, user, approver: User,
+                     tolerance_pct: float) -> Received | None:
+    """Approve and receive a refused over-receipt in one step, bringing the line to total.
+
+    Idempotent: sent twice (a double tap, a retry) it receives nothing the second time.
+    """
+    _require_supervisor(approver)
+    line = _line_for(receipt, product)
+    if total <= line.received:
+        return None
+    return receive_units(receipt, product, total - line.received, user=user,
+                         tolerance_pct=tolerance_pct, approver=approver)
+
+
+def close_receipt(receipt: Receipt, *, user) -> Receipt:
+    """Close a receipt: received in full, or closed with the missing units recorded."""
+    _check_open(receipt)
+    if not receipt.lines or receipt.received_total == 0:
+        raise DomainError(f"Nothing was received on {receipt.code}: scan the goods first, or "
+                          "ask a supervisor to cancel the receipt.")
+    missing = [line for line in receipt.lines if line.missing]
+    if missing:
+        receipt.status = ReceiptStatus.CLOSED_SHORT
+        receipt.discrepancy = "; ".join(
+            f"{line.product.sku}: {line.missing} missing ({line.received} of {line.expected})"
+            for line in missing)[:2000]
+    else:
+        receipt.status = ReceiptStatus.RECEIVED
+    receipt.closed_at = utcnow()
+    receipt.closed_by_id = getattr(user, "id", None)
+    db.session.flush()
+    return receipt
+
+
+def _require_supervisor(user) -> None:
+    if user is None or not user.has_role(Role.SUPERVISOR):
+        raise PermissionDenied("Only a supervisor can approve an over-receipt or link a barcode.",
+                               code="supervisor_required")
+
+
+def supervisor_by_badge(badge: str, pin: str) -> User:
+    """Return the supervisor whose badge and PIN these are, or refuse."""
+    badge = (badge or "").strip().upper()
+    user = db.session.execute(
+        select(User).where(func.upper(User.badge_code) == badge)).scalar_one_or_none() if badge else None
+    if user is None or not user.check_pin((pin or "").strip()):
+        raise DomainError("Badge or PIN not recognised: the supervisor scans their badge and "
+                          "types their PIN again.", code="bad_badge")
+    _require_supervisor(user)
+    return user
+
+
+def link_barcode(code: str, sku: str, *, pack_qty: int = 1, user) -> Product:
+    """Attach an unknown barcode to a product (a supervisor's decision)."""
+    _require_supervisor(user)
+    product = _product_by_sku(sku)
+    add_barcode(product, (code or "").strip(), pack_qty)
+    return product
+
+
+# ---------------------------------------------------------------- the handheld flow
+
+@dataclass
+class ReceivingView:
+    """What the receiving screen shows."""
+
+    receipt: Receipt | None
+    prompt: str
+    last_line: ReceiptLine | None = None
+
+
+def current(user) -> ReceivingView:
+    """Return the operator's receiving screen as it stands."""
+    return _view(load_state(user, FLOW, lock=False).data)
+
+
+def _view(data: dict, last_line: ReceiptLine | None = None) -> ReceivingView:
+    receipt = db.session.get(Receipt, data["receipt"]) if data.get("receipt") else None
+    if receipt is None:
+        return ReceivingView(None, "Scan the receipt code (RCV-…) or start a blind receipt")
+    if not receipt.is_open:
+        return ReceivingView(receipt, f"{receipt.code} is {receipt.status.label.lower()}. "
+                                      "Scan the next receipt.")
+    return ReceivingView(receipt, "Scan each item (or type a quantity for a carton)", last_line)
+
+
+def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
+         approver: User | None = None) -> tuple[ReceivingView, str]:
+    """Apply one receiving scan (a receipt code or a product); return the view and a sentence."""
+    inventory.check_quantity(qty)
+    state = load_state(user, FLOW)
+    scanned = parse(code)
+    if scanned.kind is ScanKind.RECEIPT:
+        receipt = receipt_by_code(scanned.code)
+        _check_open(receipt)
+        save_state(state, receipt=receipt.id)
+        return _view(state.data), f"Receiving {receipt.code}" + (
+            f" from {receipt.supplier}" if receipt.supplier else "")
+    if scanned.kind is not ScanKind.PRODUCT:
+        raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan a product or a receipt code.")
+    if not state.data.get("receipt"):
+        raise DomainError("Scan the receipt code first (RCV-… on the delivery paperwork), "
+                          "or start a blind receipt.")
+    try:
+        match = product_by_code(scanned.code)
+    except NotFound:
+        raise DomainError(f"Barcode {scanned.code} is not known: not received. Put the item "
+                          "aside; a supervisor can link the barcode to its product.",
+                          code="unknown_barcode", barcode=scanned.code) from None
+    receipt = get_receipt(state.data["receipt"], lock=True)
+    if approver is None and user.has_role(Role.SUPERVISOR):
+        approver = user  # a supervisor receiving decides for themselves
+    done = receive_units(receipt, match.product, qty * match.pack_qty, user=user,
+                         tolerance_pct=tolerance_pct, approver=approver)
+    return _view(state.data, done.line), _received_sentence(done)
+
+
+def _received_sentence(done: Received) -> str:
+    line = done.line
+    text = f"+{done.units} {line.product.sku}: {line.received}"
+    if not line.receipt.blind:
+        text += f" of {line.expected}"
+        if line.missing:
+            text += f", {line.missing} left"
+        elif line.over:
+            text += f", {line.over} over"
+    if done.approved_by is not None:
+        text += f" (approved by {done.approved_by.name})"
+    return text
+
+
+def start_blind(user) -> tuple[ReceivingView, str]:
+    """Start a blind receipt for the operator and make it theirs."""
+    state = load_state(user, FLOW)
+    receipt = start_blind_receipt(user=user)
+    save_state(state, receipt=receipt.id)
+    return _view(state.data), f"Blind receipt {receipt.code} started: scan the items."
+
+
+def approve_and_receive(user, product_id: int, total: int, badge: str, pin: str, *,
+                        tolerance_pct: float) -> tuple[ReceivingView, str]:
+    """Receive a refused over-receipt once a supervisor's badge and PIN approve it."""
+    state = load_state(user, FLOW)
+    if not state.data.get("receipt"):
+        raise DomainError("No receipt is open on this handheld: scan the receipt code first.")
+    approver = user if user.has_role(Role.SUPERVISOR) and not badge else supervisor_by_badge(badge, pin)
+    receipt = get_receipt(state.data["receipt"], lock=True)
+    product = inventory.get_product(product_id)
+    done = receive_approved(receipt, product, total, user=user, approver=approver,
+                            tolerance_pct=tolerance_pct)
+    if done is None:
+        line = _line_for(receipt, product)
+        return _view(state.data, line), f"{product.sku}: already {line.received}, nothing more received."
+    return _view(state.data, done.line), _received_sentence(done)
+
+
+def close_current(user) -> tuple[ReceivingView, str]:
+    """Close the operator's receipt and say how it ended."""
+    state = load_state(user, FLOW)
+    if not state.data.get("receipt"):
+        raise DomainError("No receipt is open on this handheld.")
+    receipt = close_receipt(get_receipt(state.data["receipt"], lock=True), user=user)
+    save_state(state)
+    if receipt.status is ReceiptStatus.CLOSED_SHORT:
+        return _view({}), f"{receipt.code} closed with discrepancies: {receipt.missing_total} missing."
+    return _view({}), f"{receipt.code} received in full: {receipt.received_total} units."
+
+
+def leave(user) -> ReceivingView:
+    """Put the receipt down without closing it (another operator may carry on)."""
+    save_state(load_state(user, FLOW))
+    return _view({})
