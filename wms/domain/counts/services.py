@@ -1,0 +1,258 @@
+"""Cycle counts: create a task, count it blind on the handheld, approve the differences."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from wms.barcodes import ScanKind
+from wms.db import db, utcnow
+from wms.domain.catalog.models import Product
+from wms.domain.catalog.services import product_by_code
+from wms.domain.counts.models import CountLine, CountScope, CountStatus, CountTask, LineStatus
+from wms.domain.inventory import services as inventory
+from wms.domain.inventory.models import StockLevel
+from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.services import location_by_code
+from wms.domain.scans.services import load_state, parse, save_state
+from wms.domain.users.models import Role
+from wms.errors import Conflict, DomainError, NotFound, PermissionDenied
+
+FLOW = "count"
+# Stock on these is owned by orders in progress; a count there would fight the packers.
+NOT_COUNTABLE = (LocationKind.PACKING, LocationKind.STAGING)
+
+
+def create_count(*, user, location: Location | None = None, product: Product | None = None,
+                 note: str | None = None) -> CountTask:
+    """Open a count task for one location or one product (not both)."""
+    if (location is None) == (product is None):
+        raise DomainError("A count is for one location or for one product: give exactly one.")
+    if location is not None and location.kind in NOT_COUNTABLE:
+        raise DomainError(f"{location.code} is a {location.kind.label.lower()} area: its stock "
+                          "belongs to orders in progress. Count storage, pick-face or dock locations.")
+    scope = CountScope.LOCATION if location is not None else CountScope.PRODUCT
+    pending = select(CountTask).where(CountTask.status.in_((CountStatus.OPEN, CountStatus.REVIEW)))
+    pending = (pending.where(CountTask.location_id == location.id) if location is not None
+               else pending.where(CountTask.product_id == product.id))
+    existing = db.session.execute(pending).scalars().first()
+    if existing is not None:
+        raise Conflict(f"{existing.code} already counts {existing.subject} "
+                       f"({existing.status.label.lower()}): finish or cancel it first.")
+    task = CountTask(scope=scope, location_id=getattr(location, "id", None),
+                     product_id=getattr(product, "id", None), note=note or None,
+                     created_by_id=getattr(user, "id", None))
+    db.session.add(task)
+    levels = select(StockLevel).where(StockLevel.on_hand > 0)
+    levels = (levels.where(StockLevel.location_id == location.id) if location is not None
+              else levels.where(StockLevel.product_id == product.id))
+    for level in db.session.execute(levels).scalars():
+        if level.location.kind in NOT_COUNTABLE:
+            continue
+        task.lines.append(CountLine(location_id=level.location_id, product_id=level.product_id))
+    db.session.flush()
+    return task
+
+
+def task_by_code(code: str) -> CountTask:
+    """Find a count task by its code (CNT-12) or number."""
+    raw = (code or "").strip().upper()
+    number = raw[4:] if raw.startswith("CNT-") else raw
+    task = db.session.get(CountTask, int(number)) if number.isdigit() else None
+    if task is None:
+        raise NotFound(f"There is no count task {raw or '(empty)'}: check the sheet's code.")
+    return task
+
+
+def _require_status(task: CountTask, *allowed: CountStatus) -> None:
+    if task.status not in allowed:
+        raise Conflict(f"{task.code} is {task.status.label.lower()}; "
+                       f"this needs it to be {' or '.join(s.label.lower() for s in allowed)}.")
+
+
+def record_count(task: CountTask, location: Location, product: Product, qty: int) -> CountLine:
+    """Add counted units of a product in a location to an open task."""
+    inventory.check_quantity(qty)
+    _require_status(task, CountStatus.OPEN)
+    if task.scope is CountScope.LOCATION and location.id != task.location_id:
+        raise DomainError(f"{task.code} counts {task.location.code}, not {location.code}: "
+                          f"go to {task.location.code}.")
+    if task.scope is CountScope.PRODUCT and product.id != task.product_id:
+        raise DomainError(f"{task.code} counts {task.product.sku} only; you scanned {product.sku}. "
+                          "Leave other products for their own count.")
+    if location.kind in NOT_COUNTABLE:
+        raise DomainError(f"{location.code} is a {location.kind.label.lower()} area: not counted.")
+    line = next((ln for ln in task.lines
+                 if ln.location_id == location.id and ln.product_id == product.id), None)
+    if line is None:
+        line = CountLine(location_id=location.id, product_id=product.id)
+        task.lines.append(line)
+    line.counted = (line.counted or 0) + qty
+    db.session.flush()
+    return line
+
+
+def submit_count(task: CountTask, user) -> CountTask:
+    """Close the counting: uncounted lines count as 0; matching tasks close at once."""
+    _require_status(task, CountStatus.OPEN)
+    for line in task.lines:
+        level = inventory.stock_at(line.product_id, line.location_id)
+        line.expected = level.on_hand if level else 0
+        if line.counted is None:
+            line.counted = 0
+        line.status = LineStatus.MATCHED if line.counted == line.expected else LineStatus.DIFFERENCE
+    task.counted_by_id = getattr(user, "id", None)
+    task.counted_at = utcnow()
+    if task.differences:
+        task.status = CountStatus.REVIEW
+    else:
+        _close(task)
+    db.session.flush()
+    return task
+
+
+def approve_count(task: CountTask, user, note: str | None = None) -> CountTask:
+    """Post every difference of a task to the ledger as a count; supervisors only."""
+    if not user.has_role(Role.SUPERVISOR):
+        raise PermissionDenied("Only a supervisor can approve count differences.")
+    _require_status(task, CountStatus.REVIEW)
+    why = f"Cycle count {task.code}" + (f": {note.strip()}" if note and note.strip() else "")
+    for line in task.differences:
+        level = inventory.stock_at(line.product_id, line.location_id)
+        on_hand = level.on_hand if level else 0
+        if on_hand != line.expected:
+            # Stock moved since the count: the counted figure no longer says what to post.
+            raise Conflict(f"{line.product.sku} in {line.location.code} changed since the count "
+                           f"(books {line.expected} then, {on_hand} now): reject the count and recount.")
+        inventory.set_counted(line.product_id, line.location_id, line.counted, note=why,
+                              user=user, reference=task.code)
+        line.status = LineStatus.POSTED
+    task.approved_by_id = user.id
+    _close(task)
+    db.session.flush()
+    return task
+
+
+def reject_count(task: CountTask, user) -> CountTask:
+    """Send a task back to be counted again; nothing is posted."""
+    if not user.has_role(Role.SUPERVISOR):
+        raise PermissionDenied("Only a supervisor can reject a count.")
+    _require_status(task, CountStatus.REVIEW)
+    for line in task.lines:
+        line.counted = None
+        line.expected = None
+        line.status = LineStatus.PENDING
+    task.status = CountStatus.OPEN
+    task.counted_at = None
+    db.session.flush()
+    return task
+
+
+def cancel_count(task: CountTask, user) -> CountTask:
+    """Drop a task that is not done; nothing is posted."""
+    _require_status(task, CountStatus.OPEN, CountStatus.REVIEW)
+    task.status = CountStatus.CANCELLED
+    task.closed_at = utcnow()
+    db.session.flush()
+    return task
+
+
+def _close(task: CountTask) -> None:
+    task.status = CountStatus.DONE
+    task.closed_at = utcnow()
+    for line in task.lines:
+        if line.status is LineStatus.DIFFERENCE:
+            line.status = LineStatus.REJECTED
+    for location in {line.location for line in task.lines} | ({task.location} if task.location else set()):
+        location.needs_count = False
+
+
+def open_tasks() -> list[CountTask]:
+    """Tasks waiting to be counted, oldest first."""
+    return list(db.session.execute(select(CountTask).where(CountTask.status == CountStatus.OPEN)
+                                   .order_by(CountTask.id)).scalars())
+
+
+# ------------------------------------------------------------------ handheld flow
+
+@dataclass
+class CountView:
+    """What the blind counting screen shows: never the book quantity."""
+
+    task: CountTask | None
+    location: Location | None
+    counted: list[CountLine]
+    prompt: str
+
+
+def current(user) -> CountView:
+    state = load_state(user, FLOW, lock=False)
+    return _view(state.data)
+
+
+def _view(data: dict) -> CountView:
+    task = db.session.get(CountTask, data["task"]) if data.get("task") else None
+    if task is not None and task.status is not CountStatus.OPEN:
+        task = None
+    location = db.session.get(Location, data["location"]) if task and data.get("location") else None
+    counted = [ln for ln in task.lines if ln.counted] if task else []
+    if task is None:
+        prompt = "Scan a count sheet (CNT-…) or choose a task"
+    elif location is None:
+        prompt = (f"Scan location {task.location.code}" if task.scope is CountScope.LOCATION
+                  else f"Scan a location holding {task.product.sku}")
+    else:
+        prompt = f"Scan each product in {location.code}, then Finish"
+    return CountView(task, location, counted, prompt)
+
+
+def start(user, task: CountTask) -> CountView:
+    """Begin (or resume) counting a task on the handheld."""
+    _require_status(task, CountStatus.OPEN)
+    state = load_state(user, FLOW)
+    save_state(state, task=task.id)
+    return _view(state.data)
+
+
+def scan(user, code: str, qty: int = 1) -> tuple[CountView, str]:
+    """Apply one scan to the operator's count; return the new view and a status sentence."""
+    inventory.check_quantity(qty)
+    state = load_state(user, FLOW)
+    data = dict(state.data)
+    scanned = parse(code)
+    if scanned.kind is ScanKind.COUNT:
+        task = task_by_code(scanned.code)
+        view = start(user, task)
+        return view, f"Counting {task.code}: {task.subject}"
+    task = db.session.get(CountTask, data["task"]) if data.get("task") else None
+    if task is None or task.status is not CountStatus.OPEN:
+        raise DomainError("Scan a count sheet (CNT-…) first.")
+    if scanned.kind is ScanKind.LOCATION:
+        location = location_by_code(scanned.code)
+        if task.scope is CountScope.LOCATION and location.id != task.location_id:
+            raise DomainError(f"{task.code} counts {task.location.code}, not {location.code}.")
+        if location.kind in NOT_COUNTABLE:
+            raise DomainError(f"{location.code} is a {location.kind.label.lower()} area: not counted.")
+        save_state(state, task=task.id, location=location.id)
+        return _view(state.data), f"Counting in {location.code}"
+    if scanned.kind is not ScanKind.PRODUCT:
+        raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan a location or a product.")
+    if not data.get("location"):
+        raise DomainError("Scan the location first, then the products in it.")
+    location = db.session.get(Location, data["location"])
+    match = product_by_code(scanned.code)
+    line = record_count(task, location, match.product, qty * match.pack_qty)
+    return _view(state.data), f"{match.product.sku}: {line.counted} counted in {location.code}"
+
+
+def finish(user) -> tuple[CountView, str]:
+    """Submit the operator's task; differences go to a supervisor."""
+    state = load_state(user, FLOW)
+    task = db.session.get(CountTask, state.data["task"]) if state.data.get("task") else None
+    if task is None:
+        raise DomainError("There is no count in progress: scan a count sheet.")
+    submit_count(task, user)
+    save_state(state)
+    if task.status is CountStatus.DONE:
+        return _view({}), f"{task.code} done: everything matched."
+    return _view({}), f"{task.code} sent to a supervisor for approval."

@@ -1,0 +1,119 @@
+"""Supervisor actions on orders: hold, release, cancel, and the search behind the order list."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from wms.db import db, utcnow
+from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, record_event
+from wms.errors import Conflict, DomainError, NotFound
+
+# An order past these has goods in a parcel: holding or cancelling it is a packing matter.
+HOLDABLE = (OrderStatus.NEW, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED, OrderStatus.PICKING,
+            OrderStatus.PICKED)
+CANCELLABLE = (*HOLDABLE, OrderStatus.ON_HOLD)
+
+
+def order_by_code(code: str) -> Order:
+    """Find an order by its code (SO-12), number, or shop reference."""
+    raw = (code or "").strip()
+    number = raw[3:] if raw.upper().startswith("SO-") else raw
+    order = db.session.get(Order, int(number)) if number.isdigit() else None
+    if order is None and raw:
+        order = db.session.execute(select(Order).where(Order.reference == raw)).scalars().first()
+    if order is None:
+        raise NotFound(f"There is no order {raw or '(empty)'}: check the code or the shop reference.")
+    return order
+
+
+def hold_order(order: Order, reason: str, user=None) -> Order:
+    """Stop an order from moving on until a supervisor releases it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the order is held (the reason is shown to everyone).",
+                          code="reason_required")
+    if order.status is OrderStatus.ON_HOLD:
+        raise Conflict(f"{order.code} is already on hold: {order.hold_reason}")
+    if order.status not in HOLDABLE:
+        raise Conflict(f"{order.code} is {order.status.label.lower()}: it can no longer be held.")
+    order.status = OrderStatus.ON_HOLD
+    order.hold_reason = reason[:500]
+    record_event(order, "held", f"Held: {reason}", user)
+    db.session.flush()
+    return order
+
+
+def status_after_hold(order: Order) -> OrderStatus:
+    """The status an order goes back to when released, judged from its lines."""
+    lines = order.lines
+    if lines and all(ln.quantity_picked >= ln.quantity for ln in lines):
+        return OrderStatus.PICKED
+    if any(ln.quantity_picked for ln in lines):
+        return OrderStatus.PICKING
+    if lines and all(ln.quantity_allocated >= ln.quantity for ln in lines):
+        return OrderStatus.ALLOCATED
+    return OrderStatus.NEW
+
+
+def release_order(order: Order, user=None) -> Order:
+    """Take an order off hold so it is allocated, picked and packed again."""
+    if order.status is not OrderStatus.ON_HOLD:
+        raise Conflict(f"{order.code} is not on hold ({order.status.label.lower()}).")
+    unknown = [ln.sku or ln.name for ln in order.lines if ln.product_id is None]
+    if unknown:
+        raise DomainError(f"{order.code} has products the warehouse does not know: "
+                          f"{', '.join(unknown)}. Create them (Master data) first, then release.",
+                          code="unknown_sku")
+    order.status = status_after_hold(order)
+    record_event(order, "released", f"Released from hold ({order.hold_reason}); now {order.status.label.lower()}.", user)
+    order.hold_reason = None
+    db.session.flush()
+    return order
+
+
+def cancel_order(order: Order, reason: str, user=None) -> Order:
+    """Cancel an order: put picked units back and release its reservations."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the order is cancelled.", code="reason_required")
+    if order.status not in CANCELLABLE:
+        raise Conflict(f"{order.code} is {order.status.label.lower()}: it cannot be cancelled here.")
+    if any(ln.quantity_packed for ln in order.lines):
+        raise Conflict(f"{order.code} has packed units: unpack the parcel first, then cancel.")
+    try:
+        from wms.domain.picking.allocation import put_back_picked, release_order_allocations
+    except ImportError:  # picking not installed: nothing can be reserved or picked
+        put_back_picked = release_order_allocations = None
+    if release_order_allocations is not None:
+        if any(ln.quantity_picked for ln in order.lines):
+            put_back_picked(order, user)
+        release_order_allocations(order, user)
+    elif any(ln.quantity_allocated or ln.quantity_picked for ln in order.lines):
+        raise Conflict(f"{order.code} holds stock but the picking module is missing to release it.")
+    order.status = OrderStatus.CANCELLED
+    order.hold_reason = None
+    record_event(order, "cancelled", f"Cancelled: {reason}", user)
+    db.session.flush()
+    return order
+
+
+def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: bool = False,
+                  late: bool = False):
+    """Build the query behind the order list: text, status, open, late against ship-by."""
+    query = select(Order).order_by(Order.priority.desc(), Order.id.desc())
+    q = (q or "").strip()
+    if q:
+        like = f"%{q}%"
+        conditions = [Order.reference.ilike(like), Order.customer_name.ilike(like),
+                      Order.ship_name.ilike(like), Order.customer_email.ilike(like),
+                      Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku.ilike(like)))]
+        number = q[3:] if q.upper().startswith("SO-") else q
+        if number.isdigit():
+            conditions.append(Order.id == int(number))
+        query = query.where(or_(*conditions))
+    if status is not None:
+        query = query.where(Order.status == status)
+    if open_only or late:
+        query = query.where(Order.status.in_(OPEN_STATUSES))
+    if late:
+        query = query.where(Order.ship_by.is_not(None), Order.ship_by < utcnow())
+    return query
