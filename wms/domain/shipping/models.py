@@ -1,12 +1,13 @@
-"""Carriers (mapped to PrestaShop carriers by id_reference)."""
+"""Carriers, box sizes, shipments with their parcels, and carrier dispatches (manifests)."""
 from __future__ import annotations
 
-from datetime import time
+import enum
+from datetime import datetime, time
 
-from sqlalchemy import String, Time
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from wms.db import db
+from wms.db import UTCDateTime, created_at_column, db, enum_column
 
 
 class Carrier(db.Model):
@@ -26,3 +27,157 @@ class Carrier(db.Model):
     cutoff: Mapped[time | None] = mapped_column(Time())
     express: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # The "range" adapter: numbers handed out by the carrier, prefix + zero-padded counter.
+    range_prefix: Mapped[str | None] = mapped_column(String(16))
+    range_start: Mapped[int | None]
+    range_end: Mapped[int | None]
+    # The next number to hand out; persisted so a restart never reuses one.
+    range_next: Mapped[int | None]
+
+
+class BoxSize(db.Model):
+    """A carton the packing station offers (configured in seed_data/boxes.json or the desk)."""
+
+    __tablename__ = "box_size"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    length_mm: Mapped[int]
+    width_mm: Mapped[int]
+    height_mm: Mapped[int]
+    tare_g: Mapped[int] = mapped_column(default=0)
+    max_weight_g: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.length_mm // 10}×{self.width_mm // 10}×{self.height_mm // 10} cm)"
+
+
+class ShipmentStatus(enum.Enum):
+    PACKING = "Packing"
+    PACKED = "Packed"
+    SHIPPED = "Shipped"
+    CANCELLED = "Cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+class Shipment(db.Model):
+    """What leaves for one order: a carrier and service, one or more parcels."""
+
+    __tablename__ = "shipment"
+    __table_args__ = (Index("ix_shipment_order_id", "order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("customer_order.id"))
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("carrier.id"))
+    service: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[ShipmentStatus] = enum_column(ShipmentStatus, default=ShipmentStatus.PACKING)
+    # A supervisor accepted it with items missing; the rest stays on the order as a backorder.
+    partial: Mapped[bool] = mapped_column(default=False)
+    # Where the packed goods wait for the carrier (the stock leaves from here at dispatch).
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id"))
+    created_at: Mapped[datetime] = created_at_column()
+    packed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    packed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    order = relationship("Order")
+    carrier = relationship("Carrier")
+    location = relationship("Location")
+    parcels: Mapped[list["Parcel"]] = relationship(
+        back_populates="shipment", cascade="all, delete-orphan", order_by="Parcel.number")
+
+    @property
+    def code(self) -> str:
+        return f"SHP-{self.id}"
+
+
+class Parcel(db.Model):
+    """One box with a label: its size, weight, tracking number and contents."""
+
+    __tablename__ = "parcel"
+    __table_args__ = (
+        UniqueConstraint("carrier_id", "tracking_number", name="uq_parcel_carrier_tracking"),
+        Index("ix_parcel_shipment_id", "shipment_id"),
+        Index("ix_parcel_dispatch_id", "dispatch_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id", ondelete="CASCADE"))
+    # Copied from the shipment so the tracking number is unique per carrier in the database.
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("carrier.id"))
+    number: Mapped[int] = mapped_column(default=1)
+    box_id: Mapped[int | None] = mapped_column(ForeignKey("box_size.id"))
+    weight_g: Mapped[int | None]
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dispatch_id: Mapped[int | None] = mapped_column(ForeignKey("dispatch.id"))
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    shipment: Mapped[Shipment] = relationship(back_populates="parcels")
+    box = relationship("BoxSize")
+    dispatch = relationship("Dispatch", back_populates="parcels")
+    items: Mapped[list["ParcelItem"]] = relationship(
+        back_populates="parcel", cascade="all, delete-orphan", order_by="ParcelItem.id")
+
+    @property
+    def code(self) -> str:
+        """The scannable code of the parcel."""
+        return f"PCL-{self.id}"
+
+    @property
+    def units(self) -> int:
+        return sum(item.quantity for item in self.items)
+
+
+class ParcelItem(db.Model):
+    """How many units of one order line went into one parcel."""
+
+    __tablename__ = "parcel_item"
+    __table_args__ = (
+        UniqueConstraint("parcel_id", "order_line_id", name="uq_parcel_item_parcel_line"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcel.id", ondelete="CASCADE"))
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id"))
+    quantity: Mapped[int] = mapped_column(default=0)
+
+    parcel: Mapped[Parcel] = relationship(back_populates="items")
+    line = relationship("OrderLine")
+
+
+class DispatchStatus(enum.Enum):
+    OPEN = "Open"
+    CLOSED = "Closed"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+class Dispatch(db.Model):
+    """The parcels handed to one carrier in one collection (the manifest)."""
+
+    __tablename__ = "dispatch"
+    __table_args__ = (Index("ix_dispatch_carrier_status", "carrier_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("carrier.id"))
+    status: Mapped[DispatchStatus] = enum_column(DispatchStatus, default=DispatchStatus.OPEN)
+    created_at: Mapped[datetime] = created_at_column()
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    carrier = relationship("Carrier")
+    parcels: Mapped[list[Parcel]] = relationship(back_populates="dispatch", order_by="Parcel.id")
+
+    @property
+    def code(self) -> str:
+        return f"DSP-{self.id}"

@@ -1,0 +1,355 @@
+"""The packing station: verify each item of a picked order into parcels, weigh, get tracking.
+
+Flow state (per operator, server side): the shipment being packed and the step:
+"items" (scan items, close parcels), "tracking" (scan the carrier's labels), "done".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from wms.barcodes import ScanKind
+from wms.db import db, utcnow
+from wms.domain.catalog.services import product_by_code
+from wms.domain.inventory.services import check_quantity
+from wms.domain.locations.models import LocationKind
+from wms.domain.locations.services import default_location
+from wms.domain.orders.models import Order, OrderLine, OrderStatus, record_event
+from wms.domain.scans.services import load_state, parse, save_state
+from wms.domain.shipping import services as shipping
+from wms.domain.shipping.carriers import adapter_for
+from wms.domain.shipping.models import BoxSize, Parcel, ParcelItem, Shipment, ShipmentStatus
+from wms.domain.users.models import Role
+from wms.errors import DomainError, NotFound, PermissionDenied
+
+FLOW = "packing"
+PACKABLE = (OrderStatus.PICKED, OrderStatus.PACKING)
+
+
+@dataclass
+class LineView:
+    """One order line on the packing screen."""
+
+    line: OrderLine
+    in_shipment: int  # units of this line packed into this shipment
+    to_pack: int  # picked units still to verify
+    missing: int  # ordered units that will not be in this shipment if it closes now
+
+
+@dataclass
+class PackView:
+    """What the packing screen shows."""
+
+    step: str  # "start", "items", "tracking", "done"
+    prompt: str
+    shipment: Shipment | None = None
+    lines: list[LineView] = field(default_factory=list)
+    parcel: Parcel | None = None  # the open parcel items go into
+    boxes: list[BoxSize] = field(default_factory=list)
+    estimate_kg: float | None = None
+
+    @property
+    def order(self) -> Order | None:
+        return self.shipment.order if self.shipment else None
+
+    @property
+    def missing_units(self) -> int:
+        return sum(lv.missing for lv in self.lines)
+
+
+def current(user) -> PackView:
+    """Return the operator's packing screen as it stands."""
+    return _view(load_state(user, FLOW, lock=False).data)
+
+
+def _shipment(data: dict) -> Shipment | None:
+    return db.session.get(Shipment, data["shipment"]) if data.get("shipment") else None
+
+
+def open_parcel(shipment: Shipment) -> Parcel | None:
+    """Return the parcel still being filled (the last one not closed)."""
+    return next((p for p in reversed(shipment.parcels) if p.closed_at is None), None)
+
+
+def _lines(shipment: Shipment) -> list[LineView]:
+    here: dict[int, int] = {}
+    for parcel in shipment.parcels:
+        for item in parcel.items:
+            here[item.order_line_id] = here.get(item.order_line_id, 0) + item.quantity
+    return [LineView(line, here.get(line.id, 0), max(0, line.quantity_picked - line.quantity_packed),
+                     max(0, line.quantity - line.quantity_packed))
+            for line in shipment.order.lines]
+
+
+def _estimate_kg(parcel: Parcel | None, box: BoxSize | None = None) -> float | None:
+    if parcel is None or not parcel.items:
+        return None
+    grams = sum((item.line.product.weight_g or 0) * item.quantity
+                for item in parcel.items if item.line.product is not None)
+    grams += (box or parcel.box).tare_g if (box or parcel.box) else 0
+    return round(grams / 1000, 2) if grams else None
+
+
+def _view(data: dict) -> PackView:
+    shipment = _shipment(data)
+    if shipment is None:
+        return PackView("start", "Scan the tote or the order (SO-…) to pack")
+    step = data.get("step", "items")
+    lines = _lines(shipment)
+    parcel = open_parcel(shipment)
+    view = PackView(step, "", shipment, lines, parcel, shipping.active_boxes(), _estimate_kg(parcel))
+    if step == "items":
+        left = sum(lv.to_pack for lv in lines)
+        view.prompt = (f"Scan each item into parcel {parcel.number if parcel else 1}"
+                       if left else "All items verified: choose a box, enter the weight, finish")
+    elif step == "tracking":
+        waiting = next(p for p in shipment.parcels if not p.tracking_number)
+        view.prompt = (f"Scan the {shipment.carrier.name} tracking barcode of parcel "
+                       f"{waiting.number}/{len(shipment.parcels)}")
+    else:
+        view.prompt = f"{shipment.order.reference} is packed: print the labels, then scan the next order"
+    return view
+
+
+# ---------------------------------------------------------------- scanning
+
+def scan(user, code: str, qty: int = 1) -> tuple[PackView, str]:
+    """Apply one scan at the packing station; return the new view and a status sentence."""
+    check_quantity(qty)
+    state = load_state(user, FLOW)
+    data = dict(state.data)
+    shipment = _shipment(data)
+    step = data.get("step", "items") if shipment else "start"
+    if step == "tracking":
+        return _scan_tracking(state, shipment, code, user)
+    scanned = parse(code)
+    if scanned.kind in (ScanKind.ORDER, ScanKind.TOTE):
+        if shipment is not None and step == "items":
+            if scanned.code in (shipment.order.code, *_totes_of(shipment.order)):
+                return _view(data), f"Packing {shipment.order.reference}"
+            raise DomainError(f"You are packing {shipment.order.reference}: finish it (or park it) "
+                              f"before starting {scanned.code}.", code="busy")
+        order = order_for_scan(scanned)
+        shipment = start_shipment(order, user)
+        save_state(state, shipment=shipment.id, step="items")
+        return _view(state.data), f"Packing {order.reference} ({order.code}) for {shipment.carrier.name}"
+    if scanned.kind is not ScanKind.PRODUCT:
+        raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan an item of the order"
+                          if shipment else f"{scanned.code} is a {scanned.kind.value}: scan the tote "
+                          "or the order to pack.", code="bad_scan")
+    if shipment is None:
+        raise DomainError("Scan the tote or the order first, then its items.", code="no_order")
+    if step != "items":
+        raise DomainError(f"{shipment.order.reference} is packed: scan the next tote or order.",
+                          code="packed")
+    match = product_by_code(scanned.code)
+    line = pack_item(shipment, match.product, qty * match.pack_qty)
+    return _view(state.data), f"OK {line.sku}: {line.quantity_packed} of {line.quantity_picked} packed"
+
+
+def _totes_of(order: Order) -> list[str]:
+    try:
+        from wms.domain.picking.models import PickListOrder
+    except ImportError:
+        return []
+    return [t for t in db.session.execute(
+        select(PickListOrder.tote).where(PickListOrder.order_id == order.id,
+                                         PickListOrder.tote.is_not(None))).scalars()]
+
+
+def order_for_scan(scanned) -> Order:
+    """Return the order of a scanned SO- code or batch-picking tote."""
+    if scanned.kind is ScanKind.ORDER:
+        number = scanned.code.removeprefix("SO-")
+        order = db.session.get(Order, int(number)) if number.isdigit() else None
+        if order is None:
+            raise NotFound(f"Order {scanned.code} does not exist: scan the order's pick slip.")
+    else:
+        order = _order_for_tote(scanned.code)
+    db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
+    db.session.refresh(order)
+    if order.status in (OrderStatus.PACKED, OrderStatus.SHIPPED):
+        raise DomainError(f"{order.reference} is already {order.status.label.lower()}: "
+                          "put it on the carrier's dispatch.", code="already_packed")
+    if order.status not in PACKABLE:
+        raise DomainError(f"{order.reference} is “{order.status.label}”, not picked: it cannot be "
+                          "packed yet.", code="not_picked")
+    return order
+
+
+def _order_for_tote(tote: str) -> Order:
+    # Picking does not expose a tote lookup: read its tote assignments directly.
+    try:
+        from wms.domain.picking import services as picking
+        lookup = getattr(picking, "order_for_tote", None)
+    except ImportError:
+        lookup = None
+    if lookup is not None:
+        return lookup(tote)
+    try:
+        from wms.domain.picking.models import PickListOrder
+    except ImportError:
+        raise DomainError("Scan the order code (SO-…): totes are not known here.") from None
+    candidates = db.session.execute(
+        select(Order).join(PickListOrder, PickListOrder.order_id == Order.id)
+        .where(PickListOrder.tote == tote, Order.status.in_(PACKABLE))
+        .order_by(PickListOrder.id.desc())).scalars().all()
+    if not candidates:
+        raise NotFound(f"No picked order is in {tote}: scan the order code (SO-…) on the pick slip.",
+                       code="unknown_tote")
+    return candidates[0]
+
+
+def start_shipment(order: Order, user) -> Shipment:
+    """Return the order's shipment being packed, starting one (with parcel 1) if there is none."""
+    shipment = db.session.execute(
+        select(Shipment).where(Shipment.order_id == order.id,
+                               Shipment.status == ShipmentStatus.PACKING)).scalar_one_or_none()
+    if shipment is not None:
+        return shipment
+    if not any(line.quantity_picked > line.quantity_packed for line in order.lines):
+        raise DomainError(f"{order.reference} has nothing picked left to pack.", code="nothing_to_pack")
+    carrier = shipping.carrier_for_order(order)
+    try:
+        from wms.domain.picking.allocation import picked_location
+        location = picked_location()
+    except ImportError:
+        location = default_location(LocationKind.PACKING)
+    shipment = Shipment(order_id=order.id, carrier_id=carrier.id, service=carrier.service,
+                        location_id=location.id, packed_by_id=user.id)
+    shipment.parcels.append(Parcel(carrier_id=carrier.id, number=1))
+    db.session.add(shipment)
+    order.status = OrderStatus.PACKING
+    record_event(order, "packing", f"Packing started ({carrier.name})", user)
+    db.session.flush()
+    return shipment
+
+
+def pack_item(shipment: Shipment, product, units: int) -> OrderLine:
+    """Verify units of a product into the open parcel; refuse a wrong item or too many."""
+    order = shipment.order
+    lines = [line for line in order.lines if line.product_id == product.id]
+    if not lines:
+        raise DomainError(f"WRONG ITEM: {product.sku} ({product.name}) is not in {order.reference}. "
+                          "Put it aside for the returns shelf.", code="wrong_item")
+    line = next((ln for ln in lines if ln.quantity_picked - ln.quantity_packed > 0), lines[-1])
+    left = line.quantity_picked - line.quantity_packed
+    if units > left:
+        raise DomainError(f"TOO MANY {product.sku}: {line.quantity_picked} were picked and "
+                          f"{line.quantity_packed} are packed already"
+                          + (f", only {left} more fit the order." if left else ". Put the extra aside."),
+                          code="too_many")
+    parcel = open_parcel(shipment)
+    if parcel is None:
+        parcel = Parcel(carrier_id=shipment.carrier_id, number=len(shipment.parcels) + 1)
+        shipment.parcels.append(parcel)
+    item = next((i for i in parcel.items if i.order_line_id == line.id), None)
+    if item is None:
+        item = ParcelItem(order_line_id=line.id, quantity=0, line=line)
+        parcel.items.append(item)
+    item.quantity += units
+    line.quantity_packed += units
+    db.session.flush()
+    return line
+
+
+# ---------------------------------------------------------------- parcels
+
+def _close(parcel: Parcel, box_code: str, weight_raw) -> None:
+    if not parcel.items:
+        raise DomainError(f"Parcel {parcel.number} is empty: scan items into it first.",
+                          code="empty_parcel")
+    box = shipping.box_by_code(box_code)
+    grams = shipping.parse_weight_kg(weight_raw)
+    if box.max_weight_g and grams > box.max_weight_g:
+        raise DomainError(f"{grams / 1000:g} kg is over the {box.max_weight_g / 1000:g} kg limit of "
+                          f"the {box.name.lower()}: use a bigger box or split the parcel.",
+                          code="too_heavy")
+    parcel.box, parcel.weight_g, parcel.closed_at = box, grams, utcnow()
+
+
+def _packing(user) -> tuple:
+    state = load_state(user, FLOW)
+    shipment = _shipment(state.data)
+    if shipment is None or state.data.get("step", "items") != "items":
+        raise DomainError("Scan the tote or the order to pack first.", code="no_order")
+    db.session.execute(select(Order.id).where(Order.id == shipment.order_id).with_for_update())
+    return state, shipment
+
+
+def split_parcel(user, box_code: str, weight_raw) -> tuple[PackView, str]:
+    """Close the open parcel with its box and weight, and open the next one."""
+    state, shipment = _packing(user)
+    parcel = open_parcel(shipment)
+    if parcel is None:
+        raise DomainError("There is no open parcel.", code="no_parcel")
+    _close(parcel, box_code, weight_raw)
+    shipment.parcels.append(Parcel(carrier_id=shipment.carrier_id, number=len(shipment.parcels) + 1))
+    db.session.flush()
+    return _view(state.data), (f"Parcel {parcel.number} closed ({parcel.weight_g / 1000:g} kg): "
+                               f"scan the items of parcel {parcel.number + 1}")
+
+
+def finish(user, box_code: str, weight_raw, accept_partial: bool = False) -> tuple[PackView, str]:
+    """Close the last parcel; refuse missing items unless a supervisor accepts a partial shipment."""
+    state, shipment = _packing(user)
+    order = shipment.order
+    parcel = open_parcel(shipment)
+    if parcel is not None and parcel.items:
+        _close(parcel, box_code, weight_raw)
+    elif parcel is not None:
+        if len(shipment.parcels) == 1:
+            raise DomainError("Nothing is packed yet: scan the items first.", code="empty_parcel")
+        shipment.parcels.remove(parcel)  # the empty parcel opened by the last split
+    missing = [lv for lv in _lines(shipment) if lv.missing]
+    if missing:
+        listing = ", ".join(f"{lv.line.sku} × {lv.missing}" for lv in missing)
+        if not accept_partial:
+            raise DomainError(f"Items missing: {listing}. Scan them, or ask a supervisor to accept "
+                              "a partial shipment.", code="items_missing")
+        if not user.has_role(Role.SUPERVISOR):
+            raise PermissionDenied(f"Items missing: {listing}. Only a supervisor can accept a "
+                                   "partial shipment.", code="supervisor_needed")
+        shipment.partial = True
+        record_event(order, "partial", f"Partial shipment accepted by {user.name}; backordered: "
+                                       f"{listing}", user)
+    for n, p in enumerate(shipment.parcels, start=1):
+        p.number = n
+    db.session.flush()
+    if adapter_for(shipment.carrier).needs_scan:
+        save_state(state, shipment=shipment.id, step="tracking")
+        return _view(state.data), (f"{len(shipment.parcels)} parcel(s) closed: scan the "
+                                   f"{shipment.carrier.name} tracking barcode of each")
+    for p in shipment.parcels:
+        shipping.assign_tracking(p)
+    _packed(shipment, user)
+    save_state(state, shipment=shipment.id, step="done")
+    return _view(state.data), f"{order.reference} packed in {len(shipment.parcels)} parcel(s)"
+
+
+def _scan_tracking(state, shipment: Shipment, code: str, user) -> tuple[PackView, str]:
+    parcel = next(p for p in shipment.parcels if not p.tracking_number)
+    number = shipping.assign_tracking(parcel, code)
+    if all(p.tracking_number for p in shipment.parcels):
+        _packed(shipment, user)
+        save_state(state, shipment=shipment.id, step="done")
+        return _view(state.data), f"Parcel {parcel.number}: {number}. {shipment.order.reference} is packed"
+    return _view(state.data), f"Parcel {parcel.number}: {number}"
+
+
+def _packed(shipment: Shipment, user) -> None:
+    shipment.status = ShipmentStatus.PACKED
+    shipment.packed_at = utcnow()
+    shipment.order.status = OrderStatus.PACKED
+    record_event(shipment.order, "packed",
+                 f"Packed in {len(shipment.parcels)} parcel(s): "
+                 + ", ".join(f"{p.code} {p.box.code if p.box else ''} {p.weight_g / 1000:g} kg "
+                             f"{p.tracking_number}" for p in shipment.parcels), user)
+    db.session.flush()
+
+
+def next_order(user) -> PackView:
+    """Clear the station for the next order (a packed one stays packed, an open one waits)."""
+    save_state(load_state(user, FLOW))
+    return _view({})

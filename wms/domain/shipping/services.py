@@ -1,0 +1,409 @@
+"""Shipping: box sizes, tracking numbers, labels and slips, carrier dispatches and manifests."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from wms.barcodes import ScanKind, clean, parse_scan
+from wms.db import db, utcnow
+from wms.domain.inventory import services as inventory
+from wms.domain.inventory.models import MoveReason
+from wms.domain.locations.models import LocationKind, Warehouse
+from wms.domain.locations.services import default_location
+from wms.domain.orders.models import Order, OrderStatus, record_event
+from wms.domain.shipping.carriers import adapter_for
+from wms.domain.shipping.models import (
+    BoxSize, Carrier, Dispatch, DispatchStatus, Parcel, Shipment, ShipmentStatus,
+)
+from wms.errors import Conflict, DomainError, NotFound
+
+SHIPPING_LAYOUT = "shipping_4x6"
+
+
+# ---------------------------------------------------------------- boxes and carriers
+
+def load_boxes(path: Path) -> None:
+    """Create the box sizes listed in a JSON file (skipping codes that exist)."""
+    existing = set(db.session.execute(select(BoxSize.code)).scalars())
+    for spec in json.loads(Path(path).read_text()):
+        if spec["code"] not in existing:
+            db.session.add(BoxSize(**spec))
+    db.session.flush()
+
+
+def active_boxes() -> list[BoxSize]:
+    """Return the boxes the packing station offers, smallest first."""
+    return list(db.session.execute(
+        select(BoxSize).where(BoxSize.active.is_(True))
+        .order_by(BoxSize.length_mm * BoxSize.width_mm * BoxSize.height_mm, BoxSize.code)).scalars())
+
+
+def box_by_code(code: str) -> BoxSize:
+    """Return an active box size by its code, or refuse with the choices."""
+    box = db.session.execute(
+        select(BoxSize).where(BoxSize.code == (code or "").strip().upper(),
+                              BoxSize.active.is_(True))).scalar_one_or_none()
+    if box is None:
+        choices = ", ".join(b.code for b in active_boxes()) or "none are configured"
+        raise DomainError(f"Choose a box size ({choices}).", code="box_needed")
+    return box
+
+
+def active_carriers() -> list[Carrier]:
+    return list(db.session.execute(
+        select(Carrier).where(Carrier.active.is_(True)).order_by(Carrier.code)).scalars())
+
+
+def carrier_for_order(order: Order) -> Carrier:
+    """Return the order's carrier, or the first active one when the shop sent none."""
+    if order.carrier is not None and order.carrier.active:
+        return order.carrier
+    carriers = active_carriers()
+    if not carriers:
+        raise DomainError("No carrier is configured: a supervisor adds one before packing.")
+    return carriers[0]
+
+
+def set_tracking_range(carrier: Carrier, start: int, end: int, prefix: str | None = None) -> Carrier:
+    """Give a range carrier a new block of tracking numbers (the counter restarts at start)."""
+    if not (isinstance(start, int) and isinstance(end, int)) or start < 0 or end < start:
+        raise DomainError("A tracking range needs a first number and a last number not below it.")
+    carrier.range_start, carrier.range_end, carrier.range_next = start, end, start
+    carrier.range_prefix = (prefix or "").strip().upper() or None
+    db.session.flush()
+    return carrier
+
+
+def parse_weight_kg(raw) -> int:
+    """Turn a weight typed or read from a scale in kg ("1.25" or "1,25") into grams."""
+    text = str(raw if raw is not None else "").strip().lower().removesuffix("kg").strip()
+    text = text.replace(",", ".")
+    try:
+        kg = float(text)
+    except ValueError:
+        raise DomainError(f"“{text}” is not a weight: type the weight in kg, e.g. 1.25."
+                          if text else "Enter the parcel's weight in kg, e.g. 1.25.",
+                          code="bad_weight") from None
+    if not 0 < kg <= 70:
+        raise DomainError(f"{kg:g} kg is not a parcel weight: weigh it again (0.01 to 70 kg).",
+                          code="bad_weight")
+    return max(1, round(kg * 1000))
+
+
+# ---------------------------------------------------------------- tracking numbers
+
+def assign_tracking(parcel: Parcel, scanned: str | None = None) -> str:
+    """Give a parcel its tracking number from its carrier's adapter; refuse a number in use."""
+    carrier = parcel.shipment.carrier
+    number = adapter_for(carrier).assign(carrier, parcel, scanned)
+    taken = db.session.execute(
+        select(Parcel).where(Parcel.carrier_id == carrier.id, Parcel.tracking_number == number,
+                             Parcel.id != parcel.id)).scalar_one_or_none()
+    if taken is not None:
+        raise Conflict(f"Tracking number {number} is already on {taken.code} "
+                       f"({taken.shipment.order.reference}): scan the label of this parcel.",
+                       code="tracking_taken")
+    parcel.tracking_number = number
+    db.session.flush()
+    return number
+
+
+def tracking_link(carrier: Carrier, number: str | None) -> str | None:
+    if not (carrier.tracking_url and number):
+        return None
+    return carrier.tracking_url.replace("@", number)
+
+
+# ---------------------------------------------------------------- labels and slips
+
+def _sender(order: Order) -> dict:
+    warehouse = db.session.execute(select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
+    if warehouse is None:
+        raise DomainError("No warehouse is configured: the sender address is missing.")
+    return {"name": warehouse.company or warehouse.name, "address1": warehouse.address1 or "",
+            "address2": warehouse.address2 or "", "postcode": warehouse.postcode or "",
+            "city": warehouse.city or "", "country": warehouse.country or "",
+            "phone": getattr(warehouse, "phone", None) or "", "email": getattr(warehouse, "email", None) or ""}
+
+
+def _recipient(order: Order) -> dict:
+    return {"name": order.ship_name or order.customer_name or "", "company": order.ship_company or "",
+            "address1": order.ship_address1 or "", "address2": order.ship_address2 or "",
+            "postcode": order.ship_postcode or "", "city": order.ship_city or "",
+            "country": order.ship_country or ""}
+
+
+def label_records(shipment: Shipment) -> list[dict]:
+    """Return one shipping-label record per parcel (the shipping_4x6 layout's fields)."""
+    missing = [p.number for p in shipment.parcels if not p.tracking_number]
+    if missing:
+        raise DomainError(f"Parcel(s) {', '.join(map(str, missing))} have no tracking number yet: "
+                          "finish packing first.", code="tracking_needed")
+    order, carrier = shipment.order, shipment.carrier
+    count = len(shipment.parcels)
+    return [{
+        "sender": _sender(order),
+        "recipient": _recipient(order),
+        "carrier": {"name": carrier.name, "service": shipment.service or carrier.service or ""},
+        "order": {"reference": order.reference, "code": order.code},
+        "parcel": {"number": p.number, "count": count, "weight_kg": (p.weight_g or 0) / 1000,
+                   "tracking_number": p.tracking_number, "code": p.code},
+        "footer": f"{order.code} · {p.code}",
+    } for p in shipment.parcels]
+
+
+def shipping_labels_pdf(shipment: Shipment) -> bytes:
+    """Render the shipment's 4x6 shipping labels, one page per parcel."""
+    from wms.labels import load_layout, render_pdf
+
+    return render_pdf(load_layout(SHIPPING_LAYOUT), label_records(shipment),
+                      title=f"Labels {shipment.order.reference}")
+
+
+def shipping_labels_zpl(shipment: Shipment) -> str:
+    """Render the shipment's shipping labels as ZPL II, one ^XA…^XZ per parcel."""
+    from wms.labels import load_layout, render_zpl
+
+    return render_zpl(load_layout(SHIPPING_LAYOUT), label_records(shipment))
+
+
+def packing_slip_data(shipment: Shipment) -> dict:
+    """Return the packing slip's data: the units packed in this shipment."""
+    order = shipment.order
+    quantities: dict[int, int] = defaultdict(int)
+    lines = {}
+    for parcel in shipment.parcels:
+        for item in parcel.items:
+            quantities[item.order_line_id] += item.quantity
+            lines[item.order_line_id] = item.line
+    items = [{"sku": lines[i].sku or "", "name": lines[i].name, "quantity": q}
+             for i, q in sorted(quantities.items(), key=lambda kv: lines[kv[0]].line_no)]
+    backordered = [f"{line.sku} × {line.quantity - line.quantity_shipped - quantities.get(line.id, 0)}"
+                   for line in order.lines
+                   if line.quantity - line.quantity_shipped - quantities.get(line.id, 0) > 0]
+    note = ("Still to come (backordered): " + ", ".join(backordered)) if backordered else None
+    return {"shop": _sender(order),
+            "order": {"reference": order.reference, "date": order.ordered_at or order.created_at,
+                      **({"note": note} if note else {})},
+            "recipient": _recipient(order), "items": items, "parcel_count": len(shipment.parcels)}
+
+
+def packing_slip(shipment: Shipment) -> bytes:
+    """Render the A4 packing slip of a shipment."""
+    from wms.labels.documents import packing_slip_pdf
+
+    return packing_slip_pdf(packing_slip_data(shipment))
+
+
+# ---------------------------------------------------------------- dispatch
+
+def get_dispatch(dispatch_id: int) -> Dispatch:
+    dispatch = db.session.get(Dispatch, dispatch_id)
+    if dispatch is None:
+        raise NotFound(f"Dispatch {dispatch_id} does not exist.")
+    return dispatch
+
+
+def open_dispatch(carrier: Carrier, user=None) -> Dispatch:
+    """Return the carrier's open dispatch, starting one if there is none."""
+    # Lock the carrier so two screens do not both open a dispatch for it.
+    db.session.execute(select(Carrier.id).where(Carrier.id == carrier.id).with_for_update())
+    dispatch = db.session.execute(
+        select(Dispatch).where(Dispatch.carrier_id == carrier.id,
+                               Dispatch.status == DispatchStatus.OPEN)
+        .order_by(Dispatch.id).limit(1)).scalar_one_or_none()
+    if dispatch is None:
+        dispatch = Dispatch(carrier_id=carrier.id, created_by_id=getattr(user, "id", user))
+        db.session.add(dispatch)
+        db.session.flush()
+    return dispatch
+
+
+def find_parcel(code: str) -> Parcel:
+    """Return the parcel for a scanned PCL- code or tracking number."""
+    scan = parse_scan(code)
+    if scan.kind is ScanKind.PARCEL:
+        number = scan.code.removeprefix("PCL-")
+        parcel = db.session.get(Parcel, int(number)) if number.isdigit() else None
+        if parcel is None:
+            raise NotFound(f"Parcel {scan.code} does not exist: scan the parcel's label.")
+        return parcel
+    text = clean(code).upper().replace(" ", "")
+    matches = db.session.execute(select(Parcel).where(Parcel.tracking_number == text)).scalars().all()
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise DomainError(f"Tracking number {text} is used by several carriers: scan the PCL- code "
+                          "on the parcel's packing label.")
+    raise NotFound(f"{text} is not a parcel packed here: scan the PCL- code or the tracking "
+                   "barcode on the shipping label.", code="unknown_parcel")
+
+
+def add_parcel(dispatch: Dispatch, code: str, user=None) -> Parcel:
+    """Put a scanned parcel on a carrier's open dispatch, refusing the wrong carrier or a repeat."""
+    if dispatch.status is not DispatchStatus.OPEN:
+        raise DomainError(f"{dispatch.code} is closed: start a new dispatch for {dispatch.carrier.name}.")
+    parcel = find_parcel(code)
+    shipment = parcel.shipment
+    if parcel.dispatch_id == dispatch.id:
+        raise Conflict(f"{parcel.code} is already on this dispatch (scanned twice).", code="twice")
+    if shipment.carrier_id != dispatch.carrier_id:
+        raise DomainError(f"{parcel.code} goes with {shipment.carrier.name}, not "
+                          f"{dispatch.carrier.name}: put it on the {shipment.carrier.name} pile.",
+                          code="wrong_carrier")
+    if shipment.status is ShipmentStatus.SHIPPED:
+        raise DomainError(f"{parcel.code} has already shipped ({shipment.order.reference}).",
+                          code="already_shipped")
+    if shipment.status is not ShipmentStatus.PACKED:
+        raise DomainError(f"{parcel.code} is still being packed ({shipment.order.reference}): "
+                          "finish packing it first.", code="not_packed")
+    if parcel.dispatch_id is not None:
+        raise Conflict(f"{parcel.code} is already on {parcel.dispatch.code}.", code="other_dispatch")
+    parcel.dispatch_id = dispatch.id
+    parcel.dispatched_at = utcnow()
+    db.session.flush()
+    return parcel
+
+
+def remove_parcel(dispatch: Dispatch, code: str) -> Parcel:
+    """Take a parcel off an open dispatch (it stays packed)."""
+    parcel = find_parcel(code)
+    if dispatch.status is not DispatchStatus.OPEN or parcel.dispatch_id != dispatch.id:
+        raise DomainError(f"{parcel.code} is not on the open dispatch {dispatch.code}.")
+    parcel.dispatch_id = None
+    parcel.dispatched_at = None
+    db.session.flush()
+    return parcel
+
+
+def _shipping_location(shipment: Shipment):
+    if shipment.location is not None:
+        return shipment.location
+    try:
+        from wms.domain.picking.allocation import picked_location
+    except ImportError:  # picking not installed: the first packing location
+        return default_location(LocationKind.PACKING)
+    return picked_location()
+
+
+def close_dispatch(dispatch: Dispatch, user=None) -> list[Shipment]:
+    """Hand a dispatch to the carrier: ship its orders, take the stock out, queue the shop push."""
+    dispatch = db.session.execute(
+        select(Dispatch).where(Dispatch.id == dispatch.id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one()
+    if dispatch.status is not DispatchStatus.OPEN:
+        raise Conflict(f"{dispatch.code} is already closed.", code="closed")
+    if not dispatch.parcels:
+        raise DomainError(f"{dispatch.code} has no parcels: scan the parcels handed to "
+                          f"{dispatch.carrier.name} first.", code="empty_dispatch")
+    shipments: dict[int, Shipment] = {}
+    for parcel in dispatch.parcels:
+        shipments.setdefault(parcel.shipment_id, parcel.shipment)
+    for shipment in shipments.values():
+        left = [p.code for p in shipment.parcels if p.dispatch_id != dispatch.id]
+        if left:
+            raise DomainError(f"{shipment.order.reference} has {len(shipment.parcels)} parcels but "
+                              f"{', '.join(left)} is not scanned: scan it, or take the order's "
+                              "other parcels off this dispatch.", code="parcels_missing")
+    now = utcnow()
+    for shipment in shipments.values():
+        _ship(shipment, dispatch, user, now)
+    dispatch.status = DispatchStatus.CLOSED
+    dispatch.closed_at = now
+    dispatch.closed_by_id = getattr(user, "id", user)
+    db.session.flush()
+    return list(shipments.values())
+
+
+def _ship(shipment: Shipment, dispatch: Dispatch, user, now: datetime) -> None:
+    order = shipment.order
+    location = _shipping_location(shipment)
+    per_line: dict[int, int] = defaultdict(int)
+    lines = {}
+    for parcel in shipment.parcels:
+        for item in parcel.items:
+            per_line[item.order_line_id] += item.quantity
+            lines[item.order_line_id] = item.line
+    for line_id, qty in sorted(per_line.items()):
+        line = lines[line_id]
+        inventory.remove(line.product_id, location, qty, reason=MoveReason.SHIPPED, user=user,
+                         reference=order.code, note=f"{dispatch.code} {shipment.carrier.name}")
+        line.quantity_shipped += qty
+    shipment.status = ShipmentStatus.SHIPPED
+    shipment.shipped_at = now
+    complete = all(line.quantity_shipped >= line.quantity for line in order.lines)
+    order.status = OrderStatus.SHIPPED if complete else OrderStatus.BACKORDERED
+    order.shipped_at = now
+    numbers = [p.tracking_number for p in shipment.parcels]
+    record_event(order, "shipped",
+                 f"{'Shipped' if complete else 'Partly shipped'} with {shipment.carrier.name} "
+                 f"({dispatch.code}), {len(numbers)} parcel(s): {', '.join(numbers)}", user)
+    _push_shipped(order, shipment, numbers)
+
+
+def _push_shipped(order: Order, shipment: Shipment, numbers: list[str]) -> None:
+    # Written in the dispatch's transaction: the shop hears of it if and only if it shipped.
+    from wms.integrations.prestashop.outbox import enqueue
+
+    enqueue("order_shipped", {"order_id": order.id, "tracking_number": numbers[0],
+                              "tracking_numbers": numbers, "carrier_id": shipment.carrier_id},
+            dedupe_key=f"order_shipped:{shipment.id}")
+
+
+def open_dispatches() -> list[Dispatch]:
+    return list(db.session.execute(
+        select(Dispatch).where(Dispatch.status == DispatchStatus.OPEN).order_by(Dispatch.id)).scalars())
+
+
+def packed_waiting(carrier: Carrier | None = None) -> list[Parcel]:
+    """Return packed parcels not yet on any dispatch (for one carrier, or all)."""
+    query = (select(Parcel).join(Shipment).where(Shipment.status == ShipmentStatus.PACKED,
+                                                 Parcel.dispatch_id.is_(None)))
+    if carrier is not None:
+        query = query.where(Shipment.carrier_id == carrier.id)
+    return list(db.session.execute(query.order_by(Parcel.id)).scalars())
+
+
+def manifest_data(carrier: Carrier, day: date) -> dict:
+    """Return the manifest of the dispatches a carrier collected on one (UTC) day."""
+    start = datetime.combine(day, time.min).replace(tzinfo=utcnow().tzinfo)
+    dispatches = db.session.execute(
+        select(Dispatch).where(Dispatch.carrier_id == carrier.id,
+                               Dispatch.status == DispatchStatus.CLOSED,
+                               Dispatch.closed_at >= start,
+                               Dispatch.closed_at < start + timedelta(days=1))
+        .order_by(Dispatch.id)).scalars().all()
+    if not dispatches:
+        raise NotFound(f"{carrier.name} collected nothing on {day.isoformat()}: close a dispatch first.")
+    parcels = [p for d in dispatches for p in d.parcels]
+    any_order = parcels[0].shipment.order
+    return {
+        "carrier": carrier.name, "service": carrier.service or "", "date": day,
+        "reference": ", ".join(d.code for d in dispatches),
+        "shipper": _sender(any_order),
+        "parcels": [{"tracking_number": p.tracking_number,
+                     "order_reference": p.shipment.order.reference,
+                     "recipient": p.shipment.order.ship_name or "",
+                     "destination": " ".join(filter(None, [p.shipment.order.ship_postcode,
+                                                           p.shipment.order.ship_city,
+                                                           p.shipment.order.ship_country])),
+                     "weight_kg": (p.weight_g or 0) / 1000} for p in parcels],
+    }
+
+
+def manifest(carrier: Carrier, day: date) -> bytes:
+    """Render the A4 manifest of a carrier's collections on one day."""
+    from wms.labels.documents import manifest_pdf
+
+    return manifest_pdf(manifest_data(carrier, day))
+
+
+def carrier_by_code(code: str) -> Carrier:
+    carrier = db.session.execute(select(Carrier).where(Carrier.code == code.upper())).scalar_one_or_none()
+    if carrier is None:
+        raise NotFound(f"Carrier {code} does not exist.")
+    return carrier
