@@ -93,6 +93,9 @@ def seed_demo(app_config) -> list[dict]:
     folder = seed_dir(app_config)
     load_warehouse(folder / "warehouse.json")
     load_carriers(folder / "carriers.json")
+    from wms.domain.shipping.services import load_boxes
+
+    load_boxes(folder / "boxes.json")
     users = load_users(folder / "users.json")
     import_products((folder / "products.csv").read_text())
     from wms.domain.inventory.models import StockMove
