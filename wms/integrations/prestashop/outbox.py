@@ -1,0 +1,303 @@
+"""A transactional outbox: jobs for the shop written with the change that needs them, sent by workers.
+
+`enqueue()` runs inside the caller's transaction, so "order shipped" and "tell the shop" commit
+together or not at all. Workers claim one due message at a time with
+``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite serialises writers), run its handler
+inside a savepoint, and either mark it done or schedule a retry with exponential backoff;
+after ``max_attempts`` failures it is DEAD, listed by `dead_messages()` and revived by
+`retry_message()`. Handlers must be safe to run twice: a worker can crash after the shop
+applied a write and before the commit.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from wms.db import db, utcnow
+from wms.domain.orders.models import Order, record_event
+from wms.domain.shipping.models import Carrier
+from wms.errors import NotFound
+from wms.integrations.prestashop.client import (
+    PrestaShopClient,
+    ShopAuthError,
+    ShopBadRequest,
+    ShopMethodNotAllowed,
+    ShopNotFound,
+    ShopWriteUncertain,
+)
+from wms.integrations.prestashop.mapping import coerce_int, map_carrier
+from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus
+from wms.integrations.prestashop.shops import ShopSettings, shop_settings
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_S = 30
+BACKOFF_MAX_S = 3600
+# Errors a retry cannot fix: a person must look at the message first.
+PERMANENT_ERRORS = (ShopBadRequest, ShopNotFound, ShopMethodNotAllowed, NotFound, KeyError, ValueError)
+
+# get_client(shop_name) -> (settings, client); the worker owns the clients and closes them.
+ClientGetter = Callable[[str], tuple[ShopSettings, PrestaShopClient]]
+
+
+class PermanentFailure(Exception):
+    """A message that cannot succeed as it is: it goes straight to the dead-letter list."""
+
+
+@dataclass
+class OutboxRunResult:
+    """What one pass over the outbox did."""
+
+    done: int = 0
+    retried: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def enqueue(kind: str, payload: dict, dedupe_key: str, *, delay_s: float = 0) -> OutboxMessage:
+    """Add a message in the caller's transaction (flush, no commit); the same dedupe_key is stored once."""
+    if kind not in HANDLERS:
+        raise ValueError(f"unknown outbox message kind {kind!r}; known: {', '.join(sorted(HANDLERS))}")
+    if not dedupe_key or len(dedupe_key) > 200:
+        raise ValueError("dedupe_key must be 1 to 200 characters, e.g. f'order_shipped:{shipment_id}'")
+    body = json.dumps(payload, sort_keys=True, default=str)
+    existing = _by_key(dedupe_key)
+    if existing is not None:
+        return existing
+    message = OutboxMessage(kind=kind, dedupe_key=dedupe_key, payload_json=body,
+                            next_attempt_at=utcnow() + timedelta(seconds=delay_s))
+    try:
+        # A savepoint: losing the race on the unique key must not undo the caller's work.
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        existing = _by_key(dedupe_key)
+        if existing is None:
+            raise
+        return existing
+    return message
+
+
+def _by_key(dedupe_key: str) -> OutboxMessage | None:
+    return db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).scalar_one_or_none()
+
+
+def backoff_delay(attempts: int) -> timedelta:
+    """Return the wait before the next try after ``attempts`` failures (30 s, 1 min, 2 min ... 1 h)."""
+    base = _setting("PRESTASHOP_OUTBOX_BACKOFF_S", BACKOFF_BASE_S)
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), BACKOFF_MAX_S))
+
+
+def _setting(name: str, default: int) -> int:
+    try:
+        return int(current_app.config.get(name, default))
+    except RuntimeError:
+        return default
+
+
+def claim_next(now: datetime | None = None) -> OutboxMessage | None:
+    """Lock and return the next due message; another worker's locked rows are skipped, not waited for."""
+    stmt = (select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= (now or utcnow()))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(1)
+            .with_for_update(skip_locked=True))
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def process_next(get_client: ClientGetter, now: datetime | None = None) -> OutboxMessage | None:
+    """Claim one due message, run its handler and commit the outcome; return it (None when none is due)."""
+    message = claim_next(now)
+    if message is None:
+        db.session.rollback()
+        return None
+    try:
+        with db.session.begin_nested():
+            HANDLERS[message.kind](message.payload, get_client)
+    except Exception as exc:  # any failure is recorded on the message, never lost
+        _record_failure(message, exc)
+    else:
+        message.status = OutboxStatus.DONE
+        message.done_at = utcnow()
+        message.attempts += 1
+        message.last_error = None
+    db.session.commit()
+    return message
+
+
+def _record_failure(message: OutboxMessage, exc: Exception) -> None:
+    message.attempts += 1
+    message.last_error = f"{exc.__class__.__name__}: {exc}"[:4000]
+    permanent = isinstance(exc, (PermanentFailure, *PERMANENT_ERRORS))
+    if permanent or message.attempts >= _setting("PRESTASHOP_OUTBOX_MAX_ATTEMPTS", MAX_ATTEMPTS):
+        message.status = OutboxStatus.DEAD
+        log.error("outbox message %s (%s) is dead after %d attempt(s): %s",
+                  message.id, message.kind, message.attempts, message.last_error)
+    else:
+        message.next_attempt_at = utcnow() + backoff_delay(message.attempts)
+        log.warning("outbox message %s (%s) failed (attempt %d), retry at %s: %s", message.id,
+                    message.kind, message.attempts, message.next_attempt_at, message.last_error)
+
+
+def process_outbox(get_client: ClientGetter, limit: int = 500, now: datetime | None = None) -> OutboxRunResult:
+    """Process due messages until none is left or ``limit`` were handled."""
+    result = OutboxRunResult()
+    for _ in range(limit):
+        message = process_next(get_client, now)
+        if message is None:
+            break
+        if message.status == OutboxStatus.DONE:
+            result.done += 1
+        elif message.status == OutboxStatus.DEAD:
+            result.dead += 1
+            result.errors.append(f"message {message.id} ({message.kind}) is dead: {message.last_error}")
+        else:
+            result.retried += 1
+            # Do not spin on it in this pass: it waits for its backoff.
+    return result
+
+
+def dead_messages(limit: int = 200) -> list[OutboxMessage]:
+    """Return the dead-letter list, newest first, for supervisors."""
+    return list(db.session.execute(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DEAD)
+                                   .order_by(OutboxMessage.id.desc()).limit(limit)).scalars())
+
+
+def retry_message(message_id: int) -> OutboxMessage:
+    """Put a dead (or waiting) message back in the queue now with a fresh set of attempts (flush only)."""
+    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None:
+        raise NotFound(f"There is no outbox message {message_id}.")
+    if message.status == OutboxStatus.DONE:
+        raise ValueError(f"Outbox message {message_id} is already done: there is nothing to retry.")
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    db.session.flush()
+    return message
+
+
+# ------------------------------------------------------------------------------ handlers
+
+
+def _order_of(payload: dict[str, Any]) -> Order:
+    order = db.session.get(Order, int(payload["order_id"]))
+    if order is None:
+        raise PermanentFailure(f"order {payload['order_id']} does not exist in the warehouse")
+    if order.ps_order_id is None or not order.shop:
+        raise PermanentFailure(f"order {order.code} did not come from a shop: nothing to tell the shop")
+    return order
+
+
+def _current_state(client: PrestaShopClient, ps_order_id: int) -> int:
+    rows = client.list("orders", {"id": ps_order_id}, display=["id", "current_state"])
+    if not rows:
+        raise PermanentFailure(f"order {ps_order_id} no longer exists in the shop")
+    return coerce_int(rows[0].get("current_state"))
+
+
+def _shop_carrier_id(client: PrestaShopClient, carrier: Carrier | None) -> int | None:
+    """Return the shop's current (not deleted) carrier id for a WMS carrier, via id_reference."""
+    if carrier is None or carrier.ps_id_reference is None:
+        return None
+    best = None
+    for raw in client.get_carriers():
+        shop_carrier = map_carrier(raw)
+        if shop_carrier.id_reference == carrier.ps_id_reference and not shop_carrier.deleted:
+            best = shop_carrier.id if best is None else max(best, shop_carrier.id)
+    return best
+
+
+def handle_order_shipped(payload: dict[str, Any], get_client: ClientGetter) -> None:
+    """Set tracking (and carrier) on the shop order, then add the Shipped state unless it has one."""
+    order = _order_of(payload)
+    settings, client = get_client(order.shop)
+    tracking = str(payload.get("tracking_number") or "").strip()
+    carrier = db.session.get(Carrier, int(payload["carrier_id"])) if payload.get("carrier_id") else None
+
+    rows = client.get_order_carriers(order.ps_order_id)
+    if tracking and rows:
+        node = {k: v for k, v in min(rows, key=lambda r: coerce_int(r.get("id"))).items() if k != "associations"}
+        changed = str(node.get("tracking_number") or "") != tracking
+        shop_carrier = _shop_carrier_id(client, carrier)
+        if shop_carrier is not None and coerce_int(node.get("id_carrier")) != shop_carrier:
+            node["id_carrier"] = shop_carrier
+            changed = True
+        if changed:
+            # PUT is idempotent: if its answer is lost the client sends it again safely.
+            node["tracking_number"] = tracking
+            client.update_order_carrier(node, send_email=True)
+    elif tracking:
+        record_event(order, "push_warning", f"The shop order {order.ps_order_id} has no carrier row: "
+                                            "the tracking number could not be set there.")
+
+    # Read before writing: order_histories is not idempotent (a repeat re-sends the e-mail).
+    if _current_state(client, order.ps_order_id) in settings.shipped_states:
+        record_event(order, "pushed", f"Shop order {order.ps_order_id} already shipped; tracking {tracking or '-'}.")
+        return
+    try:
+        client.add_order_history(order.ps_order_id, settings.shipped_state, send_email=True)
+    except ShopWriteUncertain:
+        # The shop may have applied it: look before anyone posts again.
+        if _current_state(client, order.ps_order_id) not in settings.shipped_states:
+            raise
+    record_event(order, "pushed", f"Shop order {order.ps_order_id} set to state {settings.shipped_state} "
+                                  f"with tracking {tracking or '-'}.")
+
+
+def handle_fetch_order(payload: dict[str, Any], get_client: ClientGetter) -> None:
+    """Fetch one shop order now (a callback said it changed): import it or apply its changes."""
+    from wms.integrations.prestashop.sync import import_order_ids
+
+    settings, client = get_client(str(payload["shop"]))
+    result = import_order_ids(settings, client, [int(payload["ps_order_id"])])
+    if result.errors:
+        raise PermanentFailure("; ".join(result.errors))
+
+
+HANDLERS: dict[str, Callable[[dict[str, Any], ClientGetter], None]] = {
+    "order_shipped": handle_order_shipped,
+    "fetch_order": handle_fetch_order,
+}
+
+
+class ClientPool:
+    """Hand out one client per shop for a worker pass and close them all afterwards."""
+
+    def __init__(self, config, factory: Callable[[ShopSettings], PrestaShopClient] | None = None) -> None:
+        from wms.integrations.prestashop.shops import make_client
+
+        self.config = config
+        self.factory = factory or make_client
+        self.clients: dict[str, tuple[ShopSettings, PrestaShopClient]] = {}
+
+    def __call__(self, shop: str) -> tuple[ShopSettings, PrestaShopClient]:
+        if shop not in self.clients:
+            try:
+                settings = shop_settings(shop, self.config)
+            except LookupError as exc:
+                raise PermanentFailure(str(exc)) from None
+            self.clients[shop] = (settings, self.factory(settings))
+        return self.clients[shop]
+
+    def close(self) -> None:
+        """Close every client handed out."""
+        for _, client in self.clients.values():
+            client.close()
+        self.clients.clear()
+
+
+__all__ = [
+    "ClientPool", "OutboxRunResult", "PermanentFailure", "ShopAuthError", "claim_next", "dead_messages",
+    "enqueue", "handle_fetch_order", "handle_order_shipped", "process_next", "process_outbox", "retry_message",
+]

@@ -1,0 +1,126 @@
+"""Read the configured shops: WMS_PRESTASHOP_URL/KEY for the first, WMS_PRESTASHOP_SHOPS (JSON) for more."""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wms.integrations.prestashop.client import PrestaShopClient, ShopConfig
+
+DEFAULT_SHOP = "default"
+
+
+@dataclass(frozen=True)
+class ShopSettings:
+    """One shop: how to reach it and which of its order states mean what."""
+
+    name: str
+    client_config: ShopConfig
+    import_states: frozenset[int] = frozenset({2, 3, 11})
+    cancel_states: frozenset[int] = frozenset({6, 7})
+    shipped_state: int = 4
+    # States that already count as shipped: never post Shipped again on top of them.
+    shipped_states: frozenset[int] = frozenset({4, 5})
+    # States where the shop took the stock but the order is not imported (awaiting payment).
+    awaiting_states: frozenset[int] = frozenset({1, 10, 12, 13})
+    callback_secret: str = ""
+    page_size: int = 100
+    overlap_s: int = 120
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+def parse_states(raw: Any, setting: str) -> frozenset[int]:
+    """Return a set of state ids from "2,3,11", 2, [2, 3] or "[2,3]"; raise ValueError naming ``setting``."""
+    if raw is None or raw == "":
+        return frozenset()
+    if isinstance(raw, bool):
+        raise ValueError(f"{setting} must list order state ids such as 2,3,11, got {raw!r}")
+    if isinstance(raw, int):
+        return frozenset({raw})
+    items = raw if isinstance(raw, (list, tuple, set, frozenset)) else str(raw).strip("[] ").split(",")
+    try:
+        states = frozenset(int(str(item).strip()) for item in items if str(item).strip())
+    except ValueError:
+        raise ValueError(f"{setting} must list order state ids such as 2,3,11, got {raw!r}") from None
+    if any(s <= 0 for s in states):
+        raise ValueError(f"{setting}: order state ids are positive, got {raw!r}")
+    return states
+
+
+def _settings(name: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> ShopSettings:
+    def pick(key: str, default: Any = None) -> Any:
+        # Per-shop value, else the global WMS_PRESTASHOP_<KEY>, else the default.
+        if key in spec:
+            return spec[key]
+        return config.get(f"PRESTASHOP_{key.upper()}", default)
+
+    url = str(spec.get("url") or "")
+    key = str(spec.get("key") or "")
+    if not url:
+        raise ValueError(f"shop {name!r}: no webservice URL; set \"url\" (e.g. https://shop.example/api)")
+    client_config = ShopConfig(
+        base_url=url, key=key, name=name,
+        auth_mode=str(spec.get("auth_mode", "basic")),
+        max_retries=int(pick("max_retries", 3)),
+        backoff_base=float(pick("backoff_base", 0.5)),
+    )
+    shipped_state = int(pick("shipped_state", 4))
+    return ShopSettings(
+        name=name,
+        client_config=client_config,
+        import_states=parse_states(pick("import_states", "2,3,11"), "PRESTASHOP_IMPORT_STATES"),
+        cancel_states=parse_states(pick("cancel_states", "6,7"), "PRESTASHOP_CANCEL_STATES"),
+        shipped_state=shipped_state,
+        shipped_states=parse_states(pick("shipped_states", "4,5"), "PRESTASHOP_SHIPPED_STATES") | {shipped_state},
+        awaiting_states=parse_states(pick("awaiting_states", "1,10,12,13"), "PRESTASHOP_AWAITING_STATES"),
+        callback_secret=str(pick("callback_secret", "") or ""),
+        page_size=int(pick("page_size", 100)),
+        overlap_s=int(pick("overlap_s", 120)),
+        extra=dict(spec),
+    )
+
+
+def configured_shops(config: Mapping[str, Any]) -> list[ShopSettings]:
+    """Return every configured shop, the first one (WMS_PRESTASHOP_URL/KEY) named "default"."""
+    shops: list[ShopSettings] = []
+    if config.get("PRESTASHOP_URL"):
+        shops.append(_settings(DEFAULT_SHOP, {"url": config["PRESTASHOP_URL"],
+                                              "key": config.get("PRESTASHOP_KEY", "")}, config))
+    raw = config.get("PRESTASHOP_SHOPS") or []
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ValueError(
+                "WMS_PRESTASHOP_SHOPS must be JSON: a list of {\"name\", \"url\", \"key\", ...} "
+                "or an object {name: {\"url\", \"key\", ...}}"
+            ) from None
+    if isinstance(raw, Mapping):
+        raw = [{"name": name, **spec} for name, spec in raw.items()]
+    if not isinstance(raw, list):
+        raise ValueError("WMS_PRESTASHOP_SHOPS must be a JSON list or object of shops")
+    for spec in raw:
+        if not isinstance(spec, Mapping) or not spec.get("name"):
+            raise ValueError(f"each entry of WMS_PRESTASHOP_SHOPS needs a \"name\": got {spec!r:.100}")
+        name = str(spec["name"])
+        if len(name) > 32 or any(s.name == name for s in shops):
+            raise ValueError(f"shop name {name!r} is a duplicate or longer than 32 characters")
+        shops.append(_settings(name, spec, config))
+    return shops
+
+
+def shop_settings(name: str, config: Mapping[str, Any]) -> ShopSettings:
+    """Return the settings of shop ``name``; raise LookupError when it is not configured."""
+    for shop in configured_shops(config):
+        if shop.name == name:
+            return shop
+    raise LookupError(
+        f"shop {name!r} is not configured: set WMS_PRESTASHOP_URL/KEY (shop \"default\") "
+        "or add it to WMS_PRESTASHOP_SHOPS"
+    )
+
+
+def make_client(settings: ShopSettings) -> PrestaShopClient:
+    """Return a new webservice client for one shop (close it when done)."""
+    return PrestaShopClient(settings.client_config)

@@ -1,0 +1,649 @@
+"""Import shop orders incrementally, apply later changes (cancel, edited lines), push stock.
+
+Every function takes the shop's settings and a client as arguments; the client is the only
+thing that talks HTTP. The import commits once per page and moves the cursor in the same
+transaction, so a crash loses at most the page being written, and the next run redoes it.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from wms.db import db, utcnow
+from wms.domain.catalog.models import Barcode, Product
+from wms.domain.inventory.models import StockLevel
+from wms.domain.locations.models import Location, LocationKind
+from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, record_event
+from wms.domain.shipping.models import Carrier
+from wms.integrations.prestashop.client import PrestaShopClient, greater_than
+from wms.integrations.prestashop.mapping import (
+    ShopOrder,
+    ShopOrderLine,
+    coerce_int,
+    map_address,
+    map_carrier,
+    map_customer,
+    map_order,
+    map_stock_available,
+    parse_ps_datetime,
+    sku_candidates,
+)
+from wms.integrations.prestashop.models import StockPushState, SyncCursor
+from wms.integrations.prestashop.shops import ShopSettings
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_PRODUCT = "Unknown product"
+# Statuses in which the shop may still change the lines and we simply rebuild them.
+RESYNCABLE = (OrderStatus.NEW, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED, OrderStatus.ON_HOLD)
+# Stock standing here is picked or set aside: it is not for sale any more.
+UNSELLABLE_KINDS = (LocationKind.PACKING, LocationKind.STAGING, LocationKind.QUARANTINE)
+
+
+@dataclass
+class ImportResult:
+    """What one import run did."""
+
+    imported: int = 0
+    held: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    resynced: int = 0
+    skipped: int = 0
+    pages: int = 0
+    errors: list[str] = field(default_factory=list)
+    cursor: datetime | None = None
+
+
+@dataclass
+class _Context:
+    """What one run learns once and reuses on every page (carrier and country maps)."""
+
+    settings: ShopSettings
+    client: PrestaShopClient
+    carrier_refs: dict[int, int] | None = None
+    countries: dict[int, str] = field(default_factory=dict)
+    wms_carriers: dict[int, int] | None = None
+
+    def carrier_id(self, ps_carrier_id: int) -> int | None:
+        """Return the WMS carrier id for a shop carrier id, through its id_reference."""
+        if self.carrier_refs is None:
+            self.carrier_refs = {}
+            for raw in self.client.get_carriers():
+                carrier = map_carrier(raw)
+                self.carrier_refs[carrier.id] = carrier.id_reference
+            self.wms_carriers = dict(db.session.execute(
+                select(Carrier.ps_id_reference, Carrier.id).where(Carrier.ps_id_reference.is_not(None))).all())
+        ref = self.carrier_refs.get(ps_carrier_id, ps_carrier_id)
+        return (self.wms_carriers or {}).get(ref)
+
+
+# ------------------------------------------------------------------------------ cursor
+
+
+def get_cursor(shop: str) -> SyncCursor:
+    """Return the shop's import cursor, created empty (import everything) the first time."""
+    cursor = db.session.execute(select(SyncCursor).where(SyncCursor.shop == shop)).scalar_one_or_none()
+    if cursor is None:
+        cursor = SyncCursor(shop=shop)
+        db.session.add(cursor)
+        db.session.flush()
+    return cursor
+
+
+def _naive(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=None) if value is not None and value.tzinfo is not None else value
+
+
+# ------------------------------------------------------------------------------ import
+
+
+def import_orders(settings: ShopSettings, client: PrestaShopClient, max_pages: int | None = None) -> ImportResult:
+    """Import orders changed in the shop since the stored cursor, one committed page at a time."""
+    result = ImportResult()
+    ctx = _Context(settings, client)
+    cursor = get_cursor(settings.name)
+    start = cursor.last_date_upd
+    db.session.commit()
+    # Overlap: orders committed in the shop slightly out of date_upd order are read again.
+    since = start - timedelta(seconds=settings.overlap_s) if start is not None else None
+    boundary, offset = since, 0
+    inclusive = False
+    while max_pages is None or result.pages < max_pages:
+        filters: dict[str, Any] = {}
+        if boundary is not None:
+            # Keyset paging: ">= boundary" skipping the rows of that second already done,
+            # so an order changing between two pages moves to the end instead of
+            # shifting an unread row onto a page already read.
+            low = boundary - timedelta(seconds=1) if inclusive else boundary
+            filters["date_upd"] = greater_than(low)
+        rows = client.list(
+            "orders", filters, display="full", sort=["date_upd_ASC", "id_ASC"],
+            limit=(offset, settings.page_size), date_filter=boundary is not None,
+        )
+        if not rows:
+            break
+        try:
+            page_max = _import_page(ctx, rows, result)
+            cursor = get_cursor(settings.name)
+            if page_max is not None and (cursor.last_date_upd is None or page_max > cursor.last_date_upd):
+                cursor.last_date_upd = page_max
+            cursor.last_run_at = utcnow()
+            cursor.orders_seen += len(rows)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        result.pages += 1
+        result.cursor = cursor.last_date_upd
+        if len(rows) < settings.page_size:
+            break
+        dates = [_row_date(r) for r in rows]
+        last = max((d for d in dates if d is not None), default=None)
+        if last is None:
+            offset += len(rows)  # no usable dates: plain offset paging
+            continue
+        if boundary is not None and inclusive and last == boundary:
+            offset += len(rows)  # a whole page inside one second
+        else:
+            offset = sum(1 for d in dates if d == last)
+        boundary, inclusive = last, True
+    return result
+
+
+def _row_date(row: dict[str, Any]) -> datetime | None:
+    try:
+        return parse_ps_datetime(row.get("date_upd"))
+    except ValueError:
+        return None
+
+
+def import_order_ids(settings: ShopSettings, client: PrestaShopClient, ps_order_ids: Iterable[int]) -> ImportResult:
+    """Fetch these shop orders now (a callback said they changed) and import or update them."""
+    result = ImportResult()
+    rows = client.get_orders_by_ids(ps_order_ids)
+    if rows:
+        _import_page(_Context(settings, client), rows, result)
+    return result
+
+
+def _import_page(ctx: _Context, rows: list[dict[str, Any]], result: ImportResult) -> datetime | None:
+    """Import or update one page of order rows (flushes, does not commit); return its max date_upd."""
+    settings = ctx.settings
+    orders: list[ShopOrder] = []
+    page_max: datetime | None = None
+    for raw in rows:
+        try:
+            shop_order = map_order(raw)
+        except ValueError as exc:
+            message = f"shop {settings.name!r}: order {raw.get('id')!r} could not be read and was not imported: {exc}"
+            log.error(message)
+            result.errors.append(message)
+            continue
+        orders.append(shop_order)
+        if shop_order.date_upd is not None and (page_max is None or shop_order.date_upd > page_max):
+            page_max = shop_order.date_upd
+    if not orders:
+        return page_max
+
+    existing = {o.ps_order_id: o for o in db.session.execute(
+        select(Order).where(Order.shop == settings.name, Order.ps_order_id.in_([o.id for o in orders]))).scalars()}
+    new = [o for o in orders if o.id not in existing and o.current_state in settings.import_states]
+    resolver = _ProductResolver([line for o in orders for line in o.lines])
+    addresses, customers = _fetch_people(ctx, new)
+
+    seen: set[int] = set()
+    for shop_order in orders:
+        if shop_order.id in seen:
+            continue
+        seen.add(shop_order.id)
+        order = existing.get(shop_order.id)
+        if order is not None:
+            _apply_changes(ctx, order, shop_order, resolver, result)
+        elif shop_order.current_state in settings.import_states:
+            order = _build_order(ctx, shop_order, resolver, addresses, customers)
+            existing[shop_order.id] = order
+            result.imported += 1
+            result.held += order.status == OrderStatus.ON_HOLD
+        else:
+            result.skipped += 1
+    db.session.flush()
+    return page_max
+
+
+def _fetch_people(ctx: _Context, orders: list[ShopOrder]) -> tuple[dict[int, Any], dict[int, Any]]:
+    """Fetch delivery addresses, customers and countries of a page in a few list requests."""
+    if not orders:
+        return {}, {}
+    client = ctx.client
+    raw_addresses = client.get_addresses({o.id_address_delivery for o in orders if o.id_address_delivery})
+    country_ids = {coerce_int(a.get("id_country")) for a in raw_addresses} - set(ctx.countries) - {0}
+    if country_ids:
+        for country in client.get_countries(country_ids):
+            ctx.countries[coerce_int(country.get("id"))] = str(country.get("iso_code") or "")
+    addresses = {a.id: a for a in (map_address(raw, ctx.countries) for raw in raw_addresses)}
+    customers = {c.id: c for c in (map_customer(raw) for raw in client.get_customers(
+        {o.id_customer for o in orders if o.id_customer}))}
+    return addresses, customers
+
+
+class _ProductResolver:
+    """Find WMS products for shop order lines: SKU, else EAN-13, else shop product + combination id."""
+
+    def __init__(self, lines: Iterable[ShopOrderLine]) -> None:
+        refs, eans, pids = set(), set(), set()
+        for line in lines:
+            for cand in sku_candidates(line):
+                {"reference": refs, "ean13": eans, "ids": pids}[cand.kind].add(
+                    cand.value[0] if cand.kind == "ids" else cand.value)
+        self.by_sku = {p.sku: p for p in db.session.execute(
+            select(Product).where(Product.sku.in_(refs))).scalars()} if refs else {}
+        self.by_ean = {b.code: b.product for b in db.session.execute(
+            select(Barcode).where(Barcode.code.in_(eans), Barcode.pack_qty == 1)).scalars()} if eans else {}
+        self.by_ids = {(p.ps_product_id, p.ps_combination_id or 0): p for p in db.session.execute(
+            select(Product).where(Product.ps_product_id.in_(pids))).scalars()} if pids else {}
+
+    def resolve(self, line: ShopOrderLine) -> Product | None:
+        for cand in sku_candidates(line):
+            product = {"reference": self.by_sku, "ean13": self.by_ean, "ids": self.by_ids}[cand.kind].get(cand.value)
+            if product is not None:
+                return product
+        return None
+
+
+def _cut(value: str | None, size: int) -> str | None:
+    return value[:size] if value else None
+
+
+def _make_lines(order: Order, shop_order: ShopOrder, resolver: _ProductResolver) -> list[str]:
+    """Add the shop's lines to ``order``; return a description of each line whose product is unknown."""
+    unknown = []
+    for number, line in enumerate((ln for ln in shop_order.lines if ln.quantity > 0), start=1):
+        product = resolver.resolve(line)
+        if product is None:
+            unknown.append(f"{line.reference or '(no reference)'} / EAN {line.ean13 or '-'} / "
+                           f"shop product {line.product_id}-{line.combination_id} \"{line.name[:60]}\"")
+        order.lines.append(OrderLine(
+            line_no=number, ps_order_detail_id=line.id, product_id=product.id if product else None,
+            sku=_cut(line.reference or (product.sku if product else None), 64), name=(line.name or "?")[:255],
+            ean13=_cut(line.ean13, 14), ps_product_id=line.product_id, ps_combination_id=line.combination_id,
+            quantity=line.quantity, unit_price=line.unit_price.quantize(Decimal("0.01")),
+        ))
+    return unknown
+
+
+def _hold_reason(unknown: list[str]) -> str:
+    text = (f"{UNKNOWN_PRODUCT} on {len(unknown)} line(s): " + "; ".join(unknown)
+            + ". Create the product (or add its barcode) and the order is released at the next sync.")
+    return text[:500]
+
+
+def _build_order(ctx: _Context, shop_order: ShopOrder, resolver: _ProductResolver,
+                 addresses: dict[int, Any], customers: dict[int, Any]) -> Order:
+    """Create the WMS order for a new shop order (on hold when a product is unknown)."""
+    address = addresses.get(shop_order.id_address_delivery)
+    customer = customers.get(shop_order.id_customer)
+    order = Order(
+        shop=ctx.settings.name, ps_order_id=shop_order.id,
+        reference=shop_order.reference or f"PS{shop_order.id}", status=OrderStatus.NEW,
+        ps_state=shop_order.current_state, ps_date_upd=shop_order.date_upd,
+        customer_name=_cut(f"{customer.firstname} {customer.lastname}".strip(), 200) if customer else None,
+        customer_email=_cut(customer.email, 200) if customer else None,
+        total_paid=shop_order.total_paid_tax_incl.quantize(Decimal("0.01")),
+        total_shipping=shop_order.total_shipping_tax_incl.quantize(Decimal("0.01")),
+        ordered_at=shop_order.date_add, carrier_id=ctx.carrier_id(shop_order.id_carrier),
+    )
+    if address is not None:
+        order.ship_name = _cut(f"{address.firstname} {address.lastname}".strip(), 200)
+        order.ship_company = _cut(address.company, 200)
+        order.ship_address1 = _cut(address.address1, 200)
+        order.ship_address2 = _cut(address.address2, 200)
+        order.ship_postcode = _cut(address.postcode, 20)
+        order.ship_city = _cut(address.city, 80)
+        order.ship_country = _cut(address.country_iso, 2)
+        order.ship_phone = _cut(address.phone_mobile or address.phone, 40)
+    db.session.add(order)
+    unknown = _make_lines(order, shop_order, resolver)
+    record_event(order, "imported", f"Imported from shop {ctx.settings.name!r}, order {shop_order.id} "
+                                    f"({shop_order.reference}), state {shop_order.current_state}.")
+    if address is None:
+        _hold(order, f"Delivery address {shop_order.id_address_delivery} not found in the shop: "
+                     "fix the order's address in the shop; it is read again at its next change.")
+    if unknown:
+        _hold(order, _hold_reason(unknown))
+    if order.carrier_id is None:
+        record_event(order, "carrier_unknown", f"Shop carrier {shop_order.id_carrier} has no WMS carrier "
+                                               "with its id_reference: choose the carrier before packing.")
+    return order
+
+
+def _hold(order: Order, reason: str) -> None:
+    order.status = OrderStatus.ON_HOLD
+    order.hold_reason = reason[:500]
+    record_event(order, "hold", reason)
+
+
+def _apply_changes(ctx: _Context, order: Order, shop_order: ShopOrder, resolver: _ProductResolver,
+                   result: ImportResult) -> None:
+    """Bring an imported order in line with the shop: cancellation, edited lines, new state."""
+    settings = ctx.settings
+    same_date = _naive(order.ps_date_upd) == shop_order.date_upd and shop_order.date_upd is not None
+    if same_date and order.ps_state == shop_order.current_state:
+        result.skipped += 1  # seen again through the overlap: nothing changed
+        return
+    result.updated += 1
+    old_state = order.ps_state
+    order.ps_state = shop_order.current_state
+    order.ps_date_upd = shop_order.date_upd
+    if shop_order.current_state in settings.cancel_states:
+        if order.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
+            cancel_order(order, f"The shop set state {shop_order.current_state} (cancelled or refunded).")
+            result.cancelled += 1
+        elif order.status == OrderStatus.SHIPPED:
+            record_event(order, "shop_cancelled_after_ship",
+                         f"The shop set state {shop_order.current_state} after the order shipped: handle the return.")
+        return
+    if old_state != shop_order.current_state:
+        record_event(order, "shop_state", f"Shop state {old_state} -> {shop_order.current_state}.")
+    if _lines_differ(order, shop_order):
+        if _resync_lines(order, shop_order, resolver):
+            result.resynced += 1
+
+
+def _shop_line_key(lines) -> list[tuple]:
+    return sorted((ln.id, ln.product_id, ln.combination_id, ln.quantity) for ln in lines if ln.quantity > 0)
+
+
+def _lines_differ(order: Order, shop_order: ShopOrder) -> bool:
+    ours = sorted((ln.ps_order_detail_id, ln.ps_product_id, ln.ps_combination_id or 0, ln.quantity)
+                  for ln in order.lines)
+    return ours != _shop_line_key(shop_order.lines)
+
+
+def _resync_lines(order: Order, shop_order: ShopOrder, resolver: _ProductResolver) -> bool:
+    """Rebuild the lines of an order not yet picked; return False when it is too late to do it safely."""
+    started = any(ln.quantity_picked or ln.quantity_packed or ln.quantity_shipped for ln in order.lines)
+    if started or order.status not in RESYNCABLE:
+        record_event(order, "shop_lines_changed",
+                     "The shop changed this order's lines after picking started: check it by hand "
+                     "(the warehouse keeps the lines it is picking).")
+        return False
+    if any(ln.quantity_allocated for ln in order.lines):
+        release = _allocation_function("release_order_allocations")
+        if release is None:
+            _hold(order, "The shop changed this order's lines but its stock is allocated and the "
+                         "allocation module is missing: release it by hand, then re-import.")
+            return False
+        release(order)
+    manual_hold = order.status == OrderStatus.ON_HOLD and not (order.hold_reason or "").startswith(UNKNOWN_PRODUCT)
+    order.lines.clear()
+    db.session.flush()
+    unknown = _make_lines(order, shop_order, resolver)
+    record_event(order, "resynced", f"Lines re-read from the shop ({len(order.lines)} line(s)).")
+    if unknown:
+        _hold(order, _hold_reason(unknown))
+    elif not manual_hold:
+        order.status = OrderStatus.NEW
+        order.hold_reason = None
+    return True
+
+
+def _allocation_function(name: str):
+    """Return a function of the allocation module, or None when that module is not installed."""
+    try:
+        from wms.domain.picking import allocation
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("wms.domain.picking.allocation", "wms.domain.picking"):
+            raise
+        return None
+    return getattr(allocation, name, None)
+
+
+def cancel_order(order: Order, reason: str, user=None) -> None:
+    """Cancel an order the shop cancelled or refunded: release its reservations, put picked units back."""
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
+        raise ValueError(f"order {order.code} is {order.status.label}: it cannot be cancelled")
+    release = _allocation_function("release_order_allocations")
+    put_back = _allocation_function("put_back_picked")
+    notes = []
+    if release is None:
+        notes.append("allocation module missing: reservations NOT released")
+    else:
+        released = release(order, user=user)
+        notes.append(f"{released or 0} reserved unit(s) released")
+    if any(ln.quantity_picked for ln in order.lines):
+        if put_back is None:
+            notes.append("picked units NOT put back (allocation module missing)")
+        else:
+            moved = put_back(order, user=user)
+            notes.append(f"{moved or 0} picked unit(s) put back")
+    order.status = OrderStatus.CANCELLED
+    order.hold_reason = None
+    record_event(order, "cancelled", f"{reason} {'; '.join(notes)}.", user)
+
+
+def release_held_orders(shop: str) -> int:
+    """Re-resolve lines of orders held for unknown products; release those now complete. Return how many."""
+    held = db.session.execute(select(Order).where(
+        Order.shop == shop, Order.status == OrderStatus.ON_HOLD,
+        Order.hold_reason.like(f"{UNKNOWN_PRODUCT}%"))).scalars().all()
+    released = 0
+    for order in held:
+        missing = [ln for ln in order.lines if ln.product_id is None]
+        fake = [ShopOrderLine(id=ln.ps_order_detail_id or 0, product_id=ln.ps_product_id or 0,
+                              combination_id=ln.ps_combination_id or 0, quantity=ln.quantity, name=ln.name,
+                              reference=ln.sku or "", ean13=ln.ean13 or "", upc="", unit_price=Decimal(0))
+                for ln in missing]
+        resolver = _ProductResolver(fake)
+        for ln, shop_line in zip(missing, fake):
+            product = resolver.resolve(shop_line)
+            if product is not None:
+                ln.product_id = product.id
+        if all(ln.product_id is not None for ln in order.lines):
+            order.status = OrderStatus.NEW
+            order.hold_reason = None
+            record_event(order, "released", "Every product is now known: the order is released.")
+            released += 1
+    db.session.flush()
+    return released
+
+
+# ------------------------------------------------------------------------------ stock
+
+
+@dataclass(frozen=True)
+class StockDifference:
+    """One SKU whose shop quantity differs from what the warehouse can sell."""
+
+    sku: str
+    ps_product_id: int
+    ps_combination_id: int
+    shop_quantity: int | None
+    wms_available: int
+
+    @property
+    def difference(self) -> int | None:
+        return None if self.shop_quantity is None else self.shop_quantity - self.wms_available
+
+
+@dataclass
+class StockPushResult:
+    """What one stock push did."""
+
+    pushed: int = 0
+    unchanged: int = 0
+    missing_in_shop: list[str] = field(default_factory=list)
+
+
+def _mapped_products() -> list[Product]:
+    return list(db.session.execute(select(Product).where(
+        Product.ps_product_id.is_not(None), Product.active.is_(True)).order_by(Product.id)).scalars())
+
+
+def unimported_units(settings: ShopSettings, client: PrestaShopClient) -> dict[tuple[int, int], int]:
+    """Return units per (shop product, combination) in shop orders the warehouse does not hold yet."""
+    cursor = get_cursor(settings.name).last_date_upd
+    rows: dict[int, dict[str, Any]] = {}
+    if settings.awaiting_states:
+        for page in client.iter_pages("orders", {"current_state": sorted(settings.awaiting_states)}):
+            rows.update((coerce_int(r.get("id")), r) for r in page)
+    filters: dict[str, Any] = {"current_state": sorted(settings.import_states)}
+    if cursor is not None:
+        filters["date_upd"] = greater_than(cursor - timedelta(seconds=settings.overlap_s))
+    for page in client.iter_pages("orders", filters, date_filter=cursor is not None):
+        rows.update((coerce_int(r.get("id")), r) for r in page)
+    known = set(db.session.execute(select(Order.ps_order_id).where(
+        Order.shop == settings.name, Order.ps_order_id.in_(list(rows)))).scalars()) if rows else set()
+    units: dict[tuple[int, int], int] = defaultdict(int)
+    for ident, raw in rows.items():
+        if ident in known:
+            continue
+        for line in map_order(raw).lines:
+            units[(line.product_id, line.combination_id)] += max(line.quantity, 0)
+    return dict(units)
+
+
+def available_quantities(products: list[Product], unimported: dict[tuple[int, int], int]) -> dict[int, int]:
+    """Return what the shop may sell per product id: sellable on hand - reserved - open unallocated - not imported."""
+    ids = [p.id for p in products]
+    if not ids:
+        return {}
+    stock = dict(db.session.execute(
+        select(StockLevel.product_id, func.sum(StockLevel.on_hand - StockLevel.reserved))
+        .join(Location, Location.id == StockLevel.location_id)
+        .where(StockLevel.product_id.in_(ids), Location.kind.not_in(UNSELLABLE_KINDS))
+        .group_by(StockLevel.product_id)).all())
+    demand: dict[int, int] = defaultdict(int)
+    for line in db.session.execute(select(OrderLine).join(Order).where(
+            OrderLine.product_id.in_(ids), Order.status.in_(OPEN_STATUSES))).scalars():
+        # Allocated units are already in "reserved"; picked ones left the sellable bins.
+        covered = max(line.quantity_allocated, line.quantity_picked, line.quantity_packed, line.quantity_shipped)
+        demand[line.product_id] += max(line.quantity - covered, 0)
+    out = {}
+    for p in products:
+        waiting = unimported.get((p.ps_product_id, p.ps_combination_id or 0), 0)
+        out[p.id] = max(int(stock.get(p.id) or 0) - demand[p.id] - waiting, 0)
+    return out
+
+
+def _stock_rows(client: PrestaShopClient, products: list[Product]) -> dict[tuple[int, int], list[dict[str, Any]]]:
+    rows: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    for raw in client.get_stock_availables_bulk({p.ps_product_id for p in products}):
+        row = map_stock_available(raw)
+        rows[(row.product_id, row.combination_id)].append(dict(row.raw))
+    return rows
+
+
+def push_stock(settings: ShopSettings, client: PrestaShopClient, full: bool = False) -> StockPushResult:
+    """Send changed available quantities to the shop's stock_availables (whole node, id_shop kept); commit."""
+    result = StockPushResult()
+    products = _mapped_products()
+    available = available_quantities(products, unimported_units(settings, client))
+    states = {s.product_id: s for s in db.session.execute(
+        select(StockPushState).where(StockPushState.shop == settings.name)).scalars()}
+    candidates = [p for p in products if full or p.id not in states or states[p.id].quantity != available[p.id]]
+    result.unchanged = len(products) - len(candidates)
+    rows = _stock_rows(client, candidates) if candidates else {}
+    for product in candidates:
+        qty = available[product.id]
+        nodes = rows.get((product.ps_product_id, product.ps_combination_id or 0))
+        if not nodes:
+            result.missing_in_shop.append(product.sku)
+            continue
+        for node in nodes:
+            if coerce_int(node.get("quantity")) == qty:
+                continue
+            node = {k: v for k, v in node.items() if k != "associations"}
+            node["quantity"] = qty
+            client.update_stock_available(node)
+            result.pushed += 1
+        state = states.get(product.id)
+        if state is None:
+            state = StockPushState(shop=settings.name, product_id=product.id, quantity=qty)
+            db.session.add(state)
+            states[product.id] = state
+        state.quantity, state.pushed_at = qty, utcnow()
+        # Commit per product: a failure later in the run must not forget what the shop already has.
+        db.session.commit()
+    return result
+
+
+def stock_differences(settings: ShopSettings, client: PrestaShopClient) -> list[StockDifference]:
+    """Return every mapped SKU whose shop quantity differs from the warehouse's available quantity."""
+    products = _mapped_products()
+    available = available_quantities(products, unimported_units(settings, client))
+    rows = _stock_rows(client, products)
+    out = []
+    for product in products:
+        nodes = rows.get((product.ps_product_id, product.ps_combination_id or 0))
+        shop_qty = sum(coerce_int(n.get("quantity")) for n in nodes) if nodes else None
+        if shop_qty != available[product.id]:
+            out.append(StockDifference(product.sku, product.ps_product_id, product.ps_combination_id or 0,
+                                       shop_qty, available[product.id]))
+    return out
+
+
+# ------------------------------------------------------------------------------ one round
+
+
+@dataclass
+class RoundReport:
+    """What one sync round did, per shop, plus the outbox pass."""
+
+    imports: dict[str, ImportResult] = field(default_factory=dict)
+    released: dict[str, int] = field(default_factory=dict)
+    stock: dict[str, StockPushResult] = field(default_factory=dict)
+    outbox: Any = None
+    errors: list[str] = field(default_factory=list)
+    requests: int = 0
+
+
+def run_round(config, client_factory=None, push_stock_now: bool = True) -> RoundReport:
+    """Run one round for every configured shop: import and changes, held orders, outbox, stock push.
+
+    One shop failing (down, bad key) is reported and does not stop the others.
+    """
+    from wms.integrations.prestashop.outbox import ClientPool, process_outbox
+    from wms.integrations.prestashop.shops import configured_shops
+
+    report = RoundReport()
+    pool = ClientPool(config, client_factory)
+    try:
+        for settings in configured_shops(config):
+            try:
+                _, client = pool(settings.name)
+                report.imports[settings.name] = import_orders(settings, client)
+                report.released[settings.name] = release_held_orders(settings.name)
+                db.session.commit()
+            except Exception as exc:  # report and go on with the next shop
+                db.session.rollback()
+                log.exception("sync of shop %r failed", settings.name)
+                report.errors.append(f"shop {settings.name!r}: import failed: {exc}")
+        report.outbox = process_outbox(pool)
+        if push_stock_now:
+            for settings in configured_shops(config):
+                try:
+                    _, client = pool(settings.name)
+                    report.stock[settings.name] = push_stock(settings, client)
+                except Exception as exc:
+                    db.session.rollback()
+                    log.exception("stock push to shop %r failed", settings.name)
+                    report.errors.append(f"shop {settings.name!r}: stock push failed: {exc}")
+        try:
+            from wms.web.webhooks import forget_old_callbacks
+
+            forget_old_callbacks()
+            db.session.commit()
+        except ModuleNotFoundError:
+            pass
+    finally:
+        report.requests = sum(c.request_count for _, c in pool.clients.values())
+        pool.close()
+    return report

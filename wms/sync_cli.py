@@ -1,0 +1,75 @@
+"""The `wms sync` (one round) and `wms worker` (rounds on an interval) commands."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+def _print_report(report) -> None:
+    for shop, result in report.imports.items():
+        click.echo(f"{shop}: imported {result.imported} ({result.held} on hold), updated {result.updated}, "
+                   f"cancelled {result.cancelled}, re-synced {result.resynced}, pages {result.pages}, "
+                   f"cursor {result.cursor or '-'}; released {report.released.get(shop, 0)} held order(s)")
+        for error in result.errors:
+            click.echo(f"  {error}", err=True)
+    if report.outbox is not None:
+        click.echo(f"outbox: {report.outbox.done} done, {report.outbox.retried} to retry, {report.outbox.dead} dead")
+        for error in report.outbox.errors:
+            click.echo(f"  {error}", err=True)
+    for shop, stock in report.stock.items():
+        click.echo(f"{shop}: stock pushed {stock.pushed}, unchanged {stock.unchanged}"
+                   + (f", not in shop: {', '.join(stock.missing_in_shop[:10])}" if stock.missing_in_shop else ""))
+    for error in report.errors:
+        click.echo(error, err=True)
+    click.echo(f"{report.requests} request(s) to the shops")
+
+
+def _run_once(no_stock: bool) -> bool:
+    from wms.integrations.prestashop.shops import configured_shops
+    from wms.integrations.prestashop.sync import run_round
+
+    if not configured_shops(current_app.config):
+        raise click.ClickException(
+            "No shop configured: set WMS_PRESTASHOP_URL and WMS_PRESTASHOP_KEY (or WMS_PRESTASHOP_SHOPS).")
+    report = run_round(current_app.config, push_stock_now=not no_stock)
+    _print_report(report)
+    return not report.errors
+
+
+@click.command("sync")
+@click.option("--no-stock", is_flag=True, help="Skip the stock push.")
+@with_appcontext
+def sync(no_stock: bool) -> None:
+    """Run one sync round: import orders and changes, send the outbox, push stock."""
+    ok = _run_once(no_stock)
+    raise SystemExit(0 if ok else 1)
+
+
+@click.command("worker")
+@click.option("--interval", default=60.0, type=float, show_default=True, help="Seconds between rounds.")
+@click.option("--once", is_flag=True, help="Run one round and stop.")
+@click.option("--no-stock", is_flag=True, help="Skip the stock push.")
+@with_appcontext
+def worker(interval: float, once: bool, no_stock: bool) -> None:
+    """Run sync rounds forever, every --interval seconds (several workers may run at once)."""
+    if interval <= 0:
+        raise click.BadParameter("must be positive", param_hint="--interval")
+    from wms.db import db
+
+    while True:
+        started = time.monotonic()
+        try:
+            _run_once(no_stock)
+        except click.ClickException:
+            raise
+        except Exception as exc:  # keep the worker alive; the next round tries again
+            db.session.rollback()
+            click.echo(f"round failed: {exc}", err=True)
+        finally:
+            db.session.remove()
+        if once:
+            return
+        time.sleep(max(interval - (time.monotonic() - started), 0))
