@@ -410,6 +410,7 @@ def short_pick(user) -> tuple[PickView, str]:
     new = allocate_line(line.order_line, missing, exclude_location_ids=[bin_.id], pick_list_id=pick_list.id)
     found = sum(a.quantity for a in new)
     order = line.order
+    db.session.expire(pick_list, ["allocations"])  # the new rows joined the list by foreign key
     if found:
         sequence_allocations(remaining_lines(pick_list))
         where = ", ".join(f"{a.quantity} from {a.location.code}" for a in new)

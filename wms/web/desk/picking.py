@@ -1,0 +1,111 @@
+"""Desk: run allocation, make pick lists (order, batch, wave), print them, see short picks."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from wms.db import db
+from wms.domain.locations.models import Location
+from wms.domain.orders.models import Order, OrderEvent, OrderStatus
+from wms.domain.picking import services as pick_service
+from wms.domain.picking.allocation import allocate_orders
+from wms.domain.picking.models import PickList, PickListKind
+from wms.domain.shipping.models import Carrier
+from wms.errors import DomainError
+from wms.web.desk import bp
+from wms.web.menu import DESK_MENU, MenuItem, add
+from wms.web.tx import transactional
+
+add(DESK_MENU, MenuItem("Picking", "desk.picking", "Allocate, pick lists, waves, short picks", order=20))
+
+
+@bp.route("/picking/", endpoint="picking")
+def picking_page():
+    waiting = db.session.execute(
+        select(Order).where(Order.status.in_((OrderStatus.NEW, OrderStatus.BACKORDERED)))
+        .order_by(Order.id).limit(200)).scalars().all()
+    shorts = db.session.execute(
+        select(OrderEvent).where(OrderEvent.kind.in_(("short_pick", "picked_short")))
+        .order_by(OrderEvent.id.desc()).limit(50)).scalars().all()
+    to_count = db.session.execute(
+        select(Location).where(Location.needs_count.is_(True)).order_by(Location.code)).scalars().all()
+    recent = db.session.execute(select(PickList).order_by(PickList.id.desc()).limit(30)).scalars().all()
+    carriers = db.session.execute(select(Carrier).order_by(Carrier.name)).scalars().all()
+    return render_template("desk/picking/page.html", waiting=waiting, ready=pick_service.pickable_orders(),
+                           lists=recent, shorts=shorts, to_count=to_count, carriers=carriers)
+
+
+
+@bp.route("/picking/allocate", methods=["POST"])
+@transactional
+def picking_allocate():
+    report = allocate_orders(user=current_user)
+    flash(f"Allocation: {report.summary}.", "ok")
+    return redirect(url_for("desk.picking"))
+
+
+@bp.route("/picking/lists", methods=["POST"])
+@transactional
+def picking_create():
+    ids = request.form.getlist("order")
+    try:
+        if request.form.get("mode") == "batch":
+            lists = [pick_service.create_pick_list(ids, kind=PickListKind.BATCH, user=current_user)]
+        else:
+            lists = [pick_service.create_pick_list([i], user=current_user) for i in ids]
+            if not lists:
+                raise DomainError("Tick at least one order.")
+    except DomainError as exc:
+        db.session.rollback()  # nothing half-done is committed with the redirect
+        flash(exc.message, "error")
+        return redirect(url_for("desk.picking")), 303
+    flash("Created " + ", ".join(pl.code for pl in lists) + ".", "ok")
+    return redirect(url_for("desk.picking"))
+
+
+@bp.route("/picking/wave", methods=["POST"])
+@transactional
+def picking_wave():
+    carrier_id = request.form.get("carrier") or None
+    raw_cutoff = (request.form.get("ship_by_before") or "").strip()
+    try:
+        cutoff = None
+        if raw_cutoff:
+            try:
+                cutoff = datetime.fromisoformat(raw_cutoff).replace(tzinfo=timezone.utc)
+            except ValueError:
+                raise DomainError(f"“{raw_cutoff}” is not a date and time, e.g. 2026-11-23T15:00.") from None
+        pick_list = pick_service.release_wave(carrier_id=int(carrier_id) if carrier_id else None,
+                                         ship_by_before=cutoff, user=current_user)
+    except DomainError as exc:
+        db.session.rollback()  # nothing half-done is committed with the redirect
+        flash(exc.message, "error")
+        return redirect(url_for("desk.picking")), 303
+    flash(f"Released wave {pick_list.code} with {len(pick_list.orders)} orders.", "ok")
+    return redirect(url_for("desk.picking"))
+
+
+@bp.route("/picking/lists/<int:list_id>/pause", methods=["POST"])
+@transactional
+def picking_pause(list_id):
+    try:
+        pick_list = pick_service.pause_pick_list(pick_service.get_pick_list(list_id), current_user)
+    except DomainError as exc:
+        db.session.rollback()  # nothing half-done is committed with the redirect
+        flash(exc.message, "error")
+        return redirect(url_for("desk.picking")), 303
+    flash(f"{pick_list.code} paused; any operator can resume it.", "ok")
+    return redirect(url_for("desk.picking"))
+
+
+@bp.route("/picking/lists/<int:list_id>.pdf")
+def picking_pdf(list_id):
+    from wms.labels.documents import pick_list_pdf
+
+    pick_list = pick_service.get_pick_list(list_id)
+    pdf = pick_list_pdf(pick_service.pick_list_document(pick_list))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{pick_list.code}.pdf"'})

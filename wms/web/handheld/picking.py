@@ -1,0 +1,76 @@
+"""Handheld: pick a list in walking order into totes, with short picks and pause/resume."""
+from flask import make_response, render_template, request
+from flask_login import current_user
+
+from wms.domain.inventory.services import parse_quantity
+from wms.domain.picking import services as picking
+from wms.errors import DomainError
+from wms.web.handheld import bp
+from wms.web.htmx import is_htmx, trigger
+from wms.web.menu import HANDHELD_MENU, MenuItem, add
+from wms.web.tx import scan_endpoint, transactional
+
+add(HANDHELD_MENU, MenuItem("Pick", "handheld.pick", "Pick lists in walking order", order=20))
+
+
+def _render(view, message=None, ok=True, status=200):
+    template = "handheld/picking/_screen.html" if is_htmx() else "handheld/picking/page.html"
+    lists = picking.open_pick_lists() if view.pick_list is None else []
+    response = make_response(render_template(template, view=view, lists=lists, message=message, ok=ok),
+                             status)
+    if message:
+        trigger(response, "scan-ok" if ok else "scan-error")
+    return response
+
+
+def _refused(exc: DomainError):
+    return _render(picking.current(current_user), exc.message, ok=False, status=422)
+
+
+@bp.route("/pick")
+def pick():
+    return _render(picking.current(current_user))
+
+
+@bp.route("/pick/scan", methods=["POST"])
+@scan_endpoint
+def pick_scan():
+    try:
+        qty = parse_quantity(request.form.get("qty") or "1")
+        view, message = picking.scan(current_user, request.form.get("code", ""), qty)
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(view, message)
+
+
+@bp.route("/pick/start/<int:list_id>", methods=["POST"])
+@transactional
+def pick_start(list_id):
+    try:
+        pick_list = picking.start_pick_list(picking.get_pick_list(list_id), current_user)
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(picking.current(current_user), f"Picking {pick_list.code}")
+
+
+@bp.route("/pick/short", methods=["POST"])
+@transactional
+def pick_short():
+    try:
+        view, message = picking.short_pick(current_user)
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(view, message, ok=False)
+
+
+@bp.route("/pick/pause", methods=["POST"])
+@transactional
+def pick_pause():
+    view = picking.current(current_user)
+    if view.pick_list is None:
+        return _refused(DomainError("You are not picking a list."))
+    try:
+        pick_list = picking.pause_pick_list(view.pick_list, current_user)
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(picking.current(current_user), f"{pick_list.code} paused: anyone can resume it.")
