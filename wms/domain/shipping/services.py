@@ -158,7 +158,8 @@ def label_records(shipment: Shipment) -> list[dict]:
 
 def shipping_labels_pdf(shipment: Shipment) -> bytes:
     """Render the shipment's 4x6 shipping labels, one page per parcel."""
-    from wms.labels import load_layout, render_pdf
+    from wms.labels.layout import load_layout
+    from wms.labels.pdf import render_pdf
 
     return render_pdf(load_layout(SHIPPING_LAYOUT), label_records(shipment),
                       title=f"Labels {shipment.order.reference}")
@@ -166,7 +167,8 @@ def shipping_labels_pdf(shipment: Shipment) -> bytes:
 
 def shipping_labels_zpl(shipment: Shipment) -> str:
     """Render the shipment's shipping labels as ZPL II, one ^XA…^XZ per parcel."""
-    from wms.labels import load_layout, render_zpl
+    from wms.labels.layout import load_layout
+    from wms.labels.zpl import render_zpl
 
     return render_zpl(load_layout(SHIPPING_LAYOUT), label_records(shipment))
 
@@ -182,9 +184,11 @@ def packing_slip_data(shipment: Shipment) -> dict:
             lines[item.order_line_id] = item.line
     items = [{"sku": lines[i].sku or "", "name": lines[i].name, "quantity": q}
              for i, q in sorted(quantities.items(), key=lambda kv: lines[kv[0]].line_no)]
-    backordered = [f"{line.sku} × {line.quantity - line.quantity_shipped - quantities.get(line.id, 0)}"
+    # Once shipped, this shipment's units are already counted in quantity_shipped.
+    here = {} if shipment.status is ShipmentStatus.SHIPPED else quantities
+    backordered = [f"{line.sku} × {line.quantity - line.quantity_shipped - here.get(line.id, 0)}"
                    for line in order.lines
-                   if line.quantity - line.quantity_shipped - quantities.get(line.id, 0) > 0]
+                   if line.quantity - line.quantity_shipped - here.get(line.id, 0) > 0]
     note = ("Still to come (backordered): " + ", ".join(backordered)) if backordered else None
     return {"shop": _sender(order),
             "order": {"reference": order.reference, "date": order.ordered_at or order.created_at,

@@ -1,0 +1,164 @@
+"""Shipping: tracking ranges, dispatch scanning, closing a dispatch, labels and the manifest."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from tests.domain.test_packing import ean, packing_setup  # noqa: F401 (fixture)
+from wms.db import db, utcnow
+from wms.domain.inventory import services as inventory
+from wms.domain.inventory.models import MoveReason, StockMove
+from wms.domain.orders.models import OrderStatus
+from wms.domain.packing import services as packing
+from wms.domain.shipping import services as shipping
+from wms.domain.shipping.carriers import RangeCarrier, check_tracking
+from wms.domain.shipping.models import Carrier, DispatchStatus, Parcel, ShipmentStatus
+from wms.errors import DomainError
+from wms.integrations.prestashop.models import OutboxMessage
+
+
+def packed(s, split=True):
+    """Pack the setup's order (two parcels when split) and return its shipment."""
+    packing.scan(s.operator, s.order.code)
+    packing.scan(s.operator, ean(s.a), 2)
+    if split:
+        packing.split_parcel(s.operator, "BOX-S", "0.95")
+    packing.scan(s.operator, ean(s.b))
+    view, _ = packing.finish(s.operator, "BOX-M", "2.2")
+    return view.shipment
+
+
+def test_range_carrier_numbers_parcels_and_refuses_when_exhausted(packing_setup):
+    s = packing_setup()
+    shipment = packed(s)
+    assert [p.tracking_number for p in shipment.parcels] == ["RX1000", "RX1001"]
+    parcel = Parcel(carrier_id=s.carrier.id, number=3)
+    shipment.parcels.append(parcel)
+    assert RangeCarrier().assign(s.carrier, parcel) == "RX1002"
+    with pytest.raises(DomainError, match="range of Rangex is used up") as exhausted:
+        RangeCarrier().assign(s.carrier, parcel)
+    assert exhausted.value.code == "range_exhausted"
+    assert s.carrier.range_next == 1003  # the refusal did not move the counter
+    shipping.set_tracking_range(s.carrier, 5, 20, prefix="rx")
+    assert RangeCarrier().assign(s.carrier, parcel) == "RX05"
+    with pytest.raises(DomainError, match="last number not below"):
+        shipping.set_tracking_range(s.carrier, 9, 3)
+
+
+def test_unconfigured_range_carrier_refuses_at_finish(packing_setup):
+    s = packing_setup()
+    s.carrier.range_start = s.carrier.range_end = None
+    packing.scan(s.operator, s.order.code)
+    packing.scan(s.operator, ean(s.a), 2)
+    packing.scan(s.operator, ean(s.b))
+    with pytest.raises(DomainError, match="has no tracking number range"):
+        packing.finish(s.operator, "BOX-M", "2")
+
+
+def test_check_tracking_refuses_junk():
+    assert check_tracking(" 6a1234567890\r") == "6A1234567890"
+    for junk in ("", "PCL-3", "12", "4006381333931", "ab$%cdefg"):
+        with pytest.raises(DomainError):
+            check_tracking(junk)
+
+
+def test_dispatch_scan_close_ships_moves_stock_and_enqueues_once(packing_setup):
+    s = packing_setup()
+    shipment = packed(s)
+    other = Carrier(code="OTH", name="Othercar", adapter="manual")
+    db.session.add(other)
+    db.session.flush()
+    wrong = shipping.open_dispatch(other, s.operator)
+    with pytest.raises(DomainError, match="goes with Rangex, not Othercar") as refused:
+        shipping.add_parcel(wrong, shipment.parcels[0].code, s.operator)
+    assert refused.value.code == "wrong_carrier"
+
+    dispatch = shipping.open_dispatch(s.carrier, s.operator)
+    assert shipping.open_dispatch(s.carrier, s.operator).id == dispatch.id
+    shipping.add_parcel(dispatch, shipment.parcels[0].code, s.operator)
+    with pytest.raises(DomainError, match="scanned twice"):
+        shipping.add_parcel(dispatch, shipment.parcels[0].code, s.operator)
+    with pytest.raises(DomainError, match="PCL-.* is not scanned"):
+        shipping.close_dispatch(dispatch, s.operator)
+    shipping.add_parcel(dispatch, "rx1001", s.operator)  # the tracking barcode works too
+    with pytest.raises(DomainError, match="no parcels"):
+        shipping.close_dispatch(wrong, s.operator)
+
+    shipping.close_dispatch(dispatch, s.operator)
+    assert dispatch.status is DispatchStatus.CLOSED
+    assert shipment.status is ShipmentStatus.SHIPPED and s.order.status is OrderStatus.SHIPPED
+    assert [line.quantity_shipped for line in s.order.lines] == [2, 1]
+    assert inventory.stock_at(s.a, s.pack).on_hand == 0 and inventory.stock_at(s.b, s.pack).on_hand == 0
+    moves = db.session.execute(select(StockMove).where(StockMove.reason == MoveReason.SHIPPED)).scalars().all()
+    assert sorted((m.product_id, m.quantity, m.reference) for m in moves) == sorted(
+        [(s.a.id, 2, s.order.code), (s.b.id, 1, s.order.code)])
+    assert inventory.ledger_problems() == []
+    assert any(e.kind == "shipped" and "RX1000, RX1001" in e.message for e in s.order.events)
+    messages = db.session.execute(select(OutboxMessage)).scalars().all()
+    assert [(m.kind, m.dedupe_key) for m in messages] == [("order_shipped", f"order_shipped:{shipment.id}")]
+    assert json.loads(messages[0].payload_json) == {
+        "order_id": s.order.id, "tracking_number": "RX1000", "tracking_numbers": ["RX1000", "RX1001"],
+        "carrier_id": s.carrier.id}
+    with pytest.raises(DomainError, match="already closed"):
+        shipping.close_dispatch(dispatch, s.operator)
+    new = shipping.open_dispatch(s.carrier, s.operator)
+    with pytest.raises(DomainError, match="already shipped"):
+        shipping.add_parcel(new, shipment.parcels[0].code, s.operator)
+
+    data = shipping.manifest_data(s.carrier, utcnow().date())
+    assert [p["tracking_number"] for p in data["parcels"]] == ["RX1000", "RX1001"]
+    assert shipping.manifest(s.carrier, utcnow().date()).startswith(b"%PDF")
+
+
+def test_partial_shipment_leaves_a_backorder(packing_setup):
+    s = packing_setup(picked=(1, 1), ordered=(2, 1))
+    packing.scan(s.supervisor, s.order.code)
+    packing.scan(s.supervisor, ean(s.a))
+    packing.scan(s.supervisor, ean(s.b))
+    view, _ = packing.finish(s.supervisor, "BOX-M", "1.6", accept_partial=True)
+    dispatch = shipping.open_dispatch(s.carrier, s.supervisor)
+    shipping.add_parcel(dispatch, view.shipment.parcels[0].code, s.supervisor)
+    shipping.close_dispatch(dispatch, s.supervisor)
+    assert s.order.status is OrderStatus.BACKORDERED
+    assert [line.quantity - line.quantity_shipped for line in s.order.lines] == [1, 0]
+    assert shipping.packing_slip_data(view.shipment)["order"]["note"] == "Still to come (backordered): SKU-A × 1"
+
+
+def test_not_packed_parcels_and_unknown_codes_are_refused(packing_setup):
+    s = packing_setup()
+    packing.scan(s.operator, s.order.code)
+    packing.scan(s.operator, ean(s.a), 2)
+    parcel = packing.current(s.operator).parcel
+    dispatch = shipping.open_dispatch(s.carrier, s.operator)
+    with pytest.raises(DomainError, match="still being packed"):
+        shipping.add_parcel(dispatch, parcel.code, s.operator)
+    with pytest.raises(DomainError, match="PCL-999 does not exist"):
+        shipping.add_parcel(dispatch, "PCL-999", s.operator)
+    with pytest.raises(DomainError, match="not a parcel packed here"):
+        shipping.add_parcel(dispatch, "ZZ999999", s.operator)
+
+
+def test_labels_and_packing_slip_carry_the_shipment(packing_setup, make_warehouse):
+    from pypdf import PdfReader
+    import io
+
+    from wms.labels.zpl import parse_zpl
+
+    make_warehouse()
+    s = packing_setup()
+    shipment = packed(s)
+    records = shipping.label_records(shipment)
+    assert [(r["parcel"]["number"], r["parcel"]["count"], r["parcel"]["weight_kg"]) for r in records] == [
+        (1, 2, 0.95), (2, 2, 2.2)]
+    pdf = PdfReader(io.BytesIO(shipping.shipping_labels_pdf(shipment)))
+    assert len(pdf.pages) == 2
+    text = pdf.pages[1].extract_text()
+    for expected in ("Jane Doe", "Lyon", "WEBSHOP-1", "2/2", "2.20 kg", "RX1001", "Demo Shop Ltd"):
+        assert expected in text
+    zpl = shipping.shipping_labels_zpl(shipment)
+    labels = parse_zpl(zpl)
+    assert len(labels) == 2 and "RX1000" in zpl and "RX1001" in zpl
+    slip = PdfReader(io.BytesIO(shipping.packing_slip(shipment))).pages[0].extract_text()
+    assert "SKU-A" in slip and "SKU-B" in slip and "WEBSHOP-1" in slip
