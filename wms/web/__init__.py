@@ -29,6 +29,14 @@ def register_web(app: Flask) -> None:
     _register_optional_blueprints(app)
 
     app.before_request(_require_sign_in)
+
+    @app.teardown_request
+    def _forget_user(_exc):
+        # Flask-Login caches the user on `g`, which outlives a request when a test (or a CLI
+        # command) holds the app context open; each request must load its user afresh.
+        from flask import g
+
+        g.pop("_login_user", None)
     _register_error_handlers(app)
     _register_template_helpers(app)
 
