@@ -38,7 +38,7 @@ def create_receipt(lines, *, supplier: str | None = None, expected_date: date | 
                       created_by_id=getattr(user, "id", None))
     by_product: dict[int, ReceiptLine] = {}
     for ref, qty in lines:
-        product = ref if isinstance(ref, Product) else _product_by_sku(ref)
+        product = ref if isinstance(ref, Product) else product_for_sku(ref)
         inventory.check_quantity(qty)
         if product.id in by_product:
             # The same SKU twice on a purchase order is one line with the sum.
@@ -112,7 +112,8 @@ def import_receipts(text: str, *, user=None, dry_run: bool = False) -> ImportRes
     return result
 
 
-def _product_by_sku(sku: str) -> Product:
+def product_for_sku(sku: str) -> Product:
+    """Return the product with this SKU (any case), or refuse with what to check."""
     product = db.session.execute(
         select(Product).where(func.upper(Product.sku) == (sku or "").strip().upper())
     ).scalar_one_or_none()
@@ -296,7 +297,7 @@ def supervisor_by_badge(badge: str, pin: str) -> User:
 def link_barcode(code: str, sku: str, *, pack_qty: int = 1, user) -> Product:
     """Attach an unknown barcode to a product (a supervisor's decision)."""
     _require_supervisor(user)
-    product = _product_by_sku(sku)
+    product = product_for_sku(sku)
     add_barcode(product, (code or "").strip(), pack_qty)
     return product
 

@@ -1,0 +1,120 @@
+"""Receipts on the desk: create, import from CSV, follow, approve over-receipts, close."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from wms.db import db
+from wms.domain.importing import ImportRefused
+from wms.domain.inventory.services import parse_quantity
+from wms.domain.receiving import services as receiving
+from wms.domain.receiving.models import Receipt, ReceiptStatus
+from wms.errors import DomainError
+from wms.web.desk import bp
+from wms.web.menu import DESK_MENU, MenuItem, add
+from wms.web.tx import transactional
+
+add(DESK_MENU, MenuItem("Receipts", "desk.receipts", "Expected deliveries and what arrived",
+                        order=20, role="SUPERVISOR"))
+
+
+def _list_page(status: int = 200, **context):
+    wanted = request.args.get("status", "")
+    query = select(Receipt).order_by(Receipt.id.desc()).limit(200)
+    if wanted in ReceiptStatus.__members__:
+        query = query.where(Receipt.status == ReceiptStatus[wanted])
+    receipts = db.session.execute(query).scalars().all()
+    return render_template("desk/receipts/page.html", receipts=receipts, statuses=ReceiptStatus,
+                           wanted=wanted, form=context.pop("form", {}), **context), status
+
+
+@bp.route("/receipts", endpoint="receipts")
+def receipts_page():
+    return _list_page()
+
+
+@bp.route("/receipts/new", methods=["POST"])
+@transactional
+def receipt_new():
+    form = request.form
+    try:
+        when = None
+        if form.get("expected_date"):
+            try:
+                when = date.fromisoformat(form["expected_date"])
+            except ValueError:
+                raise DomainError(f"{form['expected_date']} is not a date (use 2026-12-01).") from None
+        receipt = receiving.create_receipt(receiving.parse_lines(form.get("lines", "")),
+                                           supplier=form.get("supplier"), expected_date=when,
+                                           reference=form.get("reference"), user=current_user)
+    except DomainError as exc:
+        return _list_page(422, error=exc.message, form=form)
+    flash(f"Receipt {receipt.code} created: {receipt.expected_total} units expected.", "ok")
+    return redirect(url_for("desk.receipt", receipt_id=receipt.id))
+
+
+@bp.route("/receipts/import", methods=["POST"])
+@transactional
+def receipt_import():
+    upload = request.files.get("file")
+    text = upload.read().decode("utf-8-sig", errors="replace") if upload else request.form.get("text", "")
+    try:
+        result = receiving.import_receipts(text, user=current_user)
+    except ImportRefused as exc:
+        return _list_page(422, import_errors=[str(e) for e in exc.result.errors])
+    flash(f"Imported {result.created} receipt(s) from {result.rows} row(s).", "ok")
+    return redirect(url_for("desk.receipts"))
+
+
+@bp.route("/receipts/link-barcode", methods=["POST"])
+@transactional
+def receipt_link_barcode():
+    form = request.form
+    try:
+        pack_qty = parse_quantity(form.get("pack_qty") or "1")
+        product = receiving.link_barcode(form.get("code", ""), form.get("sku", ""),
+                                         pack_qty=pack_qty, user=current_user)
+    except DomainError as exc:
+        return _list_page(422, link_error=exc.message, form=form)
+    flash(f"Barcode {form.get('code', '').strip()} now means {product.sku}.", "ok")
+    return redirect(url_for("desk.receipts"))
+
+
+def _detail(receipt: Receipt, status: int = 200, error: str | None = None):
+    return render_template("desk/receipts/detail.html", receipt=receipt, error=error), status
+
+
+@bp.route("/receipts/<int:receipt_id>", endpoint="receipt")
+def receipt_page(receipt_id: int):
+    return _detail(receiving.get_receipt(receipt_id))
+
+
+@bp.route("/receipts/<int:receipt_id>/approve", methods=["POST"])
+@transactional
+def receipt_approve(receipt_id: int):
+    receipt = receiving.get_receipt(receipt_id, lock=True)
+    try:
+        product = receiving.product_for_sku(request.form.get("sku", ""))
+        total = parse_quantity(request.form.get("total", ""))
+        receiving.approve_over_receipt(receipt, product, total, approver=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        return _detail(receiving.get_receipt(receipt_id), 422, exc.message)
+    flash(f"{product.sku} may now be received up to {total} on {receipt.code}.", "ok")
+    return redirect(url_for("desk.receipt", receipt_id=receipt.id))
+
+
+@bp.route("/receipts/<int:receipt_id>/close", methods=["POST"])
+@transactional
+def receipt_close(receipt_id: int):
+    receipt = receiving.get_receipt(receipt_id, lock=True)
+    try:
+        receiving.close_receipt(receipt, user=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        return _detail(receiving.get_receipt(receipt_id), 422, exc.message)
+    flash(f"{receipt.code}: {receipt.status.label.lower()}.", "ok")
+    return redirect(url_for("desk.receipt", receipt_id=receipt.id))

@@ -1,0 +1,61 @@
+"""Handheld: put received goods away from the dock into a suggested (or chosen) bin."""
+from __future__ import annotations
+
+from flask import make_response, render_template, request
+from flask_login import current_user
+
+from wms.db import db
+from wms.domain.inventory.services import parse_quantity
+from wms.domain.receiving import putaway
+from wms.errors import DomainError
+from wms.web.handheld import bp
+from wms.web.htmx import is_htmx, trigger
+from wms.web.menu import HANDHELD_MENU, MenuItem, add
+from wms.web.tx import scan_endpoint, transactional
+
+add(HANDHELD_MENU, MenuItem("Put away", "handheld.putaway", "Dock to bin", order=25))
+
+
+def _render(view, message=None, ok=True, status=200):
+    template = "handheld/putaway/_screen.html" if is_htmx() else "handheld/putaway/page.html"
+    response = make_response(render_template(template, view=view, message=message, ok=ok), status)
+    if message:
+        trigger(response, "scan-ok" if ok else "scan-error")
+    return response
+
+
+def _refused(exc: DomainError):
+    db.session.rollback()
+    return _render(putaway.current(current_user), exc.message, ok=False, status=422)
+
+
+@bp.route("/putaway", endpoint="putaway")
+def putaway_page():
+    return _render(putaway.current(current_user))
+
+
+@bp.route("/putaway/scan", methods=["POST"])
+@scan_endpoint
+def putaway_scan():
+    try:
+        qty = parse_quantity(request.form.get("qty") or "1")
+        view, message = putaway.scan(current_user, request.form.get("code", ""), qty)
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(view, message)
+
+
+@bp.route("/putaway/all", methods=["POST"])
+@transactional
+def putaway_all():
+    try:
+        view, message = putaway.take_all(current_user)
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(view, message)
+
+
+@bp.route("/putaway/cancel", methods=["POST"])
+@transactional
+def putaway_cancel():
+    return _render(putaway.cancel(current_user), "Cancelled: nothing was moved.")

@@ -1,0 +1,123 @@
+"""Handheld: receive a delivery by scanning its receipt code, then every item."""
+from __future__ import annotations
+
+from flask import current_app, make_response, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from wms.db import db
+from wms.domain.catalog.models import Product
+from wms.domain.inventory.services import parse_quantity
+from wms.domain.receiving import services as receiving
+from wms.domain.receiving.models import OPEN_RECEIPT_STATUSES, Receipt
+from wms.domain.users.models import Role
+from wms.errors import DomainError
+from wms.web.handheld import bp
+from wms.web.htmx import is_htmx, trigger
+from wms.web.menu import HANDHELD_MENU, MenuItem, add
+from wms.web.tx import scan_endpoint, transactional
+
+add(HANDHELD_MENU, MenuItem("Receive", "handheld.receiving", "Check in a delivery", order=20))
+
+
+def _tolerance() -> float:
+    return float(current_app.config.get("OVER_RECEIPT_TOLERANCE_PCT", 0) or 0)
+
+
+def _open_receipts():
+    return db.session.execute(
+        select(Receipt).where(Receipt.status.in_(OPEN_RECEIPT_STATUSES), Receipt.blind.is_(False))
+        .order_by(Receipt.expected_date.is_(None), Receipt.expected_date, Receipt.id).limit(6)
+    ).scalars().all()
+
+
+def _render(view, message=None, ok=True, status=200, error: DomainError | None = None):
+    template = "handheld/receiving/_screen.html" if is_htmx() else "handheld/receiving/page.html"
+    over = unknown = None
+    if error is not None and error.code == "over_receipt":
+        over = {"product": db.session.get(Product, error.details["product_id"]),
+                "total": error.details["total"]}
+    elif error is not None and error.code == "unknown_barcode":
+        unknown = error.details.get("barcode")
+    response = make_response(render_template(
+        template, view=view, message=message, ok=ok, over=over, unknown=unknown,
+        open_receipts=_open_receipts() if view.receipt is None else [],
+        is_supervisor=current_user.has_role(Role.SUPERVISOR)), status)
+    if message:
+        trigger(response, "scan-ok" if ok else "scan-error")
+    return response
+
+
+def _refused(exc: DomainError):
+    # A refusal is shown on the screen (htmx swaps 422); nothing was changed.
+    db.session.rollback()
+    return _render(receiving.current(current_user), exc.message, ok=False, status=422, error=exc)
+
+
+@bp.route("/receiving", endpoint="receiving")
+def receiving_page():
+    return _render(receiving.current(current_user))
+
+
+@bp.route("/receiving/scan", methods=["POST"])
+@scan_endpoint
+def receiving_scan():
+    try:
+        qty = parse_quantity(request.form.get("qty") or "1")
+        view, message = receiving.scan(current_user, request.form.get("code", ""), qty,
+                                       tolerance_pct=_tolerance())
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(view, message)
+
+
+@bp.route("/receiving/blind", methods=["POST"])
+@transactional
+def receiving_blind():
+    view, message = receiving.start_blind(current_user)
+    return _render(view, message)
+
+
+@bp.route("/receiving/approve", methods=["POST"])
+@transactional
+def receiving_approve():
+    form = request.form
+    try:
+        product_id = parse_quantity(form.get("product_id", ""))
+        total = parse_quantity(form.get("total", ""))
+        view, message = receiving.approve_and_receive(
+            current_user, product_id, total, form.get("badge", ""), form.get("pin", ""),
+            tolerance_pct=_tolerance())
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(view, message)
+
+
+@bp.route("/receiving/link", methods=["POST"])
+@transactional
+def receiving_link():
+    form = request.form
+    try:
+        pack_qty = parse_quantity(form.get("pack_qty") or "1")
+        product = receiving.link_barcode(form.get("code", ""), form.get("sku", ""),
+                                         pack_qty=pack_qty, user=current_user)
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(receiving.current(current_user),
+                   f"Barcode {form.get('code', '').strip()} now means {product.sku}: scan the item again.")
+
+
+@bp.route("/receiving/close", methods=["POST"])
+@transactional
+def receiving_close():
+    try:
+        view, message = receiving.close_current(current_user)
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(view, message)
+
+
+@bp.route("/receiving/leave", methods=["POST"])
+@transactional
+def receiving_leave():
+    return _render(receiving.leave(current_user), "Receipt left open: scan it again to carry on.")
