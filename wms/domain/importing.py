@@ -211,3 +211,68 @@ def import_stock(text: str, *, user=None, dry_run: bool = False) -> ImportResult
                           reference="initial-load")
         result.created += 1
     return result
+
+
+LOCATION_COLUMNS = ["code", "kind", "zone", "aisle", "bay", "level", "pos_x", "pos_y", "walk_sequence"]
+LOCATION_REQUIRED = ["code", "kind"]
+
+
+def import_locations(text: str, *, dry_run: bool = False) -> ImportResult:
+    """Create or update locations by code from CSV; nothing is written if any row is bad."""
+    from wms.barcodes import DEFAULT_LOCATION_PATTERN, parse_scan
+    from wms.barcodes import ScanKind
+    from wms.domain.locations.models import Warehouse
+
+    rows, errors = read_csv(text, LOCATION_COLUMNS, LOCATION_REQUIRED)
+    result = ImportResult(errors=errors, rows=len(rows))
+    if errors:
+        raise ImportRefused(result)
+    existing = {loc.code: loc for loc in db.session.execute(select(Location)).scalars()}
+    warehouse = db.session.execute(select(Warehouse).order_by(Warehouse.id)).scalars().first()
+    if warehouse is None:
+        result.errors.append(RowError(1, "there is no warehouse yet: create one (wms seed) first"))
+        raise ImportRefused(result)
+    seen: dict[str, int] = {}
+    parsed = []
+    for line, row in rows:
+        errs: list[RowError] = []
+        code = row.get("code", "").upper()
+        if parse_scan(code, DEFAULT_LOCATION_PATTERN).kind is not ScanKind.LOCATION:
+            errs.append(RowError(line, f"code “{code}” is not a location code (e.g. A-01-02-3 or DOCK-01)"))
+        elif code in seen:
+            errs.append(RowError(line, f"code {code} appears twice (also on row {seen[code]})"))
+        else:
+            seen[code] = line
+        kind_raw = row.get("kind", "").upper().replace(" ", "_")
+        kind = LocationKind.__members__.get(kind_raw)
+        if kind is None:
+            errs.append(RowError(line, f"kind “{row.get('kind', '')}” is not one of {', '.join(LocationKind.__members__)}"))
+        numbers = {n: _opt_int(row, n, errs, line) for n in ("aisle", "bay", "level", "walk_sequence")}
+        coords = {}
+        for name in ("pos_x", "pos_y"):
+            value = row.get(name, "")
+            try:
+                coords[name] = float(value) if value else None
+            except ValueError:
+                errs.append(RowError(line, f"{name} must be a number of metres, not “{value}”"))
+        result.errors.extend(errs)
+        parsed.append((code, kind, row.get("zone") or None, numbers, coords))
+    if result.errors:
+        raise ImportRefused(result)
+    if dry_run:
+        return result
+    for code, kind, zone, numbers, coords in parsed:
+        location = existing.get(code)
+        if location is None:
+            location = Location(code=code, kind=kind, warehouse_id=warehouse.id)
+            db.session.add(location)
+            result.created += 1
+        else:
+            result.updated += 1
+        location.kind = kind
+        location.zone = zone or location.zone
+        for name, value in {**numbers, **coords}.items():
+            if value is not None:
+                setattr(location, name, value)
+    db.session.flush()
+    return result

@@ -13,11 +13,6 @@ from wms.web.menu import DESK_MENU
 
 @bp.route("/")
 def home():
-    counts = {
-        "products": db.session.scalar(select(func.count()).select_from(Product)),
-        "locations": db.session.scalar(select(func.count()).select_from(Location)),
-        "units": db.session.scalar(select(func.coalesce(func.sum(StockLevel.on_hand), 0))),
-        "movements": db.session.scalar(select(func.count()).select_from(StockMove)),
-        "orders": db.session.scalar(select(func.count()).select_from(Order)),
-    }
-    return render_template("desk/home/page.html", counts=counts, menu=DESK_MENU)
+    from wms.web.desk.dashboard import dashboard_page
+
+    return dashboard_page()

@@ -1,0 +1,113 @@
+"""The desk dashboard: the whole warehouse at a glance, refreshed every few seconds."""
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from flask import render_template
+from sqlalchemy import func, select
+
+from wms.db import db, utcnow
+from wms.domain.counts.models import CountStatus, CountTask
+from wms.domain.locations.models import Location
+from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus
+from wms.web.desk import bp
+from wms.web.menu import DESK_MENU
+
+# Order statuses as the dashboard shows them, in the order work flows through.
+STATUS_TILES = [OrderStatus.NEW, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED, OrderStatus.PICKING,
+                OrderStatus.PICKED, OrderStatus.PACKING, OrderStatus.PACKED, OrderStatus.ON_HOLD,
+                OrderStatus.CANCELLED]
+
+
+def _start_of_today() -> datetime:
+    now = utcnow()
+    return datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+
+
+def order_counts() -> dict[OrderStatus, int]:
+    """Orders per status."""
+    rows = db.session.execute(select(Order.status, func.count()).group_by(Order.status)).all()
+    counts = {status: 0 for status in OrderStatus}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def shipped_today() -> int:
+    return db.session.scalar(select(func.count()).select_from(Order).where(
+        Order.status == OrderStatus.SHIPPED, Order.shipped_at >= _start_of_today())) or 0
+
+
+def lines_short() -> int:
+    """Open order lines that could not be given all their stock."""
+    return db.session.scalar(select(func.count()).select_from(OrderLine).join(Order).where(
+        Order.status == OrderStatus.BACKORDERED,
+        OrderLine.quantity_allocated + OrderLine.quantity_picked < OrderLine.quantity)) or 0
+
+
+def late_orders() -> int:
+    """Open orders past their ship-by time (the carrier's cut-off)."""
+    return db.session.scalar(select(func.count()).select_from(Order).where(
+        Order.status.in_(OPEN_STATUSES), Order.ship_by.is_not(None), Order.ship_by < utcnow())) or 0
+
+
+def bins_to_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Location).where(
+        Location.needs_count.is_(True))) or 0
+
+
+def counts_by_status() -> dict[CountStatus, int]:
+    rows = db.session.execute(select(CountTask.status, func.count()).group_by(CountTask.status)).all()
+    return dict(rows)
+
+
+# Providers for numbers owned by other modules: None (shown as "—") when the module is absent.
+
+def open_receipts() -> int | None:
+    try:
+        from wms.domain.receiving.models import OPEN_RECEIPT_STATUSES, Receipt
+    except ImportError:
+        return None
+    return db.session.scalar(select(func.count()).select_from(Receipt).where(
+        Receipt.status.in_(OPEN_RECEIPT_STATUSES))) or 0
+
+
+def short_picks() -> int | None:
+    try:
+        from wms.domain.picking.models import Allocation
+    except ImportError:
+        return None
+    return db.session.scalar(select(func.count()).select_from(Allocation).where(Allocation.short > 0)) or 0
+
+
+def sync_health() -> dict:
+    """Last successful import, messages waiting and dead letters of the PrestaShop sync."""
+    try:
+        from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus, SyncCursor
+    except ImportError:
+        return {"last_import": None, "waiting": None, "dead": None}
+    per_status = dict(db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+    return {"last_import": db.session.scalar(select(func.max(SyncCursor.last_run_at))),
+            "waiting": per_status.get(OutboxStatus.PENDING, 0),
+            "dead": per_status.get(OutboxStatus.DEAD, 0)}
+
+
+def dashboard_numbers() -> dict:
+    """Every number the dashboard shows, computed now."""
+    return {"orders": order_counts(), "shipped_today": shipped_today(), "lines_short": lines_short(),
+            "late": late_orders(), "bins_to_count": bins_to_count(), "counts": counts_by_status(),
+            "receipts_open": open_receipts(), "short_picks": short_picks(), "sync": sync_health(),
+            "at": utcnow()}
+
+
+def dashboard_page():
+    """Render the dashboard page (served at /desk/ by the home view)."""
+    return render_template("desk/dashboard/page.html", n=dashboard_numbers(), tiles=STATUS_TILES,
+                           statuses=CountStatus, menu=DESK_MENU)
+
+
+@bp.route("/dashboard/numbers")
+def dashboard_numbers_fragment():
+    """The live part of the dashboard, polled by htmx."""
+    return render_template("desk/dashboard/_numbers.html", n=dashboard_numbers(), tiles=STATUS_TILES,
+                           statuses=CountStatus)

@@ -1,0 +1,115 @@
+"""The exceptions inbox: everything stuck, short or out of sync, each with the action that fixes it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import flash, redirect, render_template, url_for
+from sqlalchemy import select
+
+from wms.db import db
+from wms.domain.counts.models import CountStatus, CountTask
+from wms.domain.locations.models import Location
+from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus
+from wms.errors import DomainError
+from wms.web.desk import bp
+from wms.web.menu import DESK_MENU, MenuItem, add
+from wms.web.tx import transactional
+
+add(DESK_MENU, MenuItem("Exceptions", "desk.exceptions", "Unknown SKUs, shorts, differences, sync", order=5))
+
+LIMIT = 100
+
+
+@dataclass
+class Section:
+    """One kind of exception: its rows, or None when the module behind it is absent."""
+
+    key: str
+    title: str
+    fix: str
+    rows: list | None
+
+
+def unknown_skus() -> list[OrderLine]:
+    return list(db.session.execute(
+        select(OrderLine).join(Order).where(OrderLine.product_id.is_(None), Order.status.in_(OPEN_STATUSES))
+        .order_by(OrderLine.order_id).limit(LIMIT)).scalars())
+
+
+def held_orders() -> list[Order]:
+    return list(db.session.execute(select(Order).where(Order.status == OrderStatus.ON_HOLD)
+                                   .order_by(Order.id).limit(LIMIT)).scalars())
+
+
+def counts_to_approve() -> list[CountTask]:
+    return list(db.session.execute(select(CountTask).where(CountTask.status == CountStatus.REVIEW)
+                                   .order_by(CountTask.id).limit(LIMIT)).scalars())
+
+
+def bins_to_count() -> list[Location]:
+    return list(db.session.execute(select(Location).where(Location.needs_count.is_(True))
+                                   .order_by(Location.walk_sequence).limit(LIMIT)).scalars())
+
+
+def short_picks() -> list | None:
+    try:
+        from wms.domain.picking.models import Allocation
+    except ImportError:
+        return None
+    return list(db.session.execute(
+        select(Allocation).join(Order, Allocation.order_id == Order.id)
+        .where(Allocation.short > 0, Order.status.in_(OPEN_STATUSES))
+        .order_by(Allocation.id.desc()).limit(LIMIT)).scalars())
+
+
+def receipt_discrepancies() -> list | None:
+    try:
+        from wms.domain.receiving.models import Receipt, ReceiptStatus
+    except ImportError:
+        return None
+    return list(db.session.execute(
+        select(Receipt).where((Receipt.status == ReceiptStatus.CLOSED_SHORT) | Receipt.discrepancy.is_not(None))
+        .order_by(Receipt.id.desc()).limit(LIMIT)).scalars())
+
+
+def dead_letters() -> list | None:
+    try:
+        from wms.integrations.prestashop.outbox import dead_messages
+    except ImportError:
+        return None
+    return dead_messages(LIMIT)
+
+
+def sections() -> list[Section]:
+    """Every kind of exception the inbox shows, in the order to look at them."""
+    return [
+        Section("unknown_skus", "Unknown SKUs in shop orders", "Create the product, then release the order.", unknown_skus()),
+        Section("dead_letters", "PrestaShop messages that failed", "Fix the cause, then retry.", dead_letters()),
+        Section("short_picks", "Short picks", "Count the bin; allocate the order again.", short_picks()),
+        Section("counts", "Count differences to approve", "Approve, or send back for a recount.", counts_to_approve()),
+        Section("receipts", "Receipts with discrepancies", "Check with the supplier.", receipt_discrepancies()),
+        Section("held", "Orders on hold", "Release when the reason is gone.", held_orders()),
+        Section("bins", "Bins flagged for a count", "Create count tasks.", bins_to_count()),
+    ]
+
+
+@bp.route("/exceptions")
+def exceptions():
+    return render_template("desk/exceptions/page.html", sections=sections())
+
+
+@bp.route("/exceptions/dead-letters/<int:message_id>/retry", methods=["POST"])
+@transactional
+def exception_retry_message(message_id: int):
+    try:
+        from wms.integrations.prestashop.outbox import retry_message
+    except ImportError:
+        flash("The PrestaShop sync is not installed here.", "error")
+        return redirect(url_for("desk.exceptions")), 409
+    try:
+        retry_message(message_id)
+    except (DomainError, ValueError) as exc:
+        flash(getattr(exc, "message", str(exc)), "error")
+        return redirect(url_for("desk.exceptions"))
+    flash(f"Message {message_id} is queued again.", "ok")
+    return redirect(url_for("desk.exceptions"))

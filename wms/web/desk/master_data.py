@@ -1,0 +1,153 @@
+"""Master data on the desk: products, barcodes, locations, users; CSV import with a preview, and export."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
+
+from wms.db import db
+from wms.domain import importing
+from wms.domain.catalog.models import Product
+from wms.domain.catalog.services import add_barcode
+from wms.domain.locations.models import Location
+from wms.domain.users.models import User
+from wms.errors import DomainError
+from wms.web.desk import bp
+from wms.web.menu import DESK_MENU, MenuItem, add
+from wms.web.tx import transactional
+
+add(DESK_MENU, MenuItem("Products", "desk.products", "Catalogue, barcodes, CSV", order=50))
+add(DESK_MENU, MenuItem("Locations", "desk.locations", "Bins and docks, CSV", order=51))
+add(DESK_MENU, MenuItem("Users", "desk.users", "Who works here", order=52))
+
+# What can be imported: the import function and the columns it reads.
+IMPORTS = {
+    "products": (importing.import_products, importing.PRODUCT_COLUMNS),
+    "locations": (importing.import_locations, importing.LOCATION_COLUMNS),
+}
+MAX_UPLOAD = 5_000_000
+
+
+@bp.route("/products")
+def products():
+    q = request.args.get("q", "").strip()
+    query = select(Product).order_by(Product.sku).limit(300)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Product.sku.ilike(like), Product.name.ilike(like),
+                                Product.id.in_(select(Product.id).join(Product.barcodes)
+                                               .where(Product.barcodes.any(code=q)))))
+    rows = db.session.execute(query).scalars().all()
+    return render_template("desk/master/products.html", rows=rows, q=q,
+                           form={"sku": request.args.get("sku", "")})
+
+
+@bp.route("/products", methods=["POST"])
+@transactional
+def product_create():
+    """Create a product by hand (e.g. an unknown SKU from a shop order)."""
+    form = request.form
+    sku, name, barcode = form.get("sku", "").strip(), form.get("name", "").strip(), form.get("barcode", "").strip()
+    try:
+        if not sku or not name:
+            raise DomainError("A product needs a SKU and a name.")
+        if db.session.execute(select(Product).where(Product.sku == sku)).scalar_one_or_none():
+            raise DomainError(f"{sku} already exists.")
+        product = Product(sku=sku, name=name, variant=form.get("variant", "").strip() or None)
+        db.session.add(product)
+        db.session.flush()
+        if barcode:
+            add_barcode(product, barcode)
+    except (DomainError, ValueError) as exc:
+        rows = db.session.execute(select(Product).order_by(Product.sku).limit(300)).scalars().all()
+        return render_template("desk/master/products.html", rows=rows, q="", form=form,
+                               error=getattr(exc, "message", str(exc))), 422
+    flash(f"Product {sku} created.", "ok")
+    return redirect(url_for("desk.products", q=sku))
+
+
+@bp.route("/locations")
+def locations():
+    q = request.args.get("q", "").strip().upper()
+    query = select(Location).order_by(Location.walk_sequence, Location.code).limit(500)
+    if q:
+        query = query.where(or_(Location.code.ilike(f"%{q}%"), Location.zone == q))
+    return render_template("desk/master/locations.html", rows=db.session.execute(query).scalars().all(), q=q)
+
+
+@bp.route("/users")
+def users():
+    rows = db.session.execute(select(User).order_by(User.username)).scalars().all()
+    return render_template("desk/master/users.html", rows=rows)
+
+
+def _export(filename: str, columns: list[str], rows: list[list]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/products.csv")
+def products_csv():
+    rows = []
+    for p in db.session.execute(select(Product).order_by(Product.sku)).scalars():
+        rows.append([p.sku, p.name, p.variant or "", "|".join(b.code for b in p.barcodes),
+                     p.ps_product_id or "", p.ps_combination_id if p.ps_product_id else "",
+                     p.weight_g or "", p.length_mm or "", p.width_mm or "", p.height_mm or "", p.zone or ""])
+    return _export("products.csv", importing.PRODUCT_COLUMNS, rows)
+
+
+@bp.route("/locations.csv")
+def locations_csv():
+    rows = [[loc.code, loc.kind.name, loc.zone or "", loc.aisle if loc.aisle is not None else "",
+             loc.bay if loc.bay is not None else "", loc.level if loc.level is not None else "",
+             "" if loc.pos_x is None else loc.pos_x, "" if loc.pos_y is None else loc.pos_y, loc.walk_sequence]
+            for loc in db.session.execute(select(Location).order_by(Location.code)).scalars()]
+    return _export("locations.csv", importing.LOCATION_COLUMNS, rows)
+
+
+def _uploaded_text() -> str:
+    upload = request.files.get("file")
+    if upload and upload.filename:
+        raw = upload.read(MAX_UPLOAD + 1)
+        if len(raw) > MAX_UPLOAD:
+            raise DomainError("The file is larger than 5 MB: split it.")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1252")  # Excel on Windows saves "CSV" in the ANSI code page
+    return request.form.get("text", "")
+
+
+@bp.route("/import/<any(products, locations):what>", methods=["GET", "POST"])
+@transactional
+def import_csv(what: str):
+    """Upload a CSV: check every row and preview; import only when confirmed and all rows are good."""
+    function, columns = IMPORTS[what]
+    if request.method == "GET":
+        return render_template("desk/master/import.html", what=what, columns=columns)
+    try:
+        text = _uploaded_text()
+    except DomainError as exc:
+        return render_template("desk/master/import.html", what=what, columns=columns, error=exc.message), 422
+    if not text.strip():
+        return render_template("desk/master/import.html", what=what, columns=columns,
+                               error="Choose a CSV file (or paste its text)."), 422
+    confirm = request.form.get("confirm") == "1"
+    try:
+        result = function(text, dry_run=not confirm)
+    except importing.ImportRefused as refused:
+        rows, _ = importing.read_csv(text, columns, [])
+        return render_template("desk/master/import.html", what=what, columns=columns, text=text,
+                               result=refused.result, preview=rows[:200]), 422
+    if confirm:
+        flash(f"Imported {what}: {result.created} created, {result.updated} updated.", "ok")
+        return redirect(url_for(f"desk.{what}"))
+    rows, _ = importing.read_csv(text, columns, [])
+    return render_template("desk/master/import.html", what=what, columns=columns, text=text,
+                           result=result, preview=rows[:200], ready=True)

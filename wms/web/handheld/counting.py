@@ -1,0 +1,64 @@
+"""Handheld: count a bin or a product blind, then send the count for approval."""
+from flask import abort, make_response, render_template, request
+from flask_login import current_user
+
+from wms.db import db
+from wms.domain.counts import services as counts
+from wms.domain.counts.models import CountTask
+from wms.domain.inventory.services import parse_quantity
+from wms.errors import DomainError
+from wms.web.handheld import bp
+from wms.web.htmx import is_htmx, trigger
+from wms.web.menu import HANDHELD_MENU, MenuItem, add
+from wms.web.tx import scan_endpoint, transactional
+
+add(HANDHELD_MENU, MenuItem("Count", "handheld.count", "Cycle counts, blind", order=70))
+
+
+def _render(view, message=None, ok=True, status=200):
+    template = "handheld/counting/_screen.html" if is_htmx() else "handheld/counting/page.html"
+    tasks = counts.open_tasks() if view.task is None else []
+    response = make_response(render_template(template, view=view, tasks=tasks, message=message, ok=ok),
+                             status)
+    if message:
+        trigger(response, "scan-ok" if ok else "scan-error")
+    return response
+
+
+@bp.route("/count")
+def count():
+    return _render(counts.current(current_user))
+
+
+@bp.route("/count/scan", methods=["POST"])
+@scan_endpoint
+def count_scan():
+    try:
+        qty = parse_quantity(request.form.get("qty") or "1")
+        view, message = counts.scan(current_user, request.form.get("code", ""), qty)
+    except DomainError as exc:
+        return _render(counts.current(current_user), exc.message, ok=False, status=422)
+    return _render(view, message)
+
+
+@bp.route("/count/start/<int:task_id>", methods=["POST"])
+@transactional
+def count_start(task_id: int):
+    task = db.session.get(CountTask, task_id)
+    if task is None:
+        abort(404)
+    try:
+        view = counts.start(current_user, task)
+    except DomainError as exc:
+        return _render(counts.current(current_user), exc.message, ok=False, status=422)
+    return _render(view, f"Counting {task.code}: {task.subject}")
+
+
+@bp.route("/count/finish", methods=["POST"])
+@transactional
+def count_finish():
+    try:
+        view, message = counts.finish(current_user)
+    except DomainError as exc:
+        return _render(counts.current(current_user), exc.message, ok=False, status=422)
+    return _render(view, message)
