@@ -1,0 +1,104 @@
+"""Desk: hand parcels to carriers (scan them onto a dispatch, close it) and print manifests."""
+from datetime import date
+
+from flask import Response, make_response, render_template, request
+from flask_login import current_user
+
+from wms.db import utcnow
+from wms.domain.shipping import services as shipping
+from wms.errors import DomainError
+from wms.web.desk import bp
+from wms.web.htmx import is_htmx, trigger
+from wms.web.menu import DESK_MENU, MenuItem, add
+from wms.web.tx import transactional
+
+add(DESK_MENU, MenuItem("Dispatch", "desk.dispatch", "Hand parcels to carriers, manifests", order=45))
+
+
+@bp.route("/dispatch")
+def dispatch():
+    carriers = shipping.active_carriers()
+    waiting = {c.id: len(shipping.packed_waiting(c)) for c in carriers}
+    open_by_carrier = {d.carrier_id: d for d in shipping.open_dispatches()}
+    return render_template("desk/dispatch/page.html", carriers=carriers, waiting=waiting,
+                           open_by_carrier=open_by_carrier, today=utcnow().date())
+
+
+def _render_dispatch(dispatch, message=None, ok=True, status=200):
+    context = dict(dispatch=dispatch, message=message, ok=ok, today=utcnow().date(),
+                   waiting=shipping.packed_waiting(dispatch.carrier))
+    template = "desk/dispatch/_dispatch.html" if is_htmx() else "desk/dispatch/carrier.html"
+    response = make_response(render_template(template, **context), status)
+    if message:
+        trigger(response, "scan-ok" if ok else "scan-error")
+    return response
+
+
+@bp.route("/dispatch/carriers/<code>", methods=["GET", "POST"])
+@transactional
+def dispatch_carrier(code):
+    carrier = shipping.carrier_by_code(code)
+    return _render_dispatch(shipping.open_dispatch(carrier, current_user))
+
+
+@bp.route("/dispatch/<int:dispatch_id>/scan", methods=["POST"])
+@transactional
+def dispatch_scan(dispatch_id):
+    dispatch = shipping.get_dispatch(dispatch_id)
+    try:
+        parcel = shipping.add_parcel(dispatch, request.form.get("code", ""), current_user)
+    except DomainError as exc:
+        return _render_dispatch(dispatch, exc.message, ok=False,
+                                status=exc.status if exc.status in (409, 422) else 422)
+    return _render_dispatch(dispatch, f"{parcel.code} ({parcel.tracking_number}, "
+                                      f"{parcel.shipment.order.reference}) added")
+
+
+@bp.route("/dispatch/<int:dispatch_id>/remove", methods=["POST"])
+@transactional
+def dispatch_remove(dispatch_id):
+    dispatch = shipping.get_dispatch(dispatch_id)
+    try:
+        parcel = shipping.remove_parcel(dispatch, request.form.get("code", ""))
+    except DomainError as exc:
+        return _render_dispatch(dispatch, exc.message, ok=False, status=422)
+    return _render_dispatch(dispatch, f"{parcel.code} taken off the dispatch")
+
+
+@bp.route("/dispatch/<int:dispatch_id>/close", methods=["POST"])
+@transactional
+def dispatch_close(dispatch_id):
+    dispatch = shipping.get_dispatch(dispatch_id)
+    try:
+        shipments = shipping.close_dispatch(dispatch, current_user)
+    except DomainError as exc:
+        return _render_dispatch(dispatch, exc.message, ok=False,
+                                status=exc.status if exc.status in (409, 422) else 422)
+    return _render_dispatch(dispatch, f"{dispatch.code} closed: {len(shipments)} order(s) shipped "
+                                      f"with {dispatch.carrier.name}")
+
+
+@bp.route("/dispatch/carriers/<code>/range", methods=["POST"])
+@transactional
+def dispatch_range(code):
+    carrier = shipping.carrier_by_code(code)
+    try:
+        start = int(request.form.get("start", "").strip())
+        end = int(request.form.get("end", "").strip())
+    except ValueError:
+        raise DomainError("Type the first and the last tracking number of the range as digits.") from None
+    shipping.set_tracking_range(carrier, start, end, request.form.get("prefix"))
+    return _render_dispatch(shipping.open_dispatch(carrier, current_user),
+                            f"{carrier.name}: tracking numbers {start} to {end} ready")
+
+
+@bp.route("/dispatch/manifest/<code>/<day>.pdf")
+def dispatch_manifest(code, day):
+    carrier = shipping.carrier_by_code(code)
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        raise DomainError(f"{day} is not a date (YYYY-MM-DD).") from None
+    response = Response(shipping.manifest(carrier, when), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="manifest-{carrier.code}-{day}.pdf"'
+    return response

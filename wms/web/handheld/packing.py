@@ -1,0 +1,112 @@
+"""Handheld / packing desk: verify items into parcels, weigh them, print labels and the slip."""
+from flask import Response, make_response, render_template, request
+from flask_login import current_user
+
+from wms.db import db
+from wms.domain.inventory.services import parse_quantity
+from wms.domain.packing import services as packer
+from wms.domain.shipping import services as shipping
+from wms.domain.shipping.models import Shipment
+from wms.domain.users.models import Role
+from wms.errors import DomainError, NotFound
+from wms.web.handheld import bp
+from wms.web.htmx import is_htmx, trigger
+from wms.web.menu import HANDHELD_MENU, MenuItem, add
+from wms.web.tx import scan_endpoint, transactional
+
+add(HANDHELD_MENU, MenuItem("Pack", "handheld.packing", "Verify, box, weigh, label", order=40))
+
+
+def _render(view, message=None, ok=True, status=200):
+    template = "handheld/packing/_screen.html" if is_htmx() else "handheld/packing/page.html"
+    response = make_response(render_template(
+        template, view=view, message=message, ok=ok,
+        supervisor=current_user.has_role(Role.SUPERVISOR)), status)
+    if message:
+        trigger(response, "scan-ok" if ok else "scan-error")
+    return response
+
+
+def _refused(exc: DomainError):
+    # The screen swaps 409 and 422 answers in (see base.html); other refusals become 422 here.
+    status = exc.status if exc.status in (409, 422) else 422
+    return _render(packer.current(current_user), exc.message, ok=False, status=status)
+
+
+@bp.route("/packing")
+def packing():
+    return _render(packer.current(current_user))
+
+
+@bp.route("/packing/scan", methods=["POST"])
+@scan_endpoint
+def packing_scan():
+    try:
+        qty = parse_quantity(request.form.get("qty") or "1")
+        view, message = packer.scan(current_user, request.form.get("code", ""), qty)
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(view, message)
+
+
+@bp.route("/packing/split", methods=["POST"])
+@transactional
+def packing_split():
+    try:
+        view, message = packer.split_parcel(current_user, request.form.get("box", ""),
+                                             request.form.get("weight", ""))
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(view, message)
+
+
+@bp.route("/packing/finish", methods=["POST"])
+@transactional
+def packing_finish():
+    try:
+        view, message = packer.finish(current_user, request.form.get("box", ""),
+                                       request.form.get("weight", ""),
+                                       accept_partial=request.form.get("accept_partial") == "1")
+    except DomainError as exc:
+        return _refused(exc)
+    return _render(view, message)
+
+
+@bp.route("/packing/next", methods=["POST"])
+@transactional
+def packing_next():
+    return _render(packer.next_order(current_user), "Ready for the next order")
+
+
+def _shipment(shipment_id: int) -> Shipment:
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is None:
+        raise NotFound(f"Shipment {shipment_id} does not exist.")
+    return shipment
+
+
+def _document(body, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@bp.route("/packing/shipments/<int:shipment_id>/labels.pdf")
+def packing_labels_pdf(shipment_id):
+    shipment = _shipment(shipment_id)
+    return _document(shipping.shipping_labels_pdf(shipment), "application/pdf",
+                     f"labels-{shipment.order.code}.pdf")
+
+
+@bp.route("/packing/shipments/<int:shipment_id>/labels.zpl")
+def packing_labels_zpl(shipment_id):
+    shipment = _shipment(shipment_id)
+    return _document(shipping.shipping_labels_zpl(shipment), "application/zpl",
+                     f"labels-{shipment.order.code}.zpl")
+
+
+@bp.route("/packing/shipments/<int:shipment_id>/packing-slip.pdf")
+def packing_slip_pdf(shipment_id):
+    shipment = _shipment(shipment_id)
+    return _document(shipping.packing_slip(shipment), "application/pdf",
+                     f"packing-slip-{shipment.order.code}.pdf")
