@@ -79,7 +79,7 @@ def test_batch_totes_wrong_tote_and_short_picks(floor):
     picking.scan(u, "TOTE-002")
     picking.scan(u, "A-01-02-1")
     # The bin for P-2 is empty: nothing else holds P-2, so the line is short.
-    view, message = picking.short_pick(u)
+    view, message, resolved = picking.short_pick(u)
     assert "not available anywhere" in message and floor.near.needs_count
     assert any(e.kind == "short_pick" for e in b.events)
     assert view.line.location.code == "A-05-19-1"
@@ -89,7 +89,7 @@ def test_batch_totes_wrong_tote_and_short_picks(floor):
         picking.scan(u, "TOTE-002")
     picking.scan(u, "TOTE-001")
     # Short at A-05-19-1: the other 2 come from storage.
-    view, message = picking.short_pick(u)
+    view, message, resolved = picking.short_pick(u)
     assert "2 from B-07-01-2" in message and view.line.location.code == "B-07-01-2"
     picking.scan(u, "B-07-01-2")
     picking.scan(u, floor.p1.main_barcode, 2)

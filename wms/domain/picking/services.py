@@ -251,7 +251,8 @@ def _view(data: dict, user) -> PickView:
     pick_list = None
     if data.get("list"):
         pick_list = db.session.get(PickList, data["list"])
-        if pick_list is not None and pick_list.assigned_user_id != user.id:
+        if (pick_list is not None and pick_list.assigned_user_id != user.id
+                and pick_list.status is not PickListStatus.DONE):
             pick_list = None  # paused or taken over: the operator must scan a list again
     if pick_list is None:
         return PickView(None, None, None, False, 0, "Scan a pick list (PL-…) or choose one", 0, 0)
@@ -388,8 +389,11 @@ def _finish_if_done(pick_list: PickList, user) -> None:
     db.session.flush()
 
 
-def short_pick(user) -> tuple[PickView, str]:
-    """Report that the current bin holds no more: reallocate elsewhere, or mark the line short."""
+def short_pick(user) -> tuple[PickView, str, bool]:
+    """Report that the current bin holds no more: reallocate elsewhere, or mark the line short.
+
+    Returns the view, a sentence, and whether every missing unit was found elsewhere.
+    """
     state = load_state(user, FLOW)
     pick_list = _held_list(user, state)
     lines = remaining_lines(pick_list)
@@ -425,7 +429,7 @@ def short_pick(user) -> tuple[PickView, str]:
     save_state(state, list=pick_list.id)
     db.session.flush()
     _finish_if_done(pick_list, user)
-    return _view(state.data, user), message
+    return _view(state.data, user), message, found == missing
 
 
 def open_pick_lists() -> list[PickList]:

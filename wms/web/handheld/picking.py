@@ -57,10 +57,10 @@ def pick_start(list_id):
 @transactional
 def pick_short():
     try:
-        view, message = picking.short_pick(current_user)
+        view, message, resolved = picking.short_pick(current_user)
     except DomainError as exc:
         return _refused(exc)
-    return _render(view, message, ok=False)
+    return _render(view, message, ok=resolved)
 
 
 @bp.route("/pick/pause", methods=["POST"])
