@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from wms.db import db
 from wms.domain.catalog.services import product_by_code
-from wms.domain.counts import services as counts
+from wms.domain.counts import services as count_services
 from wms.domain.counts.models import CountStatus, CountTask
 from wms.domain.locations.models import Location
 from wms.domain.locations.services import location_by_code
@@ -46,7 +46,7 @@ def count_create():
             made = []
             for location in db.session.execute(select(Location).where(Location.needs_count.is_(True))).scalars():
                 try:
-                    made.append(counts.create_count(user=current_user, location=location).code)
+                    made.append(count_services.create_count(user=current_user, location=location).code)
                 except DomainError:
                     continue  # a task already covers it
             flash(f"Created {len(made)} count task(s) for flagged bins.", "ok")
@@ -55,10 +55,10 @@ def count_create():
         if not code:
             raise DomainError("Type a location code or a product SKU / barcode to count.")
         if form.get("scope") == "product":
-            task = counts.create_count(user=current_user, product=product_by_code(code).product,
+            task = count_services.create_count(user=current_user, product=product_by_code(code).product,
                                        note=form.get("note"))
         else:
-            task = counts.create_count(user=current_user, location=location_by_code(code),
+            task = count_services.create_count(user=current_user, location=location_by_code(code),
                                        note=form.get("note"))
     except DomainError as exc:
         return _list(exc.message, form, exc.status)
@@ -91,18 +91,18 @@ def _act(task_id: int, action, done: str):
 @bp.route("/counts/<int:task_id>/approve", methods=["POST"])
 @transactional
 def count_approve(task_id: int):
-    return _act(task_id, lambda t: counts.approve_count(t, current_user, request.form.get("note")),
+    return _act(task_id, lambda t: count_services.approve_count(t, current_user, request.form.get("note")),
                 "{task.code} approved: the differences are posted to the ledger.")
 
 
 @bp.route("/counts/<int:task_id>/reject", methods=["POST"])
 @transactional
 def count_reject(task_id: int):
-    return _act(task_id, lambda t: counts.reject_count(t, current_user),
+    return _act(task_id, lambda t: count_services.reject_count(t, current_user),
                 "{task.code} sent back to be counted again.")
 
 
 @bp.route("/counts/<int:task_id>/cancel", methods=["POST"])
 @transactional
 def count_cancel(task_id: int):
-    return _act(task_id, lambda t: counts.cancel_count(t, current_user), "{task.code} cancelled.")
+    return _act(task_id, lambda t: count_services.cancel_count(t, current_user), "{task.code} cancelled.")
