@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,19 +105,22 @@ def _setting(name: str, default: int) -> int:
         return default
 
 
-def claim_next(now: datetime | None = None) -> OutboxMessage | None:
+def claim_next(now: datetime | None = None, exclude: Collection[int] = ()) -> OutboxMessage | None:
     """Lock and return the next due message; another worker's locked rows are skipped, not waited for."""
     stmt = (select(OutboxMessage)
             .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= (now or utcnow()))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(1)
             .with_for_update(skip_locked=True))
+    if exclude:
+        stmt = stmt.where(OutboxMessage.id.not_in(list(exclude)))
     return db.session.execute(stmt).scalar_one_or_none()
 
 
-def process_next(get_client: ClientGetter, now: datetime | None = None) -> OutboxMessage | None:
+def process_next(get_client: ClientGetter, now: datetime | None = None,
+                 exclude: Collection[int] = ()) -> OutboxMessage | None:
     """Claim one due message, run its handler and commit the outcome; return it (None when none is due)."""
-    message = claim_next(now)
+    message = claim_next(now, exclude)
     if message is None:
         db.session.rollback()
         return None
@@ -152,10 +155,13 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> None:
 def process_outbox(get_client: ClientGetter, limit: int = 500, now: datetime | None = None) -> OutboxRunResult:
     """Process due messages until none is left or ``limit`` were handled."""
     result = OutboxRunResult()
+    handled: set[int] = set()
     for _ in range(limit):
-        message = process_next(get_client, now)
+        # A message that failed waits for its backoff: never twice in one pass.
+        message = process_next(get_client, now, handled)
         if message is None:
             break
+        handled.add(message.id)
         if message.status == OutboxStatus.DONE:
             result.done += 1
         elif message.status == OutboxStatus.DEAD:
@@ -163,7 +169,6 @@ def process_outbox(get_client: ClientGetter, limit: int = 500, now: datetime | N
             result.errors.append(f"message {message.id} ({message.kind}) is dead: {message.last_error}")
         else:
             result.retried += 1
-            # Do not spin on it in this pass: it waits for its backoff.
     return result
 
 
