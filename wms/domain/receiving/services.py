@@ -208,10 +208,10 @@ def receive_units(receipt: Receipt, product: Product, units: int, *, user, toler
         if approver is None:
             expected = (f"{line.expected} expected" if line.expected
                         else f"{product.sku} is not on {receipt.code}")
+            allowed = f", {limit} allowed" if limit != line.expected else ""
             raise DomainError(
-                f"Over-receipt: {product.sku} would reach {total} ({expected}, "
-                f"{limit} allowed). Not received. A supervisor must approve it: "
-                "badge and PIN below, or on the desk.",
+                f"Over-receipt: {product.sku} would reach {total} ({expected}{allowed}). "
+                "Not received: a supervisor must approve it (badge and PIN here, or the desk).",
                 code="over_receipt", product_id=product.id, total=total)
         _require_supervisor(approver)
         line.approved_max = total
