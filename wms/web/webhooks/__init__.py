@@ -18,9 +18,9 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
 
 
-def _answer(status: int, **body):
+def _answer(http_status: int, **body):
     response = jsonify(body)
-    response.status_code = status
+    response.status_code = http_status
     return response
 
 

@@ -1,0 +1,119 @@
+"""Test the shop callback endpoint: signature, staleness, replay, and that it only schedules a fetch."""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.fakeshop import FakeShop, serve
+from tests.integrations.sync_helpers import CALLBACK_SECRET, client_for, configure_shop, mirror_catalog
+from wms.db import db
+from wms.domain.orders.models import Order, OrderStatus
+from wms.integrations.prestashop.models import OutboxMessage, SeenCallback
+from wms.integrations.prestashop.outbox import process_outbox
+from wms.integrations.prestashop.webhooks import CallbackEvent, encode_event, signed_headers
+
+URL = "/webhooks/prestashop/default"
+
+
+@pytest.fixture
+def shop():
+    return FakeShop()
+
+
+@pytest.fixture
+def settings(app, shop):
+    with serve(shop) as url:
+        yield configure_shop(app, url, shop.key)
+
+
+def callback(order_id: int = 7, new_state: int = 2, event_id: str | None = None, ts: int | None = None,
+             secret: str = CALLBACK_SECRET) -> tuple[bytes, dict[str, str]]:
+    event = CallbackEvent(event_id=event_id or str(uuid.uuid4()), event="order.status_changed",
+                          order_id=order_id, old_state=1, new_state=new_state,
+                          occurred_at=datetime.now(UTC).replace(microsecond=0), shop_id=1)
+    body = encode_event(event)
+    return body, signed_headers(secret, event.event_id, int(time.time()) if ts is None else ts, body)
+
+
+def outbox_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage))
+
+
+def test_good_callback_schedules_one_fetch(client, settings):
+    body, headers = callback(order_id=7)
+    response = client.post(URL, data=body, headers=headers)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    assert response.get_json()["order_id"] == 7
+    message = db.session.execute(select(OutboxMessage)).scalar_one()
+    assert message.kind == "fetch_order" and message.payload == {"shop": "default", "ps_order_id": 7}
+
+
+def test_replayed_callback_is_acknowledged_without_acting(client, settings):
+    body, headers = callback()
+    assert client.post(URL, data=body, headers=headers).status_code == 202
+    replay = client.post(URL, data=body, headers=headers)
+    assert replay.status_code == 200 and replay.get_json()["status"] == "duplicate"
+    assert outbox_count() == 1
+    assert db.session.scalar(select(func.count()).select_from(SeenCallback)) == 1
+
+
+@pytest.mark.parametrize(("tamper", "status", "code"), [
+    ("body", 401, "bad_signature"),
+    ("secret", 401, "bad_signature"),
+    ("stale", 401, "stale_timestamp"),
+    ("no_signature", 400, "missing_header"),
+])
+def test_bad_callbacks_are_refused_and_schedule_nothing(client, settings, tamper, status, code):
+    if tamper == "stale":
+        body, headers = callback(ts=int(time.time()) - 3600)
+    elif tamper == "secret":
+        body, headers = callback(secret="x" * 40)
+    else:
+        body, headers = callback()
+    if tamper == "body":
+        body = body.replace(b'"id_order":7', b'"id_order":8')
+    if tamper == "no_signature":
+        del headers["Webhook-Signature"]
+    response = client.post(URL, data=body, headers=headers)
+    assert response.status_code == status
+    assert response.get_json()["error"] == code
+    assert outbox_count() == 0
+
+
+def test_unknown_shop_and_missing_secret(client, settings, app):
+    body, headers = callback()
+    assert client.post("/webhooks/prestashop/nowhere", data=body, headers=headers).status_code == 404
+    app.config["PRESTASHOP_CALLBACK_SECRET"] = ""
+    response = client.post(URL, data=body, headers=headers)
+    assert response.status_code == 503 and "WMS_PRESTASHOP_CALLBACK_SECRET" in response.get_json()["message"]
+
+
+def test_callback_needs_no_sign_in_nor_csrf_token(app, settings, shop):
+    app.config["WTF_CSRF_ENABLED"] = True
+    body, headers = callback()
+    assert app.test_client().post(URL, data=body, headers=headers).status_code == 202
+
+
+def test_scheduled_fetch_imports_then_cancels_the_order(client, settings, shop):
+    ps_id = shop.add_order()
+    mirror_catalog(shop)
+    shop_client = client_for(settings)
+    getter = lambda name: (settings, shop_client)  # noqa: E731
+
+    body, headers = callback(order_id=ps_id)
+    assert client.post(URL, data=body, headers=headers).status_code == 202
+    assert process_outbox(getter).done == 1
+    order = db.session.execute(select(Order)).scalar_one()
+    assert order.ps_order_id == ps_id and order.status == OrderStatus.NEW
+
+    shop.set_order_state(ps_id, 6)
+    body, headers = callback(order_id=ps_id, new_state=6)
+    assert client.post(URL, data=body, headers=headers).status_code == 202
+    assert process_outbox(getter).done == 1
+    db.session.refresh(order)
+    assert order.status == OrderStatus.CANCELLED
+    shop_client.close()
