@@ -157,8 +157,20 @@ def test_labels_and_packing_slip_carry_the_shipment(packing_setup, make_warehous
     text = pdf.pages[1].extract_text()
     for expected in ("Jane Doe", "Lyon", "WEBSHOP-1", "2/2", "2.20 kg", "RX1001", "Demo Shop Ltd"):
         assert expected in text
+    import pypdfium2
+    import zxingcpp
+
+    page = pypdfium2.PdfDocument(shipping.shipping_labels_pdf(shipment))[1]
+    image = page.render(scale=300 / 72).to_pil()
+    assert [(r.text, r.format.name) for r in zxingcpp.read_barcodes(image)] == [("RX1001", "Code128")]
     zpl = shipping.shipping_labels_zpl(shipment)
     labels = parse_zpl(zpl)
-    assert len(labels) == 2 and "RX1000" in zpl and "RX1001" in zpl
+    assert len(labels) == 2
+    barcodes = []
+    for label in labels:
+        commands = [cmd for cmd, _ in label]
+        start = commands.index("BC")  # Code 128, then its field data
+        barcodes.append(next(args for cmd, args in label[start:] if cmd == "FD"))
+    assert barcodes == ["RX1000", "RX1001"]
     slip = PdfReader(io.BytesIO(shipping.packing_slip(shipment))).pages[0].extract_text()
     assert "SKU-A" in slip and "SKU-B" in slip and "WEBSHOP-1" in slip
