@@ -154,3 +154,21 @@ def test_orders_not_picked_or_already_packed_are_refused(packing_setup):
         packing.scan(s.operator, "SO-999")
     with pytest.raises(DomainError, match="Scan the tote or the order first"):
         packing.scan(s.operator, ean(s.a))
+
+
+def test_scanning_the_tote_of_a_batch_pick_opens_its_order(packing_setup):
+    from wms.domain.picking.models import PickList, PickListOrder
+
+    s = packing_setup()
+    pick_list = PickList()
+    db.session.add(pick_list)
+    db.session.flush()
+    db.session.add(PickListOrder(pick_list_id=pick_list.id, order_id=s.order.id, tote="TOTE-007"))
+    db.session.flush()
+    view, message = packing.scan(s.operator, "tote-007")
+    assert view.order.id == s.order.id and "WEBSHOP-1" in message
+    view, message = packing.scan(s.operator, "TOTE-007")  # the same tote again: still this order
+    assert message == "Packing WEBSHOP-1"
+    packing.next_order(s.operator)
+    with pytest.raises(DomainError, match="No picked order is in TOTE-008"):
+        packing.scan(s.operator, "TOTE-008")

@@ -138,7 +138,6 @@ def test_pack_split_label_dispatch_and_tell_the_shop_once(phone, desktop, live_s
     desktop.wait_for_url("**/desk/**")
     desktop.goto(base + "/desk/dispatch")
     desktop.locator("tr", has_text="Colissimo").get_by_role("link", name="Scan parcels").click()
-    code_input = desktop.locator("#dispatch input[name=code]")
     for n, code in enumerate(parcels, start=1):
         code_input = desktop.locator("#dispatch input[name=code]")
         code_input.fill(code)
