@@ -219,3 +219,9 @@ def routes() -> None:
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         methods = ",".join(sorted(m for m in rule.methods if m not in ("HEAD", "OPTIONS")))
         click.echo(f"{rule.rule:<50} {methods:<12} {rule.endpoint}")
+
+
+from wms.sync_cli import sync, worker  # noqa: E402  (the PrestaShop sync commands)
+
+main.add_command(sync)
+main.add_command(worker)
