@@ -214,3 +214,19 @@ def test_order_changed_between_two_pages_is_not_lost(app, fake_shop, settings, c
     monkeypatch.setattr(sync, "_import_page", page_then_change)
     import_orders(settings, client)
     assert order_count() == 25
+
+
+def test_first_import_reads_only_importable_states_since_the_configured_date(app, fake_shop, shop_url, client):
+    old = fake_shop.add_order()
+    fake_shop.now = fake_shop.now.replace(month=6)
+    fake_shop.add_order(state=4)  # already shipped by the merchant: never imported
+    recent = fake_shop.add_order()
+    mirror_catalog(fake_shop)
+    settings = configure_shop(app, shop_url, fake_shop.key, PRESTASHOP_IMPORT_SINCE="2026-05-15")
+    assert import_orders(settings, client).imported == 1
+    assert only_order().ps_order_id == recent
+    first_query = [r for r in fake_shop.request_log if r.resource == "orders"][0].query
+    assert first_query["filter[current_state]"] == "[2|3|11]"
+    assert old not in db.session.execute(select(Order.ps_order_id)).scalars().all()
+    with pytest.raises(ValueError, match="PRESTASHOP_IMPORT_SINCE"):
+        configure_shop(app, shop_url, fake_shop.key, PRESTASHOP_IMPORT_SINCE="mid-May")

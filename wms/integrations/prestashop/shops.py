@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from wms.integrations.prestashop.client import PrestaShopClient, ShopConfig
@@ -27,6 +28,8 @@ class ShopSettings:
     callback_secret: str = ""
     page_size: int = 100
     overlap_s: int = 120
+    # The first import ignores orders last changed before this (shop local time); None = all.
+    import_since: datetime | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -77,8 +80,20 @@ def _settings(name: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> 
         callback_secret=str(pick("callback_secret", "") or ""),
         page_size=int(pick("page_size", 100)),
         overlap_s=int(pick("overlap_s", 120)),
+        import_since=_parse_since(pick("import_since")),
         extra=dict(spec),
     )
+
+
+def _parse_since(raw: Any) -> datetime | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return datetime.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise ValueError(
+            f"PRESTASHOP_IMPORT_SINCE must be a shop-local date like 2026-05-01 or 2026-05-01 08:00:00, got {raw!r}"
+        ) from None
 
 
 def configured_shops(config: Mapping[str, Any]) -> list[ShopSettings]:

@@ -113,11 +113,15 @@ def import_orders(settings: ShopSettings, client: PrestaShopClient, max_pages: i
     start = cursor.last_date_upd
     db.session.commit()
     # Overlap: orders committed in the shop slightly out of date_upd order are read again.
-    since = start - timedelta(seconds=settings.overlap_s) if start is not None else None
+    since = start - timedelta(seconds=settings.overlap_s) if start is not None else settings.import_since
+    # The very first run has no imported order whose changes matter: read only importable ones.
+    first_run = start is None
     boundary, offset = since, 0
     inclusive = False
     while max_pages is None or result.pages < max_pages:
         filters: dict[str, Any] = {}
+        if first_run:
+            filters["current_state"] = sorted(settings.import_states)
         if boundary is not None:
             # Keyset paging: ">= boundary" skipping the rows of that second already done,
             # so an order changing between two pages moves to the end instead of
