@@ -191,8 +191,12 @@ def test_desk_creates_imports_approves_and_closes(client, login_as, delivery):
     db.session.expire_all()
     line = db.session.get(Receipt, receipt.id).lines[0]
     assert line.approved_max == 4
+    page = client.get(f"/desk/receipts/{receipt.id}").get_data(as_text=True)
+    assert "MUG-1" in page and "Close with 2 missing" in page
     r = client.post(f"/desk/receipts/{receipt.id}/close")
     assert r.status_code == 422 and "Nothing was received" in r.get_data(as_text=True)
+    assert client.get("/desk/labels").status_code == 200
+    assert client.get("/desk/receipts/9999").status_code == 404
     r = client.post("/desk/receipts/link-barcode", data={"code": "4006381333931", "sku": "MUG-1"})
     assert r.status_code == 302
     r = client.post("/desk/receipts/link-barcode", data={"code": "4006381333932", "sku": "MUG-1"})
