@@ -1,0 +1,171 @@
+"""The OpenAPI 3.1 document of the JSON API, built from the routes and the marshmallow schemas.
+
+Also gives the API blueprint JSON bodies for the errors the app-wide handlers leave as HTML
+(400 from the CSRF check, marshmallow validation), so every API error has one shape:
+{"error": {"code", "message", "details"}}.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import current_app, jsonify
+from marshmallow import Schema, ValidationError, fields
+from werkzeug.exceptions import BadRequest
+
+from wms.web.api import bp
+from wms.web.api.counts import CountLineSchema, CountTaskDetailSchema, CountTaskSchema
+from wms.web.api.locations import LocationSchema
+from wms.web.api.orders import OrderDetailSchema, OrderEventSchema, OrderLineSchema, OrderSchema
+from wms.web.api.products import BarcodeSchema, ProductSchema
+from wms.web.api.schemas import MoveRequestSchema, StockLevelSchema, StockMoveSchema
+from wms.web.api.tokens import ApiTokenSchema, TokenRequestSchema
+
+SCHEMAS: dict[str, type[Schema]] = {
+    "StockLevel": StockLevelSchema, "StockMove": StockMoveSchema, "MoveRequest": MoveRequestSchema,
+    "Order": OrderSchema, "OrderDetail": OrderDetailSchema, "Product": ProductSchema,
+    "Location": LocationSchema, "CountTask": CountTaskSchema, "CountTaskDetail": CountTaskDetailSchema,
+    "ApiToken": ApiTokenSchema, "TokenRequest": TokenRequestSchema, "OrderLine": OrderLineSchema,
+    "OrderEvent": OrderEventSchema, "Barcode": BarcodeSchema, "CountLine": CountLineSchema,
+}
+
+# endpoint -> (summary, response schema, list?, request schema, supervisor only?)
+OPERATIONS = {
+    "api.list_stock": ("Stock balances (filter: sku, location)", "StockLevel", True, None, False),
+    "api.list_moves": ("Ledger of movements (filter: sku, reference)", "StockMove", True, None, False),
+    "api.create_move": ("Post a movement or adjustment", "StockMove", False, "MoveRequest", True),
+    "api.list_orders": ("Orders (filter: q, status, open=1, late=1)", "Order", True, None, False),
+    "api.get_order": ("One order with lines and history", "OrderDetail", False, None, False),
+    "api.hold_order": ("Hold an order: {\"reason\"}", "OrderDetail", False, None, True),
+    "api.release_order": ("Release an order from hold", "OrderDetail", False, None, True),
+    "api.cancel_order": ("Cancel an order, releasing its stock: {\"reason\"}", "OrderDetail", False, None, True),
+    "api.list_products": ("Products (filter: q)", "Product", True, None, False),
+    "api.get_product": ("One product by SKU", "Product", False, None, False),
+    "api.list_locations": ("Locations (filter: kind, needs_count=1)", "Location", True, None, False),
+    "api.get_location": ("One location by code", "Location", False, None, False),
+    "api.list_counts": ("Count tasks (filter: status)", "CountTask", True, None, False),
+    "api.get_count": ("One count task with its lines", "CountTaskDetail", False, None, False),
+    "api.create_count": ("Open a count: {\"location\"} or {\"sku\"}", "CountTaskDetail", False, None, True),
+    "api.approve_count": ("Approve a count's differences and post them", "CountTaskDetail", False, None, True),
+    "api.reject_count": ("Send a count back to be counted again", "CountTaskDetail", False, None, True),
+    "api.list_tokens": ("Your API tokens", "ApiToken", True, None, True),
+    "api.create_token": ("Issue a token (the secret is in the answer, once)", "ApiToken", False, "TokenRequest", True),
+    "api.delete_token": ("Revoke a token", "ApiToken", False, None, True),
+    "api.openapi": ("This document", None, False, None, False),
+}
+
+_FIELD_TYPES = {fields.Integer: {"type": "integer"}, fields.Float: {"type": "number"},
+                fields.Boolean: {"type": "boolean"}, fields.DateTime: {"type": "string", "format": "date-time"},
+                fields.String: {"type": "string"}}
+
+
+def field_schema(field: fields.Field) -> dict:
+    """JSON Schema of one marshmallow field."""
+    if isinstance(field, fields.List):
+        return {"type": "array", "items": field_schema(field.inner)}
+    if isinstance(field, fields.Nested):
+        nested = field.nested if isinstance(field.nested, type) else type(field.nested)
+        name = next((n for n, s in SCHEMAS.items() if s is nested), None)
+        return {"$ref": f"#/components/schemas/{name}"} if name else schema_object(nested)
+    for cls, out in _FIELD_TYPES.items():
+        if isinstance(field, cls):
+            result = dict(out)
+            break
+    else:
+        result = {}  # fields.Function: the value's type depends on the function
+    if getattr(field, "allow_none", False) and "type" in result:
+        result["type"] = [result["type"], "null"]
+    return result
+
+
+def schema_object(schema_cls: type[Schema]) -> dict:
+    """JSON Schema of a marshmallow schema."""
+    declared = schema_cls._declared_fields
+    out = {"type": "object", "properties": {name: field_schema(f) for name, f in declared.items()}}
+    required = [name for name, f in declared.items() if f.required]
+    if required:
+        out["required"] = required
+    return out
+
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}}
+
+
+def build_document(app) -> dict:
+    """Assemble the OpenAPI document from the API's routes."""
+    paths: dict[str, dict] = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api."):
+            continue
+        summary, response, many, request_schema, supervisor = OPERATIONS.get(
+            rule.endpoint, (rule.endpoint, None, False, None, True))
+        path = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule.rule)
+        params = [{"name": n, "in": "path", "required": True,
+                   "schema": {"type": "integer" if f"<int:{n}>" in rule.rule else "string"}}
+                  for n in re.findall(r"\{(\w+)\}", path)]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            ok = "201" if method == "POST" and rule.endpoint.startswith("api.create_") else "200"
+            body = {"type": "object"}
+            if response:
+                ref = {"$ref": f"#/components/schemas/{response}"}
+                body = {"$ref": "#/components/schemas/Page", "properties": {"items": {"type": "array", "items": ref}}} if many else ref
+            op = {"operationId": rule.endpoint.removeprefix("api."), "summary": summary,
+                  "tags": [rule.rule.split("/")[3]],
+                  "responses": {ok: {"description": "OK", "content": {"application/json": {"schema": body}}},
+                                "default": {"description": "Error", "content": {"application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Error"}}}}}}
+            if params:
+                op["parameters"] = params
+            if many:
+                op.setdefault("parameters", []).extend([
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+                    {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}}])
+            if request_schema:
+                op["requestBody"] = {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{request_schema}"}}}}
+            if supervisor:
+                op["description"] = "Supervisors and administrators only (403 for operators)."
+            paths.setdefault(path, {})[method.lower()] = op
+    components = {name: schema_object(cls) for name, cls in SCHEMAS.items()}
+    components["Error"] = ERROR
+    components["Page"] = {"type": "object", "required": ["items", "offset", "limit", "next_offset"], "properties": {
+        "items": {"type": "array"}, "offset": {"type": "integer"}, "limit": {"type": "integer"},
+        "next_offset": {"type": ["integer", "null"], "description": "null on the last page"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "WMS JSON API", "version": "1",
+                 "description": "Send 'Authorization: Bearer <token>' (tokens: desk > API tokens). "
+                                "Browser sessions must send X-CSRFToken on writes. Lists take limit/offset "
+                                "and answer {items, offset, limit, next_offset}. Errors answer "
+                                "{\"error\": {\"code\", \"message\", \"details\"}}."},
+        "servers": [{"url": "/"}],
+        "components": {"schemas": components, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": dict(sorted(paths.items())),
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(build_document(current_app))
+
+
+def _error(status: int, code: str, message: str, details: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if details:
+        body["error"]["details"] = details
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(exc: BadRequest):
+    return _error(400, "bad_request", exc.description or "The request could not be read.")
+
+
+@bp.errorhandler(ValidationError)
+def _invalid(exc: ValidationError):
+    return _error(422, "invalid", "The request body is not valid.", {"fields": exc.normalized_messages()})

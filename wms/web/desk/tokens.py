@@ -1,0 +1,41 @@
+"""API tokens on the desk: issue one for a script (shown once), see when it was used, revoke it."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from wms.db import db
+from wms.errors import DomainError
+from wms.web.api.tokens import issue_token, revoke_token, visible_tokens
+from wms.web.desk import bp
+from wms.web.menu import DESK_MENU, MenuItem, add
+from wms.web.tx import transactional
+
+add(DESK_MENU, MenuItem("API tokens", "desk.tokens", "Tokens for scripts; the API's OpenAPI document", order=90))
+
+
+@bp.route("/tokens")
+def tokens():
+    rows = db.session.execute(visible_tokens(current_user)).scalars().all()
+    return render_template("desk/tokens/page.html", rows=rows)
+
+
+@bp.route("/tokens", methods=["POST"])
+@transactional
+def token_create():
+    try:
+        token, secret = issue_token(current_user, request.form.get("name", ""))
+    except DomainError as exc:
+        rows = db.session.execute(visible_tokens(current_user)).scalars().all()
+        return render_template("desk/tokens/page.html", rows=rows, error=exc.message), exc.status
+    rows = db.session.execute(visible_tokens(current_user)).scalars().all()
+    # The secret is shown in this answer only: it is stored hashed and cannot be shown again.
+    return render_template("desk/tokens/page.html", rows=rows, new=token, secret=secret)
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@transactional
+def token_revoke(token_id: int):
+    token = revoke_token(current_user, token_id)
+    flash(f"Token “{token.name}” revoked: scripts using it are refused from now on.", "ok")
+    return redirect(url_for("desk.tokens"))
