@@ -230,3 +230,24 @@ def test_first_import_reads_only_importable_states_since_the_configured_date(app
     assert old not in db.session.execute(select(Order.ps_order_id)).scalars().all()
     with pytest.raises(ValueError, match="PRESTASHOP_IMPORT_SINCE"):
         configure_shop(app, shop_url, fake_shop.key, PRESTASHOP_IMPORT_SINCE="mid-May")
+
+
+def test_a_shop_being_imported_by_another_worker_is_left_alone(app, fake_shop, settings, client):
+    from datetime import timedelta
+
+    from wms.db import utcnow
+    from wms.integrations.prestashop.sync import get_cursor
+
+    fake_shop.add_order()
+    mirror_catalog(fake_shop)
+    cursor = get_cursor("default")
+    cursor.locked_by, cursor.lease_until = "other-worker", utcnow() + timedelta(minutes=5)
+    db.session.commit()
+    result = import_orders(settings, client)
+    assert result.busy and result.imported == 0 and order_count() == 0
+    # A lease that ran out (its worker died) is taken over.
+    cursor = get_cursor("default")
+    cursor.lease_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert import_orders(settings, client).imported == 1
+    assert get_cursor("default").locked_by is None

@@ -23,6 +23,9 @@ class SyncCursor(db.Model):
     last_date_upd: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     orders_seen: Mapped[int] = mapped_column(default=0)
+    # A lease, so two workers never import the same shop at once (each page renews it).
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OutboxStatus(enum.Enum):

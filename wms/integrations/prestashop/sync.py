@@ -7,6 +7,7 @@ transaction, so a crash loses at most the page being written, and the next run r
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from wms.db import db, utcnow
 from wms.domain.catalog.models import Barcode, Product
@@ -41,6 +42,8 @@ from wms.integrations.prestashop.shops import ShopSettings
 log = logging.getLogger(__name__)
 
 UNKNOWN_PRODUCT = "Unknown product"
+# How long a worker owns a shop's import without finishing a page before another may take over.
+LEASE = timedelta(minutes=10)
 # Statuses in which the shop may still change the lines and we simply rebuild them.
 RESYNCABLE = (OrderStatus.NEW, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED, OrderStatus.ON_HOLD)
 # Stock standing here is picked or set aside: it is not for sale any more.
@@ -60,6 +63,8 @@ class ImportResult:
     pages: int = 0
     errors: list[str] = field(default_factory=list)
     cursor: datetime | None = None
+    # Another worker was importing this shop: this run did nothing.
+    busy: bool = False
 
 
 @dataclass
@@ -109,6 +114,40 @@ def import_orders(settings: ShopSettings, client: PrestaShopClient, max_pages: i
     """Import orders changed in the shop since the stored cursor, one committed page at a time."""
     result = ImportResult()
     ctx = _Context(settings, client)
+    owner = uuid.uuid4().hex
+    if not _take_lease(settings.name, owner):
+        result.busy = True
+        return result
+    try:
+        _import_pages(settings, client, ctx, result, owner, max_pages)
+    finally:
+        db.session.rollback()
+        _release_lease(settings.name, owner)
+    return result
+
+
+def _take_lease(shop: str, owner: str) -> bool:
+    """Claim the shop's import for LEASE; return False when another live worker holds it."""
+    get_cursor(shop)
+    db.session.commit()
+    now = utcnow()
+    taken = db.session.execute(
+        update(SyncCursor)
+        .where(SyncCursor.shop == shop, or_(SyncCursor.lease_until.is_(None), SyncCursor.lease_until < now,
+                                            SyncCursor.locked_by == owner))
+        .values(locked_by=owner, lease_until=now + LEASE)).rowcount
+    db.session.commit()
+    return taken == 1
+
+
+def _release_lease(shop: str, owner: str) -> None:
+    db.session.execute(update(SyncCursor).where(SyncCursor.shop == shop, SyncCursor.locked_by == owner)
+                       .values(locked_by=None, lease_until=None))
+    db.session.commit()
+
+
+def _import_pages(settings: ShopSettings, client: PrestaShopClient, ctx: _Context, result: ImportResult,
+                  owner: str, max_pages: int | None) -> None:
     cursor = get_cursor(settings.name)
     start = cursor.last_date_upd
     db.session.commit()
@@ -139,7 +178,11 @@ def import_orders(settings: ShopSettings, client: PrestaShopClient, max_pages: i
             cursor = get_cursor(settings.name)
             if page_max is not None and (cursor.last_date_upd is None or page_max > cursor.last_date_upd):
                 cursor.last_date_upd = page_max
+            if cursor.locked_by != owner:
+                raise RuntimeError(f"shop {settings.name!r}: another worker took over the import (lease expired); "
+                                   "this page is rolled back and that worker goes on")
             cursor.last_run_at = utcnow()
+            cursor.lease_until = utcnow() + LEASE
             cursor.orders_seen += len(rows)
             db.session.commit()
         except BaseException:
@@ -159,7 +202,6 @@ def import_orders(settings: ShopSettings, client: PrestaShopClient, max_pages: i
         else:
             offset = sum(1 for d in dates if d == last)
         boundary, inclusive = last, True
-    return result
 
 
 def _row_date(row: dict[str, Any]) -> datetime | None:
