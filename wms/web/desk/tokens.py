@@ -11,7 +11,7 @@ from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
 
-add(DESK_MENU, MenuItem("API tokens", "desk.tokens", "Tokens for scripts; the API's OpenAPI document", order=90))
+add(DESK_MENU, MenuItem("API", "desk.tokens", "Tokens for scripts; the API's OpenAPI document", order=90))
 
 
 @bp.route("/tokens")
