@@ -27,7 +27,6 @@ from wms.domain.shipping.models import Carrier
 from wms.errors import NotFound
 from wms.integrations.prestashop.client import (
     PrestaShopClient,
-    ShopAuthError,
     ShopBadRequest,
     ShopMethodNotAllowed,
     ShopNotFound,
@@ -303,6 +302,6 @@ class ClientPool:
 
 
 __all__ = [
-    "ClientPool", "OutboxRunResult", "PermanentFailure", "ShopAuthError", "claim_next", "dead_messages",
+    "ClientPool", "OutboxRunResult", "PermanentFailure", "claim_next", "dead_messages",
     "enqueue", "handle_fetch_order", "handle_order_shipped", "process_next", "process_outbox", "retry_message",
 ]
