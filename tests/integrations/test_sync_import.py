@@ -251,3 +251,36 @@ def test_a_shop_being_imported_by_another_worker_is_left_alone(app, fake_shop, s
     db.session.commit()
     assert import_orders(settings, client).imported == 1
     assert get_cursor("default").locked_by is None
+
+
+def test_cancelled_order_already_picked_puts_the_units_back(app, fake_shop, settings, client, make_location):
+    from wms.domain.inventory.models import MoveReason
+    from wms.domain.inventory.services import ledger_problems, move, receive
+    from wms.domain.picking.allocation import allocate_orders, open_allocations
+
+    product_id = fake_shop.add_product(reference="PICKED-1", quantity=20)
+    ps_id = fake_shop.add_order(lines=[{"product_id": product_id, "quantity": 2}])
+    product = mirror_catalog(fake_shop)["PICKED-1"]
+    bin_ = make_location("A-01-01-1", kind=LocationKind.PICK_FACE)
+    packing = make_location("PACK-01", kind=LocationKind.PACKING)
+    receive(product, bin_, 10)
+    db.session.commit()
+    import_orders(settings, client)
+    order = only_order()
+    allocate_orders([order.id])
+    # Picked the way the picking flow does it: bin -> packing, consuming the reservation.
+    [allocation] = open_allocations(order)
+    move(product, bin_, packing, 2, reason=MoveReason.PICKED, reference="PL-1", from_reserved=2)
+    allocation.picked += 2
+    order.lines[0].quantity_picked += 2
+    order.status = OrderStatus.PICKED
+    db.session.commit()
+
+    fake_shop.set_order_state(ps_id, 7)  # refunded
+    assert import_orders(settings, client).cancelled == 1
+    levels = {lv.location_id: lv for lv in db.session.execute(select(StockLevel)).scalars()}
+    assert order.status == OrderStatus.CANCELLED
+    assert (levels[bin_.id].on_hand, levels[bin_.id].reserved) == (10, 0)
+    assert levels[packing.id].on_hand == 0
+    assert "2 picked unit(s) put back" in order.events[-1].message
+    assert ledger_problems() == []
