@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from wms.db import db, utcnow
 from wms.domain.catalog.models import Barcode, Product
@@ -610,15 +611,24 @@ def push_stock(settings: ShopSettings, client: PrestaShopClient, full: bool = Fa
             node["quantity"] = qty
             client.update_stock_available(node)
             result.pushed += 1
-        state = states.get(product.id)
-        if state is None:
-            state = StockPushState(shop=settings.name, product_id=product.id, quantity=qty)
-            db.session.add(state)
-            states[product.id] = state
+        state = states.get(product.id) or _push_state(settings.name, product.id, qty)
+        states[product.id] = state
         state.quantity, state.pushed_at = qty, utcnow()
         # Commit per product: a failure later in the run must not forget what the shop already has.
         db.session.commit()
     return result
+
+
+def _push_state(shop: str, product_id: int, qty: int) -> StockPushState:
+    """Create the push state of a product; another worker pushing at the same time may have made it."""
+    state = StockPushState(shop=shop, product_id=product_id, quantity=qty)
+    try:
+        with db.session.begin_nested():
+            db.session.add(state)
+    except IntegrityError:
+        state = db.session.execute(select(StockPushState).where(
+            StockPushState.shop == shop, StockPushState.product_id == product_id)).scalar_one()
+    return state
 
 
 def stock_differences(settings: ShopSettings, client: PrestaShopClient) -> list[StockDifference]:
