@@ -158,3 +158,12 @@ def test_desk_adjustment_with_bad_input_changes_nothing(client, login_as, make_l
     assert r.status_code == 302
     db.session.expire_all()
     assert stock_at(product, a).on_hand == 3
+
+
+def test_sign_out_really_signs_out(client, login_as):
+    login_as("supervisor")
+    assert client.get("/desk/").status_code == 200
+    r = client.post("/logout")
+    assert r.status_code == 302 and r.headers["Location"] == "/login"
+    assert client.get("/desk/").status_code == 302
+    assert client.get("/handheld/").status_code == 302

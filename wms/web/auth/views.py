@@ -66,8 +66,9 @@ def handheld_login():
 def logout():
     """Sign out and go back to the sign-in page of the screen in use."""
     handheld = request.form.get("from") == "handheld"
+    # logout_user() also marks the remember-me cookie for deletion; clearing the whole
+    # session here would drop that mark and the cookie would sign the user straight back in.
     logout_user()
-    session.clear()
     flash("Signed out.")
     return redirect(url_for("auth.handheld_login" if handheld else "auth.login"))
 
