@@ -10,6 +10,9 @@ from flask.cli import with_appcontext
 
 def _print_report(report) -> None:
     for shop, result in report.imports.items():
+        if result.busy:
+            click.echo(f"{shop}: another worker is importing this shop; skipped")
+            continue
         click.echo(f"{shop}: imported {result.imported} ({result.held} on hold), updated {result.updated}, "
                    f"cancelled {result.cancelled}, re-synced {result.resynced}, pages {result.pages}, "
                    f"cursor {result.cursor or '-'}; released {report.released.get(shop, 0)} held order(s)")
