@@ -117,3 +117,46 @@ def test_scheduled_fetch_imports_then_cancels_the_order(client, settings, shop):
     db.session.refresh(order)
     assert order.status == OrderStatus.CANCELLED
     shop_client.close()
+
+
+PHP = __import__("shutil").which("php")
+EMIT = __import__("pathlib").Path(__file__).resolve().parents[1] / "php" / "emit_callback.php"
+
+
+def php_callback(secret: str, ts: int, order_id: int = 9) -> tuple[bytes, dict[str, str]]:
+    """Have the shop module's own PHP signing code build a callback."""
+    import json
+    import subprocess
+
+    args = {"secret": secret, "timestamp": ts, "event": "order.status_changed", "id_order": order_id,
+            "old_state": 2, "new_state": 6, "occurred_at": ts, "shop_id": 1}
+    out = subprocess.run([PHP, str(EMIT), json.dumps(args)], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    return result["body"].encode(), result["headers"]
+
+
+def test_the_php_module_signs_what_the_endpoint_accepts(client, settings):
+    """Cross-language: the module's PHP signer, run with the PHP CLI, against the real endpoint."""
+    if PHP is None:
+        from tests.conftest import missing
+
+        missing("php is not on PATH (CI installs php-cli)")
+    now = int(time.time())
+    body, headers = php_callback(CALLBACK_SECRET, now)
+    response = client.post(URL, data=body, headers=headers)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    assert response.get_json()["order_id"] == 9
+
+    tampered = body.replace(b'"id_order":9', b'"id_order":10')
+    assert tampered != body
+    refused = client.post(URL, data=tampered, headers=headers)
+    assert refused.status_code == 401 and refused.get_json()["error"] == "bad_signature"
+
+    old_body, old_headers = php_callback(CALLBACK_SECRET, now - 3600)
+    stale = client.post(URL, data=old_body, headers=old_headers)
+    assert stale.status_code == 401 and stale.get_json()["error"] == "stale_timestamp"
+
+    wrong_body, wrong_headers = php_callback("z" * 40, now)
+    assert client.post(URL, data=wrong_body, headers=wrong_headers).status_code == 401
+    assert outbox_count() == 1  # only the good callback scheduled a fetch
