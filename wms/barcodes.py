@@ -5,6 +5,8 @@ import enum
 import re
 from dataclasses import dataclass
 
+from wms.gs1 import GS1Data, GS1Error, configured_separator, looks_like_gs1, parse_gs1
+
 
 class ScanKind(enum.Enum):
     LOCATION = "location"
@@ -45,6 +47,9 @@ class Scan:
     raw: str
     symbology: str | None = None  # for product barcodes: EAN-13, UPC-A, GTIN-14, Code 128
     error: str | None = None  # why an INVALID scan was refused
+    # A GS1-128 / GS1 DataMatrix scan: its fields (GTIN, lot, expiry, serial, count); the
+    # code is then the element string "(01)…(10)…", which product lookups understand.
+    gs1: GS1Data | None = None
 
     @property
     def is_valid(self) -> bool:
@@ -76,8 +81,17 @@ def clean(raw: str) -> str:
     return text
 
 
-def parse_scan(raw: str, location_pattern: str = DEFAULT_LOCATION_PATTERN) -> Scan:
-    """Decide what a scanned code is; lookups in the database come after."""
+def parse_scan(raw: str, location_pattern: str = DEFAULT_LOCATION_PATTERN,
+               gs1_separator: str | None = None) -> Scan:
+    """Decide what a scanned code is; lookups in the database come after.
+
+    `gs1_separator` is the character a scanner sends for FNC1 when it cannot send ASCII 29
+    (WMS_GS1_SEPARATOR when not given).
+    """
+    separator = gs1_separator or configured_separator()
+    gs1_scan = _gs1_scan(raw, separator)
+    if gs1_scan is not None:
+        return gs1_scan
     code = clean(raw)
     if not code:
         return Scan(ScanKind.INVALID, code, raw, error="Nothing was scanned: scan again.")
@@ -98,6 +112,23 @@ def parse_scan(raw: str, location_pattern: str = DEFAULT_LOCATION_PATTERN) -> Sc
         return Scan(ScanKind.LOCATION, upper, raw)
     # Anything else is an internal Code 128 product code (or a SKU typed by hand).
     return Scan(ScanKind.PRODUCT, code, raw, symbology="Code 128")
+
+
+def _gs1_scan(raw: str, separator: str | None) -> Scan | None:
+    # Only whitespace and CR/LF are stripped here: ASCII 29 and the AIM id carry meaning.
+    text = (raw or "").strip(" \t\r\n")
+    if not text or not looks_like_gs1(text, separator):
+        return None
+    try:
+        data = parse_gs1(text, separator)
+    except GS1Error as exc:
+        return Scan(ScanKind.INVALID, text.replace("\x1d", " ")[:128], raw,
+                    error=f"GS1 barcode not understood: {exc} Scan it again or type the GTIN.")
+    if data.gtin is None:
+        return Scan(ScanKind.INVALID, data.element_string(), raw, gs1=data,
+                    error="That GS1 label has no product (GTIN): scan the item's or carton's barcode.")
+    return Scan(ScanKind.PRODUCT, data.element_string(), raw,
+                symbology=data.symbology or "GS1", gs1=data)
 
 
 def validate_product_barcode(code: str) -> str:

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from wms.barcodes import validate_product_barcode
+from wms.barcodes import has_valid_check_digit, validate_product_barcode
+from wms.gs1 import GS1Data, GS1Error, configured_separator, gtin_candidates, looks_like_gs1, parse_gs1
 from wms.db import db
 from wms.domain.catalog.models import Barcode, Product, Symbology
 from wms.errors import Conflict, DomainError, NotFound
@@ -21,12 +22,55 @@ class ProductMatch:
     product: Product
     pack_qty: int = 1
     barcode: str | None = None
+    gs1: GS1Data | None = None  # lot, expiry, serial of a GS1 scan
+
+
+def _gs1_of(code: str) -> GS1Data | None:
+    separator = configured_separator()
+    if not looks_like_gs1(code, separator):
+        return None
+    try:
+        return parse_gs1(code, separator)
+    except GS1Error as exc:
+        raise DomainError(f"GS1 barcode not understood: {exc}", code="bad_scan") from None
+
+
+def _barcode_for_gtin(code: str) -> Barcode | None:
+    # A GTIN-14 with indicator 0 is the same item as its EAN-13 (or UPC-A, EAN-8), and a shop
+    # may have stored either form; indicators 1-8 are packs and must be linked as such.
+    candidates = gtin_candidates(code) if len(code) == 14 else (
+        [code, code.rjust(14, "0")] if len(code) in (8, 12, 13) else [code])
+    rows = db.session.execute(select(Barcode).where(Barcode.code.in_(candidates))).scalars().all()
+    by_code = {row.code: row for row in rows}
+    return next((by_code[c] for c in candidates if c in by_code), None)
+
+
+def _gs1_match(data: GS1Data) -> ProductMatch | None:
+    gtin = data.gtin
+    row = _barcode_for_gtin(gtin)
+    if row is None:
+        return None
+    units = row.pack_qty
+    if data.count_ai == "30":
+        units = data.count  # a variable count states the units themselves
+    elif data.count_ai == "37":
+        units = data.count * row.pack_qty  # so many trade items of that GTIN (packs count N each)
+    return ProductMatch(row.product, units, row.code, data)
 
 
 def find_by_code(code: str) -> ProductMatch | None:
-    """Find a product by barcode (exact), else by SKU (case-insensitive)."""
+    """Find a product by barcode (exact), GTIN or GS1 scan, else by SKU (case-insensitive).
+
+    For a GS1 scan the match's pack_qty is the units the scan counts: its (30)/(37) count
+    when it has one, else the pack quantity of the barcode its GTIN maps to.
+    """
+    data = _gs1_of(code)
+    if data is not None:
+        return _gs1_match(data) if data.gtin else None
     row = db.session.execute(
         select(Barcode).where(Barcode.code == code)).scalar_one_or_none()
+    if row is None and code.isdigit() and has_valid_check_digit(code):
+        row = _barcode_for_gtin(code)
     if row is not None:
         return ProductMatch(row.product, row.pack_qty, row.code)
     product = db.session.execute(
@@ -38,6 +82,13 @@ def product_by_code(code: str) -> ProductMatch:
     """Find a product by barcode or SKU, or refuse with what to do next."""
     match = find_by_code(code)
     if match is None:
+        data = _gs1_of(code)
+        if data is not None and data.gtin:
+            if data.gtin[0] in "12345678":
+                raise NotFound(f"GTIN {data.gtin} (a pack, indicator {data.gtin[0]}) is not known. "
+                               "Put it aside and ask a supervisor to link it to its product as a "
+                               "pack barcode with its count.", code="unknown_barcode")
+            code = data.gtin
         raise NotFound(f"Barcode {code} is not known. Put the item aside and ask a supervisor "
                        "to link the barcode to its product.", code="unknown_barcode")
     if not match.product.active:
@@ -53,12 +104,20 @@ def product_by_sku(sku: str) -> Product:
 
 
 def add_barcode(product: Product, code: str, pack_qty: int = 1) -> Barcode:
-    """Attach a validated barcode to a product; refuse one that belongs to another product."""
+    """Attach a validated barcode to a product; refuse one that belongs to another product.
+
+    A GS1 scan (e.g. an unknown carton scanned at receiving) attaches its GTIN.
+    """
+    code = (code or "").strip()
+    data = _gs1_of(code)
+    if data is not None:
+        if not data.gtin:
+            raise DomainError("That GS1 scan has no GTIN to link.", code="bad_barcode")
+        code = data.gtin[1:] if data.gtin.startswith("0") else data.gtin
     try:
         symbology_name = validate_product_barcode(code)
     except ValueError as exc:
         raise DomainError(str(exc), code="bad_barcode") from None
-    code = code.strip()
     existing = db.session.execute(select(Barcode).where(Barcode.code == code)).scalar_one_or_none()
     if existing is not None:
         if existing.product_id == product.id:
