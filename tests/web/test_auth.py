@@ -167,3 +167,30 @@ def test_sign_out_really_signs_out(client, login_as):
     assert r.status_code == 302 and r.headers["Location"] == "/login"
     assert client.get("/desk/").status_code == 302
     assert client.get("/handheld/").status_code == 302
+
+
+def test_wrong_pins_lock_the_badge_for_a_while(client, make_user):
+    user = make_user("operator", badge="BADGE-0077", pin="7777")
+    db.session.commit()
+    for _ in range(5):
+        r = client.post("/handheld/login", data={"badge": "BADGE-0077", "pin": "0000"})
+        assert r.status_code == 401
+    # Locked now: even the right PIN is refused, with a message saying why.
+    r = client.post("/handheld/login", data={"badge": "BADGE-0077", "pin": "7777"})
+    assert r.status_code == 401 and b"Too many wrong tries" in r.data
+    db.session.refresh(user)
+    assert user.locked_until is not None
+    user.locked_until = None  # a supervisor unlocks it (or 15 minutes pass)
+    db.session.commit()
+    assert client.post("/handheld/login", data={"badge": "BADGE-0077", "pin": "7777"}).status_code == 302
+    db.session.refresh(user)
+    assert user.failed_sign_ins == 0
+
+
+def test_login_refuses_backslash_redirects(client, make_user):
+    user = make_user("supervisor")
+    db.session.commit()
+    for target in ("/\\evil.example/x", "/\\\\evil.example", "/%0d%0aLocation:x", "javascript:alert(1)"):
+        r = client.post("/login?next=" + target, data={"username": user.username, "password": "password-123"})
+        assert r.headers["Location"] == "/", target
+        client.post("/logout")

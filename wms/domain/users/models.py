@@ -42,6 +42,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped when the password or PIN changes, so old sessions end.
     session_version: Mapped[int] = mapped_column(default=1)
+    # A 4-digit PIN is guessable: after a few wrong tries the badge is locked for a while.
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
 
     def set_password(self, password: str) -> None:

@@ -5,9 +5,9 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from wms.db import db
+from wms.domain.users import services as users
 from wms.domain.users.models import User
 
 bp = Blueprint("auth", __name__)
@@ -15,9 +15,13 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(default: str) -> str:
     target = request.args.get("next") or request.form.get("next") or ""
+    # Only same-site paths: never send someone to another host after sign-in. Browsers read
+    # a backslash as a slash ("/\\evil" is "//evil"), so any backslash or control character
+    # is refused too.
+    if any(c == "\\" or ord(c) < 32 for c in target):
+        return default
     parts = urlparse(target)
-    # Only same-site paths: never send someone to another host after sign-in.
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
         return target
     return default
 
@@ -32,13 +36,13 @@ def login():
     """Desk sign-in with user name and password."""
     error = None
     if request.method == "POST":
-        username = request.form.get("username", "").strip()
-        user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-        if user is None or not user.check_password(request.form.get("password", "")):
-            error = "Wrong user name or password."
-        elif not user.active:
-            error = "This account is disabled. Ask an administrator."
+        try:
+            user = users.check_password(request.form.get("username", ""), request.form.get("password", ""))
+        except users.SignInRefused as exc:
+            db.session.commit()  # keep the count of wrong tries
+            error = exc.message
         else:
+            db.session.commit()
             _sign_in(user)
             return redirect(_safe_next(url_for("index")))
     return render_template("auth/login.html", error=error), (401 if error else 200)
@@ -50,13 +54,13 @@ def handheld_login():
     error = None
     badge = request.form.get("badge", "").strip()
     if request.method == "POST":
-        user = db.session.execute(select(User).where(User.badge_code == badge.upper())).scalar_one_or_none() if badge else None
-        if user is None or not user.check_pin(request.form.get("pin", "")):
-            error = "Badge or PIN not recognised: scan your badge again and type your PIN."
-            badge = ""
-        elif not user.active:
-            error = "This badge is disabled. Ask a supervisor."
+        try:
+            user = users.check_badge(badge, request.form.get("pin", ""))
+        except users.SignInRefused as exc:
+            db.session.commit()  # keep the count of wrong tries
+            error, badge = exc.message, ""
         else:
+            db.session.commit()
             _sign_in(user)
             return redirect(_safe_next(url_for("handheld.home")))
     return render_template("handheld/auth/login.html", error=error, badge=badge), (401 if error else 200)
