@@ -125,7 +125,7 @@ def test_count_below_reserved_is_refused(bins):
 
 def test_parse_quantity_from_the_web():
     assert inv.parse_quantity(" 12 ") == 12
-    for raw in ("", "abc", "-3", "1.5", "0", "1e3", None):
+    for raw in ("", "abc", "-3", "1.5", "0", "1e3", None, "²", "①", "１２"):
         with pytest.raises(InvalidQuantity):
             inv.parse_quantity(raw)
     assert inv.parse_quantity("0", allow_zero=True) == 0

@@ -136,6 +136,17 @@ def test_api_token_and_bad_input(client, app, make_user, make_location, make_pro
     r = client.post("/api/v1/stock/moves", headers=auth,
                     json={"sku": "TSH-1", "quantity": 2, "from_location": "A-01-01-1", "to_location": "A-01-02-1"})
     assert r.status_code == 201 and r.json["to_location"] == "A-01-02-1"
+    r = client.post("/api/v1/stock/moves", headers=auth, json={"sku": "TSH-1", "quantity": 1, "to_location": "A-01-02-1"})
+    assert r.status_code == 422 and "needs from_location and to_location" in r.json["error"]["message"]
+    r = client.post("/api/v1/stock/moves", headers=auth,
+                    json={"sku": "TSH-1", "quantity": 1, "from_location": "A-01-01-1", "reason": "SHIPPED"})
+    assert r.status_code == 422 and "reason" in r.json["error"]["message"]
+    r = client.post("/api/v1/stock/moves", headers=auth,
+                    json={"sku": "TSH-1", "quantity": 1, "from_location": "A-01-01-1", "reason": "DAMAGED"})
+    assert r.status_code == 422 and r.json["error"]["code"] == "reason_required"
+    r = client.post("/api/v1/stock/moves", headers=auth,
+                    json={"sku": "TSH-1", "quantity": 1, "from_location": "A-01-01-1", "reason": "DAMAGED", "note": "torn"})
+    assert r.status_code == 201 and r.json["to_location"] is None
     page = client.get("/api/v1/stock?limit=1", headers=auth).json
     assert len(page["items"]) == 1 and page["next_offset"] == 1
 

@@ -11,7 +11,7 @@ from wms.domain.catalog.models import Product
 from wms.domain.catalog.services import product_by_sku
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockLevel, StockMove
-from wms.domain.locations.models import Location
+from wms.domain.locations.models import Location, LocationKind
 from wms.domain.locations.services import location_by_code
 from wms.domain.users.models import Role
 from wms.errors import DomainError
@@ -67,6 +67,16 @@ def create_move():
     product = product_by_sku(data["sku"])
     src = location_by_code(data["from_location"]) if data["from_location"] else None
     dst = location_by_code(data["to_location"]) if data["to_location"] else None
+    if data["reason"] == "MOVED" and (src is None or dst is None):
+        raise DomainError("A MOVED movement needs from_location and to_location; stock that only "
+                          "comes in or goes out is an ADJUSTED or DAMAGED movement with a note.",
+                          code="invalid")
+    if data["reason"] != "MOVED" and not (data["note"] or "").strip():
+        raise DomainError(f"{data['reason']}: say why in note.", code="reason_required")
+    for loc in (src, dst):
+        if loc is not None and loc.kind in (LocationKind.PACKING, LocationKind.STAGING):
+            raise DomainError(f"{loc.code} holds goods of orders being packed or shipped; "
+                              "use the packing and dispatch screens.", code="invalid")
     posting = inventory.post_movement(
         product, data["quantity"], from_location=src, to_location=dst,
         reason=MoveReason[data["reason"]], user=current_user, reference=data["reference"],
