@@ -205,3 +205,11 @@ def test_login_refuses_backslash_redirects(client, make_user):
         r = client.post("/login?next=" + target, data={"username": user.username, "password": "password-123"})
         assert r.headers["Location"] == "/", target
         client.post("/logout")
+
+
+def test_htmx_errors_answer_with_a_status_line_in_place(client, login_as):
+    login_as("operator")
+    r = client.get("/desk/stock", headers={"HX-Request": "true"})
+    assert r.status_code == 403
+    assert r.headers["HX-Retarget"] == "#status" and r.headers["HX-Reswap"] == "outerHTML"
+    assert 'id="status"' in r.get_data(as_text=True) and "scan-error" in r.headers["HX-Trigger"]

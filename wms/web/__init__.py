@@ -113,11 +113,9 @@ def _register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return _json_error(exc.status, exc.code, exc.message,
                                **{k: v for k, v in exc.details.items() if _jsonable(v)})
-        template = "partials/_status.html" if is_htmx() else "errors/error.html"
-        response = app.make_response((render_template(
-            template, ok=False, message=exc.message, status=exc.status), exc.status))
-        response.headers["HX-Trigger"] = '{"scan-error": null}'
-        return response
+        if is_htmx():
+            return _htmx_refusal(exc.message, exc.status)
+        return render_template("errors/error.html", message=exc.message, status=exc.status), exc.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -138,9 +136,23 @@ def _register_error_handlers(app: Flask) -> None:
             if _wants_json():
                 return _json_error(status, {403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                                             500: "server_error"}[status], text)
+            if is_htmx():
+                return _htmx_refusal(text, status)
             return render_template("errors/error.html", message=text, status=status), status
 
         app.register_error_handler(status, handler)
+
+
+def _htmx_refusal(message: str, status: int):
+    """Answer an htmx request that failed with just the red status line, swapped in place of
+    the screen's own status line, so the screen itself stays as it was."""
+    from flask import make_response
+
+    response = make_response(render_template("partials/_status.html", ok=False, message=message), status)
+    response.headers["HX-Retarget"] = "#status"
+    response.headers["HX-Reswap"] = "outerHTML"
+    response.headers["HX-Trigger"] = '{"scan-error": null}'
+    return response
 
 
 def _jsonable(value) -> bool:
