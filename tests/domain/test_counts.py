@@ -1,4 +1,7 @@
 """Cycle counts: blind counting, differences, supervisor approval through the ledger."""
+import threading
+import time
+
 import pytest
 
 from wms.db import db
@@ -125,3 +128,92 @@ def test_packing_areas_are_not_counted(make_location, make_user):
     pack = make_location("PACK-01", kind=LocationKind.PACKING)
     with pytest.raises(DomainError, match="packing area"):
         counts.create_count(user=make_user("supervisor"), location=pack)
+
+
+def test_stock_moved_out_after_counting_is_not_turned_into_a_surplus(bin_with_stock, make_location,
+                                                                      make_user):
+    loc, a, b = bin_with_stock
+    other = make_location("A-01-02-1")
+    sup = make_user("supervisor")
+    task = counts.create_count(user=sup, location=loc)
+    counts.record_count(task, loc, a, 10)
+    counts.record_count(task, loc, b, 4)
+    inventory.move(a, loc, other, 2)  # after the count, before Finish: the bin really holds 8
+    counts.submit_count(task, sup)
+    by_sku = {line.product.sku: line for line in task.lines}
+    assert (by_sku["SKU-A"].expected, by_sku["SKU-A"].counted) == (10, 10)
+    assert task.status is CountStatus.DONE  # matched at the time of counting: nothing to post
+    assert inventory.stock_at(a, loc).on_hand == 8
+    assert db.session.query(StockMove).filter_by(reason=MoveReason.COUNTED).count() == 0
+
+
+def test_handheld_takes_the_book_when_the_location_is_scanned(bin_with_stock, make_location, make_user):
+    loc, a, b = bin_with_stock
+    other = make_location("A-01-02-1")
+    op, sup = make_user("operator"), make_user("supervisor")
+    task = counts.create_count(user=sup, location=loc)
+    counts.scan(op, task.code)
+    counts.scan(op, loc.code)
+    assert {line.product.sku: line.expected for line in task.lines} == {"SKU-A": 10, "SKU-B": 4}
+    counts.scan(op, a.main_barcode, 10)
+    counts.scan(op, b.main_barcode, 3)
+    inventory.move(a, loc, other, 2)
+    counts.finish(op)
+    by_sku = {line.product.sku: line for line in task.lines}
+    assert by_sku["SKU-A"].status is LineStatus.MATCHED and by_sku["SKU-A"].expected == 10
+    assert by_sku["SKU-B"].difference == -1
+    counts.approve_count(task, sup, "one missing")
+    assert inventory.stock_at(a, loc).on_hand == 8  # the 2 moved out are not booked back
+    assert inventory.stock_at(b, loc).on_hand == 3
+    assert inventory.ledger_problems() == []
+
+
+def test_approval_refused_when_stock_moved_after_submit(bin_with_stock, make_location, make_user):
+    loc, a, b = bin_with_stock
+    other = make_location("A-01-02-1")
+    sup = make_user("supervisor")
+    task = counts.create_count(user=sup, location=loc)
+    counts.record_count(task, loc, a, 12)
+    counts.record_count(task, loc, b, 4)
+    counts.submit_count(task, sup)
+    inventory.move(a, loc, other, 2)
+    with pytest.raises(Conflict, match=r"books 10 then, 8 now"):
+        counts.approve_count(task, sup)
+
+
+@pytest.mark.postgresql
+def test_approval_waits_for_a_concurrent_pick_and_refuses(app, bin_with_stock, make_location, make_user):
+    loc, a, b = bin_with_stock
+    other = make_location("A-01-02-1")
+    sup = make_user("supervisor")
+    task = counts.create_count(user=sup, location=loc)
+    counts.record_count(task, loc, a, 12)
+    counts.record_count(task, loc, b, 4)
+    counts.submit_count(task, sup)
+    db.session.commit()
+    ids = {"a": a.id, "loc": loc.id, "other": other.id}
+    locked, errors = threading.Event(), []
+
+    def picker():
+        with app.app_context():
+            try:
+                inventory.move(ids["a"], ids["loc"], ids["other"], 2)  # holds the bin's row lock
+                locked.set()
+                time.sleep(0.7)  # the approval reaches the lock meanwhile
+                db.session.commit()
+            except Exception as exc:  # reported below
+                errors.append(repr(exc))
+                locked.set()
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=picker)
+    thread.start()
+    assert locked.wait(10)
+    with pytest.raises(Conflict, match="changed since the count"):
+        counts.approve_count(task, sup)  # blocks until the pick commits, then sees 8
+    db.session.rollback()
+    thread.join(10)
+    assert errors == []
+    assert inventory.stock_at(ids["a"], ids["loc"]).on_hand == 8
+    assert inventory.ledger_problems() == []

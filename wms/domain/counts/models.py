@@ -94,7 +94,8 @@ class CountLine(db.Model):
     task_id: Mapped[int] = mapped_column(ForeignKey("count_task.id", ondelete="CASCADE"))
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
-    # The book quantity, taken when the count is submitted (never shown to the counter).
+    # The book quantity when the bin was counted (location scanned or first unit counted);
+    # never shown to the counter, never retaken at submit.
     expected: Mapped[int | None]
     counted: Mapped[int | None]
     status: Mapped[LineStatus] = enum_column(LineStatus, default=LineStatus.PENDING)

@@ -87,6 +87,7 @@ def record_count(task: CountTask, location: Location, product: Product, qty: int
     if line is None:
         line = CountLine(location_id=location.id, product_id=product.id)
         task.lines.append(line)
+    _take_book(line)
     line.counted = (line.counted or 0) + qty
     db.session.flush()
     return line
@@ -96,8 +97,8 @@ def submit_count(task: CountTask, user) -> CountTask:
     """Close the counting: uncounted lines count as 0; matching tasks close at once."""
     _require_status(task, CountStatus.OPEN)
     for line in task.lines:
-        level = inventory.stock_at(line.product_id, line.location_id)
-        line.expected = level.on_hand if level else 0
+        # The book was taken when the bin was counted; a line never reached takes it now.
+        _take_book(line)
         if line.counted is None:
             line.counted = 0
         line.status = LineStatus.MATCHED if line.counted == line.expected else LineStatus.DIFFERENCE
@@ -117,13 +118,16 @@ def approve_count(task: CountTask, user, note: str | None = None) -> CountTask:
         raise PermissionDenied("Only a supervisor can approve count differences.")
     _require_status(task, CountStatus.REVIEW)
     why = f"Cycle count {task.code}" + (f": {note.strip()}" if note and note.strip() else "")
-    for line in task.differences:
-        level = inventory.stock_at(line.product_id, line.location_id)
-        on_hand = level.on_hand if level else 0
+    # Lock every balance first (in one order, so two approvals never wait on each other in a
+    # circle): a pick between the check and the posting would be overwritten by the count.
+    differences = sorted(task.differences, key=lambda ln: (ln.location_id, ln.product_id))
+    for line in differences:
+        on_hand = inventory._locked_level(line.location_id, line.product_id).on_hand
         if on_hand != line.expected:
             # Stock moved since the count: the counted figure no longer says what to post.
             raise Conflict(f"{line.product.sku} in {line.location.code} changed since the count "
                            f"(books {line.expected} then, {on_hand} now): reject the count and recount.")
+    for line in differences:
         inventory.set_counted(line.product_id, line.location_id, line.counted, note=why,
                               user=user, reference=task.code)
         line.status = LineStatus.POSTED
@@ -155,6 +159,14 @@ def cancel_count(task: CountTask, user) -> CountTask:
     task.closed_at = utcnow()
     db.session.flush()
     return task
+
+
+def _take_book(line: CountLine) -> None:
+    # The book quantity is what the bin held when the counter was there: stock moved out
+    # after the count must not turn counted units into a surplus.
+    if line.expected is None:
+        level = inventory.stock_at(line.product_id, line.location_id)
+        line.expected = level.on_hand if level else 0
 
 
 def _close(task: CountTask) -> None:
@@ -233,6 +245,10 @@ def scan(user, code: str, qty: int = 1) -> tuple[CountView, str]:
             raise DomainError(f"{task.code} counts {task.location.code}, not {location.code}.")
         if location.kind in NOT_COUNTABLE:
             raise DomainError(f"{location.code} is a {location.kind.label.lower()} area: not counted.")
+        for line in task.lines:
+            if line.location_id == location.id:
+                _take_book(line)
+        db.session.flush()
         save_state(state, task=task.id, location=location.id)
         return _view(state.data), f"Counting in {location.code}"
     if scanned.kind is not ScanKind.PRODUCT:
