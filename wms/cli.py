@@ -33,6 +33,9 @@ def seed(large: bool) -> None:
     from wms.seed import seed_demo
 
     users = seed_demo(current_app.config)
+    from wms.seed import seed_demo_orders
+
+    seed_demo_orders()
     if large:
         from wms.seed_large import seed_large
 
@@ -196,6 +199,9 @@ def demo(host, port) -> None:
         upgrade()
         if not db.session.scalar(select(func.count()).select_from(User)):
             users = seed_demo(app.config)
+            from wms.seed import seed_demo_orders
+
+            seed_demo_orders()
             db.session.commit()
         else:
             import json

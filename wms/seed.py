@@ -105,3 +105,60 @@ def seed_demo(app_config) -> list[dict]:
         admin = db.session.execute(select(User).where(User.role == Role.ADMIN)).scalars().first()
         import_stock((folder / "stock.csv").read_text(), user=admin)
     return users
+
+
+DEMO_CUSTOMERS = [
+    ("Camille Martin", "18 rue des Lilas", "69003", "Lyon", "FR"),
+    ("Lucas Bernard", "4 avenue Foch", "33000", "Bordeaux", "FR"),
+    ("Zoë Müller", "Hauptstraße 12", "10115", "Berlin", "DE"),
+    ("Inès Dubois", "27 quai de la Loire", "44000", "Nantes", "FR"),
+    ("Marco Rossi", "Via Roma 8", "20121", "Milano", "IT"),
+    ("Emma Petit", "3 place du Marché", "59000", "Lille", "FR"),
+    ("Noah Janssens", "Kerkstraat 44", "2000", "Antwerpen", "BE"),
+    ("Léa Moreau", "11 boulevard Victor Hugo", "06000", "Nice", "FR"),
+]
+
+
+def seed_demo_orders(count: int = 24) -> int:
+    """Create demo shop orders (deterministic) and allocate them, so the demo has work to do."""
+    import random
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from wms.db import utcnow
+    from wms.domain.catalog.models import Product
+    from wms.domain.orders.models import Order, OrderLine, record_event
+    from wms.domain.picking.allocation import allocate_orders
+
+    if db.session.scalar(select(func.count()).select_from(Order)):
+        return 0
+    rng = random.Random(2026)
+    products = db.session.execute(select(Product).order_by(Product.id)).scalars().all()
+    carriers = db.session.execute(select(Carrier).order_by(Carrier.id)).scalars().all()
+    now = utcnow()
+    for n in range(1, count + 1):
+        name, street, postcode, city, country = DEMO_CUSTOMERS[n % len(DEMO_CUSTOMERS)]
+        carrier = carriers[0] if rng.random() < 0.75 or len(carriers) < 2 else carriers[1]
+        ordered = now - timedelta(minutes=rng.randint(5, 600))
+        order = Order(shop="default", ps_order_id=5000 + n, reference=f"DEMO{n:05d}", ps_state=2,
+                      customer_name=name, customer_email=f"customer{n}@example.com", ship_name=name,
+                      ship_address1=street, ship_postcode=postcode, ship_city=city, ship_country=country,
+                      carrier_id=carrier.id, currency="EUR", ordered_at=ordered,
+                      priority=1 if carrier.express else 0)
+        total = Decimal("0")
+        for line_no, product in enumerate(rng.sample(products, rng.choice([1, 1, 2, 2, 3, 4])), start=1):
+            qty = rng.choice([1, 1, 1, 2, 3])
+            price = Decimal(rng.randint(800, 4900)) / 100
+            total += price * qty
+            order.lines.append(OrderLine(line_no=line_no, product_id=product.id, sku=product.sku,
+                                         name=product.display_name, quantity=qty, unit_price=price,
+                                         ps_product_id=product.ps_product_id,
+                                         ps_combination_id=product.ps_combination_id))
+        order.total_paid = total + Decimal("4.90")
+        order.total_shipping = Decimal("4.90")
+        db.session.add(order)
+        db.session.flush()
+        record_event(order, "imported", f"Demo order {order.reference} (shop order {order.ps_order_id}).")
+    db.session.flush()
+    allocate_orders()
+    return count

@@ -89,3 +89,17 @@ def test_demo_seed_is_realistic(app, demo):
     assert sum(1 for p in products if p.variant) >= 80
     assert ledger_problems() == []
     assert stock_at(products[0], db.session.query(Location).filter_by(code="DOCK-01").one()) is None
+
+
+def test_demo_orders_are_allocated_and_keep_the_ledger_sound(app, demo):
+    from wms.domain.orders.models import Order, OrderStatus
+    from wms.domain.picking.models import Allocation
+    from wms.seed import seed_demo_orders
+
+    assert seed_demo_orders(count=10) == 10
+    assert seed_demo_orders(count=10) == 0  # only into a warehouse without orders
+    orders = db.session.query(Order).all()
+    assert len(orders) == 10 and all(o.status is OrderStatus.ALLOCATED for o in orders)
+    assert sum(a.quantity for a in db.session.query(Allocation)) == sum(
+        line.quantity for o in orders for line in o.lines)
+    assert ledger_problems() == []
