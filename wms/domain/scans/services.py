@@ -24,6 +24,10 @@ def load_state(user, flow: str, *, lock: bool = True) -> FlowState:
 
 def save_state(state: FlowState, **data) -> None:
     """Replace the flow's data (JSON columns need a new dict to be seen as changed)."""
+    if state.id is not None and state.data == data:
+        # Unchanged (e.g. the second unit picked at the same bin): no UPDATE for a timestamp.
+        db.session.flush()
+        return
     state.data = dict(data)
     state.updated_at = utcnow()
     db.session.flush()
