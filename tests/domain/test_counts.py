@@ -6,7 +6,7 @@ import pytest
 
 from wms.db import db
 from wms.domain.counts import services as counts
-from wms.domain.counts.models import CountStatus, LineStatus
+from wms.domain.counts.models import CountLine, CountStatus, LineStatus
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockMove
 from wms.domain.locations.models import LocationKind
@@ -217,3 +217,50 @@ def test_approval_waits_for_a_concurrent_pick_and_refuses(app, bin_with_stock, m
     assert errors == []
     assert inventory.stock_at(ids["a"], ids["loc"]).on_hand == 8
     assert inventory.ledger_problems() == []
+
+
+@pytest.mark.postgresql
+def test_operators_counting_one_task_at_once_lose_no_units(app, bin_with_stock, make_product, make_user):
+    loc, a, b = bin_with_stock
+    found = make_product("SKU-FOUND")  # no line yet: every counter creates it at once
+    task = counts.create_count(user=make_user("supervisor"), location=loc)
+    counters = [make_user("operator") for _ in range(4)]
+    db.session.commit()
+    task_id, loc_code = task.id, loc.code
+    codes = [a.main_barcode, found.main_barcode]
+    user_ids = [u.id for u in counters]
+    barrier, errors = threading.Barrier(len(user_ids)), []
+    scans = 12
+
+    def counter(user_id):
+        from wms.domain.users.models import User
+
+        with app.app_context():
+            try:
+                user = db.session.get(User, user_id)
+                counts.scan(user, f"CNT-{task_id}")
+                counts.scan(user, loc_code)
+                db.session.commit()
+                barrier.wait()
+                for i in range(scans):
+                    counts.scan(user, codes[i % 2])
+                    db.session.commit()
+            except Exception as exc:  # lost locks or duplicate lines land here
+                db.session.rollback()
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=counter, args=(uid,)) for uid in user_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    db.session.expire_all()
+    rows = db.session.query(CountLine).filter_by(task_id=task_id).all()
+    by_sku = {}
+    for line in rows:
+        by_sku.setdefault(line.product.sku, []).append(line.counted)
+    assert by_sku == {"SKU-A": [len(user_ids) * scans // 2], "SKU-B": [None],
+                      "SKU-FOUND": [len(user_ids) * scans // 2]}

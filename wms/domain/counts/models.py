@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import UTCDateTime, created_at_column, db, enum_column
@@ -88,7 +88,11 @@ class CountLine(db.Model):
     """One product in one bin: what the books said when counted, and what was found."""
 
     __tablename__ = "count_line"
-    __table_args__ = (Index("ix_count_line_task_id", "task_id"),)
+    __table_args__ = (
+        Index("ix_count_line_task_id", "task_id"),
+        # One line per product per bin per task: two counters add to the same line.
+        UniqueConstraint("task_id", "location_id", "product_id", name="uq_count_line_task_location_product"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("count_task.id", ondelete="CASCADE"))

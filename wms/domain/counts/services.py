@@ -64,6 +64,20 @@ def task_by_code(code: str) -> CountTask:
     return task
 
 
+def lock_task(task: CountTask) -> CountTask:
+    """Lock a task's row until commit and reload it, so two counters never lose each other's units."""
+    db.session.flush()
+    db.session.refresh(task, with_for_update=True)
+    # Lines another counter added before our lock was granted must be seen, not duplicated.
+    db.session.expire(task, ["lines"])
+    return task
+
+
+def _locked_task(task_id: int | None) -> CountTask | None:
+    task = db.session.get(CountTask, task_id) if task_id else None
+    return lock_task(task) if task is not None else None
+
+
 def _require_status(task: CountTask, *allowed: CountStatus) -> None:
     if task.status not in allowed:
         raise Conflict(f"{task.code} is {task.status.label.lower()}; "
@@ -73,6 +87,7 @@ def _require_status(task: CountTask, *allowed: CountStatus) -> None:
 def record_count(task: CountTask, location: Location, product: Product, qty: int) -> CountLine:
     """Add counted units of a product in a location to an open task."""
     inventory.check_quantity(qty)
+    lock_task(task)
     _require_status(task, CountStatus.OPEN)
     if task.scope is CountScope.LOCATION and location.id != task.location_id:
         raise DomainError(f"{task.code} counts {task.location.code}, not {location.code}: "
@@ -95,6 +110,7 @@ def record_count(task: CountTask, location: Location, product: Product, qty: int
 
 def submit_count(task: CountTask, user) -> CountTask:
     """Close the counting: uncounted lines count as 0; matching tasks close at once."""
+    lock_task(task)
     _require_status(task, CountStatus.OPEN)
     for line in task.lines:
         # The book was taken when the bin was counted; a line never reached takes it now.
@@ -116,6 +132,7 @@ def approve_count(task: CountTask, user, note: str | None = None) -> CountTask:
     """Post every difference of a task to the ledger as a count; supervisors only."""
     if not user.has_role(Role.SUPERVISOR):
         raise PermissionDenied("Only a supervisor can approve count differences.")
+    lock_task(task)
     _require_status(task, CountStatus.REVIEW)
     why = f"Cycle count {task.code}" + (f": {note.strip()}" if note and note.strip() else "")
     # Lock every balance first (in one order, so two approvals never wait on each other in a
@@ -141,6 +158,7 @@ def reject_count(task: CountTask, user) -> CountTask:
     """Send a task back to be counted again; nothing is posted."""
     if not user.has_role(Role.SUPERVISOR):
         raise PermissionDenied("Only a supervisor can reject a count.")
+    lock_task(task)
     _require_status(task, CountStatus.REVIEW)
     for line in task.lines:
         line.counted = None
@@ -154,6 +172,7 @@ def reject_count(task: CountTask, user) -> CountTask:
 
 def cancel_count(task: CountTask, user) -> CountTask:
     """Drop a task that is not done; nothing is posted."""
+    lock_task(task)
     _require_status(task, CountStatus.OPEN, CountStatus.REVIEW)
     task.status = CountStatus.CANCELLED
     task.closed_at = utcnow()
@@ -236,7 +255,7 @@ def scan(user, code: str, qty: int = 1) -> tuple[CountView, str]:
         task = task_by_code(scanned.code)
         view = start(user, task)
         return view, f"Counting {task.code}: {task.subject}"
-    task = db.session.get(CountTask, data["task"]) if data.get("task") else None
+    task = _locked_task(data.get("task"))
     if task is None or task.status is not CountStatus.OPEN:
         raise DomainError("Scan a count sheet (CNT-…) first.")
     if scanned.kind is ScanKind.LOCATION:
@@ -264,7 +283,7 @@ def scan(user, code: str, qty: int = 1) -> tuple[CountView, str]:
 def finish(user) -> tuple[CountView, str]:
     """Submit the operator's task; differences go to a supervisor."""
     state = load_state(user, FLOW)
-    task = db.session.get(CountTask, state.data["task"]) if state.data.get("task") else None
+    task = _locked_task(state.data.get("task"))
     if task is None:
         raise DomainError("There is no count in progress: scan a count sheet.")
     submit_count(task, user)
