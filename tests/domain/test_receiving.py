@@ -94,15 +94,19 @@ def test_too_many_needs_a_supervisor(setup, dock):
     with pytest.raises(DomainError, match="not on"):
         receiving.scan(operator, receiving_other_product(), tolerance_pct=0)
     assert stock_at(tee, dock).on_hand == 2
+    with pytest.raises(DomainError, match="No over-receipt is waiting"):
+        receiving.approve_and_receive(operator, supervisor.badge_code, "1234", tolerance_pct=0)
+    # The screen keeps the refusal server-side (as the handheld view does after a refusal).
+    receiving.hold_over_receipt(operator, err.value.details["product_id"], err.value.details["total"])
     # An operator cannot approve; a supervisor's badge and PIN can.
     with pytest.raises(PermissionDenied):
-        receiving.approve_and_receive(operator, tee.id, 3, operator.badge_code, "1234", tolerance_pct=0)
+        receiving.approve_and_receive(operator, operator.badge_code, "1234", tolerance_pct=0)
     with pytest.raises(DomainError, match="Badge or PIN"):
-        receiving.approve_and_receive(operator, tee.id, 3, supervisor.badge_code, "0000", tolerance_pct=0)
-    _, message = receiving.approve_and_receive(operator, tee.id, 3, supervisor.badge_code, "1234", tolerance_pct=0)
+        receiving.approve_and_receive(operator, supervisor.badge_code, "0000", tolerance_pct=0)
+    _, message = receiving.approve_and_receive(operator, supervisor.badge_code, "1234", tolerance_pct=0)
     assert "+1 TEE-1: 3 of 2, 1 over" in message and supervisor.name in message
     # The same approval sent twice receives nothing more.
-    _, message = receiving.approve_and_receive(operator, tee.id, 3, supervisor.badge_code, "1234", tolerance_pct=0)
+    _, message = receiving.approve_and_receive(operator, supervisor.badge_code, "1234", tolerance_pct=0)
     assert "nothing more" in message
     assert stock_at(tee, dock).on_hand == 3
     move = db.session.query(StockMove).order_by(StockMove.id.desc()).first()

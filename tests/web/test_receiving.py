@@ -89,27 +89,47 @@ def test_operator_cannot_approve_an_over_receipt(client, login_as, delivery):
     scan(client, mug.main_barcode, qty="2")
     r = scan(client, mug.main_barcode)
     body = r.get_data(as_text=True)
-    assert r.status_code == 422 and "Over-receipt: MUG-1 would reach 3" in body
+    # Answered 200 so the refusal kept for the approval commits; still red, still scan-error.
+    assert r.status_code == 200 and "Over-receipt: MUG-1 would reach 3" in body
+    assert "scan-error" in r.headers["HX-Trigger"] and 'data-status="error"' in body
     assert "Supervisor approval" in body
-    r = post(client, "/handheld/receiving/approve", product_id=mug.id, total=3,
-             badge=operator.badge_code, pin="3333")
+    assert 'name="product_id"' not in body and 'name="total"' not in body
+    r = post(client, "/handheld/receiving/approve", badge=operator.badge_code, pin="3333")
     assert r.status_code == 422 and "Only a supervisor can approve" in r.get_data(as_text=True)
-    r = post(client, "/handheld/receiving/approve", product_id=mug.id, total=3,
-             badge=supervisor.badge_code, pin="9999")
+    r = post(client, "/handheld/receiving/approve", badge=supervisor.badge_code, pin="9999")
     assert r.status_code == 422 and "Badge or PIN not recognised" in r.get_data(as_text=True)
     # The operator cannot reach the desk approval either.
     r = client.post(f"/desk/receipts/{receipt.id}/approve", data={"sku": "MUG-1", "total": "3"})
     assert r.status_code == 403
     db.session.expire_all()
     assert stock_at(mug, dock).on_hand == 2
-    r = post(client, "/handheld/receiving/approve", product_id=mug.id, total=3,
-             badge=supervisor.badge_code, pin="2222")
+    r = post(client, "/handheld/receiving/approve", badge=supervisor.badge_code, pin="2222")
     assert r.status_code == 200 and "+1 MUG-1: 3 of 2, 1 over" in r.get_data(as_text=True)
-    r = post(client, "/handheld/receiving/approve", product_id=mug.id, total=3,
-             badge=supervisor.badge_code, pin="2222")  # a double tap
+    r = post(client, "/handheld/receiving/approve", badge=supervisor.badge_code, pin="2222")  # a double tap
     assert r.status_code == 200 and "nothing more" in r.get_data(as_text=True)
     db.session.expire_all()
     assert stock_at(mug, dock).on_hand == 3
+
+
+def test_over_receipt_approval_ignores_quantities_sent_by_the_page(client, login_as, delivery, make_product):
+    receipt, mug, dock, supervisor = delivery
+    other = make_product("OTHER-1")
+    login_as("operator", pin="3333")
+    scan(client, receipt.code)
+    scan(client, mug.main_barcode, qty="2")
+    assert "Over-receipt" in scan(client, mug.main_barcode).get_data(as_text=True)
+    # A changed page asks for 50 units, or for another product: only the refused 3 of MUG-1 count.
+    r = post(client, "/handheld/receiving/approve", product_id=other.id, total=50,
+             badge=supervisor.badge_code, pin="2222")
+    assert r.status_code == 200 and "+1 MUG-1: 3 of 2, 1 over" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert stock_at(mug, dock).on_hand == 3
+    assert stock_at(other, dock) is None
+    # Once the screen moves on (the receipt scanned again), an old approval form approves nothing.
+    scan(client, receipt.code)
+    r = post(client, "/handheld/receiving/approve", badge=supervisor.badge_code, pin="2222")
+    assert r.status_code == 422 and "No over-receipt is waiting" in r.get_data(as_text=True)
+    assert ledger_problems() == []
 
 
 def test_close_short_on_the_handheld(client, login_as, delivery):

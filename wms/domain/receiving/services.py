@@ -356,6 +356,9 @@ def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
         approver = user  # a supervisor receiving decides for themselves
     done = receive_units(receipt, match.product, qty * match.pack_qty, user=user,
                          tolerance_pct=tolerance_pct, approver=approver)
+    if "pending" in state.data:
+        # The screen moved on: an approval form left on it must not approve an old refusal.
+        save_state(state, receipt=receipt.id)
     return _view(state.data, done.line), _received_sentence(done)
 
 
@@ -381,16 +384,31 @@ def start_blind(user) -> tuple[ReceivingView, str]:
     return _view(state.data), f"Blind receipt {receipt.code} started: scan the items."
 
 
-def approve_and_receive(user, product_id: int, total: int, badge: str, pin: str, *,
+def hold_over_receipt(user, product_id: int, total: int) -> None:
+    """Remember the over-receipt just refused, so only that one can be approved on this handheld."""
+    state = load_state(user, FLOW)
+    if not state.data.get("receipt"):
+        return
+    save_state(state, receipt=state.data["receipt"], pending={"product": product_id, "total": total})
+
+
+def approve_and_receive(user, badge: str, pin: str, *,
                         tolerance_pct: float) -> tuple[ReceivingView, str]:
-    """Receive a refused over-receipt once a supervisor's badge and PIN approve it."""
+    """Receive the over-receipt refused on this handheld once a supervisor's badge and PIN approve it.
+
+    What is received comes from the refusal kept server-side, never from the form: a changed
+    page must not decide how many units enter the stock.
+    """
     state = load_state(user, FLOW)
     if not state.data.get("receipt"):
         raise DomainError("No receipt is open on this handheld: scan the receipt code first.")
+    pending = state.data.get("pending")
+    if not pending:
+        raise DomainError("No over-receipt is waiting for approval here: scan the item again.")
     approver = user if user.has_role(Role.SUPERVISOR) and not badge else supervisor_by_badge(badge, pin)
     receipt = get_receipt(state.data["receipt"], lock=True)
-    product = inventory.get_product(product_id)
-    done = receive_approved(receipt, product, total, user=user, approver=approver,
+    product = inventory.get_product(int(pending["product"]))
+    done = receive_approved(receipt, product, int(pending["total"]), user=user, approver=approver,
                             tolerance_pct=tolerance_pct)
     if done is None:
         line = _line_for(receipt, product)

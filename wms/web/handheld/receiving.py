@@ -51,6 +51,11 @@ def _render(view, message=None, ok=True, status=200, error: DomainError | None =
 def _refused(exc: DomainError):
     # A refusal is shown on the screen (htmx swaps 422); nothing was changed.
     db.session.rollback()
+    if exc.code == "over_receipt":
+        # The refusal is kept server-side for the approval, so this answer must commit:
+        # 200 with the red status and the scan-error signal, nothing received.
+        receiving.hold_over_receipt(current_user, exc.details["product_id"], exc.details["total"])
+        return _render(receiving.current(current_user), exc.message, ok=False, status=200, error=exc)
     return _render(receiving.current(current_user), exc.message, ok=False, status=422, error=exc)
 
 
@@ -83,11 +88,8 @@ def receiving_blind():
 def receiving_approve():
     form = request.form
     try:
-        product_id = parse_quantity(form.get("product_id", ""))
-        total = parse_quantity(form.get("total", ""))
         view, message = receiving.approve_and_receive(
-            current_user, product_id, total, form.get("badge", ""), form.get("pin", ""),
-            tolerance_pct=_tolerance())
+            current_user, form.get("badge", ""), form.get("pin", ""), tolerance_pct=_tolerance())
     except DomainError as exc:
         return _refused(exc)
     return _render(view, message)
