@@ -49,6 +49,13 @@
     var data = new FormData(form);
     var code = (data.get("code") || "").toString().trim();
     if (!code) { focusScan(); return; }  // a second Enter on an empty input is not a scan
+    // "6*" typed before a scan (or "6*4006381333931" typed by hand) counts 6: one keystroke
+    // instead of reaching for the quantity box; only on screens that take a quantity.
+    var typed = /^(\d{1,5})\s*[*\u00d7]\s*(\S.*)$/.exec(code);
+    if (typed && form.querySelector("input[name=qty]")) {
+      data.set("qty", typed[1]);
+      data.set("code", typed[2]);
+    }
     var fields = [];
     data.forEach(function (value, key) { if (key !== "scan_id" && key !== "csrf_token") { fields.push([key, value.toString()]); } });
     queue.push({ id: newId(), url: form.getAttribute("data-scan-url"), target: form.getAttribute("data-scan-target") || "#screen", fields: fields });

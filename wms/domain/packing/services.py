@@ -48,6 +48,7 @@ class PackView:
     parcel: Parcel | None = None  # the open parcel items go into
     boxes: list[BoxSize] = field(default_factory=list)
     estimate_kg: float | None = None
+    closed_now: bool = False  # this scan was the last item and closed the order (print its labels)
 
     @property
     def order(self) -> Order | None:
@@ -114,8 +115,12 @@ def _view(data: dict) -> PackView:
 
 # ---------------------------------------------------------------- scanning
 
-def scan(user, code: str, qty: int = 1) -> tuple[PackView, str]:
-    """Apply one scan at the packing station; return the new view and a status sentence."""
+def scan(user, code: str, qty: int = 1, *, close_on_last: bool = False) -> tuple[PackView, str]:
+    """Apply one scan at the packing station; return the new view and a status sentence.
+
+    With `close_on_last` (the station's setting) the scan of the order's last item closes the
+    parcel with the default box and the estimated weight, as the screen pre-fills them.
+    """
     check_quantity(qty)
     state = load_state(user, FLOW)
     data = dict(state.data)
@@ -145,7 +150,31 @@ def scan(user, code: str, qty: int = 1) -> tuple[PackView, str]:
                           code="packed")
     match = product_by_code(scanned.code)
     line = pack_item(shipment, match.product, qty * match.pack_qty)
-    return _view(state.data), f"OK {line.sku}: {line.quantity_packed} of {line.quantity_picked} packed"
+    message = f"OK {line.sku}: {line.quantity_packed} of {line.quantity_picked} packed"
+    if close_on_last:
+        closed = _close_on_last_scan(user, shipment)
+        if closed is not None:
+            return closed[0], f"{message}. {closed[1]}"
+    return _view(state.data), message
+
+
+def _close_on_last_scan(user, shipment: Shipment) -> tuple[PackView, str] | None:
+    # Only a complete order closes by itself: missing items need a person's decision, and
+    # without weights or boxes the operator weighs the parcel as usual.
+    if any(lv.to_pack or lv.missing for lv in _lines(shipment)):
+        return None
+    parcel = open_parcel(shipment)
+    estimate = _estimate_kg(parcel)
+    boxes = shipping.active_boxes()
+    if parcel is None or estimate is None or not boxes:
+        return None
+    grams = round(estimate * 1000)
+    box = next((b for b in boxes if not b.max_weight_g or b.max_weight_g >= grams), None)
+    if box is None:
+        return None
+    view, message = finish(user, box.code, estimate)
+    view.closed_now = True
+    return view, f"{message} ({box.code}, {estimate:g} kg estimated)"
 
 
 def _totes_of(order: Order) -> list[str]:

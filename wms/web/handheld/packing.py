@@ -1,26 +1,29 @@
 """Handheld / packing desk: verify items into parcels, weigh them, print labels and the slip."""
-from flask import Response, make_response, render_template, request
+from flask import Response, make_response, render_template, request, url_for
 from flask_login import current_user
 
 from wms.db import db
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.packing import services as packer
+from wms.domain.printing.services import print_labels
 from wms.domain.shipping import services as shipping
 from wms.domain.shipping.models import Shipment
 from wms.domain.users.models import Role
 from wms.errors import DomainError, NotFound
 from wms.web.handheld import bp
 from wms.web.htmx import is_htmx, trigger
+from wms.web.handheld.station import current_station
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
 add(HANDHELD_MENU, MenuItem("Pack", "handheld.packing", "Verify, box, weigh, label", order=40))
 
 
-def _render(view, message=None, ok=True, status=200):
+def _render(view, message=None, ok=True, status=200, printed=None, pdf_url=None):
     template = "handheld/packing/_screen.html" if is_htmx() else "handheld/packing/page.html"
     response = make_response(render_template(
-        template, view=view, message=message, ok=ok,
+        template, view=view, message=message, ok=ok, printed=printed, pdf_url=pdf_url,
+        station=current_station(),
         supervisor=current_user.has_role(Role.SUPERVISOR)), status)
     if message:
         trigger(response, "scan-ok" if ok else "scan-error")
@@ -43,10 +46,28 @@ def packing():
 def packing_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
-        view, message = packer.scan(current_user, request.form.get("code", ""), qty)
+        station = current_station()
+        view, message = packer.scan(current_user, request.form.get("code", ""), qty,
+                                    close_on_last=bool(station and station.print_on_last_scan))
     except DomainError as exc:
         return _refused(exc)
+    if view.closed_now and view.step == "done":
+        # The order is packed and stays packed: a printer that fails only adds the PDF link.
+        count = len(view.shipment.parcels)
+        printed = print_labels(station, shipping.shipping_labels_zpl(view.shipment),
+                               "shipping label" if count == 1 else f"{count} shipping labels")
+        return _render(view, f"{message}. {printed.message}", ok=printed.sent, printed=printed,
+                       pdf_url=url_for("handheld.packing_labels_pdf", shipment_id=view.shipment.id))
     return _render(view, message)
+
+
+@bp.route("/packing/shipments/<int:shipment_id>/print", methods=["POST"])
+def packing_print(shipment_id):
+    shipment = _shipment(shipment_id)
+    printed = print_labels(current_station(), shipping.shipping_labels_zpl(shipment),
+                           f"labels of {shipment.order.reference}")
+    return _render(packer.current(current_user), printed.message, ok=printed.sent, printed=printed,
+                   pdf_url=url_for("handheld.packing_labels_pdf", shipment_id=shipment.id))
 
 
 @bp.route("/packing/split", methods=["POST"])

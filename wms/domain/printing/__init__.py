@@ -1,0 +1,1 @@
+"""Printers, stations and sending labels to them."""

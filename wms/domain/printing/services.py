@@ -1,0 +1,204 @@
+"""Configure printers and stations, and send labels to a station's printer without a dialog."""
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from wms.db import db
+from wms.domain.printing.models import Printer, PrinterKind, Station
+from wms.errors import Conflict, DomainError, NotFound
+
+DEFAULT_PORT = 9100
+DEFAULT_TIMEOUT = 4.0  # seconds: an operator waits this long at most before the PDF fallback
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253})$|^\[?[0-9A-Fa-f:]+\]?$")
+
+
+class PrinterUnreachable(DomainError):
+    """The label printer did not take the job; the message says which printer and what to check."""
+
+    status = 503
+    code = "printer_unreachable"
+
+
+# ---------------------------------------------------------------- configuration
+
+def _clean_name(name: str, what: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise DomainError(f"Give the {what} a name (up to 80 characters), e.g. “Packing 1”.")
+    return name
+
+
+def _check_unique(model, name: str, exclude_id: int | None) -> None:
+    other = db.session.execute(
+        select(model).where(func.lower(model.name) == name.lower())).scalar_one_or_none()
+    if other is not None and other.id != exclude_id:
+        raise Conflict(f"“{other.name}” already exists: choose another name.")
+
+
+def parse_kind(raw) -> PrinterKind:
+    """Read a printer kind ("zpl_tcp" or "pdf_browser"), refusing anything else."""
+    if isinstance(raw, PrinterKind):
+        return raw
+    try:
+        return PrinterKind((raw or "").strip())
+    except ValueError:
+        raise DomainError("Choose the printer kind: a label printer reached over TCP (ZPL), "
+                          "or PDF in the browser.") from None
+
+
+def _check_address(kind: PrinterKind, host: str | None, port) -> tuple[str | None, int]:
+    if kind is PrinterKind.PDF_BROWSER:
+        return None, DEFAULT_PORT
+    host = (host or "").strip()
+    if not host or not _HOST.match(host):
+        raise DomainError("Give the label printer's IP address or host name, e.g. 192.168.1.50.")
+    try:
+        port = int(str(port).strip() or DEFAULT_PORT) if port not in (None, "") else DEFAULT_PORT
+    except ValueError:
+        raise DomainError(f"The port must be a number (label printers listen on {DEFAULT_PORT}).") from None
+    if not 1 <= port <= 65535:
+        raise DomainError(f"The port must be between 1 and 65535 (label printers listen on {DEFAULT_PORT}).")
+    return host, port
+
+
+def save_printer(name: str, kind, host: str | None = None, port=DEFAULT_PORT, *,
+                 printer: Printer | None = None, active: bool = True) -> Printer:
+    """Create a printer, or change one when `printer` is given."""
+    name = _clean_name(name, "printer")
+    kind = parse_kind(kind)
+    host, port = _check_address(kind, host, port)
+    _check_unique(Printer, name, printer.id if printer else None)
+    if printer is None:
+        printer = Printer(name=name, kind=kind)
+        db.session.add(printer)
+    printer.name, printer.kind, printer.host, printer.port, printer.active = name, kind, host, port, active
+    db.session.flush()
+    return printer
+
+
+def save_station(name: str, printer: Printer | None = None, print_on_last_scan: bool = False, *,
+                 station: Station | None = None) -> Station:
+    """Create a station with its default printer, or change one when `station` is given."""
+    name = _clean_name(name, "station")
+    _check_unique(Station, name, station.id if station else None)
+    if print_on_last_scan and (printer is None or printer.kind is not PrinterKind.ZPL_TCP):
+        raise DomainError("Printing on the last scan needs a label printer (ZPL over TCP) as the "
+                          "station's printer: a PDF cannot print without the browser's dialog.")
+    if station is None:
+        station = Station(name=name)
+        db.session.add(station)
+    station.name, station.printer, station.print_on_last_scan = name, printer, print_on_last_scan
+    db.session.flush()
+    return station
+
+
+def get_printer(printer_id) -> Printer:
+    """Return a printer by id, or refuse an unknown one."""
+    printer = db.session.get(Printer, int(printer_id)) if str(printer_id).isdigit() else None
+    if printer is None:
+        raise NotFound(f"Printer {printer_id} does not exist.")
+    return printer
+
+
+def get_station(station_id) -> Station:
+    """Return a station by id, or refuse an unknown one."""
+    station = db.session.get(Station, int(station_id)) if str(station_id).isdigit() else None
+    if station is None:
+        raise NotFound(f"Station {station_id} does not exist: choose this device's station again.")
+    return station
+
+
+def find_station(station_id) -> Station | None:
+    """Return the station a device remembers, or None if it has none (or it was deleted)."""
+    if station_id is None or not str(station_id).isdigit():
+        return None
+    return db.session.get(Station, int(station_id))
+
+
+def all_printers() -> list[Printer]:
+    return list(db.session.execute(select(Printer).order_by(Printer.name)).scalars())
+
+
+def all_stations() -> list[Station]:
+    return list(db.session.execute(select(Station).order_by(Station.name)).scalars())
+
+
+def delete_printer(printer: Printer) -> None:
+    """Remove a printer; stations that used it fall back to the PDF."""
+    for station in db.session.execute(select(Station).where(Station.printer_id == printer.id)).scalars():
+        station.printer = None
+        station.print_on_last_scan = False
+    db.session.delete(printer)
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- sending
+
+def send_zpl(printer: Printer, zpl: str, timeout: float = DEFAULT_TIMEOUT) -> int:
+    """Send ZPL to a network label printer over raw TCP; return the bytes sent.
+
+    Raises PrinterUnreachable, naming the printer and its address, when it does not answer.
+    """
+    if printer.kind is not PrinterKind.ZPL_TCP:
+        raise DomainError(f"{printer.name} is not a label printer: open the PDF instead.")
+    if not printer.active:
+        raise PrinterUnreachable(f"{printer.name} is switched off in the WMS: a supervisor can "
+                                 "turn it back on in Printers. Use the PDF meanwhile.")
+    data = zpl.encode("ascii", errors="strict")  # render_zpl escapes everything else with ^FH
+    try:
+        with socket.create_connection((printer.host, printer.port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+    except TimeoutError:
+        raise PrinterUnreachable(
+            f"{printer.name} ({printer.address}) did not answer within {timeout:g} s: check it is "
+            "switched on, has paper and is on the network. Use the PDF meanwhile.") from None
+    except OSError as exc:
+        why = {111: "refused the connection", 113: "cannot be reached (no route)",
+               101: "cannot be reached (network down)"}.get(exc.errno or 0, exc.strerror or str(exc))
+        raise PrinterUnreachable(
+            f"{printer.name} ({printer.address}) {why}: check it is switched on and on the "
+            "network. Use the PDF meanwhile.") from None
+    return len(data)
+
+
+@dataclass
+class PrintOutcome:
+    """What happened to a print request; `sent` False means: show `message` and the PDF."""
+
+    sent: bool
+    message: str
+    printer: Printer | None = None
+
+
+def print_labels(station: Station | None, zpl: str, what: str, *,
+                 timeout: float = DEFAULT_TIMEOUT) -> PrintOutcome:
+    """Print labels on the station's printer; say so, or say why not (the caller offers the PDF)."""
+    printer = station.printer if station is not None else None
+    if station is None:
+        return PrintOutcome(False, f"This device has no station, so {what} cannot print directly: "
+                                   "open the PDF, or choose the station in Station.")
+    if printer is None:
+        return PrintOutcome(False, f"{station.name} has no printer: open the PDF for {what}, "
+                                   "or ask a supervisor to set the station's printer.")
+    if printer.kind is PrinterKind.PDF_BROWSER:
+        return PrintOutcome(False, f"{station.name} prints PDFs: open the PDF for {what}.", printer)
+    try:
+        send_zpl(printer, zpl, timeout)
+    except PrinterUnreachable as exc:
+        return PrintOutcome(False, f"{what.capitalize()} NOT printed: {exc.message}", printer)
+    return PrintOutcome(True, f"{what.capitalize()} sent to {printer.name}.", printer)
+
+
+def sample_label(printer: Printer) -> str:
+    """Return a small ZPL label that names the printer, for the desk's test print."""
+    from wms.labels.zpl import escape_field
+
+    name, hexed = escape_field(f"WMS test print: {printer.name}")
+    return ("^XA^CI28^FO40,40^A0N,40,40" + ("^FH" if hexed else "") + f"^FD{name}^FS"
+            f"^FO40,100^A0N,30,30^FD{printer.host}:{printer.port}^FS^XZ")
