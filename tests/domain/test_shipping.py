@@ -174,3 +174,23 @@ def test_labels_and_packing_slip_carry_the_shipment(packing_setup, make_warehous
     assert barcodes == ["RX1000", "RX1001"]
     slip = PdfReader(io.BytesIO(shipping.packing_slip(shipment))).pages[0].extract_text()
     assert "SKU-A" in slip and "SKU-B" in slip and "WEBSHOP-1" in slip
+
+
+def test_reentering_a_tracking_range_continues_after_the_numbers_used(packing_setup):
+    s = packing_setup()
+    shipment = packed(s)
+    assert [p.tracking_number for p in shipment.parcels] == ["RX1000", "RX1001"]
+    # The supervisor types the same block again, wider: numbers on parcels are not handed out.
+    shipping.set_tracking_range(s.carrier, 1000, 1009, prefix="rx")
+    assert s.carrier.range_next == 1002
+    parcel = Parcel(carrier_id=s.carrier.id, number=3)
+    shipment.parcels.append(parcel)
+    assert shipping.assign_tracking(parcel) == "RX1002"
+    # Another prefix or another width prints other numbers: nothing of them is used yet.
+    shipping.set_tracking_range(s.carrier, 1000, 1009, prefix="RY")
+    assert s.carrier.range_next == 1000
+    shipping.set_tracking_range(s.carrier, 1000, 10000, prefix="RX")
+    assert s.carrier.range_next == 1000  # printed RX01000, never on a parcel
+    with pytest.raises(DomainError, match="from 1000 to 1002 is already on a parcel") as used:
+        shipping.set_tracking_range(s.carrier, 1000, 1002, prefix="RX")
+    assert used.value.code == "range_used"

@@ -69,13 +69,39 @@ def carrier_for_order(order: Order) -> Carrier:
 
 
 def set_tracking_range(carrier: Carrier, start: int, end: int, prefix: str | None = None) -> Carrier:
-    """Give a range carrier a new block of tracking numbers (the counter restarts at start)."""
+    """Give a range carrier a block of tracking numbers; the counter starts after any already used."""
     if not (isinstance(start, int) and isinstance(end, int)) or start < 0 or end < start:
         raise DomainError("A tracking range needs a first number and a last number not below it.")
-    carrier.range_start, carrier.range_end, carrier.range_next = start, end, start
-    carrier.range_prefix = (prefix or "").strip().upper() or None
+    prefix = (prefix or "").strip().upper() or None
+    # Lock the carrier so no packing station hands out a number while the counter is reset.
+    db.session.refresh(carrier, with_for_update=True)
+    last_used = _last_used_in_range(carrier, start, end, prefix)
+    if last_used is not None and last_used >= end:
+        raise DomainError(
+            f"Every tracking number of {carrier.name} from {start} to {end} is already on a parcel: "
+            "enter the new range the carrier gave you.", code="range_used")
+    carrier.range_start, carrier.range_end = start, end
+    # Re-entering a range (a typo fixed, the same block typed twice) must not hand out numbers
+    # already on parcels: every later finish would be refused as "taken".
+    carrier.range_next = start if last_used is None else last_used + 1
+    carrier.range_prefix = prefix
     db.session.flush()
     return carrier
+
+
+def _last_used_in_range(carrier: Carrier, start: int, end: int, prefix: str | None) -> int | None:
+    # Numbers are printed as prefix + the counter padded to the width of the last number.
+    width = len(str(end))
+    numbers = db.session.execute(
+        select(Parcel.tracking_number).where(
+            Parcel.carrier_id == carrier.id,
+            Parcel.tracking_number.startswith(prefix or "", autoescape=True))).scalars()
+    last = None
+    for number in numbers:
+        digits = number[len(prefix or ""):]
+        if digits.isdigit() and start <= int(digits) <= end and f"{int(digits):0{width}d}" == digits:
+            last = int(digits) if last is None else max(last, int(digits))
+    return last
 
 
 def parse_weight_kg(raw) -> int:

@@ -88,8 +88,10 @@ def dispatch_range(code):
     except ValueError:
         raise DomainError("Type the first and the last tracking number of the range as digits.") from None
     shipping.set_tracking_range(carrier, start, end, request.form.get("prefix"))
+    used = (f" ({start} to {carrier.range_next - 1} are already on parcels)"
+            if carrier.range_next != start else "")
     return _render_dispatch(shipping.open_dispatch(carrier, current_user),
-                            f"{carrier.name}: tracking numbers {start} to {end} ready")
+                            f"{carrier.name}: tracking numbers {carrier.range_next} to {end} ready{used}")
 
 
 @bp.route("/dispatch/manifest/<code>/<day>.pdf")
