@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import requests
 
 from tests.fakeshop import dispatcher_url
 from wms.integrations.prestashop.client import (
@@ -533,6 +534,42 @@ def test_json_body_is_rejected_as_not_applied(shop_client, fake_shop):
     assert not isinstance(err, ShopWriteUncertain)
     assert (err.status, err.code) == (500, 127)
     assert len(fake_shop.histories(order_id)) == 1
+
+
+def test_redirect_error_does_not_carry_the_key(make_client, fake_shop):
+    client = make_client(auth_mode="ws_key")
+    order_id = fake_shop.add_order()
+    key = fake_shop.key
+    fake_shop.faults.fail_next(1, status=302, body="", method="POST", headers={
+        "Location": f"https://user:pw@www.shop.example/api/order_histories?output_format=JSON&ws_key={key}"})
+    with pytest.raises(ShopError) as err:
+        client.add_order_history(order_id, 4)
+    text = str(err.value)
+    assert "redirected to https://www.shop.example/api/order_histories: set base_url" in text
+    assert key not in text and "ws_key" not in text and "pw@" not in text
+
+
+def test_no_error_text_carries_a_url_query_or_the_key(make_client, fake_shop):
+    client = make_client(auth_mode="ws_key")
+    key = fake_shop.key
+    # A shop page echoing the URL it was asked for, as many 404 pages do.
+    fake_shop.faults.fail_next(1, status=404, body=f"Not Found: /api/orders?ws_key={key}&output_format=JSON")
+    with pytest.raises(ShopNotFound) as err:
+        client.get("orders", 1)
+    assert key not in str(err.value) and "Not Found: /api/orders" in str(err.value)
+
+    class Failing:
+        """A session whose request fails the way requests reports a bad URL: with the URL."""
+
+        def request(self, method, url, params=None, **kw):
+            query = "&".join(f"{k}={v}" for k, v in (params or {}).items())
+            raise requests.exceptions.InvalidURL(f"Failed to parse: {url}?{query}")
+
+    broken = PrestaShopClient(ShopConfig(client.config.base_url, key, auth_mode="ws_key"), session=Failing())
+    with pytest.raises(ShopError, match="could not be sent") as err:
+        broken.list("orders")
+    assert key not in str(err.value) and "ws_key" not in str(err.value)
+    assert f"Failed to parse: {client.config.base_url}/orders" in str(err.value)
 
 
 def test_redirect_on_write_is_not_followed(shop_client, fake_shop):

@@ -37,6 +37,7 @@ __all__ = [
     "build_xml",
     "greater_than",
     "less_than",
+    "redact_urls",
     "singular",
 ]
 
@@ -127,6 +128,23 @@ class ShopConfig:
 
 # --------------------------------------------------------------------------- errors
 
+# In ws_key mode the key travels in the query string, and error texts end up in logs, in
+# OutboxMessage.last_error and on the desk: no URL in an error keeps its query or its user.
+_SCHEME_URL = re.compile(r"""(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?:[^/\s@'"<>]*@)?"""
+                         r"""(?P<rest>[^\s?#'"<>]*)(?:[?#][^\s'"<>]*[^\s'"<>:;,.)])?""")
+_PATH_QUERY = re.compile(r"""(?P<path>/[^\s?'"<>]*)\?[^\s'"<>]*=[^\s'"<>]*[^\s'"<>:;,.)]""")
+_WS_KEY = re.compile(r"""(?i)(ws_key=)[^&\s#'"<>]+""")
+
+
+def redact_urls(text: str) -> str:
+    """Drop query strings, user info and any ws_key value from the URLs in a text."""
+    if not text:
+        return text
+    text = _SCHEME_URL.sub(lambda m: m.group("scheme") + m.group("rest"), text)
+    text = _PATH_QUERY.sub(lambda m: m.group("path"), text)
+    return _WS_KEY.sub(r"\1[hidden]", text)
+
+
 
 class ShopError(Exception):
     """A call to the shop failed; ``status``, ``code`` and ``message`` come from the shop."""
@@ -143,10 +161,10 @@ class ShopError(Exception):
         errors: list[dict[str, Any]] | None = None,
         shop: str = "prestashop",
     ) -> None:
-        self.hint = hint
+        self.hint = redact_urls(hint)
         self.status = status
         self.code = code
-        self.message = message
+        self.message = redact_urls(message)
         self.method = method
         self.resource = resource
         self.errors = errors or []
@@ -435,6 +453,11 @@ class PrestaShopClient:
 
     # -- low level
 
+    def _hide(self, text: str) -> str:
+        """Return text without URL queries and without the key itself, wherever it stands."""
+        text = redact_urls(text)
+        return text.replace(self.config.key, "[hidden]") if self.config.key else text
+
     def _backoff(self, attempt: int, response: requests.Response | None) -> float:
         """Return the wait before retry number ``attempt`` (0-based): exponential, jittered."""
         if response is not None:
@@ -536,7 +559,7 @@ class PrestaShopClient:
                 transient = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
                 if not isinstance(exc, transient):
                     raise ShopError(
-                        f"the request could not be sent ({exc}); check base_url",
+                        f"the request could not be sent ({self._hide(str(exc))}); check base_url",
                         method=method, resource=target, shop=self.config.name,
                     ) from exc
                 last_problem = "timed out" if isinstance(exc, requests.Timeout) else f"connection failed ({exc.__class__.__name__})"
@@ -567,7 +590,7 @@ class PrestaShopClient:
                 continue
             if 300 <= status < 400:
                 raise ShopError(
-                    f"the shop redirected to {response.headers.get('Location', '?')}: set base_url "
+                    f"the shop redirected to {self._hide(response.headers.get('Location', '?'))}: set base_url "
                     "to the final address (https, www) so writes are not turned into empty GETs",
                     status=status, method=method, resource=target, shop=self.config.name,
                 )
