@@ -1,12 +1,15 @@
 """Test the shop callback endpoint: signature, staleness, replay, and that it only schedules a fetch."""
 from __future__ import annotations
 
+import io
+import logging
 import time
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from tests.fakeshop import FakeShop, serve
 from tests.integrations.sync_helpers import CALLBACK_SECRET, client_for, configure_shop, mirror_catalog
@@ -14,7 +17,7 @@ from wms.db import db
 from wms.domain.orders.models import Order, OrderStatus
 from wms.integrations.prestashop.models import OutboxMessage, SeenCallback
 from wms.integrations.prestashop.outbox import process_outbox
-from wms.integrations.prestashop.webhooks import CallbackEvent, encode_event, signed_headers
+from wms.integrations.prestashop.webhooks import MAX_BODY_BYTES, CallbackEvent, encode_event, signed_headers
 
 URL = "/webhooks/prestashop/default"
 
@@ -90,6 +93,72 @@ def test_unknown_shop_and_missing_secret(client, settings, app):
     app.config["PRESTASHOP_CALLBACK_SECRET"] = ""
     response = client.post(URL, data=body, headers=headers)
     assert response.status_code == 503 and "WMS_PRESTASHOP_CALLBACK_SECRET" in response.get_json()["message"]
+
+
+class CountingStream(io.BytesIO):
+    """A request body that remembers how many bytes the endpoint read from it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.bytes_read = 0
+
+    def read(self, size=-1):
+        chunk = super().read(size)
+        self.bytes_read += len(chunk)
+        return chunk
+
+    def readinto(self, buffer):
+        n = super().readinto(buffer)
+        self.bytes_read += n or 0
+        return n
+
+    def read1(self, size=-1):
+        chunk = super().read1(size)
+        self.bytes_read += len(chunk)
+        return chunk
+
+
+def send_raw(app, stream: CountingStream, headers: dict[str, str], declared: int | None) -> str:
+    """POST straight to the WSGI app (the test client would read and re-measure the body)."""
+    environ = EnvironBuilder(path=URL, method="POST", input_stream=stream, headers=headers).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    if declared is None:
+        environ["wsgi.input_terminated"] = True  # chunked: the server says where the body ends
+    else:
+        environ["CONTENT_LENGTH"] = str(declared)
+    _, status, _ = run_wsgi_app(app.wsgi_app, environ, buffered=True)
+    return status
+
+
+def test_oversized_body_is_refused_before_it_is_read(app, client, settings):
+    body, headers = callback()
+    padding = b" " * (MAX_BODY_BYTES * 4)
+    big = CountingStream(body + padding)
+    assert send_raw(app, big, headers, declared=len(body + padding)).startswith("413")
+    assert big.bytes_read == 0
+    # Sent without a length, it is read no further than one byte past the limit.
+    chunked = CountingStream(body + padding)
+    assert send_raw(app, chunked, headers, declared=None).startswith("413")
+    assert chunked.bytes_read == MAX_BODY_BYTES + 1
+    response = client.post(URL, data=body + padding, headers=headers)
+    assert response.status_code == 413 and response.get_json()["error"] == "body_too_large"
+    assert outbox_count() == 0
+    # Within the limit, chunked or not, it is judged on its signature (here a good one).
+    assert send_raw(app, CountingStream(body), headers, declared=None).startswith("202")
+    assert outbox_count() == 1
+
+
+def test_short_secret_answers_503_and_is_logged_once(client, settings, app, caplog):
+    app.config["PRESTASHOP_CALLBACK_SECRET"] = "too-short-secret"
+    body, headers = callback()
+    with caplog.at_level(logging.ERROR):
+        first = client.post(URL, data=body, headers=headers)
+        second = client.post(URL, data=body, headers=headers)
+    for response in (first, second):
+        assert response.status_code == 503 and response.get_json()["error"] == "secret_too_short"
+        assert "too short (16 characters, at least 32)" in response.get_json()["message"]
+    assert sum("too short" in r.getMessage() for r in caplog.records) == 1
+    assert outbox_count() == 0
 
 
 def test_callback_needs_no_sign_in_nor_csrf_token(app, settings, shop):
