@@ -78,8 +78,14 @@ def _limited_body() -> bytes | None:
     # without a length (chunked) is read only up to one byte past the limit.
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return None
-    body = request.stream.read(MAX_BODY_BYTES + 1)
-    return None if len(body) > MAX_BODY_BYTES else body
+    body = bytearray()
+    while len(body) <= MAX_BODY_BYTES:
+        # A stream may answer a read with fewer bytes than asked: read until the end or the limit.
+        chunk = request.stream.read(MAX_BODY_BYTES + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return None if len(body) > MAX_BODY_BYTES else bytes(body)
 
 
 def forget_old_callbacks() -> int:
