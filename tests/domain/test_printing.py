@@ -147,3 +147,25 @@ def test_last_scan_picks_a_box_that_takes_the_weight(packing_setup):
     view, message = packing.scan(s.operator, ean(s.b), close_on_last=True)
     assert view.closed_now and view.shipment.parcels[0].box.code == "BOX-M"
     assert view.shipment.parcels[0].weight_g == 7200
+
+
+def test_when_closing_fails_the_scan_still_counts_and_the_operator_finishes_by_hand(packing_setup):
+    s = packing_setup()
+    s.carrier.range_next = s.carrier.range_end + 1  # the carrier's tracking range is used up
+    packing.scan(s.operator, s.order.code)
+    packing.scan(s.operator, ean(s.a), 2, close_on_last=True)
+    view, message = packing.scan(s.operator, ean(s.b), close_on_last=True)
+    assert not view.closed_now and view.step == "items"
+    assert "Not closed automatically: The tracking range of Rangex is used up" in message
+    assert [line.quantity_packed for line in s.order.lines] == [2, 1]  # both scans counted
+    parcel = view.shipment.parcels[0]
+    assert parcel.closed_at is None and parcel.box is None  # the savepoint undid the closing
+    assert s.order.status is OrderStatus.PACKING
+
+
+def test_too_heavy_for_every_box_is_left_to_the_operator(packing_setup):
+    s = packing_setup(picked=(40, 1), ordered=(40, 1))  # 17.2 kg: no box takes it
+    packing.scan(s.operator, s.order.code)
+    packing.scan(s.operator, ean(s.a), 40)
+    view, message = packing.scan(s.operator, ean(s.b), close_on_last=True)
+    assert not view.closed_now and "choose the box, weigh, finish" in message

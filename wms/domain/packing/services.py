@@ -152,27 +152,33 @@ def scan(user, code: str, qty: int = 1, *, close_on_last: bool = False) -> tuple
     line = pack_item(shipment, match.product, qty * match.pack_qty)
     message = f"OK {line.sku}: {line.quantity_packed} of {line.quantity_picked} packed"
     if close_on_last:
-        closed = _close_on_last_scan(user, shipment)
+        closed, sentence = _close_on_last_scan(user, shipment)
         if closed is not None:
-            return closed[0], f"{message}. {closed[1]}"
+            return closed, f"{message}. {sentence}"
+        if sentence:
+            message = f"{message}. {sentence}"
     return _view(state.data), message
 
 
-def _close_on_last_scan(user, shipment: Shipment) -> tuple[PackView, str] | None:
-    # Only a complete order closes by itself: missing items need a person's decision, and
-    # without weights or boxes the operator weighs the parcel as usual.
+def _close_on_last_scan(user, shipment: Shipment) -> tuple[PackView | None, str | None]:
+    """Finish a complete order with the default box and estimated weight; else say why not."""
+    # Only a complete order closes by itself: missing items need a person's decision.
     if any(lv.to_pack or lv.missing for lv in _lines(shipment)):
-        return None
+        return None, None
     parcel = open_parcel(shipment)
     estimate = _estimate_kg(parcel)
-    boxes = shipping.active_boxes()
-    if parcel is None or estimate is None or not boxes:
-        return None
-    grams = round(estimate * 1000)
-    box = next((b for b in boxes if not b.max_weight_g or b.max_weight_g >= grams), None)
-    if box is None:
-        return None
-    view, message = finish(user, box.code, estimate)
+    grams = round(estimate * 1000) if estimate else 0
+    box = next((b for b in shipping.active_boxes()
+                if not b.max_weight_g or b.max_weight_g >= grams), None)
+    if parcel is None or not estimate or box is None:
+        return None, "Not closed automatically (no weight estimate or box): choose the box, weigh, finish"
+    try:
+        # A savepoint: if closing fails (e.g. the carrier's tracking range is used up), the
+        # scan still counts and the operator finishes by hand, as without the setting.
+        with db.session.begin_nested():
+            view, message = finish(user, box.code, estimate)
+    except DomainError as exc:
+        return None, f"Not closed automatically: {exc.message}"
     view.closed_now = True
     return view, f"{message} ({box.code}, {estimate:g} kg estimated)"
 
