@@ -353,7 +353,8 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--large", action="store_true", help="100,000 SKUs, 20,000 bins, 1,000,000 movements")
     parser.add_argument("--seconds", type=float, default=12.0, help="length of each run")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers (default: 1 on SQLite, 2 on PostgreSQL; see docs/performance.md)")
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--lists", type=int, default=240, help="pick lists to create")
     parser.add_argument("--lines", type=int, default=6, help="lines per pick list")
@@ -362,6 +363,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (server log)")
     args = parser.parse_args()
 
+    if args.workers is None:
+        # SQLite runs one transaction at a time (BEGIN IMMEDIATE): a second process only adds
+        # a busy-handler race for the lock. PostgreSQL works in parallel: one process a core.
+        args.workers = 1 if args.db == "sqlite" else 2
     rng = random.Random(args.seed)
     folder = Path(tempfile.mkdtemp(prefix="wms-scan-load-"))
     url, drop = scratch_database(args.db, str(folder))

@@ -28,6 +28,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(bp)
     _register_optional_blueprints(app)
 
+    _queue_sqlite_requests(app)  # first: before the sign-in check reads the user
     app.before_request(_require_sign_in)
 
     @app.teardown_request
@@ -47,6 +48,36 @@ def register_web(app: Flask) -> None:
         if current_user.has_role(Role.SUPERVISOR) and not _looks_like_handheld():
             return redirect(url_for("desk.home"))
         return redirect(url_for("handheld.home"))
+
+
+def _queue_sqlite_requests(app: Flask) -> None:
+    """On SQLite, let the requests of one process use the database one at a time, in a queue.
+
+    Every SQLite transaction takes the database's write lock at its start (BEGIN IMMEDIATE,
+    wms/db_setup.py), so only one request can work at a time anyway. Threads left to wait in
+    SQLite's busy handler poll with sleeps of up to 100 ms, and the lock sits idle between
+    their looks: under 32 scanners that made the slowest scans take seconds. A Python lock
+    hands over at once. (Other processes still meet in the busy handler; PostgreSQL, with
+    row locks, is left alone.)
+    """
+    import threading
+
+    from flask import g
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    lock = threading.Lock()
+
+    @app.before_request
+    def _take_turn():
+        if request.endpoint != "static":
+            # Bounded: past a minute, go on and let SQLite's busy timeout decide.
+            g._wms_db_turn = lock.acquire(timeout=60)
+
+    @app.teardown_request
+    def _end_turn(_exc):
+        if g.pop("_wms_db_turn", False):
+            lock.release()
 
 
 def _register_optional_blueprints(app: Flask) -> None:
