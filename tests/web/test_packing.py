@@ -97,10 +97,18 @@ def test_desk_dispatch_refuses_wrong_carrier_and_twice_then_closes(client, login
     client.post("/logout")
     login_as("supervisor")
     assert "Rangex" in client.get("/desk/dispatch").get_data(as_text=True)
-    client.get("/desk/dispatch/carriers/OTH")
-    client.get("/desk/dispatch/carriers/RNG")
     from wms.domain.shipping.models import Dispatch
 
+    # Looking at a carrier starts nothing: the page offers a POST button instead.
+    page = client.get("/desk/dispatch/carriers/RNG").get_data(as_text=True)
+    assert "No open dispatch for Rangex" in page and "Start a dispatch" in page
+    assert db.session.execute(db.select(Dispatch)).first() is None
+    r = post(client, "/desk/dispatch/carriers/OTH")
+    assert r.status_code == 200 and "open: scan the parcels for Othercar" in r.get_data(as_text=True)
+    post(client, "/desk/dispatch/carriers/RNG")
+    post(client, "/desk/dispatch/carriers/RNG")  # a double click carries on with the same one
+    assert db.session.execute(db.select(db.func.count()).select_from(Dispatch)).scalar() == 2
+    assert "Start a dispatch" not in client.get("/desk/dispatch/carriers/RNG").get_data(as_text=True)
     wrong, right = (db.session.execute(db.select(Dispatch).order_by(Dispatch.id)).scalars().all())
     r = post(client, f"/desk/dispatch/{wrong.id}/scan", code=parcel_code)
     assert r.status_code == 422 and "goes with Rangex, not Othercar" in r.get_data(as_text=True)

@@ -238,6 +238,14 @@ def get_dispatch(dispatch_id: int) -> Dispatch:
     return dispatch
 
 
+def find_open_dispatch(carrier: Carrier) -> Dispatch | None:
+    """Return the carrier's open dispatch, or None; never starts one."""
+    return db.session.execute(
+        select(Dispatch).where(Dispatch.carrier_id == carrier.id,
+                               Dispatch.status == DispatchStatus.OPEN)
+        .order_by(Dispatch.id).limit(1)).scalar_one_or_none()
+
+
 def open_dispatch(carrier: Carrier, user=None) -> Dispatch:
     """Return the carrier's open dispatch, starting one if there is none."""
     # Lock the carrier so two screens do not both open a dispatch for it.

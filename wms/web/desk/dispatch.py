@@ -24,9 +24,10 @@ def dispatch():
                            open_by_carrier=open_by_carrier, today=utcnow().date())
 
 
-def _render_dispatch(dispatch, message=None, ok=True, status=200):
-    context = dict(dispatch=dispatch, message=message, ok=ok, today=utcnow().date(),
-                   waiting=shipping.packed_waiting(dispatch.carrier))
+def _render_dispatch(dispatch, message=None, ok=True, status=200, carrier=None):
+    carrier = carrier if dispatch is None else dispatch.carrier
+    context = dict(dispatch=dispatch, carrier=carrier, message=message, ok=ok, today=utcnow().date(),
+                   waiting=shipping.packed_waiting(carrier))
     template = "desk/dispatch/_dispatch.html" if is_htmx() else "desk/dispatch/carrier.html"
     response = make_response(render_template(template, **context), status)
     if message:
@@ -34,11 +35,20 @@ def _render_dispatch(dispatch, message=None, ok=True, status=200):
     return response
 
 
-@bp.route("/dispatch/carriers/<code>", methods=["GET", "POST"])
-@transactional
+@bp.route("/dispatch/carriers/<code>")
 def dispatch_carrier(code):
+    """Show the carrier's open dispatch, or offer to start one: a GET changes nothing."""
     carrier = shipping.carrier_by_code(code)
-    return _render_dispatch(shipping.open_dispatch(carrier, current_user))
+    return _render_dispatch(shipping.find_open_dispatch(carrier), carrier=carrier)
+
+
+@bp.route("/dispatch/carriers/<code>", methods=["POST"])
+@transactional
+def dispatch_start(code):
+    """Start a dispatch for the carrier (or carry on with the one already open)."""
+    carrier = shipping.carrier_by_code(code)
+    dispatch = shipping.open_dispatch(carrier, current_user)
+    return _render_dispatch(dispatch, f"{dispatch.code} open: scan the parcels for {carrier.name}")
 
 
 @bp.route("/dispatch/<int:dispatch_id>/scan", methods=["POST"])
@@ -90,8 +100,9 @@ def dispatch_range(code):
     shipping.set_tracking_range(carrier, start, end, request.form.get("prefix"))
     used = (f" ({start} to {carrier.range_next - 1} are already on parcels)"
             if carrier.range_next != start else "")
-    return _render_dispatch(shipping.open_dispatch(carrier, current_user),
-                            f"{carrier.name}: tracking numbers {carrier.range_next} to {end} ready{used}")
+    return _render_dispatch(shipping.find_open_dispatch(carrier),
+                            f"{carrier.name}: tracking numbers {carrier.range_next} to {end} ready{used}",
+                            carrier=carrier)
 
 
 @bp.route("/dispatch/manifest/<code>/<day>.pdf")
