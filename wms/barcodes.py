@@ -81,13 +81,24 @@ def clean(raw: str) -> str:
     return text
 
 
-def parse_scan(raw: str, location_pattern: str = DEFAULT_LOCATION_PATTERN,
+def configured_location_pattern() -> str:
+    """The location code pattern set by WMS_LOCATION_PATTERN, when an app is running."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        return current_app.config.get("LOCATION_PATTERN") or DEFAULT_LOCATION_PATTERN
+    return DEFAULT_LOCATION_PATTERN
+
+
+def parse_scan(raw: str, location_pattern: str | None = None,
                gs1_separator: str | None = None) -> Scan:
     """Decide what a scanned code is; lookups in the database come after.
 
-    `gs1_separator` is the character a scanner sends for FNC1 when it cannot send ASCII 29
-    (WMS_GS1_SEPARATOR when not given).
+    `location_pattern` is the regular expression of location codes (WMS_LOCATION_PATTERN
+    when not given); `gs1_separator` is the character a scanner sends for FNC1 when it
+    cannot send ASCII 29 (WMS_GS1_SEPARATOR when not given).
     """
+    location_pattern = location_pattern or configured_location_pattern()
     separator = gs1_separator or configured_separator()
     gs1_scan = _gs1_scan(raw, separator)
     if gs1_scan is not None:
@@ -142,7 +153,7 @@ def validate_product_barcode(code: str) -> str:
                 f"{code}: wrong check digit (expected {gs1_check_digit(code[:-1])} at the end).")
         return numeric_symbology(code)
     upper = code.upper()
-    if any(upper.startswith(p) for p in PREFIXES) or re.match(DEFAULT_LOCATION_PATTERN, upper):
+    if any(upper.startswith(p) for p in PREFIXES) or re.match(configured_location_pattern(), upper):
         raise ValueError(f"{code} looks like a location or a WMS document code, not a product.")
     if not all(32 <= ord(c) < 127 for c in code) or len(code) > 48:
         raise ValueError(f"{code!r}: a Code 128 barcode holds up to 48 printable ASCII characters.")

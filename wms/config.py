@@ -27,8 +27,12 @@ class Config:
 
     # Scans: a scan id seen again within this many hours returns the stored answer.
     SCAN_ID_RETENTION_HOURS = 72
-    # Location codes the scan parser recognises (zone-aisle-bay-level or a named area).
+    # Location codes the scan parser recognises (zone-aisle-bay-level or a named area);
+    # a warehouse with other codes sets its own regular expression.
     LOCATION_PATTERN = r"^(?:[A-Z]{1,3}-\d{2}-\d{2}-\d{1,2}|[A-Z]{3,5}-\d{2})$"
+
+    # The character a scanner sends for GS1's FNC1 separator when it cannot send ASCII 29.
+    GS1_SEPARATOR = ""
 
     # Receiving: how many units above the expected quantity an operator may receive alone.
     OVER_RECEIPT_TOLERANCE_PCT = 0

@@ -42,3 +42,10 @@ def test_check_digits():
         validate_product_barcode("A-01-01-1")
     with pytest.raises(ValueError):
         validate_product_barcode("")
+
+
+def test_a_warehouse_can_set_its_own_location_codes(app):
+    assert parse_scan("RACK1.B.07").kind is ScanKind.PRODUCT
+    app.config["LOCATION_PATTERN"] = r"^RACK\d+\.[A-Z]\.\d{2}$"
+    assert parse_scan("rack1.b.07").kind is ScanKind.LOCATION
+    assert parse_scan("A-01-02-3").kind is ScanKind.PRODUCT  # no longer one of ours

@@ -35,7 +35,7 @@ def save_state(state: FlowState, **data) -> None:
 
 def parse(code: str, location_pattern: str | None = None) -> Scan:
     """Parse a scan, refusing an unreadable one with its reason."""
-    scan = parse_scan(code, location_pattern) if location_pattern else parse_scan(code)
+    scan = parse_scan(code, location_pattern)
     if scan.kind is ScanKind.INVALID:
         raise DomainError(scan.error or "That scan could not be read: scan again.", code="bad_scan")
     return scan
