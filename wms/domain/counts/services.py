@@ -139,7 +139,7 @@ def approve_count(task: CountTask, user, note: str | None = None) -> CountTask:
     # circle): a pick between the check and the posting would be overwritten by the count.
     differences = sorted(task.differences, key=lambda ln: (ln.location_id, ln.product_id))
     for line in differences:
-        on_hand = inventory._locked_level(line.location_id, line.product_id).on_hand
+        on_hand = inventory.lock_level(line.product_id, line.location_id).on_hand
         if on_hand != line.expected:
             # Stock moved since the count: the counted figure no longer says what to post.
             raise Conflict(f"{line.product.sku} in {line.location.code} changed since the count "

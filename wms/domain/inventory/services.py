@@ -261,6 +261,11 @@ def release(product, location, qty: int) -> StockLevel:
     return level
 
 
+def lock_level(product, location) -> StockLevel:
+    """Return the balance row for (location, product), created if missing, locked until commit."""
+    return _locked_level(getattr(location, "id", location), getattr(product, "id", product))
+
+
 def stock_at(product, location) -> StockLevel | None:
     """Return the balance row for (location, product) without locking, or None."""
     return db.session.execute(
