@@ -284,3 +284,34 @@ def test_cancelled_order_already_picked_puts_the_units_back(app, fake_shop, sett
     assert levels[packing.id].on_hand == 0
     assert "2 picked unit(s) put back" in order.events[-1].message
     assert ledger_problems() == []
+
+
+def test_shop_cancellation_after_packing_holds_the_order_instead_of_cancelling(
+        app, fake_shop, settings, client, make_location):
+    from wms.domain.inventory.services import ledger_problems, receive
+
+    product_id = fake_shop.add_product(reference="PACKED-1", quantity=20)
+    ps_id = fake_shop.add_order(lines=[{"product_id": product_id, "quantity": 2}])
+    product = mirror_catalog(fake_shop)["PACKED-1"]
+    packing = make_location("PACK-01", kind=LocationKind.PACKING)
+    receive(product, packing, 2)  # the two units picked and packed, waiting for the carrier
+    db.session.commit()
+    import_orders(settings, client)
+    order = only_order()
+    line = order.lines[0]
+    line.quantity_allocated = line.quantity_picked = line.quantity_packed = 2
+    order.status = OrderStatus.PACKED
+    db.session.commit()
+
+    fake_shop.set_order_state(ps_id, 6)
+    result = import_orders(settings, client)
+    assert (result.cancelled, result.held) == (0, 1)
+    assert order.status is OrderStatus.ON_HOLD
+    assert order.hold_reason.startswith("Cancelled in the shop after packing: unpack the parcels")
+    # Nothing moved: the goods are in a parcel until someone unpacks it.
+    level = db.session.execute(select(StockLevel)).scalar_one()
+    assert (level.location_id, level.on_hand) == (packing.id, 2)
+    assert line.quantity_packed == 2 and ledger_problems() == []
+    # One cancel for the desk and the shop.
+    from wms.domain.orders import services as order_services
+    assert sync.cancel_order is order_services.cancel_order

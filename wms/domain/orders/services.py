@@ -70,30 +70,74 @@ def release_order(order: Order, user=None) -> Order:
     return order
 
 
-def cancel_order(order: Order, reason: str, user=None) -> Order:
-    """Cancel an order: put picked units back and release its reservations."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("Say why the order is cancelled.", code="reason_required")
-    if order.status not in CANCELLABLE:
-        raise Conflict(f"{order.code} is {order.status.label.lower()}: it cannot be cancelled here.")
-    if any(ln.quantity_packed for ln in order.lines):
-        raise Conflict(f"{order.code} has packed units: unpack the parcel first, then cancel.")
+SHOP_CANCELLED_AFTER_PACKING = ("Cancelled in the shop after packing: unpack the parcels and put "
+                                "the goods back")
+
+
+def _packed_units(order: Order) -> int:
+    # Units in a parcel that has not left yet (shipped units count as packed too).
+    return sum(max(0, ln.quantity_packed - ln.quantity_shipped) for ln in order.lines)
+
+
+def _allocation_functions():
     try:
         from wms.domain.picking.allocation import put_back_picked, release_order_allocations
     except ImportError:  # picking not installed: nothing can be reserved or picked
-        put_back_picked = release_order_allocations = None
-    if release_order_allocations is not None:
-        if any(ln.quantity_picked for ln in order.lines):
-            put_back_picked(order, user)
-        release_order_allocations(order, user)
-    elif any(ln.quantity_allocated or ln.quantity_picked for ln in order.lines):
-        raise Conflict(f"{order.code} holds stock but the picking module is missing to release it.")
+        return None, None
+    return put_back_picked, release_order_allocations
+
+
+def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = False) -> Order:
+    """Cancel an order: put picked units back and release its reservations.
+
+    With `from_shop` (the shop cancelled or refunded it) any status short of shipped is taken,
+    and an order with units in parcels is held instead, for someone to unpack it first: its
+    parcels must not reach a dispatch, nor the shop hear "Shipped".
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the order is cancelled.", code="reason_required")
+    put_back_picked, release_order_allocations = _allocation_functions()
+    if from_shop:
+        if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
+            raise Conflict(f"{order.code} is {order.status.label.lower()}: it cannot be cancelled.")
+        if _packed_units(order):
+            released = release_order_allocations(order, user) if release_order_allocations else 0
+            if order.status is OrderStatus.ON_HOLD and order.hold_reason == SHOP_CANCELLED_AFTER_PACKING:
+                return order
+            order.status = OrderStatus.ON_HOLD
+            order.hold_reason = SHOP_CANCELLED_AFTER_PACKING
+            record_event(order, "held", f"{reason} {SHOP_CANCELLED_AFTER_PACKING}"
+                         f" ({released or 0} reserved unit(s) released).", user)
+            db.session.flush()
+            return order
+    elif order.status not in CANCELLABLE:
+        raise Conflict(f"{order.code} is {order.status.label.lower()}: it cannot be cancelled here.")
+    elif _packed_units(order):
+        raise Conflict(f"{order.code} has packed units: unpack the parcel first, then cancel.")
+    if release_order_allocations is None:
+        if any(ln.quantity_allocated or ln.quantity_picked for ln in order.lines):
+            raise Conflict(f"{order.code} holds stock but the picking module is missing to release it.")
+        moved = released = 0
+    else:
+        moved = put_back_picked(order, user) if any(ln.quantity_picked for ln in order.lines) else 0
+        released = release_order_allocations(order, user)
+    _cancel_unpacked_shipments(order)
     order.status = OrderStatus.CANCELLED
     order.hold_reason = None
-    record_event(order, "cancelled", f"Cancelled: {reason}", user)
+    record_event(order, "cancelled", f"Cancelled: {reason} ({released or 0} reserved unit(s) released; "
+                                     f"{moved or 0} picked unit(s) put back).", user)
     db.session.flush()
     return order
+
+
+def _cancel_unpacked_shipments(order: Order) -> None:
+    # A packing station may have opened a shipment before the first item was scanned.
+    from wms.domain.shipping.models import Shipment, ShipmentStatus
+
+    for shipment in db.session.execute(select(Shipment).where(
+            Shipment.order_id == order.id, Shipment.status == ShipmentStatus.PACKING)).scalars():
+        shipment.status = ShipmentStatus.CANCELLED
 
 
 def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: bool = False,

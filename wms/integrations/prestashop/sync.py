@@ -23,6 +23,7 @@ from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory.models import StockLevel
 from wms.domain.locations.models import Location, LocationKind
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, record_event
+from wms.domain.orders.services import cancel_order
 from wms.domain.shipping.models import Carrier
 from wms.integrations.prestashop.client import PrestaShopClient, greater_than
 from wms.integrations.prestashop.mapping import (
@@ -391,8 +392,13 @@ def _apply_changes(ctx: _Context, order: Order, shop_order: ShopOrder, resolver:
     order.ps_date_upd = shop_order.date_upd
     if shop_order.current_state in settings.cancel_states:
         if order.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
-            cancel_order(order, f"The shop set state {shop_order.current_state} (cancelled or refunded).")
-            result.cancelled += 1
+            # The one cancel of the warehouse: an order already in parcels is held, not cancelled.
+            cancel_order(order, f"The shop set state {shop_order.current_state} (cancelled or refunded).",
+                         from_shop=True)
+            if order.status is OrderStatus.CANCELLED:
+                result.cancelled += 1
+            else:
+                result.held += 1
         elif order.status == OrderStatus.SHIPPED:
             record_event(order, "shop_cancelled_after_ship",
                          f"The shop set state {shop_order.current_state} after the order shipped: handle the return.")
@@ -451,29 +457,6 @@ def _allocation_function(name: str):
             raise
         return None
     return getattr(allocation, name, None)
-
-
-def cancel_order(order: Order, reason: str, user=None) -> None:
-    """Cancel an order the shop cancelled or refunded: release its reservations, put picked units back."""
-    if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
-        raise ValueError(f"order {order.code} is {order.status.label}: it cannot be cancelled")
-    release = _allocation_function("release_order_allocations")
-    put_back = _allocation_function("put_back_picked")
-    notes = []
-    if release is None:
-        notes.append("allocation module missing: reservations NOT released")
-    else:
-        released = release(order, user=user)
-        notes.append(f"{released or 0} reserved unit(s) released")
-    if any(ln.quantity_picked for ln in order.lines):
-        if put_back is None:
-            notes.append("picked units NOT put back (allocation module missing)")
-        else:
-            moved = put_back(order, user=user)
-            notes.append(f"{moved or 0} picked unit(s) put back")
-    order.status = OrderStatus.CANCELLED
-    order.hold_reason = None
-    record_event(order, "cancelled", f"{reason} {'; '.join(notes)}.", user)
 
 
 def release_held_orders(shop: str) -> int:
