@@ -194,3 +194,34 @@ def test_reentering_a_tracking_range_continues_after_the_numbers_used(packing_se
     with pytest.raises(DomainError, match="from 1000 to 1002 is already on a parcel") as used:
         shipping.set_tracking_range(s.carrier, 1000, 1002, prefix="RX")
     assert used.value.code == "range_used"
+
+
+def test_an_order_cancelled_in_the_shop_after_packing_never_ships(packing_setup):
+    from wms.domain.orders.services import cancel_order
+
+    s = packing_setup()
+    shipment = packed(s)
+    dispatch = shipping.open_dispatch(s.carrier, s.operator)
+    shipping.add_parcel(dispatch, shipment.parcels[0].code)
+    cancel_order(s.order, "The shop set state 6.", from_shop=True)
+    assert s.order.status is OrderStatus.ON_HOLD
+    with pytest.raises(DomainError, match="on hold .*Cancelled in the shop after packing") as refused:
+        shipping.add_parcel(dispatch, shipment.parcels[1].code)
+    assert refused.value.code == "order_not_packed"
+    with pytest.raises(DomainError, match="not packed: take PCL-"):
+        shipping.close_dispatch(dispatch, s.operator)
+    assert shipment.status is ShipmentStatus.PACKED and dispatch.status is DispatchStatus.OPEN
+    assert db.session.execute(select(OutboxMessage)).scalars().all() == []
+
+
+def test_packing_stops_when_the_order_is_held_or_cancelled_on_the_bench(packing_setup):
+    s = packing_setup()
+    packing.scan(s.operator, s.order.code)
+    packing.scan(s.operator, ean(s.a), 2)
+    s.order.status = OrderStatus.CANCELLED  # e.g. cancelled while the operator packs it
+    with pytest.raises(DomainError, match="is cancelled: stop packing it") as refused:
+        packing.scan(s.operator, ean(s.b))
+    assert refused.value.code == "not_packing" and s.order.lines[1].quantity_packed == 0
+    with pytest.raises(DomainError, match="is cancelled: stop packing it"):
+        packing.finish(s.operator, "BOX-M", "1")
+    assert s.order.status is OrderStatus.CANCELLED

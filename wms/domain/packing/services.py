@@ -264,6 +264,7 @@ def start_shipment(order: Order, user) -> Shipment:
 def pack_item(shipment: Shipment, product, units: int) -> OrderLine:
     """Verify units of a product into the open parcel; refuse a wrong item or too many."""
     order = shipment.order
+    _check_packing(order)
     lines = [line for line in order.lines if line.product_id == product.id]
     if not lines:
         raise DomainError(f"WRONG ITEM: {product.sku} ({product.name}) is not in {order.reference}. "
@@ -310,6 +311,7 @@ def _packing(user) -> tuple:
     if shipment is None or state.data.get("step", "items") != "items":
         raise DomainError("Scan the tote or the order to pack first.", code="no_order")
     db.session.execute(select(Order.id).where(Order.id == shipment.order_id).with_for_update())
+    _check_packing(shipment.order)
     return state, shipment
 
 
@@ -373,7 +375,17 @@ def _scan_tracking(state, shipment: Shipment, code: str, user) -> tuple[PackView
     return _view(state.data), f"Parcel {parcel.number}: {number}"
 
 
+def _check_packing(order: Order) -> None:
+    # A hold or a cancellation may land while the order is on the bench: stop packing it.
+    if order.status is OrderStatus.PACKING:
+        return
+    why = f" ({order.hold_reason})" if order.status is OrderStatus.ON_HOLD and order.hold_reason else ""
+    raise DomainError(f"{order.reference} is {order.status.label.lower()}{why}: stop packing it, "
+                      "put its items aside and ask a supervisor.", code="not_packing")
+
+
 def _packed(shipment: Shipment, user) -> None:
+    _check_packing(shipment.order)
     shipment.status = ShipmentStatus.PACKED
     shipment.packed_at = utcnow()
     shipment.order.status = OrderStatus.PACKED

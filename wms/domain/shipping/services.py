@@ -301,6 +301,7 @@ def add_parcel(dispatch: Dispatch, code: str, user=None) -> Parcel:
                           "finish packing it first.", code="not_packed")
     if parcel.dispatch_id is not None:
         raise Conflict(f"{parcel.code} is already on {parcel.dispatch.code}.", code="other_dispatch")
+    _check_shippable(shipment.order, parcel.code)
     parcel.dispatch_id = dispatch.id
     parcel.dispatched_at = utcnow()
     db.session.flush()
@@ -341,6 +342,15 @@ def close_dispatch(dispatch: Dispatch, user=None) -> list[Shipment]:
     shipments: dict[int, Shipment] = {}
     for parcel in dispatch.parcels:
         shipments.setdefault(parcel.shipment_id, parcel.shipment)
+    # Lock the orders (in id order) so a hold or a shop cancellation cannot land between the
+    # check and the shipping.
+    order_ids = sorted({s.order_id for s in shipments.values()})
+    db.session.flush()
+    db.session.execute(select(Order).where(Order.id.in_(order_ids)).order_by(Order.id)
+                       .with_for_update().execution_options(populate_existing=True)).all()
+    for shipment in shipments.values():
+        _check_shippable(shipment.order, ", ".join(p.code for p in shipment.parcels),
+                         " off this dispatch")
     for shipment in shipments.values():
         left = [p.code for p in shipment.parcels if p.dispatch_id != dispatch.id]
         if left:
@@ -355,6 +365,15 @@ def close_dispatch(dispatch: Dispatch, user=None) -> list[Shipment]:
     dispatch.closed_by_id = getattr(user, "id", user)
     db.session.flush()
     return list(shipments.values())
+
+
+def _check_shippable(order: Order, parcels: str, where: str = " aside") -> None:
+    # Only a packed order leaves: one held (e.g. cancelled in the shop) or cancelled must not.
+    if order.status is OrderStatus.PACKED:
+        return
+    why = f" ({order.hold_reason})" if order.status is OrderStatus.ON_HOLD and order.hold_reason else ""
+    raise DomainError(f"{order.reference} is {order.status.label.lower()}{why}, not packed: "
+                      f"take {parcels}{where} and give them to a supervisor.", code="order_not_packed")
 
 
 def _ship(shipment: Shipment, dispatch: Dispatch, user, now: datetime) -> None:
