@@ -123,3 +123,19 @@ def test_desk_dispatch_refuses_wrong_carrier_and_twice_then_closes(client, login
     r = client.get(f"/desk/dispatch/manifest/RNG/{right.closed_at.date().isoformat()}.pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     assert client.get("/desk/dispatch/manifest/RNG/2001-01-01.pdf").status_code == 404
+
+
+def test_the_done_screen_takes_the_next_order_scan(client, login_as, station):
+    from wms.domain.packing import services as packing
+
+    s = station
+    user = login_as("operator")
+    packing.scan(user, s.order.code)
+    packing.scan(user, ean(s.a), 2)
+    packing.scan(user, ean(s.b))
+    view, _ = packing.finish(user, "BOX-M", "1.4")
+    db.session.commit()
+    assert view.step == "done"
+    body = client.get("/handheld/packing").get_data(as_text=True)
+    assert "then scan the next order" in body
+    assert 'class="scan-form"' in body and 'name="code"' in body and 'name="qty"' not in body
