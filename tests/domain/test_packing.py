@@ -150,7 +150,7 @@ def test_orders_not_picked_or_already_packed_are_refused(packing_setup):
     s.order.status = OrderStatus.PACKED
     with pytest.raises(DomainError, match="already packed"):
         packing.scan(s.operator, s.order.code)
-    with pytest.raises(DomainError, match="does not exist"):
+    with pytest.raises(DomainError, match="There is no order SO-999"):  # orders.order_by_code
         packing.scan(s.operator, "SO-999")
     with pytest.raises(DomainError, match="Scan the tote or the order first"):
         packing.scan(s.operator, ean(s.a))
@@ -172,3 +172,19 @@ def test_scanning_the_tote_of_a_batch_pick_opens_its_order(packing_setup):
     packing.next_order(s.operator)
     with pytest.raises(DomainError, match="No picked order is in TOTE-008"):
         packing.scan(s.operator, "TOTE-008")
+
+
+def test_totes_are_looked_up_by_picking_and_orders_by_the_orders_service(packing_setup):
+    from wms.domain.picking import services as picking
+    from wms.domain.picking.models import PickList, PickListOrder
+
+    s = packing_setup()
+    pick_list = PickList()
+    db.session.add(pick_list)
+    db.session.flush()
+    db.session.add(PickListOrder(pick_list_id=pick_list.id, order_id=s.order.id, tote="TOTE-009"))
+    db.session.flush()
+    assert picking.order_for_tote("TOTE-009") is s.order
+    with pytest.raises(DomainError, match="No picked order is in TOTE-010"):
+        picking.order_for_tote("TOTE-010")
+    assert not hasattr(packing, "_order_for_tote")  # one tote lookup, in picking

@@ -16,12 +16,13 @@ from wms.domain.inventory.services import check_quantity
 from wms.domain.locations.models import LocationKind
 from wms.domain.locations.services import default_location
 from wms.domain.orders.models import Order, OrderLine, OrderStatus, record_event
+from wms.domain.orders.services import order_by_code
 from wms.domain.scans.services import load_state, parse, save_state
 from wms.domain.shipping import services as shipping
 from wms.domain.shipping.carriers import adapter_for
 from wms.domain.shipping.models import BoxSize, Parcel, ParcelItem, Shipment, ShipmentStatus
 from wms.domain.users.models import Role
-from wms.errors import DomainError, NotFound, PermissionDenied
+from wms.errors import DomainError, PermissionDenied
 
 FLOW = "packing"
 PACKABLE = (OrderStatus.PICKED, OrderStatus.PACKING)
@@ -196,12 +197,13 @@ def _totes_of(order: Order) -> list[str]:
 def order_for_scan(scanned) -> Order:
     """Return the order of a scanned SO- code or batch-picking tote."""
     if scanned.kind is ScanKind.ORDER:
-        number = scanned.code.removeprefix("SO-")
-        order = db.session.get(Order, int(number)) if number.isdigit() else None
-        if order is None:
-            raise NotFound(f"Order {scanned.code} does not exist: scan the order's pick slip.")
+        order = order_by_code(scanned.code)
     else:
-        order = _order_for_tote(scanned.code)
+        try:
+            from wms.domain.picking.services import order_for_tote
+        except ImportError:
+            raise DomainError("Scan the order code (SO-…): totes are not known here.") from None
+        order = order_for_tote(scanned.code)
     db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     db.session.refresh(order)
     if order.status in (OrderStatus.PACKED, OrderStatus.SHIPPED):
@@ -211,29 +213,6 @@ def order_for_scan(scanned) -> Order:
         raise DomainError(f"{order.reference} is “{order.status.label}”, not picked: it cannot be "
                           "packed yet.", code="not_picked")
     return order
-
-
-def _order_for_tote(tote: str) -> Order:
-    # Picking does not expose a tote lookup: read its tote assignments directly.
-    try:
-        from wms.domain.picking import services as picking
-        lookup = getattr(picking, "order_for_tote", None)
-    except ImportError:
-        lookup = None
-    if lookup is not None:
-        return lookup(tote)
-    try:
-        from wms.domain.picking.models import PickListOrder
-    except ImportError:
-        raise DomainError("Scan the order code (SO-…): totes are not known here.") from None
-    candidates = db.session.execute(
-        select(Order).join(PickListOrder, PickListOrder.order_id == Order.id)
-        .where(PickListOrder.tote == tote, Order.status.in_(PACKABLE))
-        .order_by(PickListOrder.id.desc())).scalars().all()
-    if not candidates:
-        raise NotFound(f"No picked order is in {tote}: scan the order code (SO-…) on the pick slip.",
-                       code="unknown_tote")
-    return candidates[0]
 
 
 def start_shipment(order: Order, user) -> Shipment:

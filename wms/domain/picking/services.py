@@ -469,3 +469,17 @@ def open_pick_lists() -> list[PickList]:
     """Lists still to pick, being picked, or paused, oldest first."""
     return list(db.session.execute(
         select(PickList).where(PickList.status.in_(ACTIVE_LISTS)).order_by(PickList.id)).scalars())
+
+
+def order_for_tote(code: str) -> Order:
+    """Return the picked order a batch tote holds (the last one picked into it)."""
+    tote = (code or "").strip().upper()
+    order = db.session.execute(
+        select(Order).join(PickListOrder, PickListOrder.order_id == Order.id)
+        .where(PickListOrder.tote == tote,
+               Order.status.in_((OrderStatus.PICKED, OrderStatus.PACKING)))
+        .order_by(PickListOrder.id.desc()).limit(1)).scalars().first()
+    if order is None:
+        raise NotFound(f"No picked order is in {tote}: scan the order code (SO-…) on the pick slip.",
+                       code="unknown_tote")
+    return order
