@@ -136,3 +136,67 @@ def test_wave_by_carrier_and_pdf_data(floor):
     data = picking.pick_list_document(wave)
     assert data["lines"][0]["location"] == "A-05-19-1"
     assert pick_list_pdf(data).startswith(b"%PDF")
+
+
+def test_a_cancelled_order_leaves_its_pick_list_and_is_not_allocated_again(floor):
+    from wms.domain.orders.services import cancel_order
+
+    a, b = order((floor.p1, 1)), order((floor.p2, 1))
+    allocate_orders()
+    pl = picking.create_pick_list([a.id, b.id], kind=PickListKind.BATCH)
+    u = floor.olga
+    picking.scan(u, pl.code)
+    picking.scan(u, "TOTE-001")
+    picking.scan(u, "TOTE-002")
+    cancel_order(b, "customer changed their mind")
+    assert [plo.order_id for plo in pl.orders] == [a.id]
+    view = picking.current(u)
+    assert view.line.order_id == a.id
+    picking.scan(u, "A-05-19-1")
+    picking.scan(u, floor.p1.main_barcode)
+    picking.scan(u, "TOTE-001")
+    assert pl.status is PickListStatus.DONE
+    assert a.status is OrderStatus.PICKED and b.status is OrderStatus.CANCELLED
+    allocate_orders()
+    assert b.status is OrderStatus.CANCELLED and b.lines[0].quantity_allocated == 0
+    assert inventory.ledger_problems() == []
+
+
+def test_cancelling_the_only_order_of_a_list_ends_the_list(floor):
+    from wms.domain.orders.services import cancel_order
+
+    o = order((floor.p1, 2))
+    allocate_orders()
+    pl = picking.create_pick_list([o.id])
+    picking.scan(floor.olga, pl.code)
+    cancel_order(o, "fraud")
+    assert pl.status is PickListStatus.CANCELLED and pl not in picking.open_pick_lists()
+    assert inventory.stock_at(floor.p1, floor.far).reserved == 0
+
+
+def test_a_hold_during_picking_is_kept_and_its_lines_are_skipped(floor):
+    from wms.domain.orders.services import hold_order, release_order
+
+    a, b = order((floor.p2, 1)), order((floor.p1, 2))
+    allocate_orders()
+    pl = picking.create_pick_list([a.id, b.id], kind=PickListKind.BATCH)
+    u = floor.olga
+    picking.scan(u, pl.code)
+    picking.scan(u, "TOTE-001")
+    picking.scan(u, "TOTE-002")
+    picking.scan(u, "A-01-02-1")  # a's line
+    hold_order(a, "address check")
+    with pytest.raises(DomainError, match=rf"SO-{a.id} is on hold: leave its items, go to the next "
+                                          r"line \(A-05-19-1\)") as refused:
+        picking.scan(u, floor.p2.main_barcode)
+    assert refused.value.code == "order_stopped"
+    picking.scan(u, "A-05-19-1")
+    picking.scan(u, floor.p1.main_barcode, 2)
+    picking.scan(u, "TOTE-002")
+    assert pl.status is PickListStatus.DONE and b.status is OrderStatus.PICKED
+    assert a.status is OrderStatus.ON_HOLD and a.hold_reason == "address check"
+    assert a.lines[0].quantity_picked == 0
+    release_order(a)
+    # Still reserved in its bin: it goes on a new list.
+    assert a.status is OrderStatus.ALLOCATED and a in picking.pickable_orders()
+    assert inventory.stock_at(floor.p2, floor.near).reserved == 1

@@ -38,6 +38,7 @@ def hold_order(order: Order, reason: str, user=None) -> Order:
     order.status = OrderStatus.ON_HOLD
     order.hold_reason = reason[:500]
     record_event(order, "held", f"Held: {reason}", user)
+    _detach_from_pick_lists(order, user)
     db.session.flush()
     return order
 
@@ -47,8 +48,9 @@ def status_after_hold(order: Order) -> OrderStatus:
     lines = order.lines
     if lines and all(ln.quantity_picked >= ln.quantity for ln in lines):
         return OrderStatus.PICKED
-    if any(ln.quantity_picked for ln in lines):
+    if any(ln.quantity_picked for ln in lines) and _lines_on_active_pick_list(order):
         return OrderStatus.PICKING
+    # Otherwise the rest is picked on a new list (a hold took the order off its list).
     if lines and all(ln.quantity_allocated >= ln.quantity for ln in lines):
         return OrderStatus.ALLOCATED
     return OrderStatus.NEW
@@ -127,8 +129,30 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
     order.hold_reason = None
     record_event(order, "cancelled", f"Cancelled: {reason} ({released or 0} reserved unit(s) released; "
                                      f"{moved or 0} picked unit(s) put back).", user)
+    _detach_from_pick_lists(order, user)
     db.session.flush()
     return order
+
+
+def _detach_from_pick_lists(order: Order, user) -> None:
+    # A held or cancelled order must not hold up (or come back from) the pick list it is on.
+    try:
+        from wms.domain.picking.services import detach_order
+    except ImportError:  # picking not installed: no pick lists
+        return
+    detach_order(order, user)
+
+
+def _lines_on_active_pick_list(order: Order) -> bool:
+    try:
+        from wms.domain.picking.models import Allocation, PickList
+        from wms.domain.picking.services import ACTIVE_LISTS
+    except ImportError:
+        return False
+    return db.session.execute(
+        select(Allocation.id).join(PickList, Allocation.pick_list_id == PickList.id)
+        .where(Allocation.order_id == order.id, Allocation.quantity > Allocation.picked,
+               PickList.status.in_(ACTIVE_LISTS)).limit(1)).first() is not None
 
 
 def _cancel_unpacked_shipments(order: Order) -> None:

@@ -29,6 +29,8 @@ from wms.errors import Conflict, DomainError, NotFound
 
 FLOW = "pick"
 ACTIVE_LISTS = (PickListStatus.OPEN, PickListStatus.PICKING, PickListStatus.PAUSED)
+# Orders whose units must not be picked any more.
+STOPPED = (OrderStatus.ON_HOLD, OrderStatus.CANCELLED)
 DEFAULT_LAYOUT = Path(__file__).resolve().parents[3] / "seed_data" / "warehouse.json"
 
 
@@ -337,6 +339,13 @@ def scan(user, code: str, qty: int = 1) -> tuple[PickView, str]:
     if not lines:
         raise DomainError(f"{pick_list.code} is already picked.")
     line = lines[0]
+    stopped = _stopped_line(data, line)
+    if stopped is not None:
+        # The operator was on a line of an order held or cancelled since: its units stay put.
+        if scanned.kind in (ScanKind.PRODUCT, ScanKind.TOTE):
+            raise DomainError(f"SO-{stopped.order_id} is {stopped.order.status.label.lower()}: leave its "
+                              f"items, go to the next line ({line.location.code}).", code="order_stopped")
+        data = {"list": pick_list.id}
     if scanned.kind is ScanKind.LOCATION:
         location = location_by_code(scanned.code)
         if location.id != line.location_id:
@@ -389,8 +398,25 @@ def _assign_tote(pick_list: PickList, plo: PickListOrder, tote: str) -> None:
     db.session.flush()
 
 
+def _stopped_line(data: dict, line: Allocation) -> Allocation | None:
+    """The line the operator was on, if its order was held or cancelled (and taken off the list)."""
+    if not data.get("line") or data["line"] == line.id:
+        return None
+    previous = db.session.get(Allocation, data["line"])
+    if previous is None or previous.order.status not in STOPPED:
+        return None
+    return previous
+
+
 def _pick(pick_list: PickList, line: Allocation, units: int, user) -> None:
     """Move picked units from the bin to the packing area, consuming their reservation."""
+    # Lock the order (after the list, before the stock: the order every writer takes them in)
+    # and re-read it: a hold or a cancellation may have landed since the line was shown.
+    db.session.flush()
+    order = db.session.get(Order, line.order_id, with_for_update=True, populate_existing=True)
+    if order.status in STOPPED:
+        raise DomainError(f"{order.code} is {order.status.label.lower()}: leave its items, go to the "
+                          "next line.", code="order_stopped")
     # line.location, not its id: the screen shows the bin next, so load it once, here.
     inventory.move(line.product_id, line.location, drop_location(), units, user=user,
                    reason=MoveReason.PICKED, reference=pick_list.code, from_reserved=units)
@@ -410,6 +436,8 @@ def _finish_if_done(pick_list: PickList, user) -> None:
     pick_list.assigned_user_id = None
     for plo in pick_list.orders:
         order = plo.order
+        if order.status is not OrderStatus.PICKING:
+            continue  # held or cancelled meanwhile: release_order decides its status later
         short = [line for line in order.lines if line.quantity_picked < line.quantity]
         if short:
             order.status = OrderStatus.BACKORDERED
@@ -483,3 +511,39 @@ def order_for_tote(code: str) -> Order:
         raise NotFound(f"No picked order is in {tote}: scan the order code (SO-…) on the pick slip.",
                        code="unknown_tote")
     return order
+
+
+def active_pick_lists(order_id: int, *, lock: bool = False) -> list[PickList]:
+    """Return the active pick lists an order is on, locked (in id order) when asked."""
+    query = (select(PickList).join(PickListOrder, PickListOrder.pick_list_id == PickList.id)
+             .where(PickListOrder.order_id == order_id, PickList.status.in_(ACTIVE_LISTS))
+             .order_by(PickList.id).execution_options(populate_existing=True))
+    if lock:
+        query = query.with_for_update(of=PickList)
+    return list(db.session.execute(query).scalars())
+
+
+def detach_order(order: Order, user=None) -> None:
+    """Take a held or cancelled order's open lines off its active pick lists; finish a list left empty.
+
+    An order nothing was picked for leaves the list; one with units already in its tote stays
+    on it (the tote is its) without lines to pick. Call it after changing the order's status.
+    """
+    for pick_list in active_pick_lists(order.id, lock=True):
+        mine = [a for a in pick_list.allocations if a.order_id == order.id]
+        picked = any(a.picked for a in mine)
+        for allocation in mine:
+            if allocation.open_qty > 0 or not picked:
+                allocation.pick_list_id = None
+        if not picked:
+            pick_list.orders[:] = [plo for plo in pick_list.orders if plo.order_id != order.id]
+        record_event(order, "pick_list", f"Taken off {pick_list.code} ({order.status.label.lower()}).", user)
+        db.session.flush()
+        db.session.expire(pick_list, ["allocations"])
+        if not pick_list.orders:
+            pick_list.status = PickListStatus.CANCELLED
+            pick_list.finished_at = utcnow()
+            pick_list.assigned_user_id = None
+        else:
+            _finish_if_done(pick_list, user)
+    db.session.flush()
