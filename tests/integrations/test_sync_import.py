@@ -315,3 +315,29 @@ def test_shop_cancellation_after_packing_holds_the_order_instead_of_cancelling(
     # One cancel for the desk and the shop.
     from wms.domain.orders import services as order_services
     assert sync.cancel_order is order_services.cancel_order
+
+
+def test_lines_changed_while_on_a_pick_list_take_the_order_off_it(app, fake_shop, settings, client, make_location):
+    from wms.domain.inventory.services import receive
+    from wms.domain.picking import services as picking
+    from wms.domain.picking.allocation import allocate_orders
+    from wms.domain.picking.models import PickListStatus
+
+    ps_id = fake_shop.add_order()
+    product = next(iter(mirror_catalog(fake_shop).values()))
+    receive(product, make_location("A-01-01-1", kind=LocationKind.PICK_FACE), 10)
+    db.session.commit()
+    import_orders(settings, client)
+    order = only_order()
+    allocate_orders([order.id])
+    pick_list = picking.create_pick_list([order.id])
+    db.session.commit()
+
+    with fake_shop._lock:
+        row = fake_shop.tables["orders"][ps_id]
+        row["associations"]["order_rows"][0]["product_quantity"] = 3
+        row["date_upd"] = fake_shop.stamp()
+    assert import_orders(settings, client).resynced == 1
+    assert order.status is OrderStatus.NEW and pick_list.status is PickListStatus.CANCELLED
+    allocate_orders([order.id])
+    assert order.status is OrderStatus.ALLOCATED and order in picking.pickable_orders()

@@ -428,6 +428,13 @@ def _resync_lines(order: Order, shop_order: ShopOrder, resolver: _ProductResolve
                      "The shop changed this order's lines after picking started: check it by hand "
                      "(the warehouse keeps the lines it is picking).")
         return False
+    try:
+        from wms.domain.picking.services import detach_order
+    except ImportError:  # picking not installed: no pick lists to leave
+        detach_order = None
+    if detach_order is not None:
+        # Off its pick list first: a list must not keep an order whose lines are rebuilt.
+        detach_order(order)
     if any(ln.quantity_allocated for ln in order.lines):
         release = _allocation_function("release_order_allocations")
         if release is None:
