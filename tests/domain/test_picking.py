@@ -200,3 +200,48 @@ def test_a_hold_during_picking_is_kept_and_its_lines_are_skipped(floor):
     # Still reserved in its bin: it goes on a new list.
     assert a.status is OrderStatus.ALLOCATED and a in picking.pickable_orders()
     assert inventory.stock_at(floor.p2, floor.near).reserved == 1
+
+
+@pytest.mark.postgresql
+def test_two_pickers_cannot_take_the_same_tote_at_once(app, floor):
+    import threading
+    import time
+
+    from wms.domain.users.models import User
+
+    lists = []
+    for _ in range(2):
+        a, b = order((floor.p1, 1)), order((floor.p1, 1))
+        allocate_orders([a.id, b.id])
+        lists.append(picking.create_pick_list([a.id, b.id], kind=PickListKind.BATCH))
+    picking.scan(floor.olga, lists[0].code)
+    picking.scan(floor.omar, lists[1].code)
+    db.session.commit()
+    user_ids = [floor.olga.id, floor.omar.id]
+    first_took_it = threading.Event()
+    results = {}
+
+    def take(n):
+        with app.app_context():
+            try:
+                if n == 1:
+                    first_took_it.wait(10)
+                picking.scan(db.session.get(User, user_ids[n]), "TOTE-001")
+                if n == 0:
+                    first_took_it.set()
+                    time.sleep(0.5)  # the other picker scans the same tote meanwhile
+                db.session.commit()
+                results[n] = "took it"
+            except DomainError as exc:
+                db.session.rollback()
+                results[n] = exc.code
+            finally:
+                first_took_it.set()
+                db.session.remove()
+
+    threads = [threading.Thread(target=take, args=(n,)) for n in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == {0: "took it", 1: "tote_in_use"}

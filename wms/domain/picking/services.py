@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 
 from wms.barcodes import ScanKind
 from wms.db import db, utcnow
@@ -29,6 +29,8 @@ from wms.errors import Conflict, DomainError, NotFound
 
 FLOW = "pick"
 ACTIVE_LISTS = (PickListStatus.OPEN, PickListStatus.PICKING, PickListStatus.PAUSED)
+# The first key of the advisory locks taken on tote names (any constant other locks do not use).
+TOTE_LOCK_SPACE = 7411
 # Orders whose units must not be picked any more.
 STOPPED = (OrderStatus.ON_HOLD, OrderStatus.CANCELLED)
 DEFAULT_LAYOUT = Path(__file__).resolve().parents[3] / "seed_data" / "warehouse.json"
@@ -387,7 +389,16 @@ def scan(user, code: str, qty: int = 1) -> tuple[PickView, str]:
     raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan the location, product or tote.")
 
 
+def _lock_tote(tote: str) -> None:
+    # Two pickers may take the same empty tote at once: neither sees the other's row yet, so
+    # there is no row to lock. A transaction lock on the tote's name makes the second wait and
+    # then see the first one's assignment. (SQLite runs one writer at a time already.)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(TOTE_LOCK_SPACE, func.hashtext(tote))))
+
+
 def _assign_tote(pick_list: PickList, plo: PickListOrder, tote: str) -> None:
+    _lock_tote(tote)
     busy = db.session.execute(
         select(PickListOrder).join(PickList)
         .where(PickListOrder.tote == tote, PickList.status.in_(ACTIVE_LISTS))).scalars().first()
