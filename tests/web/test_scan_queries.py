@@ -14,13 +14,14 @@ from wms.domain.picking.allocation import allocate_orders
 from wms.domain.picking.services import create_pick_list
 from wms.domain.scans.models import ScanRecord
 
-# Statements of one scan request, everything included (user, scan id record, flow state, the
-# list, the work, the stored answer), counting SQLite's BEGIN IMMEDIATE. Measured on SQLite /
-# PostgreSQL: location scan 11 / 10, product scan 20 / 19 (before issue 9: 13 / 12 and
-# 25 / 24). Raise a bound only with a reason in the commit message.
-MAX_LOCATION_SCAN = 11
+# Statements of one scan request on PostgreSQL, everything included (user, scan id record,
+# flow state, the list, the work, the stored answer); SQLite adds its BEGIN IMMEDIATE per
+# transaction. Before issue 9: location scan 12, product scan 24; after: 10 and 19, then 20
+# when the product scan started locking the order (held or cancelled orders are not picked).
+# Raise a bound only with a reason in the commit message.
+MAX_LOCATION_SCAN = 10
 MAX_PRODUCT_SCAN = 20
-MAX_REPLAY = 5  # user, scan id taken, its stored answer (+ BEGIN twice on SQLite)
+MAX_REPLAY = 3  # user, the taken scan id, its stored answer (a retry is two transactions)
 HX = {"HX-Request": "true"}
 
 
@@ -96,12 +97,17 @@ def picking_floor(client, make_user, make_location, make_product):
     return codes
 
 
+def bound(server, statements: int, transactions: int = 1) -> int:
+    """The bound on this database: SQLite also counts a BEGIN IMMEDIATE per transaction."""
+    return statements + (transactions if server[1].dialect.name == "sqlite" else 0)
+
+
 def _scan(client, code, scan_id):
     return client.post("/handheld/pick/scan", data={"code": code, "qty": "1", "scan_id": scan_id},
                        headers={**HX, "X-Scan-Id": scan_id})
 
 
-def test_a_pick_scan_costs_a_handful_of_queries(client, picking_floor, count_queries):
+def test_a_pick_scan_costs_a_handful_of_queries(client, server, picking_floor, count_queries):
     with count_queries() as at_location:
         r = _scan(client, picking_floor["location"], "scan-loc-0001")
     assert r.status_code == 200, r.get_data(as_text=True)
@@ -112,32 +118,32 @@ def test_a_pick_scan_costs_a_handful_of_queries(client, picking_floor, count_que
     with count_queries() as picked_again:
         r = _scan(client, picking_floor["product"], "scan-prd-0002")
     assert r.status_code == 200
-    assert len(at_location) <= MAX_LOCATION_SCAN, "\n".join(at_location)
-    assert len(picked) <= MAX_PRODUCT_SCAN, "\n".join(picked)
-    assert len(picked_again) <= MAX_PRODUCT_SCAN, "\n".join(picked_again)
+    assert len(at_location) <= bound(server, MAX_LOCATION_SCAN), "\n".join(at_location)
+    assert len(picked) <= bound(server, MAX_PRODUCT_SCAN), "\n".join(picked)
+    assert len(picked_again) <= bound(server, MAX_PRODUCT_SCAN), "\n".join(picked_again)
     assert db.session.scalar(select(func.sum(StockMove.quantity))
                              .where(StockMove.reason == MoveReason.PICKED)) == 2
     assert ledger_problems() == []
 
 
-def test_a_replayed_scan_is_answered_from_its_record_and_applies_nothing(client, picking_floor, count_queries):
+def test_a_replayed_scan_is_answered_from_its_record_and_applies_nothing(client, server, picking_floor, count_queries):
     _scan(client, picking_floor["location"], "scan-loc-0001")
     first = _scan(client, picking_floor["product"], "scan-prd-0001")
     with count_queries() as replay:
         again = _scan(client, picking_floor["product"], "scan-prd-0001")
     assert again.headers.get("X-Scan-Replayed") == "1"
     assert again.get_data() == first.get_data()
-    assert len(replay) <= MAX_REPLAY, "\n".join(replay)
+    assert len(replay) <= bound(server, MAX_REPLAY, transactions=2), "\n".join(replay)
     assert db.session.scalar(select(func.count()).select_from(StockMove)
                              .where(StockMove.reason == MoveReason.PICKED)) == 1
     assert db.session.scalar(select(func.count()).select_from(ScanRecord)
                              .where(ScanRecord.scan_id == "scan-prd-0001")) == 1
 
 
-def test_a_refused_scan_stays_cheap_and_changes_nothing(client, picking_floor, count_queries):
+def test_a_refused_scan_stays_cheap_and_changes_nothing(client, server, picking_floor, count_queries):
     with count_queries() as refused:
         r = _scan(client, picking_floor["other_location"], "scan-bad-0001")
     assert r.status_code == 422 and "Wrong location" in r.get_data(as_text=True)
-    assert len(refused) <= MAX_LOCATION_SCAN, "\n".join(refused)
+    assert len(refused) <= bound(server, MAX_LOCATION_SCAN), "\n".join(refused)
     assert db.session.scalar(select(func.count()).select_from(ScanRecord)
                              .where(ScanRecord.scan_id == "scan-bad-0001")) == 0
