@@ -188,3 +188,50 @@ def test_totes_are_looked_up_by_picking_and_orders_by_the_orders_service(packing
     with pytest.raises(DomainError, match="No picked order is in TOTE-010"):
         picking.order_for_tote("TOTE-010")
     assert not hasattr(packing, "_order_for_tote")  # one tote lookup, in picking
+
+
+@pytest.mark.postgresql
+def test_two_packers_on_one_order_lose_no_unit(app, packing_setup, make_user):
+    import threading
+    import time
+
+    from wms.domain.users.models import User
+
+    s = packing_setup()
+    other = make_user("operator")
+    packing.scan(s.operator, s.order.code)
+    packing.scan(other, s.order.code)  # the same shipment at a second station
+    db.session.commit()
+    user_ids, code = [s.operator.id, other.id], ean(s.a)
+    first_scanned = threading.Event()
+    errors = []
+
+    def pack(n):
+        with app.app_context():
+            try:
+                if n == 1:
+                    first_scanned.wait(10)
+                packing.scan(db.session.get(User, user_ids[n]), code)
+                if n == 0:
+                    first_scanned.set()
+                    time.sleep(0.5)  # the other packer scans the same product meanwhile
+                db.session.commit()
+            except Exception as exc:  # a lost update or a duplicate parcel item lands here
+                db.session.rollback()
+                errors.append(repr(exc))
+            finally:
+                first_scanned.set()
+                db.session.remove()
+
+    threads = [threading.Thread(target=pack, args=(n,)) for n in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    db.session.expire_all()
+    assert errors == []
+    line = db.session.get(OrderLine, s.order.lines[0].id)
+    assert line.quantity_packed == 2
+    from wms.domain.shipping.models import ParcelItem
+    items = db.session.execute(db.select(ParcelItem)).scalars().all()
+    assert [(i.order_line_id, i.quantity) for i in items] == [(line.id, 2)]

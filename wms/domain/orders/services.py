@@ -25,8 +25,27 @@ def order_by_code(code: str) -> Order:
     return order
 
 
+def lock_order(order: Order) -> Order:
+    """Lock an order's row for this transaction and re-read it and its lines.
+
+    Its active pick lists are locked first: a pick scan locks its list, then the order.
+    """
+    db.session.flush()
+    try:
+        from wms.domain.picking.services import active_pick_lists
+    except ImportError:  # picking not installed: no pick lists
+        active_pick_lists = None
+    if active_pick_lists is not None:
+        active_pick_lists(order.id, lock=True)
+    order = db.session.get(Order, order.id, with_for_update=True, populate_existing=True)
+    db.session.execute(select(OrderLine).where(OrderLine.order_id == order.id)
+                       .execution_options(populate_existing=True)).all()
+    return order
+
+
 def hold_order(order: Order, reason: str, user=None) -> Order:
     """Stop an order from moving on until a supervisor releases it."""
+    order = lock_order(order)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why the order is held (the reason is shown to everyone).",
@@ -58,6 +77,7 @@ def status_after_hold(order: Order) -> OrderStatus:
 
 def release_order(order: Order, user=None) -> Order:
     """Take an order off hold so it is allocated, picked and packed again."""
+    order = lock_order(order)
     if order.status is not OrderStatus.ON_HOLD:
         raise Conflict(f"{order.code} is not on hold ({order.status.label.lower()}).")
     unknown = [ln.sku or ln.name for ln in order.lines if ln.product_id is None]
@@ -99,6 +119,7 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why the order is cancelled.", code="reason_required")
+    order = lock_order(order)
     put_back_picked, release_order_allocations = _allocation_functions()
     if from_shop:
         if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):

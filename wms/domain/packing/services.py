@@ -150,6 +150,7 @@ def scan(user, code: str, qty: int = 1, *, close_on_last: bool = False) -> tuple
         raise DomainError(f"{shipment.order.reference} is packed: scan the next tote or order.",
                           code="packed")
     match = product_by_code(scanned.code)
+    _lock_order(shipment.order_id)  # two packers on one tote: the second waits, then re-reads
     line = pack_item(shipment, match.product, qty * match.pack_qty)
     message = f"OK {line.sku}: {line.quantity_packed} of {line.quantity_picked} packed"
     if close_on_last:
@@ -284,12 +285,21 @@ def _close(parcel: Parcel, box_code: str, weight_raw) -> None:
     parcel.box, parcel.weight_g, parcel.closed_at = box, grams, utcnow()
 
 
+def _lock_order(order_id: int) -> Order:
+    # The same lock the desk's hold and cancel take; re-read the order and its lines under it.
+    db.session.flush()
+    order = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
+    db.session.execute(select(OrderLine).where(OrderLine.order_id == order_id)
+                       .execution_options(populate_existing=True)).all()
+    return order
+
+
 def _packing(user) -> tuple:
     state = load_state(user, FLOW)
     shipment = _shipment(state.data)
     if shipment is None or state.data.get("step", "items") != "items":
         raise DomainError("Scan the tote or the order to pack first.", code="no_order")
-    db.session.execute(select(Order.id).where(Order.id == shipment.order_id).with_for_update())
+    _lock_order(shipment.order_id)
     _check_packing(shipment.order)
     return state, shipment
 

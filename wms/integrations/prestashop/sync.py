@@ -23,7 +23,7 @@ from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory.models import StockLevel
 from wms.domain.locations.models import Location, LocationKind
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, record_event
-from wms.domain.orders.services import cancel_order
+from wms.domain.orders.services import cancel_order, lock_order
 from wms.domain.shipping.models import Carrier
 from wms.integrations.prestashop.client import PrestaShopClient, greater_than
 from wms.integrations.prestashop.mapping import (
@@ -391,6 +391,7 @@ def _apply_changes(ctx: _Context, order: Order, shop_order: ShopOrder, resolver:
     order.ps_state = shop_order.current_state
     order.ps_date_upd = shop_order.date_upd
     if shop_order.current_state in settings.cancel_states:
+        order = lock_order(order)  # a packing or picking scan may be changing it right now
         if order.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
             # The one cancel of the warehouse: an order already in parcels is held, not cancelled.
             cancel_order(order, f"The shop set state {shop_order.current_state} (cancelled or refunded).",
