@@ -314,6 +314,7 @@ def browser():
 
 
 SCREENSHOTS = Path(os.environ.get("WMS_SCREENSHOTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
+DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -337,7 +338,13 @@ def desktop(browser):
 
 
 def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot in test-artifacts/; with WMS_DOCS_SCREENSHOTS=1 also refresh
+    the copy in docs/screenshots/ that the README links to (never on an ordinary run)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky bar would land mid-page otherwise
     page.screenshot(path=str(path), full_page=True)
+    if os.environ.get("WMS_DOCS_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / f"{name}.png")
     return path

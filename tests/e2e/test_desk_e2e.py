@@ -1,7 +1,5 @@
 """The supervisor's desk in a real browser at desktop size, over HTTP with CSRF on."""
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,15 +15,8 @@ from wms.domain.orders.models import Order, OrderLine, OrderStatus, record_event
 from wms.domain.shipping.models import Carrier
 from wms.domain.users.models import User
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def doc_screenshot(page, name: str) -> None:
-    """Save a test artifact; refresh the README's copy in docs/ only when asked (WMS_DOC_SCREENSHOTS=1)."""
-    screenshot(page, name)
-    if os.environ.get("WMS_DOC_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
 
 
 def _sku(sku):
@@ -87,7 +78,7 @@ def test_dashboard_live_numbers_and_order_history(desktop, live_server, orders):
     assert hold.inner_text() == "1"
     assert page.locator('[data-metric="orders-allocated"] .num').inner_text() == "9"
     assert page.locator('[data-metric="late"] .num').inner_text() != "0"
-    doc_screenshot(page, "desk-dashboard")
+    screenshot(page, "desk-dashboard")
 
     # Another order goes on hold elsewhere: the numbers refresh without reloading the page.
     db.session.add(Order(reference="WEB3000", status=OrderStatus.ON_HOLD, hold_reason="fraud check"))
@@ -103,7 +94,7 @@ def test_dashboard_live_numbers_and_order_history(desktop, live_server, orders):
     page.wait_for_selector("text=On hold: Customer changed the address")
     history = page.locator("#order-history li").first.inner_text()
     assert "Held: Customer changed the address" in history and "Sam Supervisor" in history
-    doc_screenshot(page, "desk-order")
+    screenshot(page, "desk-order")
     page.get_by_role("button", name="Release from hold").click()
     page.wait_for_selector("[data-order-status]:has-text('To allocate')")
 
@@ -164,6 +155,6 @@ def test_csv_import_bad_row_reported_nothing_imported(desktop, live_server, demo
     assert "Row 3: name is empty" in text and "weight_g must be a whole number" in text
     assert page.locator("tr.bad").count() == 1
     assert page.locator("text=Import 2 row(s)").count() == 0
-    doc_screenshot(page, "desk-import-refused")
+    screenshot(page, "desk-import-refused")
     db.session.expire_all()
     assert db.session.query(Product).count() == products_before

@@ -1,7 +1,6 @@
 """Pack, label and dispatch in a real browser; the fake shop gets tracking and Shipped once."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -13,14 +12,8 @@ from wms.db import db
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def doc_shot(page, name):
-    """Save a full-page screenshot for the docs, scrolled to the top (the bar is sticky)."""
-    page.evaluate("window.scrollTo(0, 0)")
-    screenshot(page, name)
-    page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -98,7 +91,7 @@ def test_pack_split_label_dispatch_and_tell_the_shop_once(phone, desktop, live_s
     scan(phone, picked["code"], "Packing REFE2E01")
     scan(phone, picked["wrong"], f"WRONG ITEM: {picked['wrong_sku']}", ok=False)
     assert phone.evaluate("document.body.dataset.lastSignal") == "error"
-    doc_shot(phone, "packing-wrong-item")
+    screenshot(phone, "packing-wrong-item")
     scan(phone, picked["a"], "1 of 2 packed")
     scan(phone, picked["a"], "2 of 2 packed")
     phone.locator(".box-choice", has_text="BOX-S").click()
@@ -108,13 +101,13 @@ def test_pack_split_label_dispatch_and_tell_the_shop_once(phone, desktop, live_s
     scan(phone, picked["b"], "1 of 1 packed")
     phone.locator(".box-choice", has_text="MAILER").click()
     phone.locator("input[name=weight]").fill("0.25")
-    doc_shot(phone, "packing-second-parcel")
+    screenshot(phone, "packing-second-parcel")
     phone.get_by_role("button", name="Finish packing").click()
     expect(phone.locator(".prompt")).to_contain_text("tracking barcode of parcel 1/2")
     scan(phone, "6A10000000017", "Parcel 1: 6A10000000017")
     scan(phone, "6A10000000024", "REFE2E01 is packed")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-    doc_shot(phone, "packing-done")
+    screenshot(phone, "packing-done")
 
     # Print: each document link answers a PDF (or ZPL) with the browser's session.
     for name, mimetype in (("Shipping labels (PDF)", "application/pdf"),
@@ -151,7 +144,7 @@ def test_pack_split_label_dispatch_and_tell_the_shop_once(phone, desktop, live_s
     desktop.on("dialog", lambda dialog: dialog.accept())
     desktop.get_by_role("button", name="Close dispatch & mark shipped").click()
     expect(desktop.locator("#status[data-status=ok]")).to_contain_text("1 order(s) shipped with Colissimo")
-    doc_shot(desktop, "packing-dispatch-closed")
+    screenshot(desktop, "packing-dispatch-closed")
     manifest = desktop.request.get(base + desktop.get_by_role("link", name="Manifest (PDF)").get_attribute("href"))
     assert manifest.ok and manifest.headers["content-type"] == "application/pdf"
 

@@ -1,7 +1,5 @@
 """Picking in a real browser at phone size: a batch of 3 orders into 3 totes, with short picks."""
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -13,7 +11,6 @@ from tests.e2e.test_core_e2e import sign_in
 from wms.db import db
 
 pytestmark = pytest.mark.browser
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -157,7 +154,3 @@ def test_batch_of_three_orders_into_three_totes(phone, live_server, batch):
         assert sorted(flagged) == ["A-01-02-1", "A-03-05-1"]
         assert ledger_problems() == []
         db.session.remove()
-    DOCS.mkdir(parents=True, exist_ok=True)
-    from tests.conftest import SCREENSHOTS
-    for name in ("picking-lists", "picking-first-line", "picking-wrong-scan", "picking-short-reallocated", "picking-done"):
-        shutil.copy(SCREENSHOTS / f"{name}.png", DOCS / f"{name}.png")

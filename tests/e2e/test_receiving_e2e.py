@@ -1,7 +1,4 @@
 """Receiving and putaway in a real browser at phone size, scanning by typing + Enter."""
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -11,16 +8,8 @@ from wms.db import db
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def shot(page, name):
-    """Save a screenshot in the test artifacts, and in docs/ when WMS_DOCS_SCREENSHOTS=1."""
-    path = screenshot(page, name)
-    if os.environ.get("WMS_DOCS_SCREENSHOTS") == "1":
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, DOCS / f"{name}.png")
-    return path
 
 
 @pytest.fixture
@@ -78,14 +67,14 @@ def test_receive_with_over_receipt_and_unknown_barcode_then_put_away(phone, desk
     sign_in(phone, base)
     phone.goto(base + "/handheld/receiving")
     assert delivery["code"] in phone.locator("#screen").inner_text()
-    shot(phone, "receiving-start")
+    screenshot(phone, "receiving-start")
     assert "Receiving " + delivery["code"] in scan(phone, delivery["code"])
     for n in (1, 2, 3):
         assert f"+1 {sku_a}: {n} of 3" in scan(phone, ean_a)
     # One too many: refused until a supervisor approves with badge and PIN on this handheld.
     assert f"Over-receipt: {sku_a} would reach 4" in scan(phone, ean_a, expect="error")
     assert phone.evaluate("document.body.dataset.lastSignal") == "error"
-    shot(phone, "receiving-over-receipt")
+    screenshot(phone, "receiving-over-receipt")
     phone.locator("input[name=badge]").fill("BADGE-0002")
     phone.locator("input[name=pin]").fill("2222")
     phone.get_by_role("button", name="Approve").click()
@@ -99,7 +88,7 @@ def test_receive_with_over_receipt_and_unknown_barcode_then_put_away(phone, desk
     assert f"+2 {sku_b}: 2 of 2" in scan(phone, ean_b)
     assert phone.locator(f"li[data-sku='{sku_a}'] .qty").inner_text().startswith("4/3")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-    shot(phone, "receiving")
+    screenshot(phone, "receiving")
     phone.get_by_role("button", name="Finish receipt").click()
     phone.wait_for_selector("#status:has-text('received in full: 6 units')")
 
@@ -109,14 +98,14 @@ def test_receive_with_over_receipt_and_unknown_barcode_then_put_away(phone, desk
     phone.wait_for_selector("#status:has-text('all 4 to put away')")
     target_a = phone.locator("#suggestion").inner_text()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-    shot(phone, "putaway")
+    screenshot(phone, "putaway")
     assert "SHIP-01 is a shipping staging location" in scan(phone, "SHIP-01", expect="error")
     assert f"Put away 4 × {sku_a} in {target_a}" in scan(phone, target_a)
     phone.locator("input[name=qty]").fill("2")
     scan(phone, ean_b)
     target_b = phone.locator("#suggestion").inner_text()
     assert f"Put away 2 × {sku_b} in {target_b}" in scan(phone, target_b)
-    shot(phone, "putaway-done")
+    screenshot(phone, "putaway-done")
 
     # The desk ledger shows every movement with its user and reason.
     desktop.goto(base + "/login")
