@@ -114,7 +114,7 @@ def test_batch_of_three_orders_into_three_totes(phone, live_server, batch):
         assert phone.locator("#pick-tote").inner_text().split()[-1] == tote_of_sku[sku]
         if not wrong_done:
             scan(phone, "A-03-05-1" if location != "A-03-05-1" else "A-02-01-1")
-            expect(phone.locator("#status[data-status=error]")).to_contain_text(f"Wrong location")
+            expect(phone.locator("#status[data-status=error]")).to_contain_text("Wrong location")
             screenshot(phone, "picking-wrong-scan")
             wrong_done = True
         scan(phone, location)

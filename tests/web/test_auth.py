@@ -118,7 +118,8 @@ def test_api_token_and_bad_input(client, app, make_user, make_location, make_pro
 
     user = make_user("supervisor")
     db.session.add(ApiToken(user_id=user.id, name="script", token_hash=ApiToken.hash("tok-123")))
-    a, b = make_location("A-01-01-1"), make_location("A-01-02-1")
+    a = make_location("A-01-01-1")
+    make_location("A-01-02-1")
     product = make_product("TSH-1")
     receive(product, a, 5)
     db.session.commit()

@@ -1,7 +1,7 @@
 """The JSON API: tokens, orders, counts, pagination, error bodies and the OpenAPI document."""
 from wms.db import db
 from wms.domain.inventory import services as inventory
-from wms.domain.orders.models import Order, OrderLine, OrderStatus
+from wms.domain.orders.models import Order, OrderLine
 
 
 def _token(client, login_as, role="supervisor"):

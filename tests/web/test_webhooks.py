@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import logging
 import time
 import uuid
 from datetime import UTC, datetime

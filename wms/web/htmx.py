@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, render_template, request
+from flask import Response, make_response, render_template, request
 
 
 def is_htmx() -> bool:
@@ -30,3 +30,14 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
     """Render the whole page, or only its fragment when htmx asks for it."""
     html = render_template(fragment if is_htmx() else page, **context)
     return Response(html, status=status, mimetype="text/html")
+
+
+def flow_screen(flow: str, *, message: str | None = None, ok: bool = True, status: int = 200,
+                **context) -> Response:
+    """Render a handheld flow: the whole page, or its `_screen.html` for htmx and the scan
+    queue, with the status line and the success or error signal when there is a message."""
+    template = f"handheld/{flow}/_screen.html" if is_htmx() else f"handheld/{flow}/page.html"
+    response = make_response(render_template(template, message=message, ok=ok, **context), status)
+    if message:
+        trigger(response, "scan-ok" if ok else "scan-error")
+    return response

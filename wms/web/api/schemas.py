@@ -1,7 +1,6 @@
 """marshmallow schemas for the JSON API's bodies."""
 from marshmallow import Schema, ValidationError, fields, validate
 
-from wms.domain.inventory.models import MoveReason
 
 
 class StockLevelSchema(Schema):

@@ -100,8 +100,9 @@ def dashboard_numbers() -> dict:
             "at": utcnow()}
 
 
+@bp.route("/", endpoint="home")
 def dashboard_page():
-    """Render the dashboard page (served at /desk/ by the home view)."""
+    """The desk's start page: the warehouse at a glance."""
     return render_template("desk/dashboard/page.html", n=dashboard_numbers(), tiles=STATUS_TILES,
                            statuses=CountStatus, menu=DESK_MENU)
 

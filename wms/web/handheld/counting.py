@@ -1,5 +1,5 @@
 """Handheld: count a bin or a product blind, then send the count for approval."""
-from flask import abort, make_response, render_template, request
+from flask import abort, request
 from flask_login import current_user
 
 from wms.db import db
@@ -8,7 +8,7 @@ from wms.domain.counts.models import CountTask
 from wms.domain.inventory.services import parse_quantity
 from wms.errors import DomainError
 from wms.web.handheld import bp
-from wms.web.htmx import is_htmx, trigger
+from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
@@ -16,13 +16,8 @@ add(HANDHELD_MENU, MenuItem("Count", "handheld.count", "Cycle counts, blind", or
 
 
 def _render(view, message=None, ok=True, status=200):
-    template = "handheld/counting/_screen.html" if is_htmx() else "handheld/counting/page.html"
     tasks = counts.open_tasks() if view.task is None else []
-    response = make_response(render_template(template, view=view, tasks=tasks, message=message, ok=ok),
-                             status)
-    if message:
-        trigger(response, "scan-ok" if ok else "scan-error")
-    return response
+    return flow_screen("counting", view=view, tasks=tasks, message=message, ok=ok, status=status)
 
 
 @bp.route("/count")

@@ -1,12 +1,12 @@
 """Handheld: move stock from one bin to another by scanning."""
-from flask import make_response, render_template, request
+from flask import request
 from flask_login import current_user
 
 from wms.domain.inventory import moving
 from wms.domain.inventory.services import parse_quantity
 from wms.errors import DomainError
 from wms.web.handheld import bp
-from wms.web.htmx import is_htmx, trigger
+from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
@@ -14,11 +14,7 @@ add(HANDHELD_MENU, MenuItem("Move stock", "handheld.move", "Bin to bin", order=6
 
 
 def _render(view, message=None, ok=True, status=200):
-    template = "handheld/move/_screen.html" if is_htmx() else "handheld/move/page.html"
-    response = make_response(render_template(template, view=view, message=message, ok=ok), status)
-    if message:
-        trigger(response, "scan-ok" if ok else "scan-error")
-    return response
+    return flow_screen("move", view=view, message=message, ok=ok, status=status)
 
 
 @bp.route("/move")

@@ -1,5 +1,5 @@
 """Handheld / packing desk: verify items into parcels, weigh them, print labels and the slip."""
-from flask import Response, make_response, render_template, request, url_for
+from flask import Response, request, url_for
 from flask_login import current_user
 
 from wms.db import db
@@ -11,7 +11,7 @@ from wms.domain.shipping.models import Shipment
 from wms.domain.users.models import Role
 from wms.errors import DomainError, NotFound
 from wms.web.handheld import bp
-from wms.web.htmx import is_htmx, trigger
+from wms.web.htmx import flow_screen
 from wms.web.handheld.station import current_station
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
@@ -20,14 +20,9 @@ add(HANDHELD_MENU, MenuItem("Pack", "handheld.packing", "Verify, box, weigh, lab
 
 
 def _render(view, message=None, ok=True, status=200, printed=None, pdf_url=None):
-    template = "handheld/packing/_screen.html" if is_htmx() else "handheld/packing/page.html"
-    response = make_response(render_template(
-        template, view=view, message=message, ok=ok, printed=printed, pdf_url=pdf_url,
-        station=current_station(),
-        supervisor=current_user.has_role(Role.SUPERVISOR)), status)
-    if message:
-        trigger(response, "scan-ok" if ok else "scan-error")
-    return response
+    return flow_screen("packing", view=view, message=message, ok=ok, status=status, printed=printed,
+                       pdf_url=pdf_url, station=current_station(),
+                       supervisor=current_user.has_role(Role.SUPERVISOR))
 
 
 def _refused(exc: DomainError):

@@ -1,12 +1,12 @@
 """Handheld: pick a list in walking order into totes, with short picks and pause/resume."""
-from flask import make_response, render_template, request
+from flask import request
 from flask_login import current_user
 
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.picking import services as picking
 from wms.errors import DomainError
 from wms.web.handheld import bp
-from wms.web.htmx import is_htmx, trigger
+from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
@@ -14,13 +14,8 @@ add(HANDHELD_MENU, MenuItem("Pick", "handheld.pick", "Pick lists in walking orde
 
 
 def _render(view, message=None, ok=True, status=200):
-    template = "handheld/picking/_screen.html" if is_htmx() else "handheld/picking/page.html"
     lists = picking.open_pick_lists() if view.pick_list is None else []
-    response = make_response(render_template(template, view=view, lists=lists, message=message, ok=ok),
-                             status)
-    if message:
-        trigger(response, "scan-ok" if ok else "scan-error")
-    return response
+    return flow_screen("picking", view=view, lists=lists, message=message, ok=ok, status=status)
 
 
 def _refused(exc: DomainError):

@@ -1,7 +1,7 @@
 """Handheld: put received goods away from the dock into a suggested (or chosen) bin."""
 from __future__ import annotations
 
-from flask import make_response, render_template, request
+from flask import request
 from flask_login import current_user
 
 from wms.db import db
@@ -9,7 +9,7 @@ from wms.domain.inventory.services import parse_quantity
 from wms.domain.receiving import putaway
 from wms.errors import DomainError
 from wms.web.handheld import bp
-from wms.web.htmx import is_htmx, trigger
+from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
@@ -17,11 +17,7 @@ add(HANDHELD_MENU, MenuItem("Put away", "handheld.putaway", "Dock to bin", order
 
 
 def _render(view, message=None, ok=True, status=200):
-    template = "handheld/putaway/_screen.html" if is_htmx() else "handheld/putaway/page.html"
-    response = make_response(render_template(template, view=view, message=message, ok=ok), status)
-    if message:
-        trigger(response, "scan-ok" if ok else "scan-error")
-    return response
+    return flow_screen("putaway", view=view, message=message, ok=ok, status=status)
 
 
 def _refused(exc: DomainError):

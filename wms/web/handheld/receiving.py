@@ -1,7 +1,7 @@
 """Handheld: receive a delivery by scanning its receipt code, then every item."""
 from __future__ import annotations
 
-from flask import current_app, make_response, render_template, request
+from flask import current_app, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from wms.domain.receiving.models import OPEN_RECEIPT_STATUSES, Receipt
 from wms.domain.users.models import Role
 from wms.errors import DomainError
 from wms.web.handheld import bp
-from wms.web.htmx import is_htmx, trigger
+from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
@@ -32,20 +32,15 @@ def _open_receipts():
 
 
 def _render(view, message=None, ok=True, status=200, error: DomainError | None = None):
-    template = "handheld/receiving/_screen.html" if is_htmx() else "handheld/receiving/page.html"
     over = unknown = None
     if error is not None and error.code == "over_receipt":
         over = {"product": db.session.get(Product, error.details["product_id"]),
                 "total": error.details["total"]}
     elif error is not None and error.code == "unknown_barcode":
         unknown = error.details.get("barcode")
-    response = make_response(render_template(
-        template, view=view, message=message, ok=ok, over=over, unknown=unknown,
-        open_receipts=_open_receipts() if view.receipt is None else [],
-        is_supervisor=current_user.has_role(Role.SUPERVISOR)), status)
-    if message:
-        trigger(response, "scan-ok" if ok else "scan-error")
-    return response
+    return flow_screen("receiving", view=view, message=message, ok=ok, status=status, over=over,
+                       unknown=unknown, open_receipts=_open_receipts() if view.receipt is None else [],
+                       is_supervisor=current_user.has_role(Role.SUPERVISOR))
 
 
 def _refused(exc: DomainError):
