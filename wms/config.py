@@ -17,6 +17,8 @@ class Config:
 
     # A scanner on a belt clip sleeps for hours: keep the operator signed in for a shift.
     SESSION_LIFETIME_HOURS = 14
+    # The session lasts the shift from sign-in; re-signing the cookie on every scan buys nothing.
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

@@ -72,20 +72,25 @@ def get_location(ref: Location | int) -> Location:
 
 def _locked_level(location_id: int, product_id: int) -> StockLevel:
     """Return the stock row for (location, product), created if missing, locked for update."""
+    query = (
+        select(StockLevel)
+        .where(StockLevel.location_id == location_id, StockLevel.product_id == product_id)
+        .with_for_update(of=StockLevel)
+        .execution_options(populate_existing=True)
+    )
+    level = db.session.execute(query).scalar_one_or_none()
+    if level is not None:  # the usual case: one statement
+        return level
     dialect = db.session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    # Insert-if-missing first so two transactions never both create the same row.
+    # Insert-if-missing, then lock: when two transactions create the same row at once, the
+    # second waits on the first's insert instead of both creating it.
     db.session.execute(
         insert(StockLevel)
         .values(location_id=location_id, product_id=product_id, on_hand=0, reserved=0)
         .on_conflict_do_nothing(index_elements=["location_id", "product_id"])
     )
-    return db.session.execute(
-        select(StockLevel)
-        .where(StockLevel.location_id == location_id, StockLevel.product_id == product_id)
-        .with_for_update(of=StockLevel)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    return db.session.execute(query).scalar_one()
 
 
 def _lock_levels(product_id: int, *location_ids: int) -> dict[int, StockLevel]:

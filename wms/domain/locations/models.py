@@ -48,7 +48,9 @@ class Warehouse(db.Model):
 
 class Location(db.Model):
     __tablename__ = "location"
-    __table_args__ = (Index("ix_location_walk", "warehouse_id", "walk_sequence"),)
+    __table_args__ = (Index("ix_location_walk", "warehouse_id", "walk_sequence"),
+                      # default_location(kind) runs on every pick, pack and put-back.
+                      Index("ix_location_kind", "kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id"))
