@@ -227,7 +227,8 @@ def routes() -> None:
         click.echo(f"{rule.rule:<50} {methods:<12} {rule.endpoint}")
 
 
-from wms.sync_cli import sync, worker  # noqa: E402  (the PrestaShop sync commands)
+from wms.sync_cli import prune_scans, sync, worker  # noqa: E402  (the PrestaShop sync commands)
 
 main.add_command(sync)
 main.add_command(worker)
+main.add_command(prune_scans)

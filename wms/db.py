@@ -57,5 +57,5 @@ def enum_column(enum_cls: type[enum.Enum], **kw) -> Mapped:
     )
 
 
-def created_at_column() -> Mapped[datetime]:
-    return mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+def created_at_column(**kw) -> Mapped[datetime]:
+    return mapped_column(UTCDateTime(), default=utcnow, nullable=False, **kw)

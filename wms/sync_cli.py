@@ -42,6 +42,33 @@ def _run_once(no_stock: bool) -> bool:
     return not report.errors
 
 
+def _housekeeping() -> None:
+    """Forget scan answers past their retention (WMS_SCAN_ID_RETENTION_HOURS)."""
+    from datetime import timedelta
+
+    from wms.db import db
+    from wms.domain.scans.services import prune_scan_records
+
+    hours = float(current_app.config.get("SCAN_ID_RETENTION_HOURS", 72))
+    prune_scan_records(timedelta(hours=hours))
+    db.session.commit()
+
+
+@click.command("prune-scans")
+@with_appcontext
+def prune_scans() -> None:
+    """Forget stored scan answers older than WMS_SCAN_ID_RETENTION_HOURS (the worker does this too)."""
+    from datetime import timedelta
+
+    from wms.db import db
+    from wms.domain.scans.services import prune_scan_records
+
+    hours = float(current_app.config.get("SCAN_ID_RETENTION_HOURS", 72))
+    removed = prune_scan_records(timedelta(hours=hours))
+    db.session.commit()
+    click.echo(f"Forgot {removed} scan answer(s) older than {hours:g} hours.")
+
+
 @click.command("sync")
 @click.option("--no-stock", is_flag=True, help="Skip the stock push.")
 @with_appcontext
@@ -65,6 +92,7 @@ def worker(interval: float, once: bool, no_stock: bool) -> None:
     while True:
         started = time.monotonic()
         try:
+            _housekeeping()
             _run_once(no_stock)
         except click.ClickException:
             raise

@@ -214,3 +214,25 @@ def test_htmx_errors_answer_with_a_status_line_in_place(client, login_as):
     assert r.status_code == 403
     assert r.headers["HX-Retarget"] == "#status" and r.headers["HX-Reswap"] == "outerHTML"
     assert 'id="status"' in r.get_data(as_text=True) and "scan-error" in r.headers["HX-Trigger"]
+
+
+def test_api_move_with_an_idempotency_key_is_applied_once(client, make_user, make_location, make_product):
+    from wms.domain.inventory.models import StockMove
+    from wms.domain.inventory.services import receive, stock_at
+    from wms.domain.users.models import ApiToken
+
+    user = make_user("supervisor")
+    db.session.add(ApiToken(user_id=user.id, name="script", token_hash=ApiToken.hash("tok-456")))
+    a, b = make_location("A-01-01-1"), make_location("A-01-02-1")
+    product = make_product("TSH-1")
+    receive(product, a, 5)
+    db.session.commit()
+    headers = {"Authorization": "Bearer tok-456", "Idempotency-Key": "move-2026-11-23-0001"}
+    body = {"sku": "TSH-1", "quantity": 2, "from_location": "A-01-01-1", "to_location": "A-01-02-1"}
+    first = client.post("/api/v1/stock/moves", headers=headers, json=body)
+    again = client.post("/api/v1/stock/moves", headers=headers, json=body)  # the script retried
+    assert first.status_code == again.status_code == 201
+    assert again.headers["X-Scan-Replayed"] == "1" and again.mimetype == "application/json"
+    assert again.json == first.json
+    assert stock_at(product, b).on_hand == 2
+    assert sum(1 for m in db.session.query(StockMove) if m.reason.name == "MOVED") == 1

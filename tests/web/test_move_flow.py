@@ -79,3 +79,32 @@ def test_refused_scans_change_nothing_and_say_why(client, login_as, make_locatio
     r = scan(client, "NOPE-99", scan_id="scan-0009-bbbb")
     assert r.status_code == 422
     assert scan(client, "NOPE-99", scan_id="scan-0009-bbbb").headers.get("X-Scan-Replayed") is None
+
+
+def test_a_scan_id_is_never_replayed_to_another_operator(app, client, login_as, make_location, make_product):
+    login_as("operator")
+    make_location("A-01-01-1")
+    db.session.commit()
+    assert scan(client, "A-01-01-1", scan_id="shared-id-0001").status_code == 200
+    client.post("/logout")
+    login_as("operator")
+    r = scan(client, "A-01-01-1", scan_id="shared-id-0001")
+    assert r.status_code == 409 and "another screen or operator" in r.get_data(as_text=True)
+
+
+def test_old_scan_answers_are_forgotten(app, client, login_as, make_location):
+    from datetime import timedelta
+
+    from wms.db import utcnow
+    from wms.domain.scans.models import ScanRecord
+    from wms.domain.scans.services import prune_scan_records
+
+    login_as("operator")
+    make_location("A-01-01-1")
+    db.session.commit()
+    scan(client, "A-01-01-1", scan_id="old-scan-0001")
+    scan(client, "A-01-01-1", scan_id="new-scan-0001")
+    db.session.query(ScanRecord).filter_by(scan_id="old-scan-0001").update(
+        {"created_at": utcnow() - timedelta(hours=100)})
+    assert prune_scan_records(timedelta(hours=72)) == 1
+    assert [r.scan_id for r in db.session.query(ScanRecord)] == ["new-scan-0001"]

@@ -35,14 +35,21 @@ def transactional(view):
 
 
 def scan_id_from_request() -> str | None:
-    scan_id = request.headers.get("X-Scan-Id") or request.form.get("scan_id")
+    """The client's id for this request: X-Scan-Id (the handheld), Idempotency-Key (scripts)."""
+    scan_id = (request.headers.get("X-Scan-Id") or request.headers.get("Idempotency-Key")
+               or request.form.get("scan_id"))
     if scan_id is None and request.is_json:
         scan_id = (request.get_json(silent=True) or {}).get("scan_id")
     return scan_id or None
 
 
-def _replay(record: ScanRecord) -> Response:
-    response = Response(record.body or "", status=record.status_code, mimetype="text/html")
+def _replay(record: ScanRecord, user_id: int | None) -> Response:
+    if record.user_id != user_id or record.endpoint != (request.endpoint or ""):
+        # Never hand one operator's (or screen's) stored answer to another.
+        return Response("This scan id was already used by another screen or operator: scan again.",
+                        status=409, mimetype="text/plain")
+    response = Response(record.body or "", status=record.status_code,
+                        mimetype=record.mimetype or "text/html")
     if record.trigger:
         response.headers["HX-Trigger"] = record.trigger
     response.headers["X-Scan-Replayed"] = "1"
@@ -67,8 +74,9 @@ def scan_endpoint(view):
                             status=400, mimetype="text/plain")
         # Insert first, without looking: a first try (nearly every scan) costs one statement,
         # and a retry finds the unique index taken, rolls back and gets the stored answer.
-        record = ScanRecord(scan_id=scan_id, endpoint=request.endpoint or "",
-                            user_id=current_user.id if current_user.is_authenticated else None)
+        # Read before any rollback below: a rollback expires the user and would reload it.
+        user_id = current_user.id if current_user.is_authenticated else None
+        record = ScanRecord(scan_id=scan_id, endpoint=request.endpoint or "", user_id=user_id)
         db.session.add(record)
         try:
             db.session.flush()
@@ -76,7 +84,7 @@ def scan_endpoint(view):
             db.session.rollback()
             existing = db.session.execute(
                 select(ScanRecord).where(ScanRecord.scan_id == scan_id)).scalar_one()
-            return _replay(existing)
+            return _replay(existing, user_id)
         try:
             response = make_response(view(*args, **kwargs))
         except Exception:
@@ -89,6 +97,7 @@ def scan_endpoint(view):
         record.status_code = response.status_code
         record.body = response.get_data(as_text=True)
         record.trigger = response.headers.get("HX-Trigger")
+        record.mimetype = response.mimetype
         try:
             db.session.commit()
         except IntegrityError:
@@ -96,7 +105,7 @@ def scan_endpoint(view):
             db.session.rollback()
             existing = db.session.execute(
                 select(ScanRecord).where(ScanRecord.scan_id == scan_id)).scalar_one()
-            return _replay(existing)
+            return _replay(existing, user_id)
         current_app.logger.debug("scan %s applied", scan_id)
         return response
 

@@ -25,7 +25,8 @@ class ScanRecord(db.Model):
     status_code: Mapped[int] = mapped_column(default=0)
     body: Mapped[str | None] = mapped_column(Text)
     trigger: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = created_at_column()
+    mimetype: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = created_at_column(index=True)
 
 
 class FlowState(db.Model):

@@ -1,6 +1,8 @@
 """Per-operator state of multi-scan flows, and the scan lookups the flows share."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from wms.barcodes import Scan, ScanKind, parse_scan
@@ -39,3 +41,13 @@ def parse(code: str, location_pattern: str | None = None) -> Scan:
     if scan.kind is ScanKind.INVALID:
         raise DomainError(scan.error or "That scan could not be read: scan again.", code="bad_scan")
     return scan
+
+
+def prune_scan_records(older_than: timedelta) -> int:
+    """Forget scan answers older than the retention (a retry comes within minutes, not days)."""
+    from sqlalchemy import delete
+
+    from wms.domain.scans.models import ScanRecord
+
+    result = db.session.execute(delete(ScanRecord).where(ScanRecord.created_at < utcnow() - older_than))
+    return result.rowcount or 0

@@ -18,7 +18,7 @@ from wms.errors import DomainError
 from wms.web.api import bp
 from wms.web.api.schemas import MoveRequestSchema, StockLevelSchema, StockMoveSchema, first_errors
 from wms.web.auth.loader import require_role
-from wms.web.tx import transactional
+from wms.web.tx import scan_endpoint
 
 
 def paginate(query, schema, *, default_limit=100, max_limit=1000):
@@ -56,9 +56,12 @@ def list_moves():
 
 
 @bp.post("/stock/moves")
-@transactional
+@scan_endpoint
 def create_move():
-    """Post a movement: a move between locations, or an adjustment in or out with a note."""
+    """Post a movement: a move between locations, or an adjustment in or out with a note.
+
+    Send an Idempotency-Key header (8-64 letters, digits, - _ . :) and a retry after a
+    timeout gets the first answer instead of moving the stock twice."""
     require_role(Role.SUPERVISOR)
     try:
         data = MoveRequestSchema().load(request.get_json(silent=True) or {})
