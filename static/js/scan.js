@@ -22,6 +22,16 @@
     crypto.getRandomValues(bytes);
     return "s-" + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
+  function me() {
+    // Scans belong to the operator who made them: on a shared scanner the next operator
+    // must never send them under their own name.
+    var meta = document.querySelector('meta[name="wms-user"]');
+    return meta ? meta.content : "";
+  }
+  function mine() {
+    var user = me();
+    return queue.filter(function (item) { return user && item.user === user; });
+  }
   function csrf() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
@@ -58,7 +68,7 @@
     }
     var fields = [];
     data.forEach(function (value, key) { if (key !== "scan_id" && key !== "csrf_token") { fields.push([key, value.toString()]); } });
-    queue.push({ id: newId(), url: form.getAttribute("data-scan-url"), target: form.getAttribute("data-scan-target") || "#screen", fields: fields });
+    queue.push({ id: newId(), user: me(), url: form.getAttribute("data-scan-url"), target: form.getAttribute("data-scan-target") || "#screen", fields: fields });
     save();
     form.querySelector("input[name=code]").value = "";
     var qty = form.querySelector("input[name=qty]");
@@ -76,11 +86,13 @@
     });
   }
 
-  function swapInto(selector, html) {
+  function swapInto(selector, html, style) {
     var target = document.querySelector(selector);
     if (!target) { return; }
     if (window.htmx && htmx.swap) {
-      htmx.swap(target, html, { swapStyle: "innerHTML" });
+      htmx.swap(target, html, { swapStyle: style || "innerHTML" });
+    } else if (style === "outerHTML") {
+      target.outerHTML = html;
     } else {
       target.innerHTML = html;
     }
@@ -88,17 +100,18 @@
   }
 
   function pump() {
-    if (sending || !queue.length) {
-      if (!queue.length) { showQueue(""); }
+    var waiting = mine();
+    if (sending || !waiting.length) {
+      if (!waiting.length) { showQueue(""); }
       return;
     }
-    var item = queue[0];
+    var item = waiting[0];
     var body = new FormData();
     item.fields.forEach(function (f) { body.append(f[0], f[1]); });
     body.append("scan_id", item.id);
     body.append("csrf_token", csrf());
     sending = true;
-    if (queue.length > 1) { showQueue(queue.length + " scans waiting to be sent…"); }
+    if (waiting.length > 1) { showQueue(waiting.length + " scans waiting to be sent…"); }
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, 15000);
     fetch(item.url, {
@@ -117,7 +130,7 @@
         window.location.href = redirect;
         return;
       }
-      queue.shift();
+      queue.splice(queue.indexOf(item), 1);
       save();
       sending = false;
       if (response.status === 400) {
@@ -127,7 +140,9 @@
         swapStatus("The server failed on that scan; nothing was changed. Scan it again.", false);
         document.body.dispatchEvent(new CustomEvent("scan-error", { bubbles: true }));
       } else {
-        swapInto(item.target, result.html);
+        // An error answer names its own target (the status line) with HX-Retarget.
+        swapInto(response.headers.get("HX-Retarget") || item.target, result.html,
+                 response.headers.get("HX-Reswap"));
         dispatchTriggers(response.headers.get("HX-Trigger"));
       }
       if (redirect) { window.location.href = redirect; return; }
@@ -137,7 +152,8 @@
       clearTimeout(timer);
       sending = false;
       retryDelay = Math.min(retryDelay ? retryDelay * 2 : 500, 8000);
-      showQueue(queue.length + (queue.length === 1 ? " scan" : " scans") + " not sent yet: no network. Retrying — do not scan again.");
+      var n = mine().length;
+      showQueue(n + (n === 1 ? " scan" : " scans") + " not sent yet: no network. Retrying — do not scan again.");
       setTimeout(pump, retryDelay);
     });
   }
@@ -169,6 +185,16 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    if (form.matches && form.matches("form[action$='/logout']")) {
+      var unsent = mine();
+      if (unsent.length && !window.confirm(unsent.length + " scan(s) are not sent yet (no network). Sign out and lose them?")) {
+        event.preventDefault();
+        return;
+      }
+      queue = queue.filter(function (item) { return unsent.indexOf(item) < 0; });
+      save();
+      return;
+    }
     if (form.matches && form.matches("form[data-scan-url]")) {
       event.preventDefault();
       enqueue(form);
@@ -182,5 +208,5 @@
   window.addEventListener("online", pump);
   document.addEventListener("DOMContentLoaded", function () { focusScan(); pump(); });
 
-  window.wmsScan = { pending: function () { return queue.length; }, pump: pump };
+  window.wmsScan = { pending: function () { return mine().length; }, pump: pump };
 })();

@@ -127,3 +127,22 @@ def test_scan_whose_answer_is_lost_is_resent_and_applied_once(phone, live_server
     scan(phone, "A-05-20-2" if seeded["source"] != "A-05-20-2" else "A-05-19-2")
     phone.wait_for_function("document.querySelector('#status').innerText.includes('Moved 2')")
     assert moved_units(live_server.application, seeded["sku"]) == [(2, "olga")]
+
+
+def test_queued_scans_of_another_operator_are_never_sent(phone, live_server, seeded):
+    sign_in(phone, live_server.url)
+    phone.goto(live_server.url + "/handheld/move")
+    me = phone.evaluate("document.querySelector('meta[name=wms-user]').content")
+    # A scan left queued on this device by another operator (signed out while offline).
+    phone.evaluate("""([user]) => localStorage.setItem('wms.scanQueue', JSON.stringify([
+        {id: 's-someone-else-0001', user: user, url: '/handheld/move/scan', target: '#screen',
+         fields: [['code', 'A-01-01-1']]}]))""", [str(int(me) + 1000)])
+    sent = []
+    phone.on("request", lambda req: sent.append(req.url) if "/move/scan" in req.url else None)
+    phone.reload()
+    phone.wait_for_timeout(800)
+    assert sent == [] and phone.evaluate("window.wmsScan.pending()") == 0
+    # The operator's own scans still go.
+    scan(phone, seeded["source"])
+    phone.wait_for_selector("#status[data-status=ok]")
+    assert len(sent) == 1
