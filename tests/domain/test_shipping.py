@@ -225,3 +225,184 @@ def test_packing_stops_when_the_order_is_held_or_cancelled_on_the_bench(packing_
     with pytest.raises(DomainError, match="is cancelled: stop packing it"):
         packing.finish(s.operator, "BOX-M", "1")
     assert s.order.status is OrderStatus.CANCELLED
+
+
+# ---------------------------------------------------------------- unpacking
+
+@pytest.fixture
+def picked_from_bins(app, make_location, make_product, make_user):
+    """An order of 2 × A and 1 × B, allocated and picked from two bins, carrier with a range."""
+    from wms.domain.locations.models import LocationKind
+    from wms.domain.orders.models import Order, OrderLine
+    from wms.domain.picking import services as picking
+    from wms.domain.picking.allocation import allocate_orders
+    from wms.domain.shipping.models import BoxSize
+
+    pack = make_location("PACK-01", kind=LocationKind.PACKING)
+    bin_a = make_location("A-01-01-1", kind=LocationKind.PICK_FACE)
+    bin_b = make_location("A-02-01-1", kind=LocationKind.PICK_FACE)
+    a, b = make_product("SKU-A", weight_g=400), make_product("SKU-B", weight_g=1200)
+    inventory.receive(a, bin_a, 5)
+    inventory.receive(b, bin_b, 3)
+    carrier = Carrier(code="RNG", name="Rangex", adapter="range", range_prefix="RX",
+                      range_start=1000, range_end=1009)
+    db.session.add_all([carrier, BoxSize(code="BOX-M", name="Medium box", length_mm=350,
+                                         width_mm=250, height_mm=150, tare_g=280)])
+    db.session.flush()
+    order = Order(reference="WEBSHOP-9", carrier_id=carrier.id, shop="default", ps_order_id=99,
+                  ship_name="Jane Doe", ship_city="Lyon", ship_country="FR")
+    order.lines = [OrderLine(line_no=1, product_id=a.id, sku=a.sku, name=a.name, quantity=2),
+                   OrderLine(line_no=2, product_id=b.id, sku=b.sku, name=b.name, quantity=1)]
+    db.session.add(order)
+    db.session.flush()
+    operator, supervisor = make_user("operator"), make_user("supervisor")
+    allocate_orders([order.id])
+    pick_list = picking.create_pick_list([order.id])
+    picking.scan(operator, pick_list.code)
+    picking.scan(operator, bin_a.code)
+    picking.scan(operator, a.main_barcode, 2)
+    picking.scan(operator, bin_b.code)
+    picking.scan(operator, b.main_barcode)
+    assert order.status is OrderStatus.PICKED
+    return type("Setup", (), dict(order=order, a=a, b=b, bin_a=bin_a, bin_b=bin_b, pack=pack,
+                                  carrier=carrier, operator=operator, supervisor=supervisor))
+
+
+def _pack(s):
+    packing.scan(s.operator, s.order.code)
+    packing.scan(s.operator, s.a.main_barcode, 2)
+    packing.scan(s.operator, s.b.main_barcode)
+    view, _ = packing.finish(s.operator, "BOX-M", "2.2")
+    packing.next_order(s.operator)
+    return view.shipment
+
+
+def test_shop_cancel_after_packing_then_unpack_then_desk_cancel_puts_units_back(picked_from_bins):
+    from wms.domain.orders.services import cancel_order, release_order
+
+    s = picked_from_bins
+    shipment = _pack(s)
+    parcel = shipment.parcels[0]
+    dispatch = shipping.open_dispatch(s.carrier, s.operator)
+    shipping.add_parcel(dispatch, parcel.code, s.operator)
+    cancel_order(s.order, "The shop set state 6.", from_shop=True)
+    assert s.order.status is OrderStatus.ON_HOLD
+    with pytest.raises(DomainError, match="packed units: unpack"):
+        cancel_order(s.order, "customer cancelled", s.supervisor)
+
+    packing.unpack_order(s.order, s.supervisor)
+    assert s.order.status is OrderStatus.ON_HOLD  # still held: a supervisor decides what next
+    assert shipment.status is ShipmentStatus.CANCELLED
+    assert parcel.voided_at is not None and parcel.dispatch_id is None
+    assert parcel.tracking_number == "RX1000"  # kept: the number stays reserved
+    assert [ln.quantity_packed for ln in s.order.lines] == [0, 0]
+    assert [ln.quantity_picked for ln in s.order.lines] == [2, 1]
+    assert inventory.stock_at(s.a, s.pack).on_hand == 2  # no stock moved by unpacking
+    assert s.order.events[-1].kind == "unpacked" and "RX1000" in s.order.events[-1].message
+    assert f"taken off {dispatch.code}" in s.order.events[-1].message
+    with pytest.raises(DomainError, match="unpacked and is void") as void:
+        shipping.add_parcel(dispatch, parcel.code, s.operator)
+    assert void.value.code == "void_parcel"
+    with pytest.raises(DomainError, match="unpacked and is void"):
+        shipping.add_parcel(dispatch, "RX1000", s.operator)  # its tracking barcode, too
+
+    cancel_order(s.order, "customer cancelled", s.supervisor)
+    assert s.order.status is OrderStatus.CANCELLED
+    assert inventory.stock_at(s.a, s.bin_a).on_hand == 5 and inventory.stock_at(s.a, s.bin_a).reserved == 0
+    assert inventory.stock_at(s.b, s.bin_b).on_hand == 3
+    assert inventory.stock_at(s.a, s.pack).on_hand == 0 and inventory.stock_at(s.b, s.pack).on_hand == 0
+    assert inventory.ledger_problems() == []
+    with pytest.raises(DomainError, match="has no parcels"):
+        shipping.close_dispatch(dispatch, s.operator)
+    assert db.session.execute(select(OutboxMessage)).scalars().all() == []
+    with pytest.raises(DomainError, match="cancelled: there is nothing to unpack"):
+        packing.unpack_order(s.order, s.supervisor)
+    with pytest.raises(DomainError, match="not on hold"):
+        release_order(s.order, s.supervisor)
+
+
+def test_unpack_then_release_packs_again_with_new_tracking_numbers(picked_from_bins):
+    from wms.domain.orders.services import cancel_order, release_order
+
+    s = picked_from_bins
+    first = _pack(s)
+    cancel_order(s.order, "The shop set state 6.", from_shop=True)
+    packing.unpack_order(s.order, s.supervisor)
+    release_order(s.order, s.supervisor)
+    assert s.order.status is OrderStatus.PICKED  # to pack again
+    second = _pack(s)
+    assert second.id != first.id and s.order.status is OrderStatus.PACKED
+    assert [p.tracking_number for p in second.parcels] == ["RX1001"]  # RX1000 stays void
+    # Re-entering the range never hands out the void parcel's number either.
+    shipping.set_tracking_range(s.carrier, 1000, 1009, prefix="RX")
+    assert s.carrier.range_next == 1002
+    dispatch = shipping.open_dispatch(s.carrier, s.operator)
+    shipping.add_parcel(dispatch, second.parcels[0].code, s.operator)
+    shipping.close_dispatch(dispatch, s.operator)
+    assert s.order.status is OrderStatus.SHIPPED
+    messages = db.session.execute(select(OutboxMessage)).scalars().all()
+    assert [m.payload["tracking_numbers"] for m in messages] == [["RX1001"]]
+    assert inventory.ledger_problems() == []
+
+
+def test_unpacking_a_packed_order_sends_it_back_to_packing(picked_from_bins):
+    s = picked_from_bins
+    shipment = _pack(s)
+    packing.unpack_order(s.order, s.supervisor)
+    assert s.order.status is OrderStatus.PICKED and shipment.status is ShipmentStatus.CANCELLED
+    with pytest.raises(DomainError, match="no packed units") as nothing:
+        s.order.status = OrderStatus.PACKED  # as if: the check is on the parcels, not the status
+        packing.unpack_order(s.order, s.supervisor)
+    assert nothing.value.code == "nothing_packed"
+
+
+def test_unpack_refuses_a_shipped_order_a_closed_dispatch_and_an_order_on_the_bench(picked_from_bins):
+    s = picked_from_bins
+    packing.scan(s.operator, s.order.code)
+    packing.scan(s.operator, s.a.main_barcode)
+    with pytest.raises(DomainError, match="is packing: finish packing it") as bench:
+        packing.unpack_order(s.order, s.supervisor)
+    assert bench.value.code == "not_unpackable"
+    packing.scan(s.operator, s.a.main_barcode)
+    packing.scan(s.operator, s.b.main_barcode)
+    shipment = packing.finish(s.operator, "BOX-M", "2.2")[0].shipment
+    dispatch = shipping.open_dispatch(s.carrier, s.operator)
+    shipping.add_parcel(dispatch, shipment.parcels[0].code, s.operator)
+    shipping.close_dispatch(dispatch, s.operator)
+    with pytest.raises(DomainError, match="is shipped: there is nothing to unpack"):
+        packing.unpack_order(s.order, s.supervisor)
+    # Even held again by hand, parcels that left with a closed dispatch stay as they are.
+    s.order.status = OrderStatus.ON_HOLD
+    shipment.status = ShipmentStatus.PACKED
+    s.order.lines[0].quantity_shipped = 0
+    with pytest.raises(DomainError, match=f"left with {dispatch.code}") as gone:
+        packing.unpack_order(s.order, s.supervisor)
+    assert gone.value.code == "already_dispatched" and shipment.status is ShipmentStatus.PACKED
+
+
+def test_released_without_unpacking_the_parcels_go_on_to_the_dispatch(picked_from_bins):
+    from wms.domain.orders.services import cancel_order, release_order
+
+    s = picked_from_bins
+    shipment = _pack(s)
+    cancel_order(s.order, "The shop set state 6.", from_shop=True)
+    release_order(s.order, s.supervisor)  # the shop took the cancellation back
+    assert s.order.status is OrderStatus.PACKED
+    dispatch = shipping.open_dispatch(s.carrier, s.operator)
+    shipping.add_parcel(dispatch, shipment.parcels[0].code, s.operator)
+    shipping.close_dispatch(dispatch, s.operator)
+    assert s.order.status is OrderStatus.SHIPPED and inventory.ledger_problems() == []
+
+
+def test_released_mid_packing_goes_back_to_the_bench(picked_from_bins):
+    from wms.domain.orders.services import cancel_order, release_order
+
+    s = picked_from_bins
+    packing.scan(s.operator, s.order.code)
+    packing.scan(s.operator, s.a.main_barcode)
+    cancel_order(s.order, "The shop set state 6.", from_shop=True)
+    assert s.order.status is OrderStatus.ON_HOLD
+    release_order(s.order, s.supervisor)
+    assert s.order.status is OrderStatus.PACKING
+    packing.scan(s.operator, s.a.main_barcode)  # the packer carries on
+    assert s.order.lines[0].quantity_packed == 2

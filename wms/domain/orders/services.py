@@ -17,7 +17,7 @@ def order_by_code(code: str) -> Order:
     """Find an order by its code (SO-12), number, or shop reference."""
     raw = (code or "").strip()
     number = raw[3:] if raw.upper().startswith("SO-") else raw
-    order = db.session.get(Order, int(number)) if number.isdigit() else None
+    order = db.session.get(Order, int(number)) if number.isdecimal() else None
     if order is None and raw:
         order = db.session.execute(select(Order).where(Order.reference == raw)).scalars().first()
     if order is None:
@@ -65,6 +65,10 @@ def hold_order(order: Order, reason: str, user=None) -> Order:
 def status_after_hold(order: Order) -> OrderStatus:
     """The status an order goes back to when released, judged from its lines."""
     lines = order.lines
+    if any(ln.quantity_packed > ln.quantity_shipped for ln in lines):
+        # Released without unpacking (e.g. the shop took its cancellation back): the parcels
+        # go on as they were, to a dispatch, or back to the packing bench.
+        return _packing_status(order)
     if lines and all(ln.quantity_picked >= ln.quantity for ln in lines):
         return OrderStatus.PICKED
     if any(ln.quantity_picked for ln in lines) and _lines_on_active_pick_list(order):
@@ -73,6 +77,14 @@ def status_after_hold(order: Order) -> OrderStatus:
     if lines and all(ln.quantity_allocated >= ln.quantity for ln in lines):
         return OrderStatus.ALLOCATED
     return OrderStatus.NEW
+
+
+def _packing_status(order: Order) -> OrderStatus:
+    from wms.domain.shipping.models import Shipment, ShipmentStatus
+
+    packing = db.session.execute(select(Shipment.id).where(
+        Shipment.order_id == order.id, Shipment.status == ShipmentStatus.PACKING).limit(1)).first()
+    return OrderStatus.PACKING if packing is not None else OrderStatus.PACKED
 
 
 def release_order(order: Order, user=None) -> Order:
@@ -196,7 +208,7 @@ def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: 
                       Order.ship_name.ilike(like), Order.customer_email.ilike(like),
                       Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku.ilike(like)))]
         number = q[3:] if q.upper().startswith("SO-") else q
-        if number.isdigit():
+        if number.isdecimal():
             conditions.append(Order.id == int(number))
         query = query.where(or_(*conditions))
     if status is not None:

@@ -22,7 +22,7 @@ from wms.domain.shipping import services as shipping
 from wms.domain.shipping.carriers import adapter_for
 from wms.domain.shipping.models import BoxSize, Parcel, ParcelItem, Shipment, ShipmentStatus
 from wms.domain.users.models import Role
-from wms.errors import DomainError, PermissionDenied
+from wms.errors import Conflict, DomainError, PermissionDenied
 
 FLOW = "packing"
 PACKABLE = (OrderStatus.PICKED, OrderStatus.PACKING)
@@ -389,3 +389,70 @@ def next_order(user) -> PackView:
     """Clear the station for the next order (a packed one stays packed, an open one waits)."""
     save_state(load_state(user, FLOW))
     return _view({})
+
+
+# ---------------------------------------------------------------- unpacking
+
+# A packer is not at work on these: their parcels can be opened again. (A PACKING order is on
+# a bench; the packer stops it by putting it on hold, or finishes it first.)
+UNPACKABLE = (OrderStatus.PACKED, OrderStatus.ON_HOLD)
+
+
+def unpackable(order: Order) -> bool:
+    """Say whether a supervisor may unpack the order now (packed units, not shipped)."""
+    return order.status in UNPACKABLE and any(
+        line.quantity_packed > line.quantity_shipped for line in order.lines)
+
+
+def unpack_order(order: Order, user) -> Order:
+    """Take an order's units out of its parcels: void the parcels, cancel the shipment.
+
+    The goods stay where packing left them (stock leaves only at dispatch), so no stock moves;
+    the units are picked but not packed again, ready to be packed anew or put back by a cancel.
+    The void parcels keep their tracking numbers so no other parcel is ever given one of them.
+    """
+    from wms.domain.orders.services import lock_order
+    from wms.domain.shipping.models import DispatchStatus
+
+    # The order lock first, as a dispatch close does: it then sees the order no longer packed.
+    order = lock_order(order)
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
+        raise Conflict(f"{order.code} is {order.status.label.lower()}: there is nothing to unpack.",
+                       code="not_unpackable")
+    if order.status not in UNPACKABLE:
+        raise Conflict(f"{order.code} is {order.status.label.lower()}: finish packing it (or put it "
+                       "on hold) before unpacking.", code="not_unpackable")
+    shipments = db.session.execute(
+        select(Shipment).where(Shipment.order_id == order.id,
+                               Shipment.status.in_((ShipmentStatus.PACKING, ShipmentStatus.PACKED)))
+        .order_by(Shipment.id).with_for_update().execution_options(populate_existing=True)).scalars().all()
+    parcels = [p for s in shipments for p in s.parcels]
+    units = sum(item.quantity for p in parcels for item in p.items)
+    if not units:
+        raise Conflict(f"{order.code} has no packed units to unpack.", code="nothing_packed")
+    gone = [p for p in parcels if p.dispatch is not None and p.dispatch.status is not DispatchStatus.OPEN]
+    if gone:
+        raise Conflict(f"{', '.join(p.code for p in gone)} left with {gone[0].dispatch.code}: "
+                       "they cannot be unpacked here.", code="already_dispatched")
+    now = utcnow()
+    dispatches = sorted({p.dispatch.code for p in parcels if p.dispatch is not None})
+    for parcel in parcels:
+        for item in parcel.items:
+            item.line.quantity_packed = max(item.line.quantity_shipped,
+                                            item.line.quantity_packed - item.quantity)
+        parcel.dispatch_id = None
+        parcel.dispatched_at = None
+        parcel.voided_at = now
+    for shipment in shipments:
+        shipment.status = ShipmentStatus.CANCELLED
+    if order.status is OrderStatus.PACKED:
+        order.status = OrderStatus.PICKED  # to pack again
+    where = shipments[0].location.code if shipments[0].location is not None else "the packing area"
+    numbers = [p.tracking_number for p in parcels if p.tracking_number]
+    record_event(order, "unpacked",
+                 f"Unpacked {units} unit(s) from {', '.join(p.code for p in parcels)}"
+                 + (f" (tracking {', '.join(numbers)} void)" if numbers else "")
+                 + (f", taken off {', '.join(dispatches)}" if dispatches else "")
+                 + f"; the goods wait at {where}.", user)
+    db.session.flush()
+    return order

@@ -118,6 +118,9 @@ class Parcel(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     dispatch_id: Mapped[int | None] = mapped_column(ForeignKey("dispatch.id"))
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Unpacked (its shipment cancelled): never dispatched; its tracking number stays on it so
+    # no other parcel is ever given that number.
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     shipment: Mapped[Shipment] = relationship(back_populates="parcels")
     box = relationship("BoxSize")

@@ -99,7 +99,7 @@ def _last_used_in_range(carrier: Carrier, start: int, end: int, prefix: str | No
     last = None
     for number in numbers:
         digits = number[len(prefix or ""):]
-        if digits.isdigit() and start <= int(digits) <= end and f"{int(digits):0{width}d}" == digits:
+        if digits.isdecimal() and start <= int(digits) <= end and f"{int(digits):0{width}d}" == digits:
             last = int(digits) if last is None else max(last, int(digits))
     return last
 
@@ -266,7 +266,7 @@ def find_parcel(code: str) -> Parcel:
     scan = parse_scan(code)
     if scan.kind is ScanKind.PARCEL:
         number = scan.code.removeprefix("PCL-")
-        parcel = db.session.get(Parcel, int(number)) if number.isdigit() else None
+        parcel = db.session.get(Parcel, int(number)) if number.isdecimal() else None
         if parcel is None:
             raise NotFound(f"Parcel {scan.code} does not exist: scan the parcel's label.")
         return parcel
@@ -289,6 +289,10 @@ def add_parcel(dispatch: Dispatch, code: str, user=None) -> Parcel:
     shipment = parcel.shipment
     if parcel.dispatch_id == dispatch.id:
         raise Conflict(f"{parcel.code} is already on this dispatch (scanned twice).", code="twice")
+    if parcel.voided_at is not None or shipment.status is ShipmentStatus.CANCELLED:
+        raise DomainError(f"{parcel.code} ({parcel.tracking_number or 'no tracking'}) was unpacked "
+                          f"and is void: tear its label off and give it to a supervisor.",
+                          code="void_parcel")
     if shipment.carrier_id != dispatch.carrier_id:
         raise DomainError(f"{parcel.code} goes with {shipment.carrier.name}, not "
                           f"{dispatch.carrier.name}: put it on the {shipment.carrier.name} pile.",
