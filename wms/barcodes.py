@@ -65,7 +65,7 @@ def gs1_check_digit(digits: str) -> int:
 
 def has_valid_check_digit(code: str) -> bool:
     """Return True if the last digit of an EAN-8/UPC-A/EAN-13/GTIN-14 is right."""
-    return code.isdigit() and len(code) in (8, 12, 13, 14) and \
+    return code.isdecimal() and len(code) in (8, 12, 13, 14) and \
         gs1_check_digit(code[:-1]) == int(code[-1])
 
 
@@ -113,7 +113,7 @@ def parse_scan(raw: str, location_pattern: str | None = None,
     for prefix, kind in PREFIXES.items():
         if upper.startswith(prefix) and len(upper) > len(prefix):
             return Scan(kind, upper, raw)
-    if code.isdigit() and len(code) in (8, 12, 13, 14):
+    if code.isdecimal() and len(code) in (8, 12, 13, 14):
         if not has_valid_check_digit(code):
             return Scan(ScanKind.INVALID, code, raw,
                         error=f"{code} has a wrong check digit: the barcode was misread, "
@@ -147,7 +147,7 @@ def validate_product_barcode(code: str) -> str:
     code = clean(code)
     if not code:
         raise ValueError("The barcode is empty.")
-    if code.isdigit() and len(code) in (8, 12, 13, 14):
+    if code.isdecimal() and len(code) in (8, 12, 13, 14):
         if not has_valid_check_digit(code):
             raise ValueError(
                 f"{code}: wrong check digit (expected {gs1_check_digit(code[:-1])} at the end).")

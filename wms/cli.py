@@ -75,7 +75,7 @@ def user_create(username, name, role, password, badge, pin) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise click.ClickException("The password must have at least 8 characters.")
-    if pin is not None and not (pin.isdigit() and 4 <= len(pin) <= 8):
+    if pin is not None and not (pin.isdecimal() and 4 <= len(pin) <= 8):
         raise click.ClickException("The PIN must be 4 to 8 digits.")
     if badge and not badge.upper().startswith("BADGE-"):
         raise click.ClickException("A badge code starts with BADGE- (e.g. BADGE-0042).")

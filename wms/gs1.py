@@ -106,7 +106,7 @@ class GS1Data:
 
 def yymmdd(raw: str) -> date:
     """Read a GS1 date; day 00 means the last day of the month, the century per GS1 rules."""
-    if len(raw) != 6 or not raw.isdigit():
+    if len(raw) != 6 or not raw.isdecimal():
         raise GS1Error(f"{raw} is not a date written YYMMDD.")
     yy, mm, dd = int(raw[:2]), int(raw[2:4]), int(raw[4:])
     # GS1 General Specifications 7.12: a year up to 50 ahead is this century, else the last.
@@ -155,7 +155,7 @@ def looks_like_gs1(text: str, separator: str | None = None) -> bool:
     # Without an announcement, only AI 01/02 with 14 digits, then nothing, a separator or
     # another AI is taken as GS1: internal codes and SKUs never look like that. A wrong
     # check digit is then reported as a misread rather than as an unknown code.
-    if len(body) >= 16 and body[:2] in ("01", "02") and body[2:16].isdigit():
+    if len(body) >= 16 and body[:2] in ("01", "02") and body[2:16].isdecimal():
         rest = body[16:]
         return not rest or rest[0] == GS or rest[:2] in AIS
     return False
@@ -232,7 +232,7 @@ def _store(fields: dict[str, str], ai: str, value: str) -> None:
     if len(value) > spec.length:
         raise GS1Error(f"({ai}) {spec.name} is {len(value)} characters long, at most "
                        f"{spec.length} are allowed: was a separator (FNC1) lost?")
-    if spec.numeric and not value.isdigit():
+    if spec.numeric and not value.isdecimal():
         raise GS1Error(f"({ai}) {spec.name} must be digits, not {value!r}.")
     bad = sorted({c for c in value if c not in CHARSET_82})
     if bad:

@@ -236,3 +236,13 @@ def test_api_move_with_an_idempotency_key_is_applied_once(client, make_user, mak
     assert again.json == first.json
     assert stock_at(product, b).on_hand == 2
     assert sum(1 for m in db.session.query(StockMove) if m.reason.name == "MOVED") == 1
+
+
+def test_odd_digits_and_ids_are_refused_not_crashed(client, login_as):
+    login_as("supervisor")
+    assert client.get("/desk/stock/ledger?page=²").status_code == 200
+    assert client.get("/desk/orders?page=①").status_code == 200
+    r = client.post("/desk/picking/lists", data={"order": ["x1"], "mode": "batch"})
+    assert r.status_code in (303, 422) and r.status_code != 500
+    r = client.post("/desk/picking/wave", data={"carrier": "abc"})
+    assert r.status_code != 500

@@ -81,7 +81,7 @@ def _opt_int(row: dict, name: str, errors: list, line: int, minimum: int = 0):
     value = row.get(name, "")
     if value == "":
         return None
-    if not value.lstrip("-").isdigit() or int(value) < minimum:
+    if not value.lstrip("-").isdecimal() or int(value) < minimum:
         errors.append(RowError(line, f"{name} must be a whole number ≥ {minimum}, not “{value}”"))
         return None
     return int(value)
@@ -192,7 +192,7 @@ def import_stock(text: str, *, user=None, dry_run: bool = False) -> ImportResult
             result.errors.append(RowError(line, f"location {code} is a {location.kind.label.lower()} location; stock is loaded into storage, pick faces, docks or quarantine"))
         if product is None:
             result.errors.append(RowError(line, f"sku {sku or '(empty)'} is not a known product"))
-        if not raw_qty.isdigit() or int(raw_qty) <= 0:
+        if not raw_qty.isdecimal() or int(raw_qty) <= 0:
             result.errors.append(RowError(line, f"quantity must be a whole number above 0, not “{raw_qty}”"))
         if location is not None and product is not None:
             key = (location.id, product.id)

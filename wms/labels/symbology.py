@@ -14,7 +14,7 @@ def gtin_check_digit(digits: str) -> str:
 
 def is_valid_gtin(code: str, length: int) -> bool:
     """Tell whether ``code`` is ``length`` digits with a correct GS1 check digit."""
-    return len(code) == length and code.isdigit() and gtin_check_digit(code[:-1]) == code[-1]
+    return len(code) == length and code.isdecimal() and gtin_check_digit(code[:-1]) == code[-1]
 
 
 def choose_symbology(data: str) -> str:
@@ -36,7 +36,7 @@ def normalise(symbology: str, data: str, where: str) -> tuple[str, str]:
         return symbology, data
     length = 13 if symbology == "ean13" else 12
     name = "EAN-13" if symbology == "ean13" else "UPC-A"
-    if not data.isdigit() or len(data) not in (length - 1, length):
+    if not data.isdecimal() or len(data) not in (length - 1, length):
         raise LabelDataError(f"{where}: {name} needs {length - 1} or {length} digits, got {data!r}")
     if len(data) == length - 1:
         return symbology, data + gtin_check_digit(data)

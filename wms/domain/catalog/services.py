@@ -69,7 +69,7 @@ def find_by_code(code: str) -> ProductMatch | None:
         return _gs1_match(data) if data.gtin else None
     row = db.session.execute(
         select(Barcode).where(Barcode.code == code)).scalar_one_or_none()
-    if row is None and code.isdigit() and has_valid_check_digit(code):
+    if row is None and code.isdecimal() and has_valid_check_digit(code):
         row = _barcode_for_gtin(code)
     if row is not None:
         return ProductMatch(row.product, row.pack_qty, row.code)

@@ -58,7 +58,7 @@ def task_by_code(code: str) -> CountTask:
     """Find a count task by its code (CNT-12) or number."""
     raw = (code or "").strip().upper()
     number = raw[4:] if raw.startswith("CNT-") else raw
-    task = db.session.get(CountTask, int(number)) if number.isdigit() else None
+    task = db.session.get(CountTask, int(number)) if number.isdecimal() else None
     if task is None:
         raise NotFound(f"There is no count task {raw or '(empty)'}: check the sheet's code.")
     return task

@@ -79,6 +79,8 @@ def pickable_orders() -> list[Order]:
 def create_pick_list(order_ids, *, kind: PickListKind = PickListKind.ORDER, user=None,
                      note: str | None = None) -> PickList:
     """Put allocated orders on one pick list (one order, or a batch/wave into totes)."""
+    if any(not str(i).isdecimal() for i in order_ids):
+        raise DomainError("Tick the orders to put on the list (the form sent something else).")
     order_ids = list(dict.fromkeys(int(i) for i in order_ids))
     if not order_ids:
         raise DomainError("Choose at least one order for the pick list.")
@@ -134,7 +136,7 @@ def get_pick_list(ref, *, lock: bool = False) -> PickList:
     """Return a pick list by id or PL- code, optionally locked for this transaction."""
     text = str(ref).strip().upper()
     raw = text[3:] if text.startswith("PL-") else text
-    if not raw.isdigit():
+    if not raw.isdecimal():
         raise NotFound(f"{ref} is not a pick list: scan the PL- barcode on the list.")
     query = select(PickList).where(PickList.id == int(raw)).execution_options(populate_existing=True)
     if lock:

@@ -84,7 +84,7 @@ def import_receipts(text: str, *, user=None, dry_run: bool = False) -> ImportRes
         product = products.get(sku)
         if product is None:
             result.errors.append(RowError(line, f"sku {sku or '(empty)'} is not a known product"))
-        if not raw_qty.isdigit() or int(raw_qty) <= 0:
+        if not raw_qty.isdecimal() or int(raw_qty) <= 0:
             result.errors.append(RowError(line, f"quantity must be a whole number above 0, not “{raw_qty}”"))
         when = None
         if row.get("expected_date"):
@@ -99,7 +99,7 @@ def import_receipts(text: str, *, user=None, dry_run: bool = False) -> ImportRes
                                                 f"on row {group['first']}, not {row['supplier']}"))
         group["supplier"] = group["supplier"] or row.get("supplier", "")
         group["date"] = group["date"] or when
-        if product is not None and raw_qty.isdigit() and int(raw_qty) > 0:
+        if product is not None and raw_qty.isdecimal() and int(raw_qty) > 0:
             group["lines"].append((product, int(raw_qty)))
     if result.errors:
         raise ImportRefused(result)
@@ -127,7 +127,7 @@ def receipt_by_code(code: str, *, lock: bool = False) -> Receipt:
     """Return the receipt for a scanned RCV- code (or its id), or refuse it."""
     text = (code or "").strip().upper()
     number = text[len(CODE_PREFIX):] if text.startswith(CODE_PREFIX) else text
-    if not number.isdigit():
+    if not number.isdecimal():
         raise DomainError(f"{code} is not a receipt code: scan the RCV-… code on the paperwork.")
     return get_receipt(int(number), lock=lock)
 

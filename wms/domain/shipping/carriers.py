@@ -38,7 +38,7 @@ def check_tracking(raw: str) -> str:
     if any(code.startswith(prefix) for prefix in PREFIXES):
         raise DomainError(f"{code} is a warehouse code, not a tracking number: scan the barcode "
                           "on the carrier's label.", code="bad_tracking")
-    if code.isdigit() and len(code) in (8, 12, 13):
+    if code.isdecimal() and len(code) in (8, 12, 13):
         raise DomainError(f"{code} looks like a product barcode: scan the tracking barcode on the "
                           "carrier's label.", code="bad_tracking")
     if not TRACKING.match(code):

@@ -205,7 +205,7 @@ def _required_header(headers: Mapping[str, str], name: str) -> str:
 
 
 def _parse_timestamp(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 12:
         raise CallbackRejected(
             f"header {HEADER_TIMESTAMP} must be unix seconds (digits only), got {raw[:40]!r}",
             "malformed_header",

@@ -17,7 +17,7 @@ def setup_login_manager(manager: LoginManager) -> None:
     @manager.user_loader
     def load_user(user_id: str):
         uid, _, version = user_id.partition(":")
-        if not uid.isdigit():
+        if not uid.isdecimal():
             return None
         user = db.session.get(User, int(uid))
         if user is None or not user.active or str(user.session_version) != version:

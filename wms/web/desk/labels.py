@@ -48,7 +48,7 @@ def _pdf(layout_name: str, records: list[dict], filename: str, title: str) -> Re
 
 def _copies(raw: str | None) -> int:
     text = (raw or "1").strip()
-    if not text.isdigit() or not 1 <= int(text) <= 500:
+    if not text.isdecimal() or not 1 <= int(text) <= 500:
         raise DomainError(f"Copies must be a whole number from 1 to 500, not “{text}”.")
     return int(text)
 

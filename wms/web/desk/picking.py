@@ -78,6 +78,8 @@ def picking_wave():
                 cutoff = datetime.fromisoformat(raw_cutoff).replace(tzinfo=timezone.utc)
             except ValueError:
                 raise DomainError(f"“{raw_cutoff}” is not a date and time, e.g. 2026-11-23T15:00.") from None
+        if carrier_id and not carrier_id.isdecimal():
+            raise DomainError("Choose a carrier from the list.")
         pick_list = pick_service.release_wave(carrier_id=int(carrier_id) if carrier_id else None,
                                          ship_by_before=cutoff, user=current_user)
     except DomainError as exc:
