@@ -87,3 +87,128 @@ def test_order_pages_and_actions(client, login_as, order):
     db.session.expire_all()
     assert db.session.get(Order, order.id).status is OrderStatus.CANCELLED
     assert client.get("/desk/orders/99999").status_code == 404
+
+
+# ---------------------------------------------------------------- parcels, unpacking, shop messages
+
+from tests.domain.test_shipping import _pack, picked_from_bins  # noqa: E402,F401 (fixture)
+
+
+def test_desk_unpacks_a_shop_cancelled_order_then_cancels_it(client, login_as, picked_from_bins):
+    from sqlalchemy import select
+
+    from wms.domain.shipping import services as shipping
+    from wms.domain.shipping.models import Parcel
+    from wms.integrations.prestashop.models import OutboxMessage
+
+    s = picked_from_bins
+    s.carrier.tracking_url = "https://track.example/find?n=@&lang=en"
+    shipment = _pack(s)
+    dispatch = shipping.open_dispatch(s.carrier, s.operator)
+    shipping.add_parcel(dispatch, shipment.parcels[0].code, s.operator)
+    order_services.cancel_order(s.order, "The shop set state 6.", from_shop=True)
+    order_id, parcel_id, bin_a, pack = s.order.id, shipment.parcels[0].id, s.bin_a, s.pack
+    db.session.commit()
+
+    login_as("supervisor")
+    page = client.get(f"/desk/orders/{order_id}").get_data(as_text=True)
+    assert "Unpack parcels" in page and f"/desk/orders/{order_id}/unpack" in page
+    assert 'href="https://track.example/find?n=RX1000&amp;lang=en"' in page
+    assert "BOX-M" in page and "2.2 kg" in page and dispatch.code in page
+    refused = client.post(f"/desk/orders/{order_id}/cancel", data={"reason": "customer"})
+    assert refused.status_code == 409 and "unpack the parcel first" in refused.get_data(as_text=True)
+
+    assert client.post(f"/desk/orders/{order_id}/unpack").status_code == 302
+    page = client.get(f"/desk/orders/{order_id}").get_data(as_text=True)
+    assert "Unpack parcels" not in page and ">void<" in page and "Unpacked 3 unit(s)" in page
+    again = client.post(f"/desk/orders/{order_id}/unpack")
+    assert again.status_code == 409 and "no packed units" in again.get_data(as_text=True)
+    assert client.post(f"/desk/orders/{order_id}/cancel", data={"reason": "customer"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Order, order_id).status is OrderStatus.CANCELLED
+    assert db.session.get(Parcel, parcel_id).dispatch_id is None
+    assert inventory.stock_at(s.a, bin_a).on_hand == 5 and inventory.stock_at(s.a, pack).on_hand == 0
+    assert inventory.ledger_problems() == []
+    assert db.session.execute(select(OutboxMessage)).scalars().all() == []
+
+
+def test_api_unpacks_for_a_supervisor(client, login_as, picked_from_bins):
+    s = picked_from_bins
+    _pack(s)
+    order_id = s.order.id
+    db.session.commit()
+    login_as("supervisor")
+    body = client.post(f"/api/v1/orders/{order_id}/unpack").get_json()
+    assert body["status"] == "PICKED" and body["events"][-1]["kind"] == "unpacked"
+    assert [ln["quantity_packed"] for ln in body["lines"]] == [0, 0]
+    again = client.post(f"/api/v1/orders/{order_id}/unpack")
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "not_unpackable"
+    assert client.post("/api/v1/orders/999999/unpack").status_code == 404
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/orders/{order_id}/unpack" in spec["paths"]
+
+
+def test_order_page_lists_shop_messages_and_retries_a_dead_one(client, login_as, picked_from_bins):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from wms.db import utcnow
+    from wms.domain.shipping import services as shipping
+    from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus
+    from wms.integrations.prestashop.outbox import enqueue
+
+    s = picked_from_bins
+    shipment = _pack(s)
+    dispatch = shipping.open_dispatch(s.carrier, s.operator)
+    shipping.add_parcel(dispatch, shipment.parcels[0].code, s.operator)
+    shipping.close_dispatch(dispatch, s.operator)
+    message = db.session.execute(select(OutboxMessage)).scalar_one()
+    message.status, message.attempts = OutboxStatus.DEAD, 8
+    message.last_error = "ShopUnavailable: 503 from the shop"
+    other = enqueue("order_shipped", {"order_id": s.order.id + 1000, "tracking_number": "Z"},
+                    dedupe_key="order_shipped:other")
+    order_id, message_id, other_id = s.order.id, message.id, other.id
+    db.session.commit()
+
+    login_as("supervisor")
+    page = client.get(f"/desk/orders/{order_id}").get_data(as_text=True)
+    assert "Messages to the shop" in page and "order_shipped" in page and "Dead" in page
+    assert "ShopUnavailable: 503 from the shop" in page and "Retry now" in page
+    assert f'data-message="{other_id}"' not in page  # another order's message
+    assert client.get(f"/desk/orders/{order_id}/outbox/{message_id}/retry").status_code == 405
+    assert client.post(f"/desk/orders/{order_id}/outbox/{other_id}/retry").status_code == 404
+    before = utcnow()
+    assert client.post(f"/desk/orders/{order_id}/outbox/{message_id}/retry").status_code == 302
+    db.session.expire_all()
+    retried = db.session.get(OutboxMessage, message_id)
+    assert retried.status is OutboxStatus.PENDING and retried.attempts == 0
+    assert before - timedelta(seconds=1) <= retried.next_attempt_at <= utcnow()
+    page = client.get(f"/desk/orders/{order_id}").get_data(as_text=True)
+    assert "Pending" in page and "Retry now" not in page  # due now: nothing to hurry
+
+    retried.status, retried.done_at = OutboxStatus.DONE, utcnow()
+    db.session.commit()
+    done = client.post(f"/desk/orders/{order_id}/outbox/{message_id}/retry")
+    assert done.status_code == 409 and "already done" in done.get_data(as_text=True)
+
+
+def test_retry_button_shows_for_a_failed_message_waiting_for_its_next_attempt(client, login_as,
+                                                                               picked_from_bins):
+    from datetime import timedelta
+
+    from wms.db import utcnow
+    from wms.integrations.prestashop.outbox import enqueue
+
+    s = picked_from_bins
+    message = enqueue("order_shipped", {"order_id": s.order.id, "tracking_number": "RX1"},
+                      dedupe_key="order_shipped:waiting")
+    message.attempts, message.last_error = 2, "Timeout"
+    message.next_attempt_at = utcnow() + timedelta(minutes=5)
+    order_id = s.order.id
+    db.session.commit()
+    login_as("supervisor")
+    page = client.get(f"/desk/orders/{order_id}").get_data(as_text=True)
+    assert "Timeout" in page and "Retry now" in page
+    login_as("operator")
+    assert client.post(f"/desk/orders/{order_id}/outbox/{message.id}/retry").status_code == 403

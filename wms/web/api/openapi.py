@@ -37,6 +37,7 @@ OPERATIONS = {
     "api.get_order": ("One order with lines and history", "OrderDetail", False, None, False),
     "api.hold_order": ("Hold an order: {\"reason\"}", "OrderDetail", False, None, True),
     "api.release_order": ("Release an order from hold", "OrderDetail", False, None, True),
+    "api.unpack_order": ("Unpack an order's parcels (void them; the goods stay at packing)", "OrderDetail", False, None, True),
     "api.cancel_order": ("Cancel an order, releasing its stock: {\"reason\"}", "OrderDetail", False, None, True),
     "api.list_products": ("Products (filter: q)", "Product", True, None, False),
     "api.get_product": ("One product by SKU", "Product", False, None, False),

@@ -1,4 +1,4 @@
-"""Orders through the JSON API: list, read, hold, release, cancel."""
+"""Orders through the JSON API: list, read, hold, release, unpack, cancel."""
 from __future__ import annotations
 
 from flask import abort, jsonify, request
@@ -104,3 +104,14 @@ def cancel_order(order_id: int):
     require_role(Role.SUPERVISOR)
     order = order_services.cancel_order(_order(order_id), str(_body().get("reason", "")), current_user)
     return jsonify(OrderDetailSchema().dump(order))
+
+
+@bp.post("/orders/<int:order_id>/unpack")
+@transactional
+def unpack_order(order_id: int):
+    require_role(Role.SUPERVISOR)
+    try:
+        from wms.domain.packing.services import unpack_order as unpack
+    except ImportError:
+        raise DomainError("Packing is not installed here: there is nothing to unpack.") from None
+    return jsonify(OrderDetailSchema().dump(unpack(_order(order_id), current_user)))

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from wms.db import db
+from wms.db import db, utcnow
 from wms.domain.orders import services as order_services
 from wms.domain.orders.models import Order, OrderStatus
 from wms.errors import DomainError
@@ -20,7 +20,7 @@ PAGE_SIZE = 50
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    return max(int(raw), 1) if raw.isdigit() else 1
+    return max(int(raw), 1) if raw.isdecimal() else 1
 
 
 @bp.route("/orders")
@@ -51,12 +51,53 @@ def _allocations(order: Order) -> list | None:
                                    .order_by(Allocation.order_line_id, Allocation.id)).scalars())
 
 
-@bp.route("/orders/<int:order_id>")
-def order_page(order_id: int):
-    order = _order_or_404(order_id)
+def _shipments(order: Order) -> list:
+    try:
+        from wms.domain.shipping.models import Shipment
+    except ImportError:
+        return []
+    return list(db.session.execute(select(Shipment).where(Shipment.order_id == order.id)
+                                   .order_by(Shipment.id)).scalars())
+
+
+def _outbox_messages(order: Order, shipments: list) -> list | None:
+    """The shop messages about this order: "shipped" pushes (their payload names the order)."""
+    try:
+        from wms.integrations.prestashop.models import OutboxMessage
+    except ImportError:
+        return None
+    keys = [f"order_shipped:{s.id}" for s in shipments]
+    # json.dumps(sort_keys=True) writes "order_id": N followed by ", " or "}".
+    like = [OutboxMessage.payload_json.like(f'%"order_id": {order.id}{end}%') for end in (",", "}")]
+    rows = db.session.execute(select(OutboxMessage).where(
+        OutboxMessage.kind == "order_shipped",
+        or_(OutboxMessage.dedupe_key.in_(keys), *like)).order_by(OutboxMessage.id)).scalars()
+    return [m for m in rows if m.payload.get("order_id") == order.id]
+
+
+def _unpackable(order: Order) -> bool:
+    try:
+        from wms.domain.packing.services import unpackable
+    except ImportError:
+        return False
+    return unpackable(order)
+
+
+def _render_page(order: Order, error: str | None = None) -> str:
+    from wms.domain.shipping.services import tracking_link
+
+    shipments = _shipments(order)
     return render_template("desk/orders/page.html", order=order, allocations=_allocations(order),
                            holdable=order.status in order_services.HOLDABLE,
-                           cancellable=order.status in order_services.CANCELLABLE)
+                           cancellable=order.status in order_services.CANCELLABLE,
+                           unpackable=_unpackable(order), shipments=shipments,
+                           tracking_link=tracking_link, outbox=_outbox_messages(order, shipments),
+                           now=utcnow(), error=error)
+
+
+@bp.route("/orders/<int:order_id>")
+def order_page(order_id: int):
+    return _render_page(_order_or_404(order_id))
 
 
 def _act(order_id: int, action, done: str):
@@ -65,9 +106,7 @@ def _act(order_id: int, action, done: str):
         action(order)
     except DomainError as exc:
         flash(exc.message, "error")
-        return render_template("desk/orders/page.html", order=order, allocations=_allocations(order),
-                               holdable=order.status in order_services.HOLDABLE,
-                               cancellable=order.status in order_services.CANCELLABLE, error=exc.message), exc.status
+        return _render_page(order, exc.message), exc.status
     flash(done.format(order=order), "ok")
     return redirect(url_for("desk.order_page", order_id=order.id))
 
@@ -104,3 +143,38 @@ def order_allocate(order_id: int):
         allocate_orders([order.id], current_user)
 
     return _act(order_id, allocate, "{order.code}: allocation run; now {order.status.label}.")
+
+
+@bp.route("/orders/<int:order_id>/unpack", methods=["POST"])
+@transactional
+def order_unpack(order_id: int):
+    def unpack(order):
+        try:
+            from wms.domain.packing.services import unpack_order
+        except ImportError:
+            raise DomainError("Packing is not installed here: there is nothing to unpack.") from None
+        unpack_order(order, current_user)
+
+    return _act(order_id, unpack, "{order.code} unpacked: its parcels are void; the goods wait at "
+                                  "the packing bench ({order.status.label}).")
+
+
+@bp.route("/orders/<int:order_id>/outbox/<int:message_id>/retry", methods=["POST"])
+@transactional
+def order_retry_message(order_id: int, message_id: int):
+    order = _order_or_404(order_id)
+    try:
+        from wms.integrations.prestashop.outbox import retry_message
+    except ImportError:
+        flash("The PrestaShop sync is not installed here.", "error")
+        return redirect(url_for("desk.order_page", order_id=order.id)), 409
+    if message_id not in {m.id for m in _outbox_messages(order, _shipments(order)) or []}:
+        abort(404)
+    try:
+        retry_message(message_id)
+    except (DomainError, ValueError) as exc:
+        message = getattr(exc, "message", str(exc))
+        flash(message, "error")
+        return _render_page(order, message), 409
+    flash(f"Message {message_id} is queued again: the worker sends it at its next pass.", "ok")
+    return redirect(url_for("desk.order_page", order_id=order.id))
