@@ -246,3 +246,25 @@ def test_desk_label_pdfs(client, login_as, delivery, make_location):
     assert r.status_code == 422 and "Z-99-99-9" in r.get_data(as_text=True)
     r = client.get("/desk/labels/products.pdf?sku=NOPE")
     assert r.status_code == 422
+
+
+def test_wrong_supervisor_pins_count_towards_the_badge_lock(app, make_user):
+    import pytest
+
+    from wms.db import db
+    from wms.domain.receiving.services import supervisor_by_badge
+    from wms.domain.users import services as users
+
+    sam = make_user("supervisor", badge="BADGE-0999", pin="9999")
+    db.session.commit()
+    for _ in range(users.MAX_FAILURES):
+        with pytest.raises(users.SignInRefused, match="not recognised") as info:
+            supervisor_by_badge("BADGE-0999", "0000")
+        # The approval view rolls its refusal back, then keeps the count on its own.
+        db.session.rollback()
+        users.record_refusal_after_rollback(info.value)
+        db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(type(sam), sam.id).locked_until is not None
+    with pytest.raises(users.SignInRefused, match="Too many wrong tries"):
+        supervisor_by_badge("BADGE-0999", "9999")

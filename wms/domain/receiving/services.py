@@ -283,13 +283,18 @@ def _require_supervisor(user) -> None:
 
 
 def supervisor_by_badge(badge: str, pin: str) -> User:
-    """Return the supervisor whose badge and PIN these are, or refuse."""
-    badge = (badge or "").strip().upper()
-    user = db.session.execute(
-        select(User).where(func.upper(User.badge_code) == badge)).scalar_one_or_none() if badge else None
-    if user is None or not user.check_pin((pin or "").strip()):
-        raise DomainError("Badge or PIN not recognised: the supervisor scans their badge and "
-                          "types their PIN again.", code="bad_badge")
+    """Return the supervisor whose badge and PIN these are, or refuse (wrong tries count
+    towards the badge's lock, as at sign-in)."""
+    from wms.domain.users import services as users
+
+    try:
+        user = users.check_badge(badge, (pin or "").strip())
+    except users.SignInRefused as exc:
+        if exc.wrong_secret:
+            exc.message = ("Badge or PIN not recognised: the supervisor scans their badge and "
+                           "types their PIN again.")
+            exc.args = (exc.message,)
+        raise
     _require_supervisor(user)
     return user
 

@@ -19,6 +19,28 @@ class SignInRefused(PermissionDenied):
     status = 401
     code = "sign_in_refused"
 
+    def __init__(self, message: str, *, user_id: int | None = None, wrong_secret: bool = False):
+        super().__init__(message)
+        self.user_id = user_id
+        self.wrong_secret = wrong_secret
+
+
+def record_failure(user: User) -> None:
+    """Count a wrong secret; the fifth in a row locks the account for a while."""
+    user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
+    if user.failed_sign_ins >= MAX_FAILURES:
+        user.failed_sign_ins = 0
+        user.locked_until = utcnow() + LOCK_FOR
+    db.session.flush()
+
+
+def record_refusal_after_rollback(exc: SignInRefused) -> None:
+    """For callers whose refusal rolls the transaction back: count the wrong try again, alone."""
+    if exc.wrong_secret and exc.user_id is not None:
+        user = db.session.get(User, exc.user_id)
+        if user is not None:
+            record_failure(user)
+
 
 def _check(user: User | None, ok, wrong_message: str) -> User:
     now = utcnow()
@@ -27,12 +49,8 @@ def _check(user: User | None, ok, wrong_message: str) -> User:
                             "Ask a supervisor, or wait.")
     if user is None or not ok(user):
         if user is not None:
-            user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
-            if user.failed_sign_ins >= MAX_FAILURES:
-                user.failed_sign_ins = 0
-                user.locked_until = now + LOCK_FOR
-            db.session.flush()
-        raise SignInRefused(wrong_message)
+            record_failure(user)
+        raise SignInRefused(wrong_message, user_id=user.id if user else None, wrong_secret=True)
     if not user.active:
         raise SignInRefused("This account is disabled. Ask a supervisor.")
     if user.failed_sign_ins or user.locked_until:

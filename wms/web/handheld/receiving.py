@@ -10,6 +10,7 @@ from wms.domain.catalog.models import Product
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.receiving import services as receiving
 from wms.domain.receiving.models import OPEN_RECEIPT_STATUSES, Receipt
+from wms.domain.users import services as users
 from wms.domain.users.models import Role
 from wms.errors import DomainError
 from wms.web.handheld import bp
@@ -85,6 +86,12 @@ def receiving_approve():
     try:
         view, message = receiving.approve_and_receive(
             current_user, form.get("badge", ""), form.get("pin", ""), tolerance_pct=_tolerance())
+    except users.SignInRefused as exc:
+        # The refusal changes nothing but the count of wrong PINs, which must stick.
+        db.session.rollback()
+        users.record_refusal_after_rollback(exc)
+        db.session.commit()
+        return _refused(exc)
     except DomainError as exc:
         return _refused(exc)
     return _render(view, message)
