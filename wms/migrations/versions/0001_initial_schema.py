@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 17:23:28.039087
+Create Date: 2026-11-23 18:20:17.188332
 
 """
 from alembic import op
@@ -51,6 +51,17 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_carrier')),
     sa.UniqueConstraint('code', name=op.f('uq_carrier_code')),
     sa.UniqueConstraint('ps_id_reference', name=op.f('uq_carrier_ps_id_reference'))
+    )
+    op.create_table('printer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('kind', sa.Enum('ZPL_TCP', 'PDF_BROWSER', name='printerkind', native_enum=False, length=24), nullable=False),
+    sa.Column('host', sa.String(length=255), nullable=True),
+    sa.Column('port', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', wms.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_printer')),
+    sa.UniqueConstraint('name', name=op.f('uq_printer_name'))
     )
     op.create_table('product',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -117,6 +128,8 @@ def upgrade():
     sa.Column('pin_hash', sa.String(length=256), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('session_version', sa.Integer(), nullable=False),
+    sa.Column('failed_sign_ins', sa.Integer(), nullable=False),
+    sa.Column('locked_until', wms.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', wms.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
     sa.UniqueConstraint('badge_code', name=op.f('uq_user_account_badge_code')),
@@ -244,6 +257,7 @@ def upgrade():
     sa.UniqueConstraint('code', name=op.f('uq_location_code'))
     )
     with op.batch_alter_table('location', schema=None) as batch_op:
+        batch_op.create_index('ix_location_kind', ['kind'], unique=False)
         batch_op.create_index('ix_location_walk', ['warehouse_id', 'walk_sequence'], unique=False)
 
     op.create_table('pick_list',
@@ -300,10 +314,24 @@ def upgrade():
     sa.Column('status_code', sa.Integer(), nullable=False),
     sa.Column('body', sa.Text(), nullable=True),
     sa.Column('trigger', sa.String(length=500), nullable=True),
+    sa.Column('mimetype', sa.String(length=80), nullable=True),
     sa.Column('created_at', wms.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_scan_record_user_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scan_record')),
     sa.UniqueConstraint('scan_id', name=op.f('uq_scan_record_scan_id'))
+    )
+    with op.batch_alter_table('scan_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_scan_record_created_at'), ['created_at'], unique=False)
+
+    op.create_table('station',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('printer_id', sa.Integer(), nullable=True),
+    sa.Column('print_on_last_scan', sa.Boolean(), nullable=False),
+    sa.Column('created_at', wms.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['printer_id'], ['printer.id'], name=op.f('fk_station_printer_id_printer'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_station')),
+    sa.UniqueConstraint('name', name=op.f('uq_station_name'))
     )
     op.create_table('count_task',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -494,7 +522,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['location_id'], ['location.id'], name=op.f('fk_count_line_location_id_location')),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_count_line_product_id_product')),
     sa.ForeignKeyConstraint(['task_id'], ['count_task.id'], name=op.f('fk_count_line_task_id_count_task'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_count_line'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_count_line')),
+    sa.UniqueConstraint('task_id', 'location_id', 'product_id', name='uq_count_line_task_location_product')
     )
     with op.batch_alter_table('count_line', schema=None) as batch_op:
         batch_op.create_index('ix_count_line_task_id', ['task_id'], unique=False)
@@ -510,6 +539,7 @@ def upgrade():
     sa.Column('closed_at', wms.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('dispatch_id', sa.Integer(), nullable=True),
     sa.Column('dispatched_at', wms.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('voided_at', wms.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['box_id'], ['box_size.id'], name=op.f('fk_parcel_box_id_box_size')),
     sa.ForeignKeyConstraint(['carrier_id'], ['carrier.id'], name=op.f('fk_parcel_carrier_id_carrier')),
     sa.ForeignKeyConstraint(['dispatch_id'], ['dispatch.id'], name=op.f('fk_parcel_dispatch_id_dispatch')),
@@ -597,6 +627,10 @@ def downgrade():
         batch_op.drop_index('ix_count_task_status')
 
     op.drop_table('count_task')
+    op.drop_table('station')
+    with op.batch_alter_table('scan_record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_scan_record_created_at'))
+
     op.drop_table('scan_record')
     with op.batch_alter_table('receipt', schema=None) as batch_op:
         batch_op.drop_index('ix_receipt_status')
@@ -609,6 +643,7 @@ def downgrade():
     op.drop_table('pick_list')
     with op.batch_alter_table('location', schema=None) as batch_op:
         batch_op.drop_index('ix_location_walk')
+        batch_op.drop_index('ix_location_kind')
 
     op.drop_table('location')
     op.drop_table('flow_state')
@@ -637,6 +672,7 @@ def downgrade():
 
     op.drop_table('ps_outbox_message')
     op.drop_table('product')
+    op.drop_table('printer')
     op.drop_table('carrier')
     op.drop_table('box_size')
     # ### end Alembic commands ###
