@@ -167,8 +167,10 @@ def test_receiving_counts_a_carton_of_6_and_a_gs1_count(item, make_location, mak
     _, message = receiving.scan(operator, "01" + CARTON + "17271231" + "10B7", tolerance_pct=0)
     assert message.startswith("+6 MUG-GS1: 34 of 40")
     assert inventory.stock_at(item, dock).on_hand == 34
-    assert [m.quantity for m in db.session.execute(
-        db.select(StockMove).order_by(StockMove.id)).scalars()] == [6, 12, 10, 6]
+    moves = db.session.execute(db.select(StockMove).order_by(StockMove.id)).scalars().all()
+    assert [m.quantity for m in moves] == [6, 12, 10, 6]
+    # The lot (and expiry) of a GS1 scan are written on its movement.
+    assert [m.note for m in moves] == [None, None, "lot ABC123", "lot B7, exp 2027-12-31"]
     assert inventory.ledger_problems() == []
 
 

@@ -193,7 +193,7 @@ class Received:
 
 
 def receive_units(receipt: Receipt, product: Product, units: int, *, user, tolerance_pct: float,
-                  approver: User | None = None) -> Received:
+                  approver: User | None = None, note: str | None = None) -> Received:
     """Count units of a product in on a receipt and put them on the dock through the ledger.
 
     Refuses units beyond the expected quantity plus the tolerance unless a supervisor
@@ -216,10 +216,12 @@ def receive_units(receipt: Receipt, product: Product, units: int, *, user, toler
         _require_supervisor(approver)
         line.approved_max = total
         line.approved_by_id = approver.id
+    approval = (f"over-receipt approved by {approver.username}"
+                if approver is not None and limit is not None and total > limit else None)
+    # A GS1 scan's lot, expiry and serial travel with the movement.
     inventory.receive(product, dock_location(receipt), units, user=user,
                       reason=MoveReason.RECEIVED, reference=receipt.code,
-                      note=(f"over-receipt approved by {approver.username}"
-                            if approver is not None and limit is not None and total > limit else None))
+                      note="; ".join(n for n in (note, approval) if n) or None)
     line.received = total
     if receipt.status is ReceiptStatus.EXPECTED:
         receipt.status = ReceiptStatus.RECEIVING
@@ -360,7 +362,8 @@ def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
     if approver is None and user.has_role(Role.SUPERVISOR):
         approver = user  # a supervisor receiving decides for themselves
     done = receive_units(receipt, match.product, qty * match.pack_qty, user=user,
-                         tolerance_pct=tolerance_pct, approver=approver)
+                         tolerance_pct=tolerance_pct, approver=approver,
+                         note=match.gs1.note() if match.gs1 else None)
     if "pending" in state.data:
         # The screen moved on: an approval form left on it must not approve an old refusal.
         save_state(state, receipt=receipt.id)
