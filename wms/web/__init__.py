@@ -22,11 +22,11 @@ def register_web(app: Flask) -> None:
     from wms.web.desk import bp as desk_bp
     from wms.web.handheld import bp as handheld_bp
     from wms.web.health import bp as health_bp
+    from wms.web.webhooks import bp as webhooks_bp
 
     setup_login_manager(login_manager)
-    for bp in (auth_bp, handheld_bp, desk_bp, api_bp, health_bp):
+    for bp in (auth_bp, handheld_bp, desk_bp, api_bp, health_bp, webhooks_bp):
         app.register_blueprint(bp)
-    _register_optional_blueprints(app)
 
     _queue_sqlite_requests(app)  # first: before the sign-in check reads the user
     app.before_request(_require_sign_in)
@@ -78,20 +78,6 @@ def _queue_sqlite_requests(app: Flask) -> None:
     def _end_turn(_exc):
         if g.pop("_wms_db_turn", False):
             lock.release()
-
-
-def _register_optional_blueprints(app: Flask) -> None:
-    """Blueprints of flows that live in their own packages, registered when present."""
-    import importlib
-
-    for module in ("wms.web.webhooks",):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        app.register_blueprint(mod.bp)
 
 
 def _looks_like_handheld() -> bool:
