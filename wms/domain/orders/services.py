@@ -5,6 +5,9 @@ from sqlalchemy import or_, select
 
 from wms.db import db, utcnow
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, record_event
+from wms.domain.picking.allocation import put_back_picked, release_order_allocations
+from wms.domain.picking.models import Allocation, PickList
+from wms.domain.picking.services import ACTIVE_LISTS, active_pick_lists, detach_order
 from wms.errors import Conflict, DomainError, NotFound
 
 # An order past these has goods in a parcel: holding or cancelling it is a packing matter.
@@ -31,12 +34,7 @@ def lock_order(order: Order) -> Order:
     Its active pick lists are locked first: a pick scan locks its list, then the order.
     """
     db.session.flush()
-    try:
-        from wms.domain.picking.services import active_pick_lists
-    except ImportError:  # picking not installed: no pick lists
-        active_pick_lists = None
-    if active_pick_lists is not None:
-        active_pick_lists(order.id, lock=True)
+    active_pick_lists(order.id, lock=True)
     order = db.session.get(Order, order.id, with_for_update=True, populate_existing=True)
     db.session.execute(select(OrderLine).where(OrderLine.order_id == order.id)
                        .execution_options(populate_existing=True)).all()
@@ -113,14 +111,6 @@ def _packed_units(order: Order) -> int:
     return sum(max(0, ln.quantity_packed - ln.quantity_shipped) for ln in order.lines)
 
 
-def _allocation_functions():
-    try:
-        from wms.domain.picking.allocation import put_back_picked, release_order_allocations
-    except ImportError:  # picking not installed: nothing can be reserved or picked
-        return None, None
-    return put_back_picked, release_order_allocations
-
-
 def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = False) -> Order:
     """Cancel an order: put picked units back and release its reservations.
 
@@ -132,36 +122,30 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
     if not reason:
         raise DomainError("Say why the order is cancelled.", code="reason_required")
     order = lock_order(order)
-    put_back_picked, release_order_allocations = _allocation_functions()
     if from_shop:
         if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
             raise Conflict(f"{order.code} is {order.status.label.lower()}: it cannot be cancelled.")
         if _packed_units(order):
-            released = release_order_allocations(order, user) if release_order_allocations else 0
+            released = release_order_allocations(order, user)
             if order.status is OrderStatus.ON_HOLD and order.hold_reason == SHOP_CANCELLED_AFTER_PACKING:
                 return order
             order.status = OrderStatus.ON_HOLD
             order.hold_reason = SHOP_CANCELLED_AFTER_PACKING
             record_event(order, "held", f"{reason} {SHOP_CANCELLED_AFTER_PACKING}"
-                         f" ({released or 0} reserved unit(s) released).", user)
+                         f" ({released} reserved unit(s) released).", user)
             db.session.flush()
             return order
     elif order.status not in CANCELLABLE:
         raise Conflict(f"{order.code} is {order.status.label.lower()}: it cannot be cancelled here.")
     elif _packed_units(order):
         raise Conflict(f"{order.code} has packed units: unpack the parcel first, then cancel.")
-    if release_order_allocations is None:
-        if any(ln.quantity_allocated or ln.quantity_picked for ln in order.lines):
-            raise Conflict(f"{order.code} holds stock but the picking module is missing to release it.")
-        moved = released = 0
-    else:
-        moved = put_back_picked(order, user) if any(ln.quantity_picked for ln in order.lines) else 0
-        released = release_order_allocations(order, user)
+    moved = put_back_picked(order, user) if any(ln.quantity_picked for ln in order.lines) else 0
+    released = release_order_allocations(order, user)
     _cancel_unpacked_shipments(order)
     order.status = OrderStatus.CANCELLED
     order.hold_reason = None
-    record_event(order, "cancelled", f"Cancelled: {reason} ({released or 0} reserved unit(s) released; "
-                                     f"{moved or 0} picked unit(s) put back).", user)
+    record_event(order, "cancelled", f"Cancelled: {reason} ({released} reserved unit(s) released; "
+                                     f"{moved} picked unit(s) put back).", user)
     _detach_from_pick_lists(order, user)
     db.session.flush()
     return order
@@ -169,19 +153,10 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
 
 def _detach_from_pick_lists(order: Order, user) -> None:
     # A held or cancelled order must not hold up (or come back from) the pick list it is on.
-    try:
-        from wms.domain.picking.services import detach_order
-    except ImportError:  # picking not installed: no pick lists
-        return
     detach_order(order, user)
 
 
 def _lines_on_active_pick_list(order: Order) -> bool:
-    try:
-        from wms.domain.picking.models import Allocation, PickList
-        from wms.domain.picking.services import ACTIVE_LISTS
-    except ImportError:
-        return False
     return db.session.execute(
         select(Allocation.id).join(PickList, Allocation.pick_list_id == PickList.id)
         .where(Allocation.order_id == order.id, Allocation.quantity > Allocation.picked,

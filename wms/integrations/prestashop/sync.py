@@ -24,6 +24,8 @@ from wms.domain.inventory.models import StockLevel
 from wms.domain.locations.models import Location, LocationKind
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, record_event
 from wms.domain.orders.services import cancel_order, lock_order
+from wms.domain.picking.allocation import release_order_allocations
+from wms.domain.picking.services import detach_order
 from wms.domain.shipping.models import Carrier
 from wms.integrations.prestashop.client import PrestaShopClient, greater_than
 from wms.integrations.prestashop.mapping import (
@@ -429,20 +431,10 @@ def _resync_lines(order: Order, shop_order: ShopOrder, resolver: _ProductResolve
                      "The shop changed this order's lines after picking started: check it by hand "
                      "(the warehouse keeps the lines it is picking).")
         return False
-    try:
-        from wms.domain.picking.services import detach_order
-    except ImportError:  # picking not installed: no pick lists to leave
-        detach_order = None
-    if detach_order is not None:
-        # Off its pick list first: a list must not keep an order whose lines are rebuilt.
-        detach_order(order)
+    # Off its pick list first: a list must not keep an order whose lines are rebuilt.
+    detach_order(order)
     if any(ln.quantity_allocated for ln in order.lines):
-        release = _allocation_function("release_order_allocations")
-        if release is None:
-            _hold(order, "The shop changed this order's lines but its stock is allocated and the "
-                         "allocation module is missing: release it by hand, then re-import.")
-            return False
-        release(order)
+        release_order_allocations(order)
     manual_hold = order.status == OrderStatus.ON_HOLD and not (order.hold_reason or "").startswith(UNKNOWN_PRODUCT)
     order.lines.clear()
     db.session.flush()
@@ -454,17 +446,6 @@ def _resync_lines(order: Order, shop_order: ShopOrder, resolver: _ProductResolve
         order.status = OrderStatus.NEW
         order.hold_reason = None
     return True
-
-
-def _allocation_function(name: str):
-    """Return a function of the allocation module, or None when that module is not installed."""
-    try:
-        from wms.domain.picking import allocation
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("wms.domain.picking.allocation", "wms.domain.picking"):
-            raise
-        return None
-    return getattr(allocation, name, None)
 
 
 def release_held_orders(shop: str) -> int:
@@ -683,13 +664,11 @@ def run_round(config, client_factory=None, push_stock_now: bool = True) -> Round
                     db.session.rollback()
                     log.exception("stock push to shop %r failed", settings.name)
                     report.errors.append(f"shop {settings.name!r}: stock push failed: {exc}")
-        try:
-            from wms.web.webhooks import forget_old_callbacks
+        # Imported here: wms.web loads every blueprint, and the webhooks one imports this module.
+        from wms.web.webhooks import forget_old_callbacks
 
-            forget_old_callbacks()
-            db.session.commit()
-        except ModuleNotFoundError:
-            pass
+        forget_old_callbacks()
+        db.session.commit()
     finally:
         report.requests = sum(c.request_count for _, c in pool.clients.values())
         pool.close()

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 from wms.db import db
 from wms.domain.orders import services as order_services
 from wms.domain.orders.models import Order, OrderStatus
+from wms.domain.packing.services import unpack_order as unpack
 from wms.domain.users.models import Role
 from wms.errors import DomainError
 from wms.web.api import bp
@@ -110,8 +111,4 @@ def cancel_order(order_id: int):
 @transactional
 def unpack_order(order_id: int):
     require_role(Role.SUPERVISOR)
-    try:
-        from wms.domain.packing.services import unpack_order as unpack
-    except ImportError:
-        raise DomainError("Packing is not installed here: there is nothing to unpack.") from None
     return jsonify(OrderDetailSchema().dump(unpack(_order(order_id), current_user)))

@@ -10,6 +10,9 @@ from wms.db import db, utcnow
 from wms.domain.counts.models import CountStatus, CountTask
 from wms.domain.locations.models import Location
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus
+from wms.domain.picking.models import Allocation
+from wms.domain.receiving.models import OPEN_RECEIPT_STATUSES, Receipt
+from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus, SyncCursor
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU
 
@@ -60,31 +63,17 @@ def counts_by_status() -> dict[CountStatus, int]:
     return dict(rows)
 
 
-# Providers for numbers owned by other modules: None (shown as "—") when the module is absent.
-
-def open_receipts() -> int | None:
-    try:
-        from wms.domain.receiving.models import OPEN_RECEIPT_STATUSES, Receipt
-    except ImportError:
-        return None
+def open_receipts() -> int:
     return db.session.scalar(select(func.count()).select_from(Receipt).where(
         Receipt.status.in_(OPEN_RECEIPT_STATUSES))) or 0
 
 
-def short_picks() -> int | None:
-    try:
-        from wms.domain.picking.models import Allocation
-    except ImportError:
-        return None
+def short_picks() -> int:
     return db.session.scalar(select(func.count()).select_from(Allocation).where(Allocation.short > 0)) or 0
 
 
 def sync_health() -> dict:
-    """Last successful import, messages waiting and dead letters of the PrestaShop sync."""
-    try:
-        from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus, SyncCursor
-    except ImportError:
-        return {"last_import": None, "waiting": None, "dead": None}
+    """Last successful import (None before the first), messages waiting and dead letters of the PrestaShop sync."""
     per_status = dict(db.session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     return {"last_import": db.session.scalar(select(func.max(SyncCursor.last_run_at))),

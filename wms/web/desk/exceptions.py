@@ -10,7 +10,10 @@ from wms.db import db
 from wms.domain.counts.models import CountStatus, CountTask
 from wms.domain.locations.models import Location
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus
+from wms.domain.picking.models import Allocation
+from wms.domain.receiving.models import Receipt, ReceiptStatus
 from wms.errors import DomainError
+from wms.integrations.prestashop.outbox import dead_messages, retry_message
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
@@ -22,12 +25,12 @@ LIMIT = 100
 
 @dataclass
 class Section:
-    """One kind of exception: its rows, or None when the module behind it is absent."""
+    """One kind of exception: its rows."""
 
     key: str
     title: str
     fix: str
-    rows: list | None
+    rows: list
 
 
 def unknown_skus() -> list[OrderLine]:
@@ -51,32 +54,20 @@ def bins_to_count() -> list[Location]:
                                    .order_by(Location.walk_sequence).limit(LIMIT)).scalars())
 
 
-def short_picks() -> list | None:
-    try:
-        from wms.domain.picking.models import Allocation
-    except ImportError:
-        return None
+def short_picks() -> list[Allocation]:
     return list(db.session.execute(
         select(Allocation).join(Order, Allocation.order_id == Order.id)
         .where(Allocation.short > 0, Order.status.in_(OPEN_STATUSES))
         .order_by(Allocation.id.desc()).limit(LIMIT)).scalars())
 
 
-def receipt_discrepancies() -> list | None:
-    try:
-        from wms.domain.receiving.models import Receipt, ReceiptStatus
-    except ImportError:
-        return None
+def receipt_discrepancies() -> list[Receipt]:
     return list(db.session.execute(
         select(Receipt).where((Receipt.status == ReceiptStatus.CLOSED_SHORT) | Receipt.discrepancy.is_not(None))
         .order_by(Receipt.id.desc()).limit(LIMIT)).scalars())
 
 
-def dead_letters() -> list | None:
-    try:
-        from wms.integrations.prestashop.outbox import dead_messages
-    except ImportError:
-        return None
+def dead_letters() -> list:
     return dead_messages(LIMIT)
 
 
@@ -101,11 +92,6 @@ def exceptions():
 @bp.route("/exceptions/dead-letters/<int:message_id>/retry", methods=["POST"])
 @transactional
 def exception_retry_message(message_id: int):
-    try:
-        from wms.integrations.prestashop.outbox import retry_message
-    except ImportError:
-        flash("The PrestaShop sync is not installed here.", "error")
-        return redirect(url_for("desk.exceptions")), 409
     try:
         retry_message(message_id)
     except (DomainError, ValueError) as exc:

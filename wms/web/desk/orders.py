@@ -8,7 +8,13 @@ from sqlalchemy import or_, select
 from wms.db import db, utcnow
 from wms.domain.orders import services as order_services
 from wms.domain.orders.models import Order, OrderStatus
+from wms.domain.packing.services import unpack_order, unpackable
+from wms.domain.picking.allocation import allocate_orders
+from wms.domain.picking.models import Allocation
+from wms.domain.shipping.models import Shipment
 from wms.errors import DomainError
+from wms.integrations.prestashop.models import OutboxMessage
+from wms.integrations.prestashop.outbox import retry_message
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
@@ -42,30 +48,18 @@ def _order_or_404(order_id: int) -> Order:
     return order
 
 
-def _allocations(order: Order) -> list | None:
-    try:
-        from wms.domain.picking.models import Allocation
-    except ImportError:
-        return None
+def _allocations(order: Order) -> list[Allocation]:
     return list(db.session.execute(select(Allocation).where(Allocation.order_id == order.id)
                                    .order_by(Allocation.order_line_id, Allocation.id)).scalars())
 
 
-def _shipments(order: Order) -> list:
-    try:
-        from wms.domain.shipping.models import Shipment
-    except ImportError:
-        return []
+def _shipments(order: Order) -> list[Shipment]:
     return list(db.session.execute(select(Shipment).where(Shipment.order_id == order.id)
                                    .order_by(Shipment.id)).scalars())
 
 
-def _outbox_messages(order: Order, shipments: list) -> list | None:
+def _outbox_messages(order: Order, shipments: list[Shipment]) -> list[OutboxMessage]:
     """The shop messages about this order: "shipped" pushes (their payload names the order)."""
-    try:
-        from wms.integrations.prestashop.models import OutboxMessage
-    except ImportError:
-        return None
     keys = [f"order_shipped:{s.id}" for s in shipments]
     # json.dumps(sort_keys=True) writes "order_id": N followed by ", " or "}".
     like = [OutboxMessage.payload_json.like(f'%"order_id": {order.id}{end}%') for end in (",", "}")]
@@ -75,14 +69,6 @@ def _outbox_messages(order: Order, shipments: list) -> list | None:
     return [m for m in rows if m.payload.get("order_id") == order.id]
 
 
-def _unpackable(order: Order) -> bool:
-    try:
-        from wms.domain.packing.services import unpackable
-    except ImportError:
-        return False
-    return unpackable(order)
-
-
 def _render_page(order: Order, error: str | None = None) -> str:
     from wms.domain.shipping.services import tracking_link
 
@@ -90,7 +76,7 @@ def _render_page(order: Order, error: str | None = None) -> str:
     return render_template("desk/orders/page.html", order=order, allocations=_allocations(order),
                            holdable=order.status in order_services.HOLDABLE,
                            cancellable=order.status in order_services.CANCELLABLE,
-                           unpackable=_unpackable(order), shipments=shipments,
+                           unpackable=unpackable(order), shipments=shipments,
                            tracking_link=tracking_link, outbox=_outbox_messages(order, shipments),
                            now=utcnow(), error=error)
 
@@ -136,10 +122,6 @@ def order_cancel(order_id: int):
 @transactional
 def order_allocate(order_id: int):
     def allocate(order):
-        try:
-            from wms.domain.picking.allocation import allocate_orders
-        except ImportError:
-            raise DomainError("Allocation is not available in this installation.") from None
         allocate_orders([order.id], current_user)
 
     return _act(order_id, allocate, "{order.code}: allocation run; now {order.status.label}.")
@@ -149,10 +131,6 @@ def order_allocate(order_id: int):
 @transactional
 def order_unpack(order_id: int):
     def unpack(order):
-        try:
-            from wms.domain.packing.services import unpack_order
-        except ImportError:
-            raise DomainError("Packing is not installed here: there is nothing to unpack.") from None
         unpack_order(order, current_user)
 
     return _act(order_id, unpack, "{order.code} unpacked: its parcels are void; the goods wait at "
@@ -163,12 +141,7 @@ def order_unpack(order_id: int):
 @transactional
 def order_retry_message(order_id: int, message_id: int):
     order = _order_or_404(order_id)
-    try:
-        from wms.integrations.prestashop.outbox import retry_message
-    except ImportError:
-        flash("The PrestaShop sync is not installed here.", "error")
-        return redirect(url_for("desk.order_page", order_id=order.id)), 409
-    if message_id not in {m.id for m in _outbox_messages(order, _shipments(order)) or []}:
+    if message_id not in {m.id for m in _outbox_messages(order, _shipments(order))}:
         abort(404)
     try:
         retry_message(message_id)
