@@ -48,15 +48,12 @@ def ids(app, make_location, make_product, make_user):
     values = {"order_id": order.id, "task_id": task.id, "product_id": product.id,
               "location_id": location.id, "user_id": supervisor.id, "token_id": token.id,
               "filename": "css/app.css", "sku": product.sku, "code": location.code}
-    try:  # pick lists belong to the picking module, which may not be installed
-        from wms.domain.picking.models import PickList
-    except ImportError:
-        PickList = None
-    if PickList is not None:
-        pick_list = PickList()
-        db.session.add(pick_list)
-        db.session.flush()
-        values["list_id"] = pick_list.id
+    from wms.domain.picking.models import PickList
+
+    pick_list = PickList()
+    db.session.add(pick_list)
+    db.session.flush()
+    values["list_id"] = pick_list.id
     db.session.commit()
     return values
 

@@ -13,8 +13,6 @@ from wms.barcodes import ScanKind
 from wms.db import db, utcnow
 from wms.domain.catalog.services import product_by_code
 from wms.domain.inventory.services import check_quantity
-from wms.domain.locations.models import LocationKind
-from wms.domain.locations.services import default_location
 from wms.domain.orders.models import Order, OrderLine, OrderStatus, record_event
 from wms.domain.orders.services import order_by_code
 from wms.domain.scans.services import load_state, parse, save_state
@@ -186,10 +184,8 @@ def _close_on_last_scan(user, shipment: Shipment) -> tuple[PackView | None, str 
 
 
 def _totes_of(order: Order) -> list[str]:
-    try:
-        from wms.domain.picking.models import PickListOrder
-    except ImportError:
-        return []
+    from wms.domain.picking.models import PickListOrder
+
     return [t for t in db.session.execute(
         select(PickListOrder.tote).where(PickListOrder.order_id == order.id,
                                          PickListOrder.tote.is_not(None))).scalars()]
@@ -200,10 +196,8 @@ def order_for_scan(scanned) -> Order:
     if scanned.kind is ScanKind.ORDER:
         order = order_by_code(scanned.code)
     else:
-        try:
-            from wms.domain.picking.services import order_for_tote
-        except ImportError:
-            raise DomainError("Scan the order code (SO-…): totes are not known here.") from None
+        from wms.domain.picking.services import order_for_tote
+
         order = order_for_tote(scanned.code)
     db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     db.session.refresh(order)
@@ -226,11 +220,9 @@ def start_shipment(order: Order, user) -> Shipment:
     if not any(line.quantity_picked > line.quantity_packed for line in order.lines):
         raise DomainError(f"{order.reference} has nothing picked left to pack.", code="nothing_to_pack")
     carrier = shipping.carrier_for_order(order)
-    try:
-        from wms.domain.picking.allocation import picked_location
-        location = picked_location()
-    except ImportError:
-        location = default_location(LocationKind.PACKING)
+    from wms.domain.picking.allocation import picked_location
+
+    location = picked_location()
     shipment = Shipment(order_id=order.id, carrier_id=carrier.id, service=carrier.service,
                         location_id=location.id, packed_by_id=user.id)
     shipment.parcels.append(Parcel(carrier_id=carrier.id, number=1))

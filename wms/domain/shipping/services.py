@@ -12,8 +12,7 @@ from wms.barcodes import ScanKind, clean, parse_scan
 from wms.db import db, utcnow
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason
-from wms.domain.locations.models import LocationKind, Warehouse
-from wms.domain.locations.services import default_location
+from wms.domain.locations.models import Warehouse
 from wms.domain.orders.models import Order, OrderStatus, record_event
 from wms.domain.shipping.carriers import adapter_for
 from wms.domain.shipping.models import (
@@ -326,10 +325,8 @@ def remove_parcel(dispatch: Dispatch, code: str) -> Parcel:
 def _shipping_location(shipment: Shipment):
     if shipment.location is not None:
         return shipment.location
-    try:
-        from wms.domain.picking.allocation import picked_location
-    except ImportError:  # picking not installed: the first packing location
-        return default_location(LocationKind.PACKING)
+    from wms.domain.picking.allocation import picked_location
+
     return picked_location()
 
 
