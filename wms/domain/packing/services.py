@@ -73,10 +73,7 @@ def open_parcel(shipment: Shipment) -> Parcel | None:
 
 
 def _lines(shipment: Shipment) -> list[LineView]:
-    here: dict[int, int] = {}
-    for parcel in shipment.parcels:
-        for item in parcel.items:
-            here[item.order_line_id] = here.get(item.order_line_id, 0) + item.quantity
+    here = shipment.units_by_line()
     return [LineView(line, here.get(line.id, 0), max(0, line.quantity_picked - line.quantity_packed),
                      max(0, line.quantity - line.quantity_packed))
             for line in shipment.order.lines]

@@ -96,6 +96,14 @@ class Shipment(db.Model):
     def code(self) -> str:
         return f"SHP-{self.id}"
 
+    def units_by_line(self) -> dict[int, int]:
+        """Units packed in this shipment's parcels, per order line id (in line id order)."""
+        units: dict[int, int] = {}
+        for parcel in self.parcels:
+            for item in parcel.items:
+                units[item.order_line_id] = units.get(item.order_line_id, 0) + item.quantity
+        return dict(sorted(units.items()))
+
 
 class Parcel(db.Model):
     """One box with a label: its size, weight, tracking number and contents."""

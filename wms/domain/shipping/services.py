@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -201,12 +200,8 @@ def shipping_labels_zpl(shipment: Shipment) -> str:
 def packing_slip_data(shipment: Shipment) -> dict:
     """Return the packing slip's data: the units packed in this shipment."""
     order = shipment.order
-    quantities: dict[int, int] = defaultdict(int)
-    lines = {}
-    for parcel in shipment.parcels:
-        for item in parcel.items:
-            quantities[item.order_line_id] += item.quantity
-            lines[item.order_line_id] = item.line
+    quantities = shipment.units_by_line()
+    lines = {line.id: line for line in order.lines}
     items = [{"sku": lines[i].sku or "", "name": lines[i].name, "quantity": q}
              for i, q in sorted(quantities.items(), key=lambda kv: lines[kv[0]].line_no)]
     # Once shipped, this shipment's units are already counted in quantity_shipped.
@@ -380,13 +375,8 @@ def _check_shippable(order: Order, parcels: str, where: str = " aside") -> None:
 def _ship(shipment: Shipment, dispatch: Dispatch, user, now: datetime) -> None:
     order = shipment.order
     location = _shipping_location(shipment)
-    per_line: dict[int, int] = defaultdict(int)
-    lines = {}
-    for parcel in shipment.parcels:
-        for item in parcel.items:
-            per_line[item.order_line_id] += item.quantity
-            lines[item.order_line_id] = item.line
-    for line_id, qty in sorted(per_line.items()):
+    lines = {line.id: line for line in order.lines}
+    for line_id, qty in shipment.units_by_line().items():
         line = lines[line_id]
         inventory.remove(line.product_id, location, qty, reason=MoveReason.SHIPPED, user=user,
                          reference=order.code, note=f"{dispatch.code} {shipment.carrier.name}")
