@@ -146,16 +146,55 @@ def process_next(get_client: ClientGetter, now: datetime | None = None,
     if message is None:
         db.session.rollback()
         return None
+    if message.kind in SENT_OUTSIDE_TRANSACTION:
+        return _process_leased(message)
     try:
         with db.session.begin_nested():
             HANDLERS[message.kind](message.payload, get_client)
     except Exception as exc:  # any failure is recorded on the message, never lost
         _record_failure(message, exc)
     else:
-        message.status = OutboxStatus.DONE
-        message.done_at = utcnow()
-        message.attempts += 1
-        message.last_error = None
+        _mark_done(message)
+    db.session.commit()
+    return message
+
+
+def _mark_done(message: OutboxMessage) -> None:
+    message.status = OutboxStatus.DONE
+    message.done_at = utcnow()
+    message.attempts += 1
+    message.last_error = None
+
+
+def _process_leased(message: OutboxMessage) -> OutboxMessage:
+    """Send a message with no transaction open during the network call (webhooks).
+
+    The claim reads what the call needs, then leases the message (its next attempt moves past
+    the call's timeout) and commits, so no lock is held while a slow receiver answers: a
+    SQLite writer lock held that long would stall the scanners. A worker that dies mid-call
+    leaves the lease to expire and the message is sent again (at least once).
+    """
+    prepare, send = SENT_OUTSIDE_TRANSACTION[message.kind]
+    try:
+        prepared = prepare(message.payload)
+    except Exception as exc:
+        _record_failure(message, exc)
+        db.session.commit()
+        return message
+    message_id, attempts = message.id, message.attempts
+    message.next_attempt_at = utcnow() + timedelta(seconds=_setting("WEBHOOK_TIMEOUT_S", 10) * 2 + 30)
+    db.session.commit()
+    error: Exception | None = None
+    try:
+        send(prepared)
+    except Exception as exc:  # recorded below, never lost
+        error = exc
+    message = db.session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
+    if message.status is OutboxStatus.PENDING and message.attempts == attempts:
+        if error is None:
+            _mark_done(message)
+        else:
+            _record_failure(message, error)
     db.session.commit()
     return message
 
@@ -301,10 +340,27 @@ def handle_webhook(payload: dict[str, Any], get_client: ClientGetter) -> None:
     deliver(payload)
 
 
+def _prepare_webhook(payload: dict[str, Any]):
+    from wms.integrations.webhooks.services import prepare_delivery
+
+    return prepare_delivery(payload)
+
+
+def _send_webhook(prepared) -> None:
+    from wms.integrations.webhooks.services import send_delivery
+
+    send_delivery(prepared)
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any], ClientGetter], None]] = {
     "order_shipped": handle_order_shipped,
     "fetch_order": handle_fetch_order,
     WEBHOOK_KIND: handle_webhook,
+}
+# Kinds whose network call runs with no transaction open: kind -> (prepare in the claim's
+# transaction, send with no database access).
+SENT_OUTSIDE_TRANSACTION: dict[str, tuple[Callable[[dict[str, Any]], Any], Callable[[Any], None]]] = {
+    WEBHOOK_KIND: (_prepare_webhook, _send_webhook),
 }
 
 

@@ -20,6 +20,7 @@ import logging
 import secrets
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -354,8 +355,17 @@ def derive_events(now: datetime | None = None) -> int:
 # ------------------------------------------------------------------------------ delivery
 
 
-def deliver(payload: dict[str, Any]) -> None:
-    """POST one stored event to its endpoint, signed; raise unless it answers 2xx."""
+@dataclass(frozen=True)
+class PreparedDelivery:
+    url: str
+    secret: str
+    event: str
+    event_id: str
+    body: bytes
+
+
+def prepare_delivery(payload: dict[str, Any]) -> PreparedDelivery:
+    """Read what one delivery needs from the database (in the worker's claim transaction)."""
     from wms.integrations.prestashop.outbox import PermanentFailure
 
     endpoint = db.session.get(WebhookEndpoint, int(payload["endpoint_id"]))
@@ -364,15 +374,25 @@ def deliver(payload: dict[str, Any]) -> None:
     if not endpoint.active:
         raise PermanentFailure(f"webhook endpoint {endpoint.id} ({endpoint.url}) is disabled: "
                                "enable it, then send again")
-    body = payload["body"].encode("utf-8")
-    headers = signed_headers(endpoint.secret, payload["event_id"], int(time.time()), body)
+    return PreparedDelivery(endpoint.url, endpoint.secret, payload["event"], payload["event_id"],
+                            payload["body"].encode("utf-8"))
+
+
+def send_delivery(delivery: PreparedDelivery, timeout_s: float | None = None) -> None:
+    """POST one stored event, signed with a fresh timestamp; raise DeliveryFailed unless it answers 2xx."""
+    headers = signed_headers(delivery.secret, delivery.event_id, int(time.time()), delivery.body)
     headers["User-Agent"] = USER_AGENT
-    headers[HEADER_EVENT] = payload["event"]
-    timeout = _setting("WEBHOOK_TIMEOUT_S", DEFAULT_TIMEOUT_S)
+    headers[HEADER_EVENT] = delivery.event
+    timeout = timeout_s if timeout_s is not None else _setting("WEBHOOK_TIMEOUT_S", DEFAULT_TIMEOUT_S)
     try:
-        response = requests.post(endpoint.url, data=body, headers=headers, timeout=(min(timeout, 5), timeout),
-                                 allow_redirects=False)
+        response = requests.post(delivery.url, data=delivery.body, headers=headers,
+                                 timeout=(min(timeout, 5), timeout), allow_redirects=False)
     except requests.RequestException as exc:
-        raise DeliveryFailed(f"{endpoint.url}: {exc.__class__.__name__}: {exc}") from None
+        raise DeliveryFailed(f"{delivery.url}: {exc.__class__.__name__}: {exc}") from None
     if not 200 <= response.status_code < 300:
-        raise DeliveryFailed(f"{endpoint.url} answered {response.status_code}: {response.text[:200]}")
+        raise DeliveryFailed(f"{delivery.url} answered {response.status_code}: {response.text[:200]}")
+
+
+def deliver(payload: dict[str, Any]) -> None:
+    """Prepare and send one delivery in one go (the worker splits the two around its commit)."""
+    send_delivery(prepare_delivery(payload))
