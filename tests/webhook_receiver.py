@@ -19,12 +19,14 @@ class Receiver:
         self.attempts: list[tuple[dict, bytes]] = []
         self.accepted: list[tuple[dict, bytes]] = []
         self._lock = threading.Lock()
+        self._busy = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k: v for k, v in self.headers.items()}
+                receiver._busy.set()
                 if receiver.delay_s:
                     time.sleep(receiver.delay_s)
                 with receiver._lock:
@@ -50,6 +52,10 @@ class Receiver:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def server_busy(self) -> bool:
+        """True once a request has reached the handler (e.g. is sleeping in `delay_s`)."""
+        return self._busy.is_set()
 
     def events(self) -> list[dict]:
         """The bodies accepted, parsed, in the order they arrived."""

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from wms.db import db
 from wms.domain.users.models import Role
-from wms.errors import DomainError
+from wms.errors import DomainError, NotFound
 from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus
 from wms.integrations.prestashop.outbox import WEBHOOK_KIND, retry_message
 from wms.integrations.webhooks import events as ev
@@ -128,7 +128,7 @@ def retry_webhook_delivery(message_id: int):
     _admin()
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.kind != WEBHOOK_KIND:
-        raise DomainError(f"There is no webhook delivery {message_id}.", code="not_found")
+        raise NotFound(f"There is no webhook delivery {message_id}.")
     try:
         retry_message(message_id)
     except ValueError as exc:
