@@ -226,3 +226,25 @@ def test_stock_snapshot_csv_and_json_at_one_instant(client, login_as, make_produ
     after = client.get("/api/v1/stock/snapshot").get_json()
     assert after["last_move_id"] > last
     assert {(r["sku"], r["warehouse"]): r["on_hand"] for r in after["items"]}[("SKU-B", "WH1")] == 51
+
+
+def test_the_openapi_document_covers_the_integrations_and_validates(client, login_as):
+    from openapi_spec_validator import validate
+
+    login_as("operator")
+    doc = client.get("/api/v1/openapi.json").get_json()
+    validate(doc)  # raises on any error against the OpenAPI 3.1 schema
+    paths = doc["paths"]
+    assert paths["/api/v1/receipts"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AsnRequest"}
+    assert set(paths["/api/v1/receipts"]["post"]["responses"]) == {"200", "201", "default"}
+    assert "/api/v1/orders/bulk" in paths and "/api/v1/receipts/{receipt_id}/cancel" in paths
+    assert set(paths["/api/v1/stock/snapshot"]["get"]["responses"]["200"]["content"]) == {"application/json",
+                                                                                          "text/csv"}
+    schemas = doc["components"]["schemas"]
+    assert schemas["AsnRequest"]["required"] == ["reference", "lines"]
+    assert schemas["AsnRequest"]["properties"]["lines"]["maxItems"] == 5000
+    assert schemas["ChannelOrderRequest"]["properties"]["ship_to"]["anyOf"][0] == {"$ref": "#/components/schemas/Address"}
+    assert schemas["AsnRequest"]["properties"]["expected_date"]["format"] == "date"
+    assert set(doc["webhooks"]) == {"receipt.closed", "order.shipped", "order.short", "stock.changed",
+                                    "return.received", "transfer.received"}
