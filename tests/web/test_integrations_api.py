@@ -248,3 +248,55 @@ def test_the_openapi_document_covers_the_integrations_and_validates(client, logi
     assert schemas["AsnRequest"]["properties"]["expected_date"]["format"] == "date"
     assert set(doc["webhooks"]) == {"receipt.closed", "order.shipped", "order.short", "stock.changed",
                                     "return.received", "transfer.received"}
+
+
+def test_a_snapshot_being_downloaded_blocks_no_writer_and_stays_at_its_instant(app, live_server, make_product,
+                                                                               make_location, make_user,
+                                                                               monkeypatch):
+    import time
+
+    import requests
+
+    from wms.domain.users.models import ApiToken
+    from wms.web.api import snapshot
+
+    import threading
+
+    monkeypatch.setattr(snapshot, "CHUNK_ROWS", 2)  # many chunks from a few rows
+    # Hold the download open after its first rows until the test has written, as a long
+    # download of 100,000 rows would be.
+    go_on = threading.Event()
+    real_rows = snapshot._rows
+
+    def slow_rows(conn):
+        for n, row in enumerate(real_rows(conn)):
+            if n == 4:
+                go_on.wait(10)
+            yield row
+
+    monkeypatch.setattr(snapshot, "_rows", slow_rows)
+    bin_ = make_location("A-01-01-1")
+    products = [make_product(f"SNAP-{n:02d}", barcode=None) for n in range(12)]
+    for product in products:
+        inventory.receive(product, bin_, 5)
+    user = make_user("supervisor")
+    db.session.add(ApiToken(user_id=user.id, name="erp", token_hash=ApiToken.hash("wms_snapshot-test-token")))
+    db.session.commit()
+
+    response = requests.get(f"{live_server.url}/api/v1/stock/snapshot?format=csv", stream=True, timeout=30,
+                            headers={"Authorization": "Bearer wms_snapshot-test-token"})
+    assert response.status_code == 200
+    first = response.raw.read(60)  # the download has begun and is not finished
+    started = time.monotonic()
+    inventory.receive(products[-1], bin_, 50)  # a scanner's write, while the file streams
+    db.session.commit()
+    # Another request to the same server goes through too (on SQLite requests take turns).
+    other = requests.get(f"{live_server.url}/api/v1/stock?sku=SNAP-11", timeout=5,
+                         headers={"Authorization": "Bearer wms_snapshot-test-token"})
+    assert other.json()["items"][0]["on_hand"] == 55
+    assert time.monotonic() - started < 3.0
+    go_on.set()
+    text = (first + response.raw.read()).decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 12 and rows[-1] == {"sku": "SNAP-11", "warehouse": "WH1", "on_hand": "5",
+                                            "reserved": "0", "available": "5"}

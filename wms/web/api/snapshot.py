@@ -12,7 +12,7 @@ import io
 import json
 from datetime import UTC
 
-from flask import Response, request, stream_with_context
+from flask import Response, request
 from sqlalchemy import func, select
 
 from wms.db import db, utcnow
@@ -63,6 +63,8 @@ def stock_snapshot():
     """Stock per product and warehouse at one instant (?format=csv|json), streamed."""
     require_scope("read")
     fmt = _format()
+    # End the request's own transaction now (it loaded the user and noted the token's use).
+    db.session.commit()
     conn, as_of, last_move_id = open_snapshot()
     stamp = as_of.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -100,7 +102,10 @@ def stock_snapshot():
                "Cache-Control": "no-store"}
     if fmt == "csv":
         headers["Content-Disposition"] = f'attachment; filename="stock-{stamp[:10]}.csv"'
-    response = Response(stream_with_context(generate()), mimetype="text/csv" if fmt == "csv" else "application/json",
+    # Not stream_with_context: the request ends (its session, and on SQLite its turn in the
+    # request queue) when the view returns; the body streams from the snapshot connection alone,
+    # so a long download never holds up the scanners.
+    response = Response(generate(), mimetype="text/csv" if fmt == "csv" else "application/json",
                         headers=headers)
     response.call_on_close(close)  # also when the body is never read (HEAD, client gone)
     return response
