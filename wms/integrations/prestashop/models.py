@@ -35,7 +35,7 @@ class OutboxStatus(enum.Enum):
 
 
 class OutboxMessage(db.Model):
-    """A job written in the same transaction as the change that needs it (push shipped, fetch order)."""
+    """A job written in the same transaction as the change that needs it (push shipped, fetch order, webhook)."""
 
     __tablename__ = "ps_outbox_message"
     __table_args__ = (Index("ix_ps_outbox_message_due", "status", "next_attempt_at"),

@@ -12,7 +12,11 @@ ORDER_SHIPPED = "order.shipped"
 ORDER_SHORT = "order.short"
 STOCK_CHANGED = "stock.changed"
 # Defined for the flows still to come (returns, transfers between warehouses): endpoints may
-# subscribe to them now; nothing emits them until those flows exist.
+# subscribe to them now; nothing emits them until those flows exist. The hook for them is
+# wms.integrations.webhooks.services.emit(), called in the transaction that records the
+# return or the arrival, e.g.
+#   emit(RETURN_RECEIVED, f"order:{order.id}", f"return.received:return:{ret.id}", data)
+# (the object key orders it with the order's other events; the business key makes it unique).
 RETURN_RECEIVED = "return.received"
 TRANSFER_RECEIVED = "transfer.received"
 
