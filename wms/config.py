@@ -45,6 +45,13 @@ class Config:
     PRESTASHOP_CALLBACK_SECRET = ""
     PRESTASHOP_IMPORT_STATES = "2,3,11"
 
+    # Webhooks to the merchant's other systems (docs/webhooks.md).
+    WEBHOOK_TIMEOUT_S = 10
+    WEBHOOK_BACKOFF_S = 30
+    WEBHOOK_MAX_ATTEMPTS = 10
+    WEBHOOK_STOCK_DEBOUNCE_S = 30
+    WEBHOOK_SETTLE_S = 2
+
     SEED_DIR = ""  # defaults to the repository's seed_data/
     LABELS_DIR = ""  # defaults to the repository's labels/
 

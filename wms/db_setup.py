@@ -27,4 +27,9 @@ def configure_engine(engine: Engine) -> None:
     def _on_begin(conn):
         # SQLite has no row locks: take the write lock at the start of every transaction so
         # a read-then-write (check stock, then take it) can never interleave with another.
+        # A read-only snapshot (the stock snapshot export) asks for a deferred BEGIN: in WAL
+        # mode it reads one consistent state without holding up the writers.
+        if conn.get_execution_options().get("wms_read_snapshot"):
+            conn.exec_driver_sql("BEGIN DEFERRED")
+            return
         conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -30,13 +30,33 @@ def _print_report(report) -> None:
     click.echo(f"{report.requests} request(s) to the shops")
 
 
-def _run_once(no_stock: bool) -> bool:
+def _webhooks_round() -> bool:
+    """Without a shop the worker still sends the outbox's webhooks (and derives their events)."""
+    from wms.integrations.prestashop.outbox import ClientPool, process_outbox
+    from wms.integrations.webhooks.services import derive_events
+
+    derived = derive_events()
+    pool = ClientPool(current_app.config)
+    try:
+        result = process_outbox(pool)
+    finally:
+        pool.close()
+    click.echo(f"webhooks: {derived} event(s) derived; outbox: {result.done} done, "
+               f"{result.retried} to retry, {result.dead} dead")
+    for error in result.errors:
+        click.echo(f"  {error}", err=True)
+    return True
+
+
+def _run_once(no_stock: bool, webhooks_only: bool = False) -> bool:
     from wms.integrations.prestashop.shops import configured_shops
     from wms.integrations.prestashop.sync import run_round
 
     if not configured_shops(current_app.config):
-        raise click.ClickException(
-            "No shop configured: set WMS_PRESTASHOP_URL and WMS_PRESTASHOP_KEY (or WMS_PRESTASHOP_SHOPS).")
+        if not webhooks_only:
+            raise click.ClickException(
+                "No shop configured: set WMS_PRESTASHOP_URL and WMS_PRESTASHOP_KEY (or WMS_PRESTASHOP_SHOPS).")
+        return _webhooks_round()
     report = run_round(current_app.config, push_stock_now=not no_stock)
     _print_report(report)
     return not report.errors
@@ -84,7 +104,9 @@ def sync(no_stock: bool) -> None:
 @click.option("--no-stock", is_flag=True, help="Skip the stock push.")
 @with_appcontext
 def worker(interval: float, once: bool, no_stock: bool) -> None:
-    """Run sync rounds forever, every --interval seconds (several workers may run at once)."""
+    """Run sync rounds forever, every --interval seconds (several workers may run at once).
+
+    Also derives and sends the webhooks to the merchant's other systems (with or without a shop)."""
     if interval <= 0:
         raise click.BadParameter("must be positive", param_hint="--interval")
     from wms.db import db
@@ -93,7 +115,8 @@ def worker(interval: float, once: bool, no_stock: bool) -> None:
         started = time.monotonic()
         try:
             _housekeeping()
-            _run_once(no_stock)
+            # With no shop configured the worker still delivers webhooks.
+            _run_once(no_stock, webhooks_only=True)
         except click.ClickException:
             raise
         except Exception as exc:  # keep the worker alive; the next round tries again

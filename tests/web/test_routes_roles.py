@@ -20,10 +20,12 @@ OPERATOR_API = {
     ("GET", "api.list_locations"), ("GET", "api.get_location"),
     ("GET", "api.list_counts"), ("GET", "api.get_count"),
     ("GET", "api.openapi"),
+    ("GET", "api.list_receipts"), ("GET", "api.get_receipt"), ("GET", "api.stock_snapshot"),
+    ("GET", "api.list_webhook_events"),
 }
 # Desk modules whose pages must all open (200) for a supervisor with the ids made below.
 DESK_MODULES_WITH_KNOWN_IDS = {"home", "dashboard", "orders", "counts", "master_data", "exceptions",
-                               "tokens", "stock"}
+                               "tokens", "stock", "webhooks"}
 PARAM = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
@@ -54,6 +56,12 @@ def ids(app, make_location, make_product, make_user):
     db.session.add(pick_list)
     db.session.flush()
     values["list_id"] = pick_list.id
+    from wms.domain.receiving.models import Receipt, ReceiptLine
+
+    receipt = Receipt(supplier="Acme", lines=[ReceiptLine(product_id=product.id, expected=1)])
+    db.session.add(receipt)
+    db.session.flush()
+    values["receipt_id"] = receipt.id
     db.session.commit()
     return values
 

@@ -28,6 +28,8 @@ class OrderStatus(enum.Enum):
         return self.value
 
 
+SHOP_CHANNEL = "prestashop"
+
 OPEN_STATUSES = tuple(s for s in OrderStatus if s not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED))
 
 
@@ -35,6 +37,8 @@ class Order(db.Model):
     __tablename__ = "customer_order"
     __table_args__ = (
         UniqueConstraint("shop", "ps_order_id", name="uq_customer_order_shop_ps_order_id"),
+        # The sender's own order number, once per channel (an order posted twice is stored once).
+        UniqueConstraint("channel", "external_ref", name="uq_customer_order_channel_external_ref"),
         Index("ix_customer_order_status", "status"),
     )
 
@@ -42,6 +46,10 @@ class Order(db.Model):
     # Which shop the order came from ("default" for the first); None for manual orders.
     shop: Mapped[str | None] = mapped_column(String(32))
     ps_order_id: Mapped[int | None]
+    # Where the order came from: "prestashop" for shop orders (the only ones ever pushed to a
+    # shop), else the sender's channel name given through the API ("b2b", "marketplace", ...).
+    channel: Mapped[str] = mapped_column(String(32), default=SHOP_CHANNEL, server_default=SHOP_CHANNEL)
+    external_ref: Mapped[str | None] = mapped_column(String(64))
     reference: Mapped[str] = mapped_column(String(64))
     status: Mapped[OrderStatus] = enum_column(OrderStatus, default=OrderStatus.NEW)
     hold_reason: Mapped[str | None] = mapped_column(String(500))
@@ -80,6 +88,11 @@ class Order(db.Model):
     def code(self) -> str:
         """The scannable code printed on documents."""
         return f"SO-{self.id}"
+
+    @property
+    def from_shop(self) -> bool:
+        """True for an order imported from a PrestaShop shop: the only kind told "shipped" there."""
+        return self.channel == SHOP_CHANNEL and bool(self.shop) and self.ps_order_id is not None
 
 
 class OrderLine(db.Model):

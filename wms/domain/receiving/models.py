@@ -17,6 +17,8 @@ class ReceiptStatus(enum.Enum):
     RECEIVING = "Receiving"
     RECEIVED = "Received"
     CLOSED_SHORT = "Closed with discrepancies"
+    # An advance shipping notice withdrawn by its sender before anything was received.
+    CANCELLED = "Cancelled"
 
     @property
     def label(self) -> str:
@@ -30,13 +32,20 @@ class Receipt(db.Model):
     """A delivery from a supplier: expected (purchase order / ASN) or blind (no expectation)."""
 
     __tablename__ = "receipt"
-    __table_args__ = (Index("ix_receipt_status", "status"),)
+    __table_args__ = (
+        Index("ix_receipt_status", "status"),
+        # An ASN sent through the API: the sender's reference, once per sending system.
+        UniqueConstraint("source", "external_ref", name="uq_receipt_source_external_ref"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     supplier: Mapped[str | None] = mapped_column(String(120))
     # The supplier's own number (PO, ASN, delivery note), used to group CSV rows.
     reference: Mapped[str | None] = mapped_column(String(64))
     expected_date: Mapped[date | None] = mapped_column(Date)
+    # Set for ASNs received through the API: which system sent it ("erp") and its own id for it.
+    source: Mapped[str | None] = mapped_column(String(32))
+    external_ref: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[ReceiptStatus] = enum_column(ReceiptStatus, default=ReceiptStatus.EXPECTED)
     blind: Mapped[bool] = mapped_column(default=False)
     # What was missing when the receipt was closed short, in words (the lines keep the numbers).

@@ -275,6 +275,9 @@ def close_receipt(receipt: Receipt, *, user) -> Receipt:
     receipt.closed_at = utcnow()
     receipt.closed_by_id = getattr(user, "id", None)
     db.session.flush()
+    from wms.integrations.webhooks.services import emit_receipt_closed
+
+    emit_receipt_closed(receipt)
     return receipt
 
 

@@ -394,9 +394,15 @@ def _ship(shipment: Shipment, dispatch: Dispatch, user, now: datetime) -> None:
 
 
 def _push_shipped(order: Order, shipment: Shipment, numbers: list[str]) -> None:
-    # Written in the dispatch's transaction: the shop hears of it if and only if it shipped.
+    # Written in the dispatch's transaction: the shop hears of it if and only if it shipped;
+    # the webhook endpoints subscribed to order.shipped too. Orders of other channels (B2B,
+    # marketplaces, sent through the API) are never pushed to a shop.
     from wms.integrations.prestashop.outbox import enqueue
+    from wms.integrations.webhooks.services import emit_order_shipped
 
+    emit_order_shipped(order, shipment)
+    if not order.from_shop:
+        return
     enqueue("order_shipped", {"order_id": order.id, "tracking_number": numbers[0],
                               "tracking_numbers": numbers, "carrier_id": shipment.carrier_id},
             dedupe_key=f"order_shipped:{shipment.id}")

@@ -35,16 +35,20 @@ class OutboxStatus(enum.Enum):
 
 
 class OutboxMessage(db.Model):
-    """A job written in the same transaction as the change that needs it (push shipped, fetch order)."""
+    """A job written in the same transaction as the change that needs it (push shipped, fetch order, webhook)."""
 
     __tablename__ = "ps_outbox_message"
-    __table_args__ = (Index("ix_ps_outbox_message_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_ps_outbox_message_due", "status", "next_attempt_at"),
+                      Index("ix_ps_outbox_message_ordering", "ordering_key", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     # The same business event enqueued twice (a retried request) is stored once.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     payload_json: Mapped[str] = mapped_column(Text)
+    # Messages with the same key are sent one after the other, in id order (e.g. every webhook
+    # about one order to one endpoint); None: no ordering with other messages.
+    ordering_key: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[OutboxStatus] = enum_column(OutboxStatus, default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

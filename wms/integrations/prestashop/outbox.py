@@ -1,7 +1,11 @@
-"""A transactional outbox: jobs for the shop written with the change that needs them, sent by workers.
+"""A transactional outbox: jobs for the shop and webhooks to other systems, written with the change
+that needs them, sent by workers.
 
 `enqueue()` runs inside the caller's transaction, so "order shipped" and "tell the shop" commit
-together or not at all. Workers claim one due message at a time with
+together or not at all. Messages sharing an ``ordering_key`` are sent one at a time in id order
+(a message waits while an older one with its key is pending; a dead one no longer holds the
+others back). Webhook deliveries (kind ``webhook``, wms/integrations/webhooks) use it per
+endpoint and object, with their own attempts and backoff settings (``WEBHOOK_*``). Workers claim one due message at a time with
 ``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite serialises writers), run its handler
 inside a savepoint, and either mark it done or schedule a retry with exponential backoff;
 after ``max_attempts`` failures it is DEAD, listed by `dead_messages()` and revived by
@@ -18,8 +22,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from wms.db import db, utcnow
 from wms.domain.orders.models import Order, record_event
@@ -39,6 +44,8 @@ from wms.integrations.prestashop.shops import ShopSettings, shop_settings
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+WEBHOOK_MAX_ATTEMPTS = 10
+WEBHOOK_KIND = "webhook"
 BACKOFF_BASE_S = 30
 BACKOFF_MAX_S = 3600
 # Errors a retry cannot fix: a person must look at the message first.
@@ -62,8 +69,12 @@ class OutboxRunResult:
     errors: list[str] = field(default_factory=list)
 
 
-def enqueue(kind: str, payload: dict, dedupe_key: str, *, delay_s: float = 0) -> OutboxMessage:
-    """Add a message in the caller's transaction (flush, no commit); the same dedupe_key is stored once."""
+def enqueue(kind: str, payload: dict, dedupe_key: str, *, delay_s: float = 0,
+            ordering_key: str | None = None) -> OutboxMessage:
+    """Add a message in the caller's transaction (flush, no commit); the same dedupe_key is stored once.
+
+    Messages with the same ``ordering_key`` are delivered in the order they were enqueued.
+    """
     if kind not in HANDLERS:
         raise ValueError(f"unknown outbox message kind {kind!r}; known: {', '.join(sorted(HANDLERS))}")
     if not dedupe_key or len(dedupe_key) > 200:
@@ -72,7 +83,7 @@ def enqueue(kind: str, payload: dict, dedupe_key: str, *, delay_s: float = 0) ->
     existing = _by_key(dedupe_key)
     if existing is not None:
         return existing
-    message = OutboxMessage(kind=kind, dedupe_key=dedupe_key, payload_json=body,
+    message = OutboxMessage(kind=kind, dedupe_key=dedupe_key, payload_json=body, ordering_key=ordering_key,
                             next_attempt_at=utcnow() + timedelta(seconds=delay_s))
     try:
         # A savepoint: losing the race on the unique key must not undo the caller's work.
@@ -91,9 +102,14 @@ def _by_key(dedupe_key: str) -> OutboxMessage | None:
         select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).scalar_one_or_none()
 
 
-def backoff_delay(attempts: int) -> timedelta:
+def _is_webhook(kind: str) -> bool:
+    return kind == WEBHOOK_KIND
+
+
+def backoff_delay(attempts: int, kind: str = "") -> timedelta:
     """Return the wait before the next try after ``attempts`` failures (30 s, 1 min, 2 min ... 1 h)."""
-    base = _setting("PRESTASHOP_OUTBOX_BACKOFF_S", BACKOFF_BASE_S)
+    base = (_setting("WEBHOOK_BACKOFF_S", BACKOFF_BASE_S) if _is_webhook(kind)
+            else _setting("PRESTASHOP_OUTBOX_BACKOFF_S", BACKOFF_BASE_S))
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), BACKOFF_MAX_S))
 
 
@@ -105,9 +121,16 @@ def _setting(name: str, default: int) -> int:
 
 
 def claim_next(now: datetime | None = None, exclude: Collection[int] = ()) -> OutboxMessage | None:
-    """Lock and return the next due message; another worker's locked rows are skipped, not waited for."""
+    """Lock and return the next due message; another worker's locked rows are skipped, not waited for.
+
+    A message whose ordering key has an older pending message waits for it (in order per key).
+    """
+    older = aliased(OutboxMessage)
+    waits = exists().where(older.ordering_key == OutboxMessage.ordering_key, older.id < OutboxMessage.id,
+                           older.status == OutboxStatus.PENDING)
     stmt = (select(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= (now or utcnow()))
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= (now or utcnow()),
+                   ~waits)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(1)
             .with_for_update(skip_locked=True))
@@ -123,16 +146,55 @@ def process_next(get_client: ClientGetter, now: datetime | None = None,
     if message is None:
         db.session.rollback()
         return None
+    if message.kind in SENT_OUTSIDE_TRANSACTION:
+        return _process_leased(message)
     try:
         with db.session.begin_nested():
             HANDLERS[message.kind](message.payload, get_client)
     except Exception as exc:  # any failure is recorded on the message, never lost
         _record_failure(message, exc)
     else:
-        message.status = OutboxStatus.DONE
-        message.done_at = utcnow()
-        message.attempts += 1
-        message.last_error = None
+        _mark_done(message)
+    db.session.commit()
+    return message
+
+
+def _mark_done(message: OutboxMessage) -> None:
+    message.status = OutboxStatus.DONE
+    message.done_at = utcnow()
+    message.attempts += 1
+    message.last_error = None
+
+
+def _process_leased(message: OutboxMessage) -> OutboxMessage:
+    """Send a message with no transaction open during the network call (webhooks).
+
+    The claim reads what the call needs, then leases the message (its next attempt moves past
+    the call's timeout) and commits, so no lock is held while a slow receiver answers: a
+    SQLite writer lock held that long would stall the scanners. A worker that dies mid-call
+    leaves the lease to expire and the message is sent again (at least once).
+    """
+    prepare, send = SENT_OUTSIDE_TRANSACTION[message.kind]
+    try:
+        prepared = prepare(message.payload)
+    except Exception as exc:
+        _record_failure(message, exc)
+        db.session.commit()
+        return message
+    message_id, attempts = message.id, message.attempts
+    message.next_attempt_at = utcnow() + timedelta(seconds=_setting("WEBHOOK_TIMEOUT_S", 10) * 2 + 30)
+    db.session.commit()
+    error: Exception | None = None
+    try:
+        send(prepared)
+    except Exception as exc:  # recorded below, never lost
+        error = exc
+    message = db.session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
+    if message.status is OutboxStatus.PENDING and message.attempts == attempts:
+        if error is None:
+            _mark_done(message)
+        else:
+            _record_failure(message, error)
     db.session.commit()
     return message
 
@@ -141,12 +203,14 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> None:
     message.attempts += 1
     message.last_error = f"{exc.__class__.__name__}: {exc}"[:4000]
     permanent = isinstance(exc, (PermanentFailure, *PERMANENT_ERRORS))
-    if permanent or message.attempts >= _setting("PRESTASHOP_OUTBOX_MAX_ATTEMPTS", MAX_ATTEMPTS):
+    max_attempts = (_setting("WEBHOOK_MAX_ATTEMPTS", WEBHOOK_MAX_ATTEMPTS) if _is_webhook(message.kind)
+                    else _setting("PRESTASHOP_OUTBOX_MAX_ATTEMPTS", MAX_ATTEMPTS))
+    if permanent or message.attempts >= max_attempts:
         message.status = OutboxStatus.DEAD
         log.error("outbox message %s (%s) is dead after %d attempt(s): %s",
                   message.id, message.kind, message.attempts, message.last_error)
     else:
-        message.next_attempt_at = utcnow() + backoff_delay(message.attempts)
+        message.next_attempt_at = utcnow() + backoff_delay(message.attempts, message.kind)
         log.warning("outbox message %s (%s) failed (attempt %d), retry at %s: %s", message.id,
                     message.kind, message.attempts, message.next_attempt_at, message.last_error)
 
@@ -198,7 +262,7 @@ def _order_of(payload: dict[str, Any]) -> Order:
     order = db.session.get(Order, int(payload["order_id"]))
     if order is None:
         raise PermanentFailure(f"order {payload['order_id']} does not exist in the warehouse")
-    if order.ps_order_id is None or not order.shop:
+    if not order.from_shop:
         raise PermanentFailure(f"order {order.code} did not come from a shop: nothing to tell the shop")
     return order
 
@@ -269,9 +333,34 @@ def handle_fetch_order(payload: dict[str, Any], get_client: ClientGetter) -> Non
         raise PermanentFailure("; ".join(result.errors))
 
 
+def handle_webhook(payload: dict[str, Any], get_client: ClientGetter) -> None:
+    """POST one signed event to one webhook endpoint (wms.integrations.webhooks)."""
+    from wms.integrations.webhooks.services import deliver
+
+    deliver(payload)
+
+
+def _prepare_webhook(payload: dict[str, Any]):
+    from wms.integrations.webhooks.services import prepare_delivery
+
+    return prepare_delivery(payload)
+
+
+def _send_webhook(prepared) -> None:
+    from wms.integrations.webhooks.services import send_delivery
+
+    send_delivery(prepared)
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any], ClientGetter], None]] = {
     "order_shipped": handle_order_shipped,
     "fetch_order": handle_fetch_order,
+    WEBHOOK_KIND: handle_webhook,
+}
+# Kinds whose network call runs with no transaction open: kind -> (prepare in the claim's
+# transaction, send with no database access).
+SENT_OUTSIDE_TRANSACTION: dict[str, tuple[Callable[[dict[str, Any]], Any], Callable[[Any], None]]] = {
+    WEBHOOK_KIND: (_prepare_webhook, _send_webhook),
 }
 
 

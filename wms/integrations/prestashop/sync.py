@@ -654,6 +654,15 @@ def run_round(config, client_factory=None, push_stock_now: bool = True) -> Round
                 db.session.rollback()
                 log.exception("sync of shop %r failed", settings.name)
                 report.errors.append(f"shop {settings.name!r}: import failed: {exc}")
+        try:
+            # Webhook events read from the ledger and the order history (stock.changed, order.short).
+            from wms.integrations.webhooks.services import derive_events
+
+            derive_events()
+        except Exception as exc:
+            db.session.rollback()
+            log.exception("deriving webhook events failed")
+            report.errors.append(f"webhooks: deriving events failed: {exc}")
         report.outbox = process_outbox(pool)
         if push_stock_now:
             for settings in configured_shops(config):

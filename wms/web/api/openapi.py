@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app, jsonify
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import BadRequest
 
 from wms.web.api import bp
@@ -19,6 +19,32 @@ from wms.web.api.orders import OrderDetailSchema, OrderEventSchema, OrderLineSch
 from wms.web.api.products import BarcodeSchema, ProductSchema
 from wms.web.api.schemas import MoveRequestSchema, StockLevelSchema, StockMoveSchema
 from wms.web.api.tokens import ApiTokenSchema, TokenRequestSchema
+from wms.integrations.webhooks import events as webhook_events
+from wms.web.api.bulk import BulkResponseSchema, BulkResultSchema
+from wms.web.api.channel_orders import (
+    AddressSchema,
+    ChannelOrderBulkRequestSchema,
+    ChannelOrderLineSchema,
+    ChannelOrderRequestSchema,
+    ChannelOrderResultSchema,
+    CustomerSchema,
+)
+from wms.web.api.receipts import (
+    AsnBulkRequestSchema,
+    AsnLineSchema,
+    AsnRequestSchema,
+    AsnResultSchema,
+    ReceiptDetailSchema,
+    ReceiptLineOutSchema,
+    ReceiptSchema,
+)
+from wms.web.api.webhook_endpoints import (
+    WebhookDeliverySchema,
+    WebhookEndpointRequestSchema,
+    WebhookEndpointSchema,
+    WebhookEndpointUpdateSchema,
+    WebhookEventTypeSchema,
+)
 
 SCHEMAS: dict[str, type[Schema]] = {
     "StockLevel": StockLevelSchema, "StockMove": StockMoveSchema, "MoveRequest": MoveRequestSchema,
@@ -26,6 +52,16 @@ SCHEMAS: dict[str, type[Schema]] = {
     "Location": LocationSchema, "CountTask": CountTaskSchema, "CountTaskDetail": CountTaskDetailSchema,
     "ApiToken": ApiTokenSchema, "TokenRequest": TokenRequestSchema, "OrderLine": OrderLineSchema,
     "OrderEvent": OrderEventSchema, "Barcode": BarcodeSchema, "CountLine": CountLineSchema,
+    # Integrations (issue 21): ASNs, channel orders, bulk answers, webhooks.
+    "Receipt": ReceiptSchema, "ReceiptDetail": ReceiptDetailSchema, "ReceiptLine": ReceiptLineOutSchema,
+    "AsnRequest": AsnRequestSchema, "AsnLine": AsnLineSchema, "AsnBulkRequest": AsnBulkRequestSchema,
+    "AsnResult": AsnResultSchema, "ChannelOrderRequest": ChannelOrderRequestSchema,
+    "ChannelOrderLine": ChannelOrderLineSchema, "Customer": CustomerSchema, "Address": AddressSchema,
+    "ChannelOrderBulkRequest": ChannelOrderBulkRequestSchema, "ChannelOrderResult": ChannelOrderResultSchema,
+    "BulkResponse": BulkResponseSchema, "BulkResult": BulkResultSchema,
+    "WebhookEndpoint": WebhookEndpointSchema, "WebhookEndpointRequest": WebhookEndpointRequestSchema,
+    "WebhookEndpointUpdate": WebhookEndpointUpdateSchema, "WebhookEventType": WebhookEventTypeSchema,
+    "WebhookDelivery": WebhookDeliverySchema,
 }
 
 # endpoint -> (summary, response schema, list?, request schema, supervisor only?)
@@ -52,29 +88,119 @@ OPERATIONS = {
     "api.create_token": ("Issue a token (the secret is in the answer, once)", "ApiToken", False, "TokenRequest", True),
     "api.delete_token": ("Revoke a token", "ApiToken", False, None, True),
     "api.openapi": ("This document", None, False, None, False),
+    "api.list_receipts": ("Receipts and ASNs (filter: status, source, reference)", "Receipt", True, None, False),
+    "api.get_receipt": ("One receipt with expected and received per SKU", "ReceiptDetail", False, None, False),
+    "api.create_receipt": ("Create or update an ASN, idempotent on source + reference (201 created, "
+                           "200 unchanged/updated, 409 once receiving started)", "AsnResult", False, "AsnRequest", True),
+    "api.bulk_receipts": ("Up to 500 ASNs, each applied or refused on its own", "BulkResponse", False,
+                          "AsnBulkRequest", True),
+    "api.cancel_receipt": ("Cancel an ASN nothing was received on", "ReceiptDetail", False, None, True),
+    "api.create_order": ("Create or update an order of another channel (B2B, marketplace, phone), idempotent "
+                         "on channel + external_ref; never pushed to the shop", "ChannelOrderResult", False,
+                         "ChannelOrderRequest", True),
+    "api.bulk_orders": ("Up to 500 channel orders, each applied or refused on its own", "BulkResponse", False,
+                        "ChannelOrderBulkRequest", True),
+    "api.stock_snapshot": ("Stock per product and warehouse at one instant, streamed (?format=csv|json)",
+                           None, False, None, False),
+    "api.list_webhook_events": ("The webhook events an endpoint can subscribe to", None, False, None, False),
+    "api.list_webhook_endpoints": ("Webhook endpoints (scope admin)", None, False, None, True),
+    "api.create_webhook_endpoint": ("Register a webhook endpoint; the answer holds its secret, once (scope admin)",
+                                    "WebhookEndpoint", False, "WebhookEndpointRequest", True),
+    "api.update_webhook_endpoint": ("Change an endpoint's url, events, description or active (scope admin)",
+                                    "WebhookEndpoint", False, "WebhookEndpointUpdate", True),
+    "api.list_webhook_deliveries": ("Webhook deliveries, newest first (filter: status, endpoint; scope admin)",
+                                    "WebhookDelivery", True, None, True),
+    "api.retry_webhook_delivery": ("Send a dead webhook delivery again (scope admin)", "WebhookDelivery", False,
+                                   None, True),
 }
 
+
+def _items_of(ref: str) -> dict:
+    return {"type": "object", "required": ["items"], "properties": {
+        "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}}}}
+
+
+SNAPSHOT_ROW = {"type": "object", "required": ["sku", "warehouse", "on_hand", "reserved", "available"],
+                "properties": {"sku": {"type": "string"}, "warehouse": {"type": "string"},
+                               "on_hand": {"type": "integer"}, "reserved": {"type": "integer"},
+                               "available": {"type": "integer", "description": "on hand minus reserved, outside "
+                                             "the packing, staging and quarantine areas"}}}
+# Operations whose answer is not one of the schemas above: endpoint -> (responses, query parameters).
+CUSTOM = {
+    "api.stock_snapshot": ({"200": {
+        "description": "Rows by SKU then warehouse. Headers X-Snapshot-As-Of and X-Snapshot-Last-Move-Id "
+                       "say which instant and which ledger movement the snapshot includes.",
+        "content": {
+            "application/json": {"schema": {"type": "object", "required": ["as_of", "last_move_id", "items"],
+                                            "properties": {"as_of": {"type": "string", "format": "date-time"},
+                                                           "last_move_id": {"type": "integer"},
+                                                           "items": {"type": "array", "items": SNAPSHOT_ROW}}}},
+            "text/csv": {"schema": {"type": "string", "description": "header sku,warehouse,on_hand,reserved,available"}}}}},
+        [{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]},
+          "description": "json by default, or csv (Accept: text/csv works too)"}]),
+    "api.list_webhook_events": ({"200": {"description": "OK", "content": {"application/json": {
+        "schema": _items_of("WebhookEventType")}}}}, []),
+    "api.list_webhook_endpoints": ({"200": {"description": "OK", "content": {"application/json": {
+        "schema": _items_of("WebhookEndpoint")}}}}, []),
+}
+# The body every webhook carries (docs/webhooks.md); `data` depends on the event.
+WEBHOOK_BODY = {"type": "object", "required": ["event_id", "event", "occurred_at", "data"], "properties": {
+    "event_id": {"type": "string", "format": "uuid", "description": "the same on every retry; equals Webhook-Id"},
+    "event": {"type": "string", "enum": list(webhook_events.EVENTS)},
+    "occurred_at": {"type": "string", "format": "date-time"},
+    "data": {"type": "object"}}}
+
 _FIELD_TYPES = {fields.Integer: {"type": "integer"}, fields.Float: {"type": "number"},
-                fields.Boolean: {"type": "boolean"}, fields.DateTime: {"type": "string", "format": "date-time"},
-                fields.String: {"type": "string"}}
+                fields.Boolean: {"type": "boolean"}, fields.Date: {"type": "string", "format": "date"},
+                fields.DateTime: {"type": "string", "format": "date-time"},
+                fields.Email: {"type": "string", "format": "email"},
+                fields.String: {"type": "string"}, fields.Dict: {"type": "object"}}
 
 
 def field_schema(field: fields.Field) -> dict:
     """JSON Schema of one marshmallow field."""
     if isinstance(field, fields.List):
-        return {"type": "array", "items": field_schema(field.inner)}
+        out = {"type": "array", "items": field_schema(field.inner)}
+        for validator in field.validators:
+            if isinstance(validator, validate.Length):
+                if validator.min is not None:
+                    out["minItems"] = validator.min
+                if validator.max is not None:
+                    out["maxItems"] = validator.max
+        return out
     if isinstance(field, fields.Nested):
         nested = field.nested if isinstance(field.nested, type) else type(field.nested)
         name = next((n for n, s in SCHEMAS.items() if s is nested), None)
-        return {"$ref": f"#/components/schemas/{name}"} if name else schema_object(nested)
+        out = {"$ref": f"#/components/schemas/{name}"} if name else schema_object(nested)
+        return {"anyOf": [out, {"type": "null"}]} if field.allow_none else out
     for cls, out in _FIELD_TYPES.items():
         if isinstance(field, cls):
             result = dict(out)
             break
     else:
         result = {}  # fields.Function: the value's type depends on the function
+    for validator in field.validators:
+        if isinstance(validator, validate.OneOf):
+            result["enum"] = list(validator.choices)
+        elif isinstance(validator, validate.Length) and result.get("type") == "string":
+            if validator.min is not None:
+                result["minLength"] = validator.min
+            if validator.max is not None:
+                result["maxLength"] = validator.max
+        elif isinstance(validator, validate.Range) and result.get("type") == "integer":
+            if validator.min is not None:
+                result["minimum"] = validator.min
+            if validator.max is not None:
+                result["maximum"] = validator.max
+        elif isinstance(validator, validate.Regexp):
+            result["pattern"] = validator.regex.pattern
+    description = (field.metadata or {}).get("description")
+    if description:
+        result["description"] = description
     if getattr(field, "allow_none", False) and "type" in result:
         result["type"] = [result["type"], "null"]
+        if "enum" in result:
+            result["enum"] = [*result["enum"], None]
     return result
 
 
@@ -116,6 +242,14 @@ def build_document(app) -> dict:
                   "responses": {ok: {"description": "OK", "content": {"application/json": {"schema": body}}},
                                 "default": {"description": "Error", "content": {"application/json": {
                                     "schema": {"$ref": "#/components/schemas/Error"}}}}}}
+            if rule.endpoint in ("api.create_receipt", "api.create_order"):
+                op["responses"]["200"] = {**op["responses"]["201"], "description": "Already there: unchanged, "
+                                          "or updated while not started (see outcome)"}
+                op["responses"]["201"]["description"] = "Created"
+            if rule.endpoint in CUSTOM:
+                responses, query = CUSTOM[rule.endpoint]
+                op["responses"] = {**responses, "default": op["responses"]["default"]}
+                params = params + query
             if params:
                 op["parameters"] = params
             if many:
@@ -130,6 +264,7 @@ def build_document(app) -> dict:
             paths.setdefault(path, {})[method.lower()] = op
     components = {name: schema_object(cls) for name, cls in SCHEMAS.items()}
     components["Error"] = ERROR
+    components["WebhookEvent"] = WEBHOOK_BODY
     components["Page"] = {"type": "object", "required": ["items", "offset", "limit", "next_offset"], "properties": {
         "items": {"type": "array"}, "offset": {"type": "integer"}, "limit": {"type": "integer"},
         "next_offset": {"type": ["integer", "null"], "description": "null on the last page"}}}
@@ -145,6 +280,15 @@ def build_document(app) -> dict:
             "bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
         "paths": dict(sorted(paths.items())),
+        # What the warehouse POSTs to registered endpoints (signed: docs/webhooks.md).
+        "webhooks": {name: {"post": {
+            "operationId": f"webhook_{name.replace('.', '_')}", "summary": text,
+            "parameters": [{"name": h, "in": "header", "required": True, "schema": {"type": "string"}}
+                           for h in ("Webhook-Id", "Webhook-Timestamp", "Webhook-Signature", "Webhook-Event")],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/WebhookEvent"}}}},
+            "responses": {"2XX": {"description": "Delivered; anything else is retried with backoff"}}}}
+            for name, text in webhook_events.EVENTS.items()},
     }
 
 

@@ -42,6 +42,8 @@ class OrderSchema(Schema):
     reference = fields.String()
     status = fields.Function(lambda o: o.status.name)
     hold_reason = fields.String(allow_none=True)
+    channel = fields.String()
+    external_ref = fields.String(allow_none=True)
     shop = fields.String(allow_none=True)
     ps_order_id = fields.Integer(allow_none=True)
     customer_name = fields.String(allow_none=True)

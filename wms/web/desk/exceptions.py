@@ -75,7 +75,7 @@ def sections() -> list[Section]:
     """Every kind of exception the inbox shows, in the order to look at them."""
     return [
         Section("unknown_skus", "Unknown SKUs in shop orders", "Create the product, then release the order.", unknown_skus()),
-        Section("dead_letters", "PrestaShop messages that failed", "Fix the cause, then retry.", dead_letters()),
+        Section("dead_letters", "Shop messages and webhooks that failed", "Fix the cause, then retry.", dead_letters()),
         Section("short_picks", "Short picks", "Count the bin; allocate the order again.", short_picks()),
         Section("counts", "Count differences to approve", "Approve, or send back for a recount.", counts_to_approve()),
         Section("receipts", "Receipts with discrepancies", "Check with the supplier.", receipt_discrepancies()),
