@@ -45,6 +45,10 @@ class Config:
     PRESTASHOP_CALLBACK_SECRET = ""
     PRESTASHOP_IMPORT_STATES = "2,3,11"
 
+    # Carrier API accounts (JSON object, by account name; see docs/carriers.md). Credentials
+    # live only here, never in the database or a log.
+    CARRIER_ACCOUNTS: dict | str = {}
+
     SEED_DIR = ""  # defaults to the repository's seed_data/
     LABELS_DIR = ""  # defaults to the repository's labels/
 

@@ -144,8 +144,12 @@ def tracking_link(carrier: Carrier, number: str | None) -> str | None:
 
 # ---------------------------------------------------------------- labels and slips
 
-def _sender(order: Order) -> dict:
-    warehouse = db.session.execute(select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
+def _sender(order: Order, shipment: Shipment | None = None) -> dict:
+    # The warehouse the parcel leaves from (its packing location's), else the first one.
+    warehouse = (shipment.location.warehouse if shipment is not None and shipment.location is not None
+                 else None)
+    warehouse = warehouse or db.session.execute(
+        select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
     if warehouse is None:
         raise DomainError("No warehouse is configured: the sender address is missing.")
     return {"name": warehouse.company or warehouse.name, "address1": warehouse.address1 or "",
@@ -170,7 +174,7 @@ def label_records(shipment: Shipment) -> list[dict]:
     order, carrier = shipment.order, shipment.carrier
     count = len(shipment.parcels)
     return [{
-        "sender": _sender(order),
+        "sender": _sender(order, shipment),
         "recipient": _recipient(order),
         "carrier": {"name": carrier.name, "service": shipment.service or carrier.service or ""},
         "order": {"reference": order.reference, "code": order.code},
@@ -181,19 +185,35 @@ def label_records(shipment: Shipment) -> list[dict]:
 
 
 def shipping_labels_pdf(shipment: Shipment) -> bytes:
-    """Render the shipment's 4x6 shipping labels, one page per parcel."""
+    """Render the shipment's 4x6 shipping labels, one page per parcel (the carrier's own
+    labels when its API made them)."""
+    from wms.domain.shipping.labels import carrier_document
     from wms.labels.layout import load_layout
     from wms.labels.pdf import render_pdf
 
+    document = carrier_document(shipment)
+    if document is not None:
+        if document[1] != "pdf":
+            raise DomainError(f"{shipment.carrier.name} gave its labels in ZPL for the label "
+                              "printer: print them there, or download the ZPL.", code="zpl_only")
+        return document[0]
     return render_pdf(load_layout(SHIPPING_LAYOUT), label_records(shipment),
                       title=f"Labels {shipment.order.reference}")
 
 
-def shipping_labels_zpl(shipment: Shipment) -> str:
-    """Render the shipment's shipping labels as ZPL II, one ^XA…^XZ per parcel."""
+def shipping_labels_zpl(shipment: Shipment) -> str | bytes:
+    """Render the shipment's shipping labels as ZPL II, one ^XA…^XZ per parcel (the
+    carrier's own ZPL, as bytes, when its API made them)."""
+    from wms.domain.shipping.labels import carrier_document
     from wms.labels.layout import load_layout
     from wms.labels.zpl import render_zpl
 
+    document = carrier_document(shipment)
+    if document is not None:
+        if document[1] != "zpl":
+            raise DomainError(f"{shipment.carrier.name} gave its labels as a PDF: open the PDF "
+                              "to print them.", code="pdf_only")
+        return document[0]
     return render_zpl(load_layout(SHIPPING_LAYOUT), label_records(shipment))
 
 
