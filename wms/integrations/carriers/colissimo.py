@@ -102,7 +102,7 @@ class ColissimoAdapter:
             kind = "weight"
         elif "code postal" in lowered or "zipcode" in lowered:
             kind = "postcode"
-        elif "point" in lowered and ("retrait" in lowered or "pickup" in lowered):
+        elif "pickuplocationid" in lowered or ("point" in lowered and "retrait" in lowered):
             kind = "relay"
         elif any(w in lowered for w in ("adresse", "ville", "commune", "destinataire", "address")):
             kind = "address"
