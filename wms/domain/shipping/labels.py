@@ -125,6 +125,11 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
     for row_id, request, look_first in work:
         try:
             created = adapter.find(account, request) if look_first else None
+        except CarrierError as exc:
+            exc.unknown = True  # the earlier attempt's outcome is still unknown: look again
+            results.append((row_id, None, exc))
+            break
+        try:
             results.append((row_id, created or adapter.create(account, request), None))
         except CarrierError as exc:
             results.append((row_id, None, exc))
