@@ -49,7 +49,7 @@ def bench(app, fake, packing_setup, make_warehouse):
         s = packing_setup()
         carrier = s.carrier
         carrier.adapter, carrier.service_code, carrier.relay = adapter, service_code, relay
-        carrier.account = {"sendcloud": "sc", "colissimo": "colis"}.get(adapter, adapter)
+        carrier.account = {"sendcloud": "sc", "colissimo": "colis"}.get(adapter)
         for name, value in order_fields.items():
             setattr(s.order, name, value)
         db.session.commit()
@@ -329,3 +329,35 @@ def test_a_slow_carrier_holds_no_transaction_and_does_not_slow_another_packer(ap
     assert seen == {"idle_in_tx": 0, "locks": 0}, seen  # nothing held open during the call
     assert result["response"].status_code == 200 and result["seconds"] >= 5.0
     print(f"\nslow carrier: label request {result['seconds']:.2f} s; concurrent scan {scan_seconds * 1000:.0f} ms")
+
+
+def test_desk_maps_a_carrier_to_its_service_and_refuses_bad_input(client, app, login_as, bench, fake):
+    s = bench("range")  # the range carrier of packing_setup, to be mapped to Colissimo relais
+    login_as("supervisor")
+    url = f"/desk/dispatch/carriers/{s.carrier.code}/service"
+    page = client.get(f"/desk/dispatch/carriers/{s.carrier.code}").get_data(as_text=True)
+    assert "Carrier service (where labels come from)" in page
+    for form, words in (
+        ({"adapter": "fedex"}, "Choose the adapter"),
+        ({"adapter": "colissimo", "account": "colis", "service_code": "home delivery"}, "product code"),
+        ({"adapter": "sendcloud", "account": "sc", "service_code": "DOS"}, "shipping method id"),
+        ({"adapter": "colissimo", "account": "nowhere", "service_code": "A2P"}, "no carrier account"),
+        ({"adapter": "colissimo", "account": "sc", "service_code": "A2P"}, "is a sendcloud account"),
+        ({"adapter": "colissimo", "account": "colis", "service_code": "A2P", "ps_id_reference": "x"}, "is a number"),
+    ):
+        r = client.post(url, data=form, headers=HX)
+        assert r.status_code == 422 and words in r.get_data(as_text=True), (form, r.get_data(as_text=True))
+    db.session.expire_all()
+    assert (s.carrier.adapter, s.carrier.account) == ("range", None)  # nothing changed
+    r = client.post(url, data={"adapter": "colissimo", "account": "colis", "service_code": "a2p",
+                               "relay": "1", "ps_id_reference": "12"}, headers=HX)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    db.session.expire_all()
+    assert (s.carrier.adapter, s.carrier.account, s.carrier.service_code, s.carrier.relay,
+            s.carrier.ps_id_reference) == ("colissimo", "colis", "A2P", True, 12)
+    # Back to manual: the API fields are cleared.
+    r = client.post(url, data={"adapter": "manual", "account": "colis", "service_code": "A2P", "relay": "1"},
+                    headers=HX)
+    db.session.expire_all()
+    assert (s.carrier.adapter, s.carrier.account, s.carrier.relay, s.carrier.ps_id_reference) == \
+        ("manual", None, False, None)

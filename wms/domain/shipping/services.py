@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -83,6 +84,51 @@ def set_tracking_range(carrier: Carrier, start: int, end: int, prefix: str | Non
     # already on parcels: every later finish would be refused as "taken".
     carrier.range_next = start if last_used is None else last_used + 1
     carrier.range_prefix = prefix
+    db.session.flush()
+    return carrier
+
+
+COLISSIMO_CODE = re.compile(r"^[A-Z0-9]{2,4}$")
+
+
+def set_carrier_service(carrier: Carrier, adapter: str, account: str | None = None,
+                        service_code: str | None = None, relay: bool = False,
+                        ps_id_reference=None) -> Carrier:
+    """Map a carrier (a PrestaShop carrier by id_reference) to its adapter and service;
+    refuse, changing nothing, an unknown adapter, a missing account or a malformed code."""
+    from wms.domain.shipping.carriers import ADAPTERS, adapter_for, carrier_account
+
+    adapter = (adapter or "").strip().lower()
+    adapter_for(carrier)  # loads the API adapters into ADAPTERS
+    if adapter not in ADAPTERS:
+        raise DomainError(f"Choose the adapter: {', '.join(sorted(ADAPTERS))}.", code="bad_carrier")
+    reference = str(ps_id_reference if ps_id_reference is not None else "").strip()
+    if reference and not reference.isdecimal():
+        raise DomainError("The PrestaShop carrier reference (id_reference) is a number.", code="bad_carrier")
+    reference_id = int(reference) if reference else None
+    if reference_id is not None:
+        other = db.session.execute(select(Carrier).where(Carrier.ps_id_reference == reference_id,
+                                                         Carrier.id != carrier.id)).scalar_one_or_none()
+        if other is not None:
+            raise Conflict(f"PrestaShop carrier {reference_id} is already mapped to {other.name}.",
+                           code="bad_carrier")
+    account = (account or "").strip() or None
+    code = (service_code or "").strip().upper() or None
+    if getattr(ADAPTERS[adapter], "creates_labels", False):
+        if not account:
+            raise DomainError("Give the carrier account's name (from WMS_CARRIER_ACCOUNTS).",
+                              code="bad_carrier")
+        if adapter == "sendcloud" and not (code and code.isdecimal()):
+            raise DomainError("Sendcloud's service is its shipping method id, a number.", code="bad_carrier")
+        if adapter == "colissimo" and not (code and COLISSIMO_CODE.match(code)):
+            raise DomainError("Colissimo's service is its product code, e.g. DOM, DOS or A2P.",
+                              code="bad_carrier")
+        probe = Carrier(name=carrier.name, adapter=adapter, account=account)
+        carrier_account(probe)  # the account exists in the settings, for this adapter
+    else:
+        account, code, relay = None, None, False
+    carrier.adapter, carrier.account, carrier.service_code = adapter, account, code
+    carrier.relay, carrier.ps_id_reference = bool(relay), reference_id
     db.session.flush()
     return carrier
 

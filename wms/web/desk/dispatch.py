@@ -105,6 +105,24 @@ def dispatch_range(code):
                             carrier=carrier)
 
 
+@bp.route("/dispatch/carriers/<code>/service", methods=["POST"])
+@transactional
+def dispatch_service(code):
+    """Map the carrier to its adapter, account and service (the label on the last scan)."""
+    carrier = shipping.carrier_by_code(code)
+    try:
+        shipping.set_carrier_service(carrier, request.form.get("adapter", ""), request.form.get("account"),
+                                     request.form.get("service_code"), request.form.get("relay") == "1",
+                                     request.form.get("ps_id_reference"))
+    except DomainError as exc:
+        return _render_dispatch(shipping.find_open_dispatch(carrier), exc.message, ok=False,
+                                status=exc.status if exc.status in (409, 422) else 422, carrier=carrier)
+    return _render_dispatch(shipping.find_open_dispatch(carrier),
+                            f"{carrier.name}: {carrier.adapter}"
+                            + (f" {carrier.account} {carrier.service_code}" if carrier.account else "")
+                            + (" (relay point)" if carrier.relay else ""), carrier=carrier)
+
+
 @bp.route("/dispatch/manifest/<code>/<day>.pdf")
 def dispatch_manifest(code, day):
     carrier = shipping.carrier_by_code(code)
