@@ -193,6 +193,30 @@ def test_a_timeout_then_a_retry_ships_once_and_a_down_carrier_is_said(client, lo
     assert label_row().parcel.tracking_number == fake.parcels[1000]["tracking_number"]
 
 
+def test_a_label_already_being_asked_for_is_not_asked_twice(client, login_as, bench, fake):
+    from datetime import timedelta
+
+    from wms.db import utcnow
+
+    s = bench("sendcloud")
+    login_as("operator")
+    pack(client, s)
+    row = label_row()
+    # As a first request leaves the row while it waits for Sendcloud.
+    row.status, row.attempts, row.error, row.updated_at = CarrierLabelStatus.PENDING, 1, None, utcnow()
+    db.session.commit()
+    r = post(client, "/handheld/packing/label")
+    assert r.status_code == 422 and "already asking Rangex" in r.get_data(as_text=True)
+    assert not fake.requests
+    # That request died (no answer written): after its timeout the retry looks it up first.
+    row = label_row()
+    row.updated_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    r = post(client, "/handheld/packing/label")
+    assert r.status_code == 200
+    assert [m for m, _ in fake.requests][:2] == ["GET", "POST"] and len(fake.parcels) == 1
+
+
 def test_unpacking_voids_the_parcel_at_the_carrier(client, app, login_as, bench, fake):
     s = bench("sendcloud")
     login_as("operator")
@@ -289,6 +313,7 @@ def test_a_slow_carrier_holds_no_transaction_and_does_not_slow_another_packer(ap
     second_code = second.code
     code_a = ean(s.a)
     packer1, packer2 = _login(app, s.operator), _login(app, other)
+    packer1_other_tab = _login(app, s.operator)
     pack(packer1, s)
     post(packer2, "/handheld/packing/scan", code=second_code, scan_id="slow-b-0001")
     db.session.remove()  # the test's own session holds nothing either
@@ -299,6 +324,8 @@ def test_a_slow_carrier_holds_no_transaction_and_does_not_slow_another_packer(ap
     calling = threading.Event()
 
     def while_the_carrier_sleeps():
+        if seen:
+            return  # looked once, while the create call waits (the test's own requests follow)
         with engine.connect() as conn:
             seen["idle_in_tx"] = conn.execute(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
@@ -322,12 +349,16 @@ def test_a_slow_carrier_holds_no_transaction_and_does_not_slow_another_packer(ap
     started = time.monotonic()
     r = post(packer2, "/handheld/packing/scan", code=code_a, scan_id="slow-b-0002")
     scan_seconds = time.monotonic() - started
+    # The same packer presses "Get the label" again meanwhile (another tab): refused at once.
+    again = post(packer1_other_tab, "/handheld/packing/label")
+    assert again.status_code == 422 and "already asking" in again.get_data(as_text=True)
     thread.join(20)
     engine.dispose()
     assert r.status_code == 200 and "OK SKU-A" in r.get_data(as_text=True)
     assert scan_seconds < 1.0, f"another packer's scan took {scan_seconds:.2f} s"
     assert seen == {"idle_in_tx": 0, "locks": 0}, seen  # nothing held open during the call
     assert result["response"].status_code == 200 and result["seconds"] >= 5.0
+    assert [m for m, _ in fake.requests].count("POST") == 1  # one shipment at the carrier
     print(f"\nslow carrier: label request {result['seconds']:.2f} s; concurrent scan {scan_seconds * 1000:.0f} ms")
 
 

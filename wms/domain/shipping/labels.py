@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from wms.db import db, utcnow
 from wms.domain.locations.models import Warehouse
@@ -83,6 +83,11 @@ def _request(shipment: Shipment, parcel: Parcel, row: CarrierLabel, label_format
                         parcel_count=len(shipment.parcels))
 
 
+def _in_flight(row: CarrierLabel, now, window: float) -> bool:
+    return (row.status is CarrierLabelStatus.PENDING and row.attempts > 0 and row.error is None
+            and row.updated_at is not None and (now - row.updated_at).total_seconds() < window)
+
+
 @dataclass
 class LabelOutcome:
     ok: bool
@@ -102,19 +107,34 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
     account = carrier_account(carrier)
     name = carrier.name
     rows = [row for row in labels_of(shipment) if row.status is not CarrierLabelStatus.CREATED]
+    now = utcnow()
+    # A call still under way (another tab, a double press): never a second one beside it.
+    # A call that ended wrote its error; one that died holds the row for the timeout + 10 s.
+    window = float(account.get("timeout") or 20) + 10
+    if any(_in_flight(row, now, window) for row in rows):
+        db.session.rollback()
+        return LabelOutcome(False, f"The WMS is already asking {name} for this label: wait a few "
+                                   "seconds, then press the button again.")
     work = []
     refused = None
     for row in rows:
         try:
             request = _request(shipment, row.parcel, row, label_format)
         except CarrierError as exc:
-            row.status, row.error, row.updated_at = CarrierLabelStatus.FAILED, exc.message, utcnow()
+            row.status, row.error, row.updated_at = CarrierLabelStatus.FAILED, exc.message, now
             refused = exc.message
             break
-        # A first try, or one whose outcome is unknown (timeout, crash): look it up first.
+        # An attempt whose outcome is unknown (timeout, 5xx, crash): look it up first.
         look_first = row.attempts > 0 and row.status is CarrierLabelStatus.PENDING
-        row.attempts += 1
-        row.status, row.updated_at = CarrierLabelStatus.PENDING, utcnow()
+        # Claim the row: only one request gets past this UPDATE for a given attempt count.
+        claimed = db.session.execute(
+            update(CarrierLabel).where(CarrierLabel.id == row.id, CarrierLabel.attempts == row.attempts)
+            .values(attempts=row.attempts + 1, status=CarrierLabelStatus.PENDING, error=None,
+                    updated_at=now)).rowcount
+        if not claimed:
+            db.session.rollback()
+            return LabelOutcome(False, f"The WMS is already asking {name} for this label: wait a "
+                                       "few seconds, then press the button again.")
         work.append((row.id, request, look_first))
     db.session.commit()
     if refused:
@@ -137,6 +157,8 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
 
     # 3. Write the answers (short transaction).
     numbers, failure = [], None
+    for row_id, _request_, _look in work[len(results):]:  # claimed, not asked (an earlier one failed)
+        db.session.get(CarrierLabel, row_id).error = "Not asked yet: another parcel's label failed first."
     for row_id, created, exc in results:
         row = db.session.get(CarrierLabel, row_id)
         row.updated_at = utcnow()

@@ -91,6 +91,8 @@ class SendcloudAdapter:
             return body.get("message") or "Cancelled at Sendcloud."
         if response.status_code == 404:
             return "Sendcloud no longer has this parcel."
+        if "already" in (body.get("message") or "").lower() and "cancel" in body.get("message", "").lower():
+            return body["message"]  # cancelled earlier (e.g. by a retry whose answer was lost)
         raise CarrierError("Sendcloud did not cancel the parcel: "
                            + (body.get("message") or _message(body) or f"HTTP {response.status_code}"))
 
