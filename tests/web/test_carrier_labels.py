@@ -145,6 +145,11 @@ def test_a_refused_address_is_fixed_on_the_desk_and_retried(client, app, login_a
     # A scan meanwhile says what to do.
     r = post(client, "/handheld/packing/scan", code=ean(s.a), scan_id="cl-x-0009")
     assert r.status_code == 422 and "waits for its Rangex label" in r.get_data(as_text=True)
+    # The packer may park it and pack another; scanning it again comes back to the label.
+    assert "Park this order" in body
+    assert post(client, "/handheld/packing/next").status_code == 200
+    r = post(client, "/handheld/packing/scan", code=s.order.code, scan_id="cl-x-0010")
+    assert r.status_code == 200 and "Get the label again" in r.get_data(as_text=True)
     # The supervisor corrects the address on the order page; bad input changes nothing.
     desk = app.test_client()
     supervisor = s.supervisor
