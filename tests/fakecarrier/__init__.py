@@ -39,6 +39,7 @@ class FakeCarrier:
         self.colissimo_login = ("123456", "colis-pass-789")
         self.parcels: dict[int, dict] = {}  # Sendcloud parcels by id
         self.colissimo_labels: list[dict] = []  # every generated Colissimo label
+        self.bordereaux: list[list[str]] = []  # parcel numbers of each deposit slip
         self.requests: list[tuple[str, str]] = []  # (method, path)
         self.bodies: list[dict] = []
         self.down = 0  # answer the next N requests with 503
@@ -63,6 +64,8 @@ class FakeCarrier:
             response = self.sendcloud(request, request.path.removeprefix("/sendcloud/api/v2"))
         elif request.path == "/colissimo/sls-ws/SlsServiceWSRest/2.0/generateLabel":
             response = self.colissimo(request)
+        elif request.path == "/colissimo/sls-ws/SlsServiceWSRest/2.0/generateBordereauByParcelsNumbers":
+            response = self.colissimo_bordereau(request)
         else:
             response = Response("", status=404)
         if self.sleep:
@@ -164,14 +167,31 @@ class FakeCarrier:
 
     # ------------------------------------------------------------ Colissimo SLS
 
-    def _multipart(self, info: dict, label: bytes | None, status: int = 200) -> Response:
+    def colissimo_bordereau(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        self.bodies.append(body)
+        if (body.get("contractNumber"), body.get("password")) != self.colissimo_login:
+            return self._cs_error("30000", "Identifiant ou mot de passe incorrect")
+        numbers = (body.get("generateBordereauParcelNumberList") or {}).get("parcelsNumbers") or []
+        known = {label["number"] for label in self.colissimo_labels}
+        unknown = [n for n in numbers if n not in known]
+        if not numbers or unknown:
+            return self._cs_error("30900", f"Numéro de colis inconnu : {', '.join(unknown) or 'aucun'}")
+        self.bordereaux.append(list(numbers))
+        info = {"messages": [{"id": "0", "type": "INFOS", "messageContent": "La requête a été traitée avec succès"}],
+                "bordereauHeader": {"bordereauNumber": f"B{len(self.bordereaux):07d}",
+                                    "numberOfParcels": len(numbers)}}
+        return self._multipart(info, PDF, content_id="<bordereau>")
+
+    def _multipart(self, info: dict, label: bytes | None, status: int = 200,
+                   content_id: str = "<label>") -> Response:
         boundary = f"uuid:{uuid.uuid4()}"
         parts = [f"--{boundary}\r\nContent-Type: application/json;charset=UTF-8\r\n"
                  "Content-Transfer-Encoding: binary\r\nContent-ID: <jsonInfos>\r\n\r\n".encode()
                  + json.dumps(info).encode() + b"\r\n"]
         if label is not None:
             parts.append(f"--{boundary}\r\nContent-Type: application/octet-stream\r\n"
-                         "Content-Transfer-Encoding: binary\r\nContent-ID: <label>\r\n\r\n".encode()
+                         f"Content-Transfer-Encoding: binary\r\nContent-ID: {content_id}\r\n\r\n".encode()
                          + label + b"\r\n")
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
         response = Response(body, status=status)

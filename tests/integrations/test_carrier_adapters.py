@@ -179,3 +179,13 @@ def test_credentials_are_redacted_and_never_logged(fake, sendcloud, caplog):
         SendcloudAdapter().create(sendcloud, request())
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "sec-key-456" not in logged and basic not in logged and "pub-key-123" not in logged
+
+
+def test_colissimo_deposit_slip(fake, colissimo):
+    adapter = ColissimoAdapter()
+    numbers = [adapter.create(colissimo, request(ref=f"WMS-PCL-{n}")).tracking_number for n in (1, 2)]
+    pdf, number = adapter.close_manifest(colissimo, numbers)
+    assert pdf.startswith(b"%PDF") and number == "B0000001" and fake.bordereaux == [numbers]
+    with pytest.raises(CarrierError, match="Numéro de colis inconnu : 6A999"):
+        adapter.close_manifest(colissimo, ["6A999"])
+    assert not hasattr(SendcloudAdapter(), "close_manifest")

@@ -397,3 +397,26 @@ def test_desk_maps_a_carrier_to_its_service_and_refuses_bad_input(client, app, l
     db.session.expire_all()
     assert (s.carrier.adapter, s.carrier.account, s.carrier.relay, s.carrier.ps_id_reference) == \
         ("manual", None, False, None)
+
+
+def test_colissimo_deposit_slip_of_a_closed_dispatch(client, app, login_as, bench, fake):
+    s = bench("colissimo", service_code="DOS")
+    login_as("operator")
+    pack(client, s)
+    assert post(client, "/handheld/packing/label").status_code == 200
+    number = fake.colissimo_labels[0]["number"]
+    dispatch = shipping.open_dispatch(s.carrier)
+    shipping.add_parcel(dispatch, label_row().parcel.code)
+    db.session.commit()
+    desk = app.test_client()
+    desk.post("/login", data={"username": s.supervisor.username, "password": "password-123"})
+    r = desk.get(f"/desk/dispatch/{dispatch.id}/carrier-manifest.pdf", headers=HX)
+    assert r.status_code == 422 and "still open" in r.get_data(as_text=True)
+    page = desk.post(f"/desk/dispatch/{dispatch.id}/close", headers=HX).get_data(as_text=True)
+    assert "Rangex deposit slip (PDF)" in page and "Manifest (PDF)" in page
+    fake.down = 1
+    r = desk.get(f"/desk/dispatch/{dispatch.id}/carrier-manifest.pdf", headers=HX)
+    assert r.status_code == 503 and "did not give its deposit slip" in r.get_data(as_text=True)
+    r = desk.get(f"/desk/dispatch/{dispatch.id}/carrier-manifest.pdf")
+    assert r.status_code == 200 and r.data == PDF and 'filename="B0000001.pdf"' in r.headers["Content-Disposition"]
+    assert fake.bordereaux == [[number]]

@@ -113,6 +113,9 @@ class LabelAdapter(Protocol):
     def tracking_url(self, account: dict, tracking_number: str) -> str | None:
         """Return the public tracking page of a number, when the carrier has one."""
 
+    # Optional: `close_manifest(account, tracking_numbers) -> (pdf, number)`, the carrier's
+    # own manifest (Colissimo's deposit slip) of a dispatch; adapters without it have none.
+
 
 def check_tracking(raw: str) -> str:
     """Clean a scanned tracking number and refuse anything that cannot be one."""

@@ -275,3 +275,36 @@ def void_pending(limit: int = 50) -> list[str]:
         db.session.commit()
         done.append(f"{row.parcel.code}: {result[2]}")
     return done
+
+
+# ---------------------------------------------------------------- the carrier's manifest
+
+class CarrierUnavailable(DomainError):
+    """The carrier did not give its document; the message says why (nothing changed here)."""
+
+    status = 503
+    code = "carrier_unavailable"
+
+
+def has_carrier_manifest(carrier) -> bool:
+    return creates_labels(carrier) and hasattr(adapter_for(carrier), "close_manifest")
+
+
+def carrier_manifest(dispatch) -> tuple[bytes, str]:
+    """Ask the carrier for its own manifest of a closed dispatch (Colissimo's deposit slip).
+    Reads, ends the read transaction, then calls the carrier with no transaction open."""
+    from wms.domain.shipping.models import DispatchStatus
+
+    carrier = dispatch.carrier
+    if not has_carrier_manifest(carrier):
+        raise DomainError(f"{carrier.name} has no manifest of its own: print the WMS manifest.")
+    if dispatch.status is not DispatchStatus.CLOSED:
+        raise DomainError(f"{dispatch.code} is still open: close it first.", code="open_dispatch")
+    numbers = [p.tracking_number for p in dispatch.parcels if p.tracking_number]
+    adapter, account, name = adapter_for(carrier), carrier_account(carrier), carrier.name
+    db.session.rollback()
+    try:
+        return adapter.close_manifest(account, numbers)
+    except CarrierError as exc:
+        raise CarrierUnavailable(f"{name} did not give its deposit slip: "
+                                 f"{redact(exc.message, account)}") from None

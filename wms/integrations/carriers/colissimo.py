@@ -88,6 +88,21 @@ class ColissimoAdapter:
     def tracking_url(self, account: dict, tracking_number: str) -> str | None:
         return TRACKING + tracking_number
 
+    def close_manifest(self, account: dict, tracking_numbers: list[str]) -> tuple[bytes, str]:
+        """The deposit slip (bordereau) of the parcels handed over: its PDF and its number."""
+        url = (account.get("url") or DEFAULT_URL).rstrip("/") + "/generateBordereauByParcelsNumbers"
+        body = {"contractNumber": str(account.get("contract_number") or ""),
+                "password": str(account.get("password") or ""),
+                "generateBordereauParcelNumberList": {"parcelsNumbers": list(tracking_numbers)}}
+        response = call(self.name, account, "POST", url, json=body)
+        info, document = parse_multipart(response.headers.get("Content-Type") or "", response.content,
+                                         document_ids=("<bordereau>",))
+        errors = [m for m in info.get("messages") or [] if str(m.get("type", "")).upper() == "ERROR"]
+        if errors or response.status_code != 200 or not document:
+            raise self._error(response.status_code, errors)
+        number = str((info.get("bordereauHeader") or {}).get("bordereauNumber") or "")
+        return document, number
+
     def _error(self, status: int, errors: list[dict]) -> CarrierError:
         if not errors:
             return CarrierError(f"Colissimo answered without a label (HTTP {status}): try again.",
@@ -111,9 +126,11 @@ class ColissimoAdapter:
         return CarrierError(f"Colissimo refused the parcel: {text} (code {code}).", kind)
 
 
-def parse_multipart(content_type: str, body: bytes) -> tuple[dict, bytes | None]:
-    """Split SLS's multipart answer into its JSON part (Content-ID <jsonInfos>) and the label
-    (Content-ID <label>); a plain JSON answer gives (json, None)."""
+def parse_multipart(content_type: str, body: bytes,
+                    document_ids: tuple[str, ...] = ("<label>",)) -> tuple[dict, bytes | None]:
+    """Split SLS's multipart answer into its JSON part (Content-ID <jsonInfos>) and the
+    document (Content-ID <label>, or <bordereau> for a deposit slip); a plain JSON answer
+    gives (json, None)."""
     if "multipart" not in content_type.lower():
         try:
             data = json.loads(body or b"{}")
@@ -142,6 +159,6 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[dict, bytes | None]
                 info = json.loads(content.decode("utf-8", errors="replace"))
             except ValueError:
                 info = {}
-        elif "<label>" in headers or "octet-stream" in headers:
+        elif any(cid in headers for cid in document_ids) or "octet-stream" in headers:
             label = content
     return info, label
