@@ -115,15 +115,16 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
         db.session.rollback()
         return LabelOutcome(False, f"The WMS is already asking {name} for this label: wait a few "
                                    "seconds, then press the button again.")
-    work = []
-    refused = None
+    requests = []
     for row in rows:
         try:
-            request = _request(shipment, row.parcel, row, label_format)
-        except CarrierError as exc:
+            requests.append((row, _request(shipment, row.parcel, row, label_format)))
+        except CarrierError as exc:  # e.g. no relay point: nothing to ask the carrier yet
             row.status, row.error, row.updated_at = CarrierLabelStatus.FAILED, exc.message, now
-            refused = exc.message
-            break
+            db.session.commit()
+            return LabelOutcome(False, exc.message)
+    work = []
+    for row, request in requests:
         # An attempt whose outcome is unknown (timeout, 5xx, crash): look it up first.
         look_first = row.attempts > 0 and row.status is CarrierLabelStatus.PENDING
         # Claim the row: only one request gets past this UPDATE for a given attempt count.
@@ -137,8 +138,6 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
                                        "few seconds, then press the button again.")
         work.append((row.id, request, look_first))
     db.session.commit()
-    if refused:
-        return LabelOutcome(False, refused)
 
     # 2. Call the carrier with no transaction open (plain data only from here).
     results = []
@@ -164,6 +163,8 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
         row.updated_at = utcnow()
         if exc is not None:
             row.status = CarrierLabelStatus.PENDING if exc.unknown else CarrierLabelStatus.FAILED
+            if exc.unknown and row.parcel.voided_at is not None:
+                row.status = CarrierLabelStatus.VOID_PENDING  # unpacked meanwhile: look, then void
             row.error = failure = redact(exc.message, account)
             continue
         taken = db.session.execute(select(Parcel).where(
@@ -171,6 +172,7 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
             Parcel.id != row.parcel_id)).scalar_one_or_none()
         if taken is not None:
             row.status = CarrierLabelStatus.FAILED
+            row.external_id, row.tracking_number = created.external_id, created.tracking_number
             row.error = failure = (f"{name} gave tracking number {created.tracking_number}, already "
                                    f"on {taken.code}: ask a supervisor.")
             continue
