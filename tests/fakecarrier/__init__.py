@@ -135,7 +135,19 @@ class FakeCarrier:
         body = request.get_json(silent=True) or {}
         self.bodies.append(body)
         p = body.get("parcel") or {}
+        ref = p.get("external_reference")
+        if ref and any(x["external_reference"] == ref for x in self.parcels.values()):
+            # "Must be unique across parcels. This field is used to create idempotence."
+            return self._sc_error(400, "external_reference: A parcel with this external reference "
+                                       "already exists.", path)
         problem = self._address_problem(p.get("postal_code"), p.get("city"), p.get("address"))
+        if problem == "mismatch":
+            # A carrier-side refusal: the parcel stays in Sendcloud, announcement failed (1002).
+            with self.lock:
+                pid = self.next_id
+                self.next_id += 1
+            self.parcels[pid] = {"id": pid, "tracking_number": "", "external_reference": ref,
+                                 "status": {"id": 1002, "message": "Announcement failed"}}
         if problem == "address":
             return self._sc_error(400, "address: This field may not be blank.", path)
         if problem == "postcode":

@@ -73,7 +73,20 @@ def test_sendcloud_refusals_say_the_carriers_reason(fake, sendcloud, kw, kind, w
         SendcloudAdapter().create(sendcloud, request(**kw))
     assert err.value.kind == kind and words in err.value.message and not err.value.unknown
     assert err.value.message.startswith("Sendcloud refused the parcel: ")
-    assert not fake.parcels
+    assert not [p for p in fake.parcels.values() if p["tracking_number"]]
+
+
+def test_sendcloud_external_reference_is_unique_and_a_failed_announcement_is_a_refusal(fake, sendcloud):
+    adapter = SendcloudAdapter()
+    with pytest.raises(CarrierError, match="does not match the city"):
+        adapter.create(sendcloud, request(ref="WMS-PCL-7", postcode="75001", city="Lyon"))
+    # Sendcloud keeps the refused parcel (status 1002) under that reference:
+    with pytest.raises(CarrierError) as err:
+        adapter.find(sendcloud, request(ref="WMS-PCL-7"))
+    assert "Announcement failed" in err.value.message and not err.value.unknown
+    with pytest.raises(CarrierError, match="already exists"):
+        adapter.create(sendcloud, request(ref="WMS-PCL-7"))
+    assert adapter.create(sendcloud, request(ref="WMS-PCL-7-2")).tracking_number
 
 
 def test_sendcloud_wrong_keys_down_and_timeout(fake, sendcloud):

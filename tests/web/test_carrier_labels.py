@@ -176,6 +176,24 @@ def test_a_refused_address_is_fixed_on_the_desk_and_retried(client, app, login_a
     assert row.status is CarrierLabelStatus.CREATED and row.attempts == 2 and row.error is None
 
 
+def test_a_sendcloud_refusal_is_retried_under_a_new_reference(client, login_as, bench, fake):
+    s = bench("sendcloud", ship_postcode="75001")  # Paris postcode, Lyon city
+    login_as("operator")
+    pack(client, s)
+    r = post(client, "/handheld/packing/label")
+    assert r.status_code == 422 and "does not match the city Lyon" in r.get_data(as_text=True)
+    row = label_row()
+    assert (row.status, row.reference) == (CarrierLabelStatus.FAILED, f"WMS-PCL-{row.parcel_id}")
+    s.order.ship_postcode = "69001"
+    db.session.commit()
+    r = post(client, "/handheld/packing/label")
+    assert r.status_code == 200, r.get_data(as_text=True)
+    row = label_row()
+    # Sendcloud keeps the refused parcel under the first reference, which must stay unique.
+    assert row.reference == f"WMS-PCL-{row.parcel_id}-2" and row.status is CarrierLabelStatus.CREATED
+    assert [p["status"]["id"] for p in fake.parcels.values()] == [1002, 1000]
+
+
 def test_a_timeout_then_a_retry_ships_once_and_a_down_carrier_is_said(client, login_as, bench, fake, app):
     app.config["CARRIER_ACCOUNTS"]["sc"]["timeout"] = 1
     s = bench("sendcloud")

@@ -8,7 +8,7 @@ plain data, and the answers are written in a second short transaction.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select, update
 
@@ -125,13 +125,18 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
             return LabelOutcome(False, exc.message)
     work = []
     for row, request in requests:
-        # An attempt whose outcome is unknown (timeout, 5xx, crash): look it up first.
+        # An attempt whose outcome is unknown (timeout, 5xx, crash): look it up first, under
+        # its reference. After a refusal, a new reference (the carrier may keep the refused
+        # one, and Sendcloud's external_reference must be unique).
         look_first = row.attempts > 0 and row.status is CarrierLabelStatus.PENDING
+        reference = row.reference if look_first or row.attempts == 0 else \
+            f"WMS-{row.parcel.code}-{row.attempts + 1}"
+        request = replace(request, reference=reference)
         # Claim the row: only one request gets past this UPDATE for a given attempt count.
         claimed = db.session.execute(
             update(CarrierLabel).where(CarrierLabel.id == row.id, CarrierLabel.attempts == row.attempts)
             .values(attempts=row.attempts + 1, status=CarrierLabelStatus.PENDING, error=None,
-                    updated_at=now)).rowcount
+                    reference=reference, updated_at=now)).rowcount
         if not claimed:
             db.session.rollback()
             return LabelOutcome(False, f"The WMS is already asking {name} for this label: wait a "

@@ -75,9 +75,14 @@ class SendcloudAdapter:
         if response.status_code != 200:
             raise self._error(response)
         for parcel in (response.json() or {}).get("parcels") or []:
-            status = (parcel.get("status") or {}).get("id")
-            if parcel.get("external_reference") == request.reference and status not in (2000, 1999):
-                return self._label_of(account, parcel, request)  # 2000 cancelled, 1999 cancelling
+            if parcel.get("external_reference") != request.reference:
+                continue
+            status = parcel.get("status") or {}
+            if status.get("id") == 1002:  # announcement failed: the carrier refused it
+                raise CarrierError("Sendcloud refused the parcel: "
+                                   + str(status.get("message") or "announcement failed"), "refused")
+            if status.get("id") not in (2000, 1999):  # cancelled, being cancelled
+                return self._label_of(account, parcel, request)
         return None
 
     def cancel(self, account: dict, external_id: str | None, tracking_number: str | None) -> str:
@@ -87,9 +92,11 @@ class SendcloudAdapter:
                         self._url(account, f"/parcels/{int(external_id)}/cancel"),
                         auth=self._auth(account))
         body = _json(response)
-        if response.status_code in (200, 202):
+        if response.status_code == 200:
             return body.get("message") or "Cancelled at Sendcloud."
-        if response.status_code == 404:
+        if response.status_code == 202:  # queued: Sendcloud cancels it if nothing happens to it
+            return body.get("message") or "Cancellation queued at Sendcloud."
+        if response.status_code in (404, 410):  # gone, or its announcement had failed (deleted)
             return "Sendcloud no longer has this parcel."
         if "already" in (body.get("message") or "").lower() and "cancel" in body.get("message", "").lower():
             return body["message"]  # cancelled earlier (e.g. by a retry whose answer was lost)
