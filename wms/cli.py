@@ -147,6 +147,18 @@ def check_ledger() -> None:
     sys.exit(1 if problems else 0)
 
 
+@click.command("void-carrier-labels")
+@with_appcontext
+def void_carrier_labels() -> None:
+    """Void at their carrier the labels of unpacked parcels that are still to void."""
+    from wms.domain.shipping.labels import void_pending
+
+    done = void_pending()
+    for sentence in done:
+        click.echo(sentence)
+    click.echo(f"{len(done)} label(s) handled")
+
+
 @click.command("serve")
 @click.option("--host", default=lambda: os.environ.get("WMS_HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("WMS_PORT", "8000")), type=int, show_default="8000")
@@ -214,7 +226,7 @@ def demo(host, port) -> None:
     run_gunicorn(host, port, workers=1, threads=8)
 
 
-for _command in (seed, user, import_group, serve, demo, check_ledger):
+for _command in (seed, user, import_group, serve, demo, check_ledger, void_carrier_labels):
     main.add_command(_command)
 
 

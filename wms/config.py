@@ -51,6 +51,9 @@ class Config:
     WEBHOOK_MAX_ATTEMPTS = 10
     WEBHOOK_STOCK_DEBOUNCE_S = 30
     WEBHOOK_SETTLE_S = 2
+    # Carrier API accounts (JSON object, by account name; see docs/carriers.md). Credentials
+    # live only here, never in the database or a log.
+    CARRIER_ACCOUNTS: dict | str = {}
 
     SEED_DIR = ""  # defaults to the repository's seed_data/
     LABELS_DIR = ""  # defaults to the repository's labels/

@@ -19,6 +19,10 @@ require_once __DIR__ . '/classes/WmsCallbackSender.php';
 require_once __DIR__ . '/classes/WmsCallbackStore.php';
 require_once __DIR__ . '/classes/WmsCallbackQueue.php';
 require_once __DIR__ . '/classes/WmsCallbackDispatcher.php';
+require_once __DIR__ . '/classes/WmsRelayPoint.php';
+if (interface_exists('WebserviceSpecificManagementInterface')) {
+    require_once __DIR__ . '/classes/WebserviceSpecificManagementWmsRelayPoints.php';
+}
 
 class Wmscallback extends Module
 {
@@ -74,6 +78,7 @@ class Wmscallback extends Module
             && $this->runSqlFile('install')
             && $this->registerHook('actionOrderStatusPostUpdate')
             && $this->registerHook('actionOrderEdited')
+            && $this->registerHook('addWebserviceResources')
             && Configuration::updateGlobalValue(self::CONFIG_URL, '')
             && Configuration::updateGlobalValue(self::CONFIG_SECRET, WmsCallbackSigner::generateSecret())
             && Configuration::updateGlobalValue(self::CONFIG_TIMEOUT, (string) self::DEFAULT_TIMEOUT_S)
@@ -88,6 +93,22 @@ class Wmscallback extends Module
         }
 
         return $this->runSqlFile('uninstall') && parent::uninstall();
+    }
+
+    /**
+     * Add the "wms_relay_points" webservice resource: the relay point chosen per order, read
+     * from the Colissimo, Mondial Relay and Sendcloud modules' tables.
+     *
+     * @return array
+     */
+    public function hookAddWebserviceResources($params)
+    {
+        return [
+            'wms_relay_points' => [
+                'description' => 'WMS: the relay point the customer chose for an order',
+                'specific_management' => true,
+            ],
+        ];
     }
 
     /**
@@ -204,6 +225,10 @@ class Wmscallback extends Module
     public function getContent()
     {
         $output = '';
+        // Installed before the relay point resource existed: opening this page adds its hook.
+        if (!$this->isRegisteredInHook('addWebserviceResources')) {
+            $this->registerHook('addWebserviceResources');
+        }
         if (Tools::isSubmit('submitWmscallback')) {
             $output .= $this->saveSettings();
         } elseif (Tools::isSubmit('submitWmscallbackNewSecret')) {

@@ -84,6 +84,9 @@ class FakeShop:
         self.ignore_authorization_header = False
         # resource -> allowed methods for the key; None allows everything.
         self.permissions: dict[str, set[str]] | None = None
+        # The WMS module's "wms_relay_points" resource: None = module without it (error 28);
+        # else id_order -> {"module", "relay_point_id", "country", ...}.
+        self.relay_points: dict[int, dict[str, Any]] | None = None
         self.faults = Faults()
         self.request_log: list[LoggedRequest] = []
         self.emails: list[SentEmail] = []
@@ -573,6 +576,18 @@ class FakeShop:
                 sock.shutdown(socket.SHUT_RDWR)
         return response
 
+    def _relay_point(self, method: str, ident: int | None, json_out: bool) -> Response:
+        """GET /api/wms_relay_points/<id_order>, as prestashop-module/wmscallback answers it."""
+        if self.permissions is not None and "wms_relay_points" not in self.permissions:
+            raise WsError(401, 21, "No permission for this authentication key on wms_relay_points")
+        if method != "GET" or ident is None:
+            raise WsError(405, 101, f"Method {method} is not allowed for the resource wms_relay_points")
+        if ident not in self.tables["orders"]:
+            raise WsError(404, 92, f"Order {ident} does not exist")
+        point = {"id_order": ident, "module": None, "relay_point_id": None, "country": None,
+                 "product_code": None, "mobile_phone": None, **self.relay_points.get(ident, {})}
+        return self._ok({"wms_relay_point": point}, json_out)
+
     def _error(self, error: WsError, json_out: bool) -> Response:
         if error.code is None:
             return Response(b"", status=error.status)
@@ -601,6 +616,8 @@ class FakeShop:
         method = request.method
         if resource == "":
             return self._ok({"api": {name: {"description": name} for name in RESOURCES}}, json_out)
+        if resource == "wms_relay_points" and self.relay_points is not None:
+            return self._relay_point(method, ident, json_out)
         res = RESOURCES.get(resource)
         if res is None:
             raise WsError(400, 28, f'Resource of type "{resource}" does not exists')

@@ -66,6 +66,8 @@ class Order(db.Model):
     ship_city: Mapped[str | None] = mapped_column(String(80))
     ship_country: Mapped[str | None] = mapped_column(String(2))
     ship_phone: Mapped[str | None] = mapped_column(String(40))
+    # The relay point (pick-up point) the customer chose in the shop, for relay services.
+    relay_point_id: Mapped[str | None] = mapped_column(String(32))
 
     carrier_id: Mapped[int | None] = mapped_column(ForeignKey("carrier.id"))
     total_paid: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))

@@ -193,3 +193,43 @@ def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: 
     if late:
         query = query.where(Order.ship_by.is_not(None), Order.ship_by < utcnow())
     return query
+
+
+# ---------------------------------------------------------------- shipping address
+
+ADDRESS_FIELDS = {  # field: (label, max length, required)
+    "ship_name": ("Name", 200, True), "ship_company": ("Company", 200, False),
+    "ship_address1": ("Street", 200, True), "ship_address2": ("Address line 2", 200, False),
+    "ship_postcode": ("Postcode", 20, True), "ship_city": ("City", 80, True),
+    "ship_country": ("Country", 2, True), "ship_phone": ("Phone", 40, False),
+    "relay_point_id": ("Relay point id", 32, False),
+}
+
+
+def update_shipping_address(order: Order, form: dict, user=None) -> Order:
+    """Correct the address an order ships to (e.g. after a carrier refused it); the next
+    label request uses it. Refused, changing nothing, once the order has shipped."""
+    order = lock_order(order)
+    if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
+        raise Conflict(f"{order.code} is {order.status.label.lower()}: its address can no longer change.",
+                       code="address_locked")
+    values = {}
+    for name, (label, size, required) in ADDRESS_FIELDS.items():
+        value = " ".join(str(form.get(name) or "").split())
+        if name == "ship_country":
+            value = value.upper()
+            if not (len(value) == 2 and value.isalpha()):
+                raise DomainError("Country: give the two-letter ISO code, e.g. FR.", code="bad_address")
+        if required and not value:
+            raise DomainError(f"{label} is required.", code="bad_address")
+        if len(value) > size:
+            raise DomainError(f"{label} is too long (at most {size} characters).", code="bad_address")
+        values[name] = value or None
+    changed = [ADDRESS_FIELDS[k][0] for k, v in values.items() if getattr(order, k) != v]
+    if not changed:
+        return order
+    for name, value in values.items():
+        setattr(order, name, value)
+    record_event(order, "address", "Shipping address corrected: " + ", ".join(changed), user)
+    db.session.flush()
+    return order

@@ -1,7 +1,8 @@
 """The packing station: verify each item of a picked order into parcels, weigh, get tracking.
 
 Flow state (per operator, server side): the shipment being packed and the step:
-"items" (scan items, close parcels), "tracking" (scan the carrier's labels), "done".
+"items" (scan items, close parcels), "tracking" (scan the carrier's labels), "label" (the
+carrier's API makes the labels: wms/domain/shipping/labels.py), "done".
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from wms.domain.inventory.services import check_quantity
 from wms.domain.orders.models import Order, OrderLine, OrderStatus, record_event
 from wms.domain.orders.services import order_by_code
 from wms.domain.scans.services import load_state, parse, save_state
+from wms.domain.shipping import labels as carrier_labels
 from wms.domain.shipping import services as shipping
 from wms.domain.shipping.carriers import adapter_for
 from wms.domain.shipping.models import BoxSize, Parcel, ParcelItem, Shipment, ShipmentStatus
@@ -48,6 +50,7 @@ class PackView:
     boxes: list[BoxSize] = field(default_factory=list)
     estimate_kg: float | None = None
     closed_now: bool = False  # this scan was the last item and closed the order (print its labels)
+    label_error: str | None = None  # step "label": the carrier's reason of the last refusal
 
     @property
     def order(self) -> Order | None:
@@ -100,6 +103,11 @@ def _view(data: dict) -> PackView:
         left = sum(lv.to_pack for lv in lines)
         view.prompt = (f"Scan each item into parcel {parcel.number if parcel else 1}"
                        if left else "All items verified: choose a box, enter the weight, finish")
+    elif step == "label":
+        rows = carrier_labels.labels_of(shipment)
+        view.label_error = next((r.error for r in rows if r.error and r.status.name != "CREATED"), None)
+        view.prompt = (f"{shipment.carrier.name} refused the label: fix it, then retry"
+                       if view.label_error else f"Getting the {shipment.carrier.name} label…")
     elif step == "tracking":
         waiting = next(p for p in shipment.parcels if not p.tracking_number)
         view.prompt = (f"Scan the {shipment.carrier.name} tracking barcode of parcel "
@@ -124,6 +132,10 @@ def scan(user, code: str, qty: int = 1, *, close_on_last: bool = False) -> tuple
     step = data.get("step", "items") if shipment else "start"
     if step == "tracking":
         return _scan_tracking(state, shipment, code, user)
+    if step == "label":
+        raise DomainError(f"{shipment.order.reference} waits for its {shipment.carrier.name} label: "
+                          "press “Get the label” (after fixing the address on the desk if it was "
+                          "refused).", code="label_waiting")
     scanned = parse(code)
     if scanned.kind in (ScanKind.ORDER, ScanKind.TOTE):
         if shipment is not None and step == "items":
@@ -133,7 +145,10 @@ def scan(user, code: str, qty: int = 1, *, close_on_last: bool = False) -> tuple
                               f"before starting {scanned.code}.", code="busy")
         order = order_for_scan(scanned)
         shipment = start_shipment(order, user)
-        save_state(state, shipment=shipment.id, step="items")
+        # Parcels closed but the carrier's label not yet made (a refusal, the station left).
+        waiting = (shipment.parcels and all(p.closed_at for p in shipment.parcels)
+                   and carrier_labels.creates_labels(shipment.carrier))
+        save_state(state, shipment=shipment.id, step="label" if waiting else "items")
         return _view(state.data), f"Packing {order.reference} ({order.code}) for {shipment.carrier.name}"
     if scanned.kind is not ScanKind.PRODUCT:
         raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan an item of the order"
@@ -332,6 +347,12 @@ def finish(user, box_code: str, weight_raw, accept_partial: bool = False) -> tup
     for n, p in enumerate(shipment.parcels, start=1):
         p.number = n
     db.session.flush()
+    if carrier_labels.creates_labels(shipment.carrier):
+        # The carrier's API makes the labels: recorded now, asked for after this commit.
+        carrier_labels.prepare(shipment)
+        save_state(state, shipment=shipment.id, step="label")
+        return _view(state.data), (f"{len(shipment.parcels)} parcel(s) closed: getting the "
+                                   f"{shipment.carrier.name} label")
     if adapter_for(shipment.carrier).needs_scan:
         save_state(state, shipment=shipment.id, step="tracking")
         return _view(state.data), (f"{len(shipment.parcels)} parcel(s) closed: scan the "
@@ -341,6 +362,29 @@ def finish(user, box_code: str, weight_raw, accept_partial: bool = False) -> tup
     _packed(shipment, user)
     save_state(state, shipment=shipment.id, step="done")
     return _view(state.data), f"{order.reference} packed in {len(shipment.parcels)} parcel(s)"
+
+
+def get_carrier_labels(user, label_format: str = "pdf") -> tuple[PackView, str, bool]:
+    """Ask the carrier for the labels of the operator's closed parcels; on success the order
+    is packed. Commits: no transaction is open while the carrier answers."""
+    state = load_state(user, FLOW, lock=False)
+    shipment = _shipment(state.data)
+    if shipment is None or state.data.get("step") != "label":
+        raise DomainError("No parcel waits for a carrier label: scan the tote or the order.",
+                          code="no_label_waiting")
+    shipment_id = shipment.id
+    outcome = carrier_labels.fetch(shipment_id, label_format)
+    state = load_state(user, FLOW)
+    shipment = db.session.get(Shipment, shipment_id)
+    if outcome.ok and shipment.status is ShipmentStatus.PACKING:
+        _lock_order(shipment.order_id)
+        _packed(shipment, user)
+        save_state(state, shipment=shipment.id, step="done")
+    db.session.commit()
+    message = outcome.message if outcome.ok else f"NO LABEL: {outcome.message}"
+    if outcome.ok:
+        message = f"{message}. {shipment.order.reference} is packed"
+    return _view(state.data), message, outcome.ok
 
 
 def _scan_tracking(state, shipment: Shipment, code: str, user) -> tuple[PackView, str]:
@@ -432,6 +476,8 @@ def unpack_order(order: Order, user) -> Order:
         parcel.dispatch_id = None
         parcel.dispatched_at = None
         parcel.voided_at = now
+    # A carrier's shipment of these parcels is voided at the carrier after this commit.
+    carrier_labels.mark_void(parcels)
     for shipment in shipments:
         shipment.status = ShipmentStatus.CANCELLED
     if order.status is OrderStatus.PACKED:

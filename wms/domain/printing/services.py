@@ -138,7 +138,7 @@ def delete_printer(printer: Printer) -> None:
 
 # ---------------------------------------------------------------- sending
 
-def send_zpl(printer: Printer, zpl: str, timeout: float = DEFAULT_TIMEOUT) -> int:
+def send_zpl(printer: Printer, zpl: str | bytes, timeout: float = DEFAULT_TIMEOUT) -> int:
     """Send ZPL to a network label printer over raw TCP; return the bytes sent.
 
     Raises PrinterUnreachable, naming the printer and its address, when it does not answer.
@@ -148,7 +148,8 @@ def send_zpl(printer: Printer, zpl: str, timeout: float = DEFAULT_TIMEOUT) -> in
     if not printer.active:
         raise PrinterUnreachable(f"{printer.name} is switched off in the WMS: a supervisor can "
                                  "turn it back on in Printers. Use the PDF meanwhile.")
-    data = zpl.encode("ascii", errors="strict")  # render_zpl escapes everything else with ^FH
+    # render_zpl escapes everything else with ^FH; a carrier's own ZPL comes as bytes.
+    data = zpl if isinstance(zpl, bytes) else zpl.encode("ascii", errors="strict")
     try:
         with socket.create_connection((printer.host, printer.port), timeout=timeout) as sock:
             sock.settimeout(timeout)
@@ -176,7 +177,7 @@ class PrintOutcome:
     printer: Printer | None = None
 
 
-def print_labels(station: Station | None, zpl: str, what: str, *,
+def print_labels(station: Station | None, zpl: str | bytes, what: str, *,
                  timeout: float = DEFAULT_TIMEOUT) -> PrintOutcome:
     """Print labels on the station's printer; say so, or say why not (the caller offers the PDF)."""
     printer = station.printer if station is not None else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, time
 
-from sqlalchemy import ForeignKey, Index, String, Time, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import UTCDateTime, created_at_column, db, enum_column
@@ -21,8 +21,16 @@ class Carrier(db.Model):
     ps_id_reference: Mapped[int | None] = mapped_column(unique=True)
     # Tracking URL with @ where the number goes, as PrestaShop stores it.
     tracking_url: Mapped[str | None] = mapped_column(String(300))
-    # Which adapter issues tracking numbers: "manual" (scanned) or "range".
+    # Which adapter issues tracking numbers: "manual" (scanned), "range", or a carrier API
+    # that also gives the label ("sendcloud", "colissimo"; see docs/carriers.md).
     adapter: Mapped[str] = mapped_column(String(32), default="manual")
+    # API adapters: the name of the account in the WMS_CARRIER_ACCOUNTS setting (credentials
+    # live there, never in the database), and the carrier's code of this service (Sendcloud's
+    # shipping method id, Colissimo's productCode such as DOS or A2P).
+    account: Mapped[str | None] = mapped_column(String(64))
+    service_code: Mapped[str | None] = mapped_column(String(64))
+    # The service delivers to the relay point the customer chose in the shop.
+    relay: Mapped[bool] = mapped_column(default=False)
     # Orders not shipped by this time of day (warehouse local time) are late.
     cutoff: Mapped[time | None] = mapped_column(Time())
     express: Mapped[bool] = mapped_column(default=False)
@@ -192,3 +200,44 @@ class Dispatch(db.Model):
     @property
     def code(self) -> str:
         return f"DSP-{self.id}"
+
+
+class CarrierLabelStatus(enum.Enum):
+    PENDING = "Asked"  # recorded before the call: the carrier may or may not have it
+    CREATED = "Created"
+    FAILED = "Refused"  # the carrier said why (error); nothing exists at the carrier
+    VOID_PENDING = "To void"  # the parcel was unpacked: void it at the carrier
+    VOIDED = "Voided"
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+
+class CarrierLabel(db.Model):
+    """A parcel's shipment at a carrier's API: the attempt, recorded before the call, and
+    its result (tracking number and the carrier's own label), or the carrier's reason."""
+
+    __tablename__ = "carrier_label"
+    __table_args__ = (Index("ix_carrier_label_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcel.id", ondelete="CASCADE"), unique=True)
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("carrier.id"))
+    # Our reference sent to the carrier (Sendcloud's external_reference): a retry looks it up.
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[CarrierLabelStatus] = enum_column(CarrierLabelStatus,
+                                                      default=CarrierLabelStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    external_id: Mapped[str | None] = mapped_column(String(64))  # the carrier's id of it
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    tracking_url: Mapped[str | None] = mapped_column(String(300))
+    label_format: Mapped[str | None] = mapped_column(String(8))  # "pdf" or "zpl"
+    label: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The carrier's reason in one sentence, credentials removed.
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    parcel: Mapped[Parcel] = relationship()
+    carrier = relationship("Carrier")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -87,6 +88,51 @@ def set_tracking_range(carrier: Carrier, start: int, end: int, prefix: str | Non
     return carrier
 
 
+COLISSIMO_CODE = re.compile(r"^[A-Z0-9]{2,4}$")
+
+
+def set_carrier_service(carrier: Carrier, adapter: str, account: str | None = None,
+                        service_code: str | None = None, relay: bool = False,
+                        ps_id_reference=None) -> Carrier:
+    """Map a carrier (a PrestaShop carrier by id_reference) to its adapter and service;
+    refuse, changing nothing, an unknown adapter, a missing account or a malformed code."""
+    from wms.domain.shipping.carriers import ADAPTERS, adapter_for, carrier_account
+
+    adapter = (adapter or "").strip().lower()
+    adapter_for(carrier)  # loads the API adapters into ADAPTERS
+    if adapter not in ADAPTERS:
+        raise DomainError(f"Choose the adapter: {', '.join(sorted(ADAPTERS))}.", code="bad_carrier")
+    reference = str(ps_id_reference if ps_id_reference is not None else "").strip()
+    if reference and not reference.isdecimal():
+        raise DomainError("The PrestaShop carrier reference (id_reference) is a number.", code="bad_carrier")
+    reference_id = int(reference) if reference else None
+    if reference_id is not None:
+        other = db.session.execute(select(Carrier).where(Carrier.ps_id_reference == reference_id,
+                                                         Carrier.id != carrier.id)).scalar_one_or_none()
+        if other is not None:
+            raise Conflict(f"PrestaShop carrier {reference_id} is already mapped to {other.name}.",
+                           code="bad_carrier")
+    account = (account or "").strip() or None
+    code = (service_code or "").strip().upper() or None
+    if getattr(ADAPTERS[adapter], "creates_labels", False):
+        if not account:
+            raise DomainError("Give the carrier account's name (from WMS_CARRIER_ACCOUNTS).",
+                              code="bad_carrier")
+        if adapter == "sendcloud" and not (code and code.isdecimal()):
+            raise DomainError("Sendcloud's service is its shipping method id, a number.", code="bad_carrier")
+        if adapter == "colissimo" and not (code and COLISSIMO_CODE.match(code)):
+            raise DomainError("Colissimo's service is its product code, e.g. DOM, DOS or A2P.",
+                              code="bad_carrier")
+        probe = Carrier(name=carrier.name, adapter=adapter, account=account)
+        carrier_account(probe)  # the account exists in the settings, for this adapter
+    else:
+        account, code, relay = None, None, False
+    carrier.adapter, carrier.account, carrier.service_code = adapter, account, code
+    carrier.relay, carrier.ps_id_reference = bool(relay), reference_id
+    db.session.flush()
+    return carrier
+
+
 def _last_used_in_range(carrier: Carrier, start: int, end: int, prefix: str | None) -> int | None:
     # Numbers are printed as prefix + the counter padded to the width of the last number.
     width = len(str(end))
@@ -144,8 +190,12 @@ def tracking_link(carrier: Carrier, number: str | None) -> str | None:
 
 # ---------------------------------------------------------------- labels and slips
 
-def _sender(order: Order) -> dict:
-    warehouse = db.session.execute(select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
+def _sender(order: Order, shipment: Shipment | None = None) -> dict:
+    # The warehouse the parcel leaves from (its packing location's), else the first one.
+    warehouse = (shipment.location.warehouse if shipment is not None and shipment.location is not None
+                 else None)
+    warehouse = warehouse or db.session.execute(
+        select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
     if warehouse is None:
         raise DomainError("No warehouse is configured: the sender address is missing.")
     return {"name": warehouse.company or warehouse.name, "address1": warehouse.address1 or "",
@@ -170,7 +220,7 @@ def label_records(shipment: Shipment) -> list[dict]:
     order, carrier = shipment.order, shipment.carrier
     count = len(shipment.parcels)
     return [{
-        "sender": _sender(order),
+        "sender": _sender(order, shipment),
         "recipient": _recipient(order),
         "carrier": {"name": carrier.name, "service": shipment.service or carrier.service or ""},
         "order": {"reference": order.reference, "code": order.code},
@@ -181,19 +231,35 @@ def label_records(shipment: Shipment) -> list[dict]:
 
 
 def shipping_labels_pdf(shipment: Shipment) -> bytes:
-    """Render the shipment's 4x6 shipping labels, one page per parcel."""
+    """Render the shipment's 4x6 shipping labels, one page per parcel (the carrier's own
+    labels when its API made them)."""
+    from wms.domain.shipping.labels import carrier_document
     from wms.labels.layout import load_layout
     from wms.labels.pdf import render_pdf
 
+    document = carrier_document(shipment)
+    if document is not None:
+        if document[1] != "pdf":
+            raise DomainError(f"{shipment.carrier.name} gave its labels in ZPL for the label "
+                              "printer: print them there, or download the ZPL.", code="zpl_only")
+        return document[0]
     return render_pdf(load_layout(SHIPPING_LAYOUT), label_records(shipment),
                       title=f"Labels {shipment.order.reference}")
 
 
-def shipping_labels_zpl(shipment: Shipment) -> str:
-    """Render the shipment's shipping labels as ZPL II, one ^XA…^XZ per parcel."""
+def shipping_labels_zpl(shipment: Shipment) -> str | bytes:
+    """Render the shipment's shipping labels as ZPL II, one ^XA…^XZ per parcel (the
+    carrier's own ZPL, as bytes, when its API made them)."""
+    from wms.domain.shipping.labels import carrier_document
     from wms.labels.layout import load_layout
     from wms.labels.zpl import render_zpl
 
+    document = carrier_document(shipment)
+    if document is not None:
+        if document[1] != "zpl":
+            raise DomainError(f"{shipment.carrier.name} gave its labels as a PDF: open the PDF "
+                              "to print them.", code="pdf_only")
+        return document[0]
     return render_zpl(load_layout(SHIPPING_LAYOUT), label_records(shipment))
 
 

@@ -820,6 +820,16 @@ class PrestaShopClient:
         """Return id, iso_code and name of countries."""
         return self._by_ids("countries", ids, display=["id", "iso_code", "name"])
 
+    def get_relay_point(self, order_id: int) -> dict[str, Any] | None:
+        """Return the relay point the customer chose for an order, or None.
+
+        Read from the "wms_relay_points" resource of the WMS's shop module (wmscallback), which
+        looks in the Colissimo, Mondial Relay and Sendcloud modules' tables (docs/carriers.md).
+        A shop without that resource answers 400 (code 28) or 401 (code 21): ShopError.
+        """
+        point = self.get("wms_relay_points", int(order_id))
+        return point if str(point.get("relay_point_id") or "").strip() else None
+
     def get_carriers(self) -> list[dict[str, Any]]:
         """Return every carrier, deleted ones included (map on id_reference)."""
         return [row for page in self.iter_pages("carriers") for row in page]

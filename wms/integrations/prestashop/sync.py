@@ -27,7 +27,9 @@ from wms.domain.orders.services import cancel_order, lock_order
 from wms.domain.picking.allocation import release_order_allocations
 from wms.domain.picking.services import detach_order
 from wms.domain.shipping.models import Carrier
-from wms.integrations.prestashop.client import PrestaShopClient, greater_than
+from wms.integrations.prestashop.client import (
+    PrestaShopClient, ShopAuthError, ShopBadRequest, ShopError, ShopNotFound, greater_than,
+)
 from wms.integrations.prestashop.mapping import (
     ShopOrder,
     ShopOrderLine,
@@ -80,6 +82,8 @@ class _Context:
     carrier_refs: dict[int, int] | None = None
     countries: dict[int, str] = field(default_factory=dict)
     wms_carriers: dict[int, int] | None = None
+    # Why the shop cannot tell relay points (no wms_relay_points resource), once known.
+    relay_unsupported: str | None = None
 
     def carrier_id(self, ps_carrier_id: int) -> int | None:
         """Return the WMS carrier id for a shop carrier id, through its id_reference."""
@@ -360,6 +364,7 @@ def _build_order(ctx: _Context, shop_order: ShopOrder, resolver: _ProductResolve
         order.ship_country = _cut(address.country_iso, 2)
         order.ship_phone = _cut(address.phone_mobile or address.phone, 40)
     db.session.add(order)
+    _read_relay_point(ctx, order, shop_order)
     unknown = _make_lines(order, shop_order, resolver)
     record_event(order, "imported", f"Imported from shop {ctx.settings.name!r}, order {shop_order.id} "
                                     f"({shop_order.reference}), state {shop_order.current_state}.")
@@ -372,6 +377,29 @@ def _build_order(ctx: _Context, shop_order: ShopOrder, resolver: _ProductResolve
         record_event(order, "carrier_unknown", f"Shop carrier {shop_order.id_carrier} has no WMS carrier "
                                                "with its id_reference: choose the carrier before packing.")
     return order
+
+
+def _read_relay_point(ctx: _Context, order: Order, shop_order: ShopOrder) -> None:
+    """For a relay-point service, read the relay point the customer chose in the shop."""
+    carrier = db.session.get(Carrier, order.carrier_id) if order.carrier_id else None
+    if carrier is None or not carrier.relay:
+        return
+    point = None
+    if ctx.relay_unsupported is None:
+        try:
+            point = ctx.client.get_relay_point(shop_order.id)
+        except (ShopBadRequest, ShopAuthError, ShopNotFound) as exc:
+            ctx.relay_unsupported = f"the shop does not answer wms_relay_points ({exc.__class__.__name__})"
+        except ShopError as exc:
+            log.warning("shop %r: relay point of order %s not read: %s", ctx.settings.name, shop_order.id, exc)
+    if point is not None:
+        order.relay_point_id = _cut(str(point["relay_point_id"]).strip(), 32)
+        record_event(order, "relay_point", f"Relay point {order.relay_point_id} chosen in the shop "
+                                           f"({point.get('module') or 'relay module'}).")
+        return
+    why = f": {ctx.relay_unsupported}" if ctx.relay_unsupported else ""
+    record_event(order, "relay_unknown", f"{carrier.name} delivers to a relay point but the shop gave "
+                                         f"none{why}. Set it on the order page before packing.")
 
 
 def _hold(order: Order, reason: str) -> None:

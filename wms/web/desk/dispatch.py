@@ -26,8 +26,11 @@ def dispatch():
 
 def _render_dispatch(dispatch, message=None, ok=True, status=200, carrier=None):
     carrier = carrier if dispatch is None else dispatch.carrier
+    from wms.domain.shipping.labels import has_carrier_manifest
+
     context = dict(dispatch=dispatch, carrier=carrier, message=message, ok=ok, today=utcnow().date(),
-                   waiting=shipping.packed_waiting(carrier))
+                   waiting=shipping.packed_waiting(carrier),
+                   carrier_manifest=has_carrier_manifest(carrier))
     template = "desk/dispatch/_dispatch.html" if is_htmx() else "desk/dispatch/carrier.html"
     response = make_response(render_template(template, **context), status)
     if message:
@@ -103,6 +106,37 @@ def dispatch_range(code):
     return _render_dispatch(shipping.find_open_dispatch(carrier),
                             f"{carrier.name}: tracking numbers {carrier.range_next} to {end} ready{used}",
                             carrier=carrier)
+
+
+@bp.route("/dispatch/carriers/<code>/service", methods=["POST"])
+@transactional
+def dispatch_service(code):
+    """Map the carrier to its adapter, account and service (the label on the last scan)."""
+    carrier = shipping.carrier_by_code(code)
+    try:
+        shipping.set_carrier_service(carrier, request.form.get("adapter", ""), request.form.get("account"),
+                                     request.form.get("service_code"), request.form.get("relay") == "1",
+                                     request.form.get("ps_id_reference"))
+    except DomainError as exc:
+        return _render_dispatch(shipping.find_open_dispatch(carrier), exc.message, ok=False,
+                                status=exc.status if exc.status in (409, 422) else 422, carrier=carrier)
+    return _render_dispatch(shipping.find_open_dispatch(carrier),
+                            f"{carrier.name}: {carrier.adapter}"
+                            + (f" {carrier.account} {carrier.service_code}" if carrier.account else "")
+                            + (" (relay point)" if carrier.relay else ""), carrier=carrier)
+
+
+@bp.route("/dispatch/<int:dispatch_id>/carrier-manifest.pdf")
+def dispatch_carrier_manifest(dispatch_id):
+    """The carrier's own manifest of a closed dispatch (Colissimo's deposit slip)."""
+    from wms.domain.shipping.labels import carrier_manifest
+
+    dispatch = shipping.get_dispatch(dispatch_id)
+    code = dispatch.code
+    pdf, number = carrier_manifest(dispatch)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{number or code}.pdf"'
+    return response
 
 
 @bp.route("/dispatch/manifest/<code>/<day>.pdf")

@@ -70,15 +70,20 @@ def _outbox_messages(order: Order, shipments: list[Shipment]) -> list[OutboxMess
 
 
 def _render_page(order: Order, error: str | None = None) -> str:
+    from wms.domain.orders.services import ADDRESS_FIELDS
+    from wms.domain.shipping.labels import labels_of
     from wms.domain.shipping.services import tracking_link
 
     shipments = _shipments(order)
+    carrier_labels = {row.parcel_id: row for s in shipments for row in labels_of(s)}
     return render_template("desk/orders/page.html", order=order, allocations=_allocations(order),
                            holdable=order.status in order_services.HOLDABLE,
                            cancellable=order.status in order_services.CANCELLABLE,
                            unpackable=unpackable(order), shipments=shipments,
                            tracking_link=tracking_link, outbox=_outbox_messages(order, shipments),
-                           now=utcnow(), error=error)
+                           now=utcnow(), error=error, carrier_labels=carrier_labels,
+                           address_fields=ADDRESS_FIELDS,
+                           address_editable=order.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED))
 
 
 @bp.route("/orders/<int:order_id>")
@@ -127,14 +132,29 @@ def order_allocate(order_id: int):
     return _act(order_id, allocate, "{order.code}: allocation run; now {order.status.label}.")
 
 
-@bp.route("/orders/<int:order_id>/unpack", methods=["POST"])
+@bp.route("/orders/<int:order_id>/address", methods=["POST"])
 @transactional
+def order_address(order_id: int):
+    return _act(order_id, lambda o: order_services.update_shipping_address(o, request.form, current_user),
+                "{order.code}: shipping address saved; the next carrier label uses it.")
+
+
+@bp.route("/orders/<int:order_id>/unpack", methods=["POST"])
 def order_unpack(order_id: int):
     def unpack(order):
         unpack_order(order, current_user)
 
-    return _act(order_id, unpack, "{order.code} unpacked: its parcels are void; the goods wait at "
-                                  "the packing bench ({order.status.label}).")
+    response = transactional(lambda: _act(order_id, unpack, "{order.code} unpacked: its parcels are "
+                                          "void; the goods wait at the packing bench "
+                                          "({order.status.label})."))()
+    if response.status_code < 400:
+        # After the commit, with no transaction open: void the parcels at their carrier (what
+        # fails stays to void, and `wms void-carrier-labels` retries it).
+        from wms.domain.shipping.labels import void_pending
+
+        for sentence in void_pending():
+            flash(f"Carrier: {sentence}", "ok")
+    return response
 
 
 @bp.route("/orders/<int:order_id>/outbox/<int:message_id>/retry", methods=["POST"])

@@ -5,7 +5,8 @@ from flask_login import current_user
 from wms.db import db
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.packing import services as packer
-from wms.domain.printing.services import print_labels
+from wms.domain.printing.models import PrinterKind
+from wms.domain.printing.services import PrintOutcome, print_labels
 from wms.domain.shipping import services as shipping
 from wms.domain.shipping.models import Shipment
 from wms.domain.users.models import Role
@@ -54,6 +55,33 @@ def packing_scan():
         return _render(view, f"{message}. {printed.message}", ok=printed.sent, printed=printed,
                        pdf_url=url_for("handheld.packing_labels_pdf", shipment_id=view.shipment.id))
     return _render(view, message)
+
+
+@bp.route("/packing/label", methods=["POST"])
+def packing_label():
+    """Get the carrier's labels of the closed parcels and print them (no @transactional: the
+    service commits before and after the carrier's call, never holding a transaction open)."""
+    station = current_station()
+    printer = station.printer if station is not None else None
+    zpl = printer is not None and printer.kind is PrinterKind.ZPL_TCP
+    try:
+        view, message, ok = packer.get_carrier_labels(current_user, "zpl" if zpl else "pdf")
+    except DomainError as exc:
+        db.session.rollback()
+        return _refused(exc)
+    if not ok:
+        return _render(view, message, ok=False, status=422)
+    shipment = view.shipment
+    what = "carrier label" if len(shipment.parcels) == 1 else f"{len(shipment.parcels)} carrier labels"
+    pdf_url = url_for("handheld.packing_labels_pdf", shipment_id=shipment.id)
+    try:
+        printed = print_labels(station, shipping.shipping_labels_zpl(shipment), what) if zpl else None
+    except DomainError:  # the carrier gave a PDF although ZPL was asked for
+        printed = None
+    if printed is None:
+        printed = PrintOutcome(False, f"Open the PDF to print the {what}.", printer)
+    return _render(view, f"{message}. {printed.message}", ok=printed.sent, printed=printed,
+                   pdf_url=pdf_url)
 
 
 @bp.route("/packing/shipments/<int:shipment_id>/print", methods=["POST"])
