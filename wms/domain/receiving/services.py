@@ -293,9 +293,8 @@ def supervisor_by_badge(badge: str, pin: str) -> User:
         user = users.check_badge(badge, (pin or "").strip())
     except users.SignInRefused as exc:
         if exc.wrong_secret:
-            exc.message = ("Badge or PIN not recognised: the supervisor scans their badge and "
-                           "types their PIN again.")
-            exc.args = (exc.message,)
+            exc.reword("Badge or PIN not recognised: the supervisor scans their badge and "
+                       "types their PIN again.")
         raise
     _require_supervisor(user)
     return user
