@@ -12,7 +12,6 @@ from wms.domain import importing
 from wms.domain.catalog.models import Product
 from wms.domain.catalog.services import add_barcode
 from wms.domain.locations.models import Location
-from wms.domain.users.models import User
 from wms.errors import DomainError
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
@@ -20,7 +19,6 @@ from wms.web.tx import transactional
 
 add(DESK_MENU, MenuItem("Products", "desk.products", "Catalogue, barcodes, CSV", order=50))
 add(DESK_MENU, MenuItem("Locations", "desk.locations", "Bins and docks, CSV", order=51))
-add(DESK_MENU, MenuItem("Users", "desk.users", "Who works here", order=52))
 
 # What can be imported: the import function and the columns it reads.
 IMPORTS = {
@@ -75,12 +73,6 @@ def locations():
     if q:
         query = query.where(or_(Location.code.ilike(f"%{q}%"), Location.zone == q))
     return render_template("desk/master/locations.html", rows=db.session.execute(query).scalars().all(), q=q)
-
-
-@bp.route("/users")
-def users():
-    rows = db.session.execute(select(User).order_by(User.username)).scalars().all()
-    return render_template("desk/master/users.html", rows=rows)
 
 
 def _export(filename: str, columns: list[str], rows: list[list]) -> Response:
