@@ -28,6 +28,9 @@ def register_web(app: Flask) -> None:
     for bp in (auth_bp, handheld_bp, desk_bp, api_bp, health_bp, webhooks_bp):
         app.register_blueprint(bp)
 
+    from wms.web.security import setup_security
+
+    setup_security(app)
     _queue_sqlite_requests(app)  # first: before the sign-in check reads the user
     app.before_request(_require_sign_in)
 
@@ -71,7 +74,9 @@ def _queue_sqlite_requests(app: Flask) -> None:
 
     @app.before_request
     def _take_turn():
-        if request.endpoint != "static":
+        # The health check reads on its own connection, outside the queue: a long import
+        # must not make a load balancer think the WMS is dead.
+        if request.endpoint not in ("static", "health.healthz"):
             # Bounded: past a minute, go on and let SQLite's busy timeout decide.
             g._wms_db_turn = lock.acquire(timeout=60)
 
