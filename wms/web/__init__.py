@@ -24,6 +24,9 @@ def register_web(app: Flask) -> None:
     from wms.web.health import bp as health_bp
     from wms.web.webhooks import bp as webhooks_bp
 
+    from wms.web.security import setup_converters
+
+    setup_converters(app)
     setup_login_manager(login_manager)
     for bp in (auth_bp, handheld_bp, desk_bp, api_bp, health_bp, webhooks_bp):
         app.register_blueprint(bp)
