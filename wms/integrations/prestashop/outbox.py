@@ -25,6 +25,7 @@ from wms.db import db, utcnow
 from wms.domain.orders.models import Order, record_event
 from wms.domain.shipping.models import Carrier
 from wms.errors import NotFound
+from wms.integrations.prestashop.client import protect_logger, strip_secrets
 from wms.integrations.prestashop.client import (
     PrestaShopClient,
     ShopBadRequest,
@@ -37,6 +38,7 @@ from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus
 from wms.integrations.prestashop.shops import ShopSettings, shop_settings
 
 log = logging.getLogger(__name__)
+protect_logger(log)  # no webservice key in a log line
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_S = 30
@@ -137,9 +139,20 @@ def process_next(get_client: ClientGetter, now: datetime | None = None,
     return message
 
 
+def _configured_keys() -> list[str]:
+    try:
+        from wms.integrations.prestashop.shops import configured_shops
+
+        return [shop.client_config.key for shop in configured_shops(current_app.config)]
+    except Exception:  # no app, or a broken shop setting: the registered keys still apply
+        return []
+
+
 def _record_failure(message: OutboxMessage, exc: Exception) -> None:
     message.attempts += 1
-    message.last_error = f"{exc.__class__.__name__}: {exc}"[:4000]
+    # Whatever the exception (a shop echoing the request, a proxy's error page), the stored and
+    # logged text never holds a webservice key.
+    message.last_error = strip_secrets(f"{exc.__class__.__name__}: {exc}", _configured_keys())[:4000]
     permanent = isinstance(exc, (PermanentFailure, *PERMANENT_ERRORS))
     if permanent or message.attempts >= _setting("PRESTASHOP_OUTBOX_MAX_ATTEMPTS", MAX_ATTEMPTS):
         message.status = OutboxStatus.DEAD
