@@ -198,6 +198,12 @@ def test_a_lock_passes_after_its_time(make_user):
     row = db.session.get(SignInAttempt, "badge:BADGE-1100")
     row.locked_until = utcnow() - timedelta(seconds=1)
     assert users.check_badge("BADGE-1100", "1100").badge_code == "BADGE-1100"
+    # Old counters of unknown names are forgotten by the worker's housekeeping.
+    with pytest.raises(users.SignInRefused):
+        users.check_password("nobody-at-all", "x")
+    db.session.get(SignInAttempt, "user:nobody-at-all").first_failure_at = utcnow() - timedelta(hours=1)
+    assert users.forget_old_attempts() == 1
+    assert db.session.get(SignInAttempt, "user:nobody-at-all") is None
 
 
 def test_cli_unlock_set_pin_deactivate(app, make_user):

@@ -120,6 +120,16 @@ def count_failure(keys) -> SignInAttempt | None:
     return account
 
 
+def forget_old_attempts() -> int:
+    """Delete counters whose window and lock have both passed (flush only); return how many.
+    They would start afresh anyway: this only keeps unknown names from piling up."""
+    now = utcnow()
+    result = db.session.execute(delete(SignInAttempt).where(
+        SignInAttempt.first_failure_at <= now - LOCK_FOR,
+        or_(SignInAttempt.locked_until.is_(None), SignInAttempt.locked_until <= now)))
+    return result.rowcount or 0
+
+
 def record_refusal_after_rollback(exc: SignInRefused) -> None:
     """For callers whose refusal rolls the transaction back: count the wrong try again, alone."""
     if exc.wrong_secret and exc.keys:
