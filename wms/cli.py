@@ -185,6 +185,9 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, config: dict 
             self.cfg.set("accesslog", os.environ.get("WMS_ACCESS_LOG", "-"))
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 20)
+            # X-Forwarded-Proto is believed by the app only behind WMS_TRUSTED_PROXIES (ProxyFix):
+            # gunicorn must not believe it on its own (it would, from 127.0.0.1).
+            self.cfg.set("secure_scheme_headers", {})
 
         def load(self):
             return app

@@ -350,6 +350,16 @@ def test_expired_tokens_and_password_change(app, client, make_user):
     assert client.get("/api/v1/stock", headers=live).status_code == 401
 
 
+def test_tokens_open_the_api_only(client, make_user):
+    user = make_user("admin", pin="123456")
+    db.session.add(ApiToken(user_id=user.id, name="a", token_hash=ApiToken.hash("adm-tok"), scopes="admin"))
+    db.session.commit()
+    auth = {"Authorization": "Bearer adm-tok"}
+    assert client.get("/api/v1/stock", headers=auth).status_code == 200
+    assert client.get("/desk/users", headers=auth).status_code == 302
+    assert client.get("/handheld/", headers=auth).status_code == 302
+
+
 def test_tokens_page_shows_scopes_expiry_and_last_use(client, login_as):
     login_as("supervisor")
     _desk_token(client, ["read", "orders"], days="30")
