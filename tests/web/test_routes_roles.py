@@ -23,7 +23,7 @@ OPERATOR_API = {
 }
 # Desk modules whose pages must all open (200) for a supervisor with the ids made below.
 DESK_MODULES_WITH_KNOWN_IDS = {"home", "dashboard", "orders", "counts", "master_data", "exceptions",
-                               "tokens", "stock"}
+                               "tokens", "stock", "users"}
 PARAM = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
