@@ -112,14 +112,16 @@ def test_outbox_errors_and_logs_never_hold_the_key(app, shops):
     original = outbox.HANDLERS["fetch_order"]
     outbox.HANDLERS["fetch_order"] = echoing_handler
     outbox.log.addHandler(keep)
-    level = outbox.log.level
+    level, disabled = outbox.log.level, outbox.log.disabled
     outbox.log.setLevel(logging.WARNING)
+    outbox.log.disabled = False  # a dictConfig elsewhere in the run may have disabled it
     try:
         outbox.process_outbox(lambda shop: None)
     finally:
         outbox.HANDLERS["fetch_order"] = original
         outbox.log.removeHandler(keep)
         outbox.log.setLevel(level)
+        outbox.log.disabled = disabled
     db.session.expire_all()
     stored = db.session.get(OutboxMessage, message.id).last_error
     assert "[hidden]" in stored and KEY not in stored and basic not in stored
