@@ -321,7 +321,10 @@ DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshot
 def phone(browser):
     """A page the size of a handheld scanner (360x640)."""
     context = browser.new_context(viewport={"width": 360, "height": 640}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True, user_agent="Mozilla/5.0 (Linux; Android 13) Mobile WMS-test")
+                                  is_mobile=True, has_touch=True, user_agent="Mozilla/5.0 (Linux; Android 13) Mobile WMS-test",
+                                  # Playwright's wait_for_function evaluates strings, which the
+                                  # app's CSP forbids; tests/e2e/test_csp_e2e.py runs without this.
+                                  bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -330,7 +333,7 @@ def phone(browser):
 
 @pytest.fixture
 def desktop(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

@@ -119,7 +119,8 @@ def parse_scan(raw: str, location_pattern: str | None = None,
                         error=f"{code} has a wrong check digit: the barcode was misread, "
                               "scan it again or type it.")
         return Scan(ScanKind.PRODUCT, code, raw, symbology=numeric_symbology(code))
-    if re.match(location_pattern, upper):
+    # ASCII: \d must not match "١" or "２" (a code that prints and scans differently).
+    if re.match(location_pattern, upper, re.ASCII):
         return Scan(ScanKind.LOCATION, upper, raw)
     # Anything else is an internal Code 128 product code (or a SKU typed by hand).
     return Scan(ScanKind.PRODUCT, code, raw, symbology="Code 128")
@@ -153,7 +154,7 @@ def validate_product_barcode(code: str) -> str:
                 f"{code}: wrong check digit (expected {gs1_check_digit(code[:-1])} at the end).")
         return numeric_symbology(code)
     upper = code.upper()
-    if any(upper.startswith(p) for p in PREFIXES) or re.match(configured_location_pattern(), upper):
+    if any(upper.startswith(p) for p in PREFIXES) or re.match(configured_location_pattern(), upper, re.ASCII):
         raise ValueError(f"{code} looks like a location or a WMS document code, not a product.")
     if not all(32 <= ord(c) < 127 for c in code) or len(code) > 48:
         raise ValueError(f"{code!r}: a Code 128 barcode holds up to 48 printable ASCII characters.")

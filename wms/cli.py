@@ -75,8 +75,14 @@ def user_create(username, name, role, password, badge, pin) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise click.ClickException("The password must have at least 8 characters.")
-    if pin is not None and not (pin.isdecimal() and 4 <= len(pin) <= 8):
-        raise click.ClickException("The PIN must be 4 to 8 digits.")
+    if pin is not None:
+        from wms.domain.users.services import check_pin_rules
+        from wms.errors import DomainError
+
+        try:
+            check_pin_rules(pin, Role[role.upper()])  # administrators: 6 digits at least
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
     if badge and not badge.upper().startswith("BADGE-"):
         raise click.ClickException("A badge code starts with BADGE- (e.g. BADGE-0042).")
     new = User(username=username, name=name or username, role=Role[role.upper()],
@@ -87,6 +93,12 @@ def user_create(username, name, role, password, badge, pin) -> None:
     db.session.add(new)
     db.session.commit()
     click.echo(f"Created {role} {username}.")
+
+
+from wms.user_cli import USER_COMMANDS  # noqa: E402  (unlock, set-pin, deactivate)
+
+for _command in USER_COMMANDS:
+    user.add_command(_command)
 
 
 @click.group("import")
@@ -185,6 +197,9 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, config: dict 
             self.cfg.set("accesslog", os.environ.get("WMS_ACCESS_LOG", "-"))
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 20)
+            # X-Forwarded-Proto is believed by the app only behind WMS_TRUSTED_PROXIES (ProxyFix):
+            # gunicorn must not believe it on its own (it would, from 127.0.0.1).
+            self.cfg.set("secure_scheme_headers", {})
 
         def load(self):
             return app

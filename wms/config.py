@@ -24,6 +24,20 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
+    # Cookies marked Secure and HSTS sent: on by default in production (ENV=production, not
+    # TESTING). A plain-HTTP install on a trusted LAN sets WMS_ALLOW_PLAIN_HTTP=true (the
+    # cookies then travel unencrypted: see docs/security.md).
+    ALLOW_PLAIN_HTTP = False
+    COOKIE_SECURE: bool | None = None  # None: as above; true/false forces it
+    HSTS_SECONDS = 31_536_000
+    # How many reverse proxies stand in front of the WMS (nginx, Caddy, a load balancer).
+    # Their X-Forwarded-For / -Proto / -Host are believed only when this is 1 or more:
+    # otherwise any client could claim to come over HTTPS or from another address.
+    TRUSTED_PROXIES = 0
+    # The largest request body (CSV uploads are 5 MB at most; pasted CSV text too).
+    MAX_CONTENT_LENGTH = 6_000_000
+    MAX_FORM_MEMORY_SIZE = 5_500_000
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
 
@@ -66,6 +80,15 @@ def finish_config(config: dict, instance_path: str) -> None:
     hours = float(config.get("SESSION_LIFETIME_HOURS", 14))
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=hours)
     config["REMEMBER_COOKIE_DURATION"] = timedelta(hours=hours)
+    config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = secure_cookies(config)
+
+
+def secure_cookies(config) -> bool:
+    """Whether cookies are Secure-only and HSTS is sent (production, unless told otherwise)."""
+    if config.get("COOKIE_SECURE") is not None:
+        return bool(config["COOKIE_SECURE"])
+    return (config.get("ENV") == "production" and not config.get("TESTING")
+            and not config.get("ALLOW_PLAIN_HTTP"))
 
 
 def normalise_database_url(url: str) -> str:

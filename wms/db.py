@@ -26,6 +26,38 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+MAX_ID = 2**31 - 1  # the largest INTEGER both databases hold
+
+
+def as_id(value) -> int | None:
+    """A row id typed, scanned or sent by a client: ASCII digits within INTEGER, else None.
+    ("١٢" or 2**63 would otherwise reach the database and fail there with a 500.)"""
+    text = str(value).strip() if value is not None else ""
+    if text.isascii() and text.isdecimal() and len(text) <= 10 and int(text) <= MAX_ID:
+        return int(text)
+    return None
+
+
+def text_problem(column, value: str, *, multiline: bool = False) -> str | None:
+    """What is wrong with a text from outside for a model's column (e.g. Product.name): longer
+    than the column holds (PostgreSQL would refuse it), control characters (NUL…), or
+    invisible format characters (zero-width spaces). None when it is fine."""
+    import unicodedata
+
+    length = getattr(column.property.columns[0].type, "length", None)
+    if length is not None and len(value) > length:
+        return f"is {len(value)} characters long; at most {length}"
+    for ch in value:
+        if multiline and ch in "\n\r\t":
+            continue
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            return "holds a control character (NUL, tab, line break…)"
+        if category == "Cf":
+            return "holds an invisible character (zero-width space…)"
+    return None
+
+
 def utcnow() -> datetime:
     """Return the current time in UTC (aware)."""
     return datetime.now(UTC)

@@ -9,6 +9,6 @@ from wms.domain.picking.models import Allocation, PickList, PickListOrder  # noq
 from wms.domain.printing.models import Printer, PrinterKind, Station  # noqa: F401
 from wms.domain.scans.models import FlowState, ScanRecord  # noqa: F401
 from wms.domain.shipping.models import BoxSize, Carrier, CarrierLabel, Dispatch, Parcel, ParcelItem, Shipment  # noqa: F401
-from wms.domain.users.models import ApiToken, Role, User  # noqa: F401
+from wms.domain.users.models import ApiToken, Role, SignInAttempt, User  # noqa: F401
 from wms.integrations.prestashop.models import OutboxMessage, SeenCallback, StockPushState, SyncCursor  # noqa: F401
 from wms.integrations.webhooks.models import WebhookCursor, WebhookEndpoint  # noqa: F401

@@ -69,8 +69,11 @@ def _housekeeping() -> None:
     from wms.db import db
     from wms.domain.scans.services import prune_scan_records
 
+    from wms.domain.users.services import forget_old_attempts
+
     hours = float(current_app.config.get("SCAN_ID_RETENTION_HOURS", 72))
     prune_scan_records(timedelta(hours=hours))
+    forget_old_attempts()  # wrong sign-in counters whose window and lock have passed
     db.session.commit()
 
 

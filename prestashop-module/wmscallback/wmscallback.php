@@ -286,7 +286,7 @@ class Wmscallback extends Module
                         'type' => 'text',
                         'name' => self::CONFIG_URL,
                         'label' => $this->l('Callback URL'),
-                        'desc' => $this->l('The warehouse endpoint that receives the callbacks, e.g. https://wms.example.com/webhooks/prestashop'),
+                        'desc' => $this->l('The warehouse endpoint that receives the callbacks, e.g. https://wms.example.com/webhooks/prestashop/default'),
                         'required' => true,
                     ],
                     [

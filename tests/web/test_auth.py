@@ -117,7 +117,7 @@ def test_api_token_and_bad_input(client, app, make_user, make_location, make_pro
     from wms.domain.users.models import ApiToken
 
     user = make_user("supervisor")
-    db.session.add(ApiToken(user_id=user.id, name="script", token_hash=ApiToken.hash("tok-123")))
+    db.session.add(ApiToken(user_id=user.id, name="script", token_hash=ApiToken.hash("tok-123"), scopes="admin"))
     a = make_location("A-01-01-1")
     make_location("A-01-02-1")
     product = make_product("TSH-1")
@@ -190,13 +190,13 @@ def test_wrong_pins_lock_the_badge_for_a_while(client, make_user):
     # Locked now: even the right PIN is refused, with a message saying why.
     r = client.post("/handheld/login", data={"badge": "BADGE-0077", "pin": "7777"})
     assert r.status_code == 401 and b"Too many wrong tries" in r.data
-    db.session.refresh(user)
-    assert user.locked_until is not None
-    user.locked_until = None  # a supervisor unlocks it (or 15 minutes pass)
+    from wms.domain.users import services as users
+
+    assert users.is_locked(user)
+    users.unlock(user)  # a supervisor unlocks it (or 15 minutes pass)
     db.session.commit()
     assert client.post("/handheld/login", data={"badge": "BADGE-0077", "pin": "7777"}).status_code == 302
-    db.session.refresh(user)
-    assert user.failed_sign_ins == 0
+    assert not users.is_locked(user)
 
 
 def test_login_refuses_backslash_redirects(client, make_user):
@@ -222,7 +222,7 @@ def test_api_move_with_an_idempotency_key_is_applied_once(client, make_user, mak
     from wms.domain.users.models import ApiToken
 
     user = make_user("supervisor")
-    db.session.add(ApiToken(user_id=user.id, name="script", token_hash=ApiToken.hash("tok-456")))
+    db.session.add(ApiToken(user_id=user.id, name="script", token_hash=ApiToken.hash("tok-456"), scopes="admin"))
     a, b = make_location("A-01-01-1"), make_location("A-01-02-1")
     product = make_product("TSH-1")
     receive(product, a, 5)

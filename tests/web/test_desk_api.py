@@ -4,9 +4,9 @@ from wms.domain.inventory import services as inventory
 from wms.domain.orders.models import Order, OrderLine
 
 
-def _token(client, login_as, role="supervisor"):
+def _token(client, login_as, role="supervisor", scopes=["admin"]):
     login_as(role)
-    html = client.post("/desk/tokens", data={"name": "script"}).get_data(as_text=True)
+    html = client.post("/desk/tokens", data={"name": "script", "scopes": scopes}).get_data(as_text=True)
     secret = html.split("data-token>")[1].split("<")[0]
     client.post("/logout")
     # /logout clears the session after logout_user(), which also drops Flask-Login's order to

@@ -265,6 +265,6 @@ def test_wrong_supervisor_pins_count_towards_the_badge_lock(app, make_user):
         users.record_refusal_after_rollback(info.value)
         db.session.commit()
     db.session.expire_all()
-    assert db.session.get(type(sam), sam.id).locked_until is not None
+    assert users.is_locked(db.session.get(type(sam), sam.id))
     with pytest.raises(users.SignInRefused, match="Too many wrong tries"):
         supervisor_by_badge("BADGE-0999", "9999")

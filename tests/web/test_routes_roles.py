@@ -25,7 +25,7 @@ OPERATOR_API = {
 }
 # Desk modules whose pages must all open (200) for a supervisor with the ids made below.
 DESK_MODULES_WITH_KNOWN_IDS = {"home", "dashboard", "orders", "counts", "master_data", "exceptions",
-                               "tokens", "stock", "webhooks"}
+                               "tokens", "stock", "webhooks", "users"}
 PARAM = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
@@ -43,7 +43,7 @@ def ids(app, make_location, make_product, make_user):
     supervisor = make_user("supervisor")
     order = Order(reference="REF-1", lines=[OrderLine(sku="SKU-1", name="x", quantity=1, product_id=product.id)])
     db.session.add(order)
-    token = ApiToken(user_id=supervisor.id, name="t", token_hash=ApiToken.hash("secret-token"))
+    token = ApiToken(user_id=supervisor.id, name="t", token_hash=ApiToken.hash("secret-token"), scopes="admin")
     db.session.add(token)
     db.session.flush()
     task = create_count(user=supervisor, location=location)

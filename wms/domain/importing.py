@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from wms.barcodes import validate_product_barcode
-from wms.db import db
+from wms.db import db, text_problem
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.catalog.services import add_barcode
 from wms.domain.inventory import services as inventory
@@ -60,29 +61,68 @@ def read_csv(text: str, columns: list[str], required: list[str]) -> tuple[list[t
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    errors = []
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        return [], [RowError(1, _csv_error(exc))]
     missing = [c for c in required if c not in header]
     unknown = [h for h in header if h and h not in columns]
-    errors = []
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        # csv.DictReader would keep the last of two "sku" columns and drop the first silently.
+        errors.append(RowError(1, f"column(s) appearing twice: {', '.join(twice)}"))
     if missing:
         errors.append(RowError(1, f"missing column(s): {', '.join(missing)} (expected {', '.join(columns)})"))
     if unknown:
         errors.append(RowError(1, f"unknown column(s): {', '.join(unknown)} (expected {', '.join(columns)})"))
     reader.fieldnames = header
     rows = []
-    for row in reader:
-        cleaned = {k: (v or "").strip() for k, v in row.items() if k}
-        if any(cleaned.values()):
-            rows.append((reader.line_num, cleaned))
+    try:
+        for row in reader:
+            cleaned = {k: _unquote((v or "").strip() if isinstance(v, str) else "") for k, v in row.items() if k}
+            if any(cleaned.values()):
+                rows.append((reader.line_num, cleaned))
+    except csv.Error as exc:
+        errors.append(RowError(reader.line_num + 1, _csv_error(exc)))
     return rows, errors
 
 
-def _opt_int(row: dict, name: str, errors: list, line: int, minimum: int = 0):
+def _unquote(value: str) -> str:
+    """Undo the apostrophe our exports put before a cell starting with = + - @ (formula guard)."""
+    if value.startswith("'") and value[1:2] in ("=", "+", "-", "@"):
+        return value[1:]
+    return value
+
+
+def _csv_error(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"a cell is larger than {csv.field_size_limit() // 1024} KB: is this the right file?"
+    return f"the file cannot be read as CSV ({exc})"
+
+
+def _text_errors(model, line: int, row: dict, names) -> list[RowError]:
+    """Column lengths of the model and no control or invisible characters, per cell."""
+    errors = []
+    for name in names:
+        value = row.get(name, "")
+        if value and (problem := text_problem(getattr(model, name), value)):
+            errors.append(RowError(line, f"{name} “{_short(value)}” {problem}"))
+    return errors
+
+
+def _short(value: str, limit: int = 40) -> str:
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+def _opt_int(row: dict, name: str, errors: list, line: int, minimum: int = 0, maximum: int = 2**31 - 1):
     value = row.get(name, "")
     if value == "":
         return None
-    if not value.lstrip("-").isdecimal() or int(value) < minimum:
-        errors.append(RowError(line, f"{name} must be a whole number ≥ {minimum}, not “{value}”"))
+    digits = value.removeprefix("-")
+    if (not (digits.isascii() and digits.isdecimal()) or len(digits) > 10 or int(value) < minimum
+            or int(value) > maximum):
+        errors.append(RowError(line, f"{name} must be a whole number from {minimum} to {maximum}, not “{_short(value)}”"))
         return None
     return int(value)
 
@@ -115,6 +155,7 @@ def import_products(text: str, *, dry_run: bool = False) -> ImportResult:
             seen_skus[sku] = line
         if not name:
             errs.append(RowError(line, "name is empty"))
+        errs.extend(_text_errors(Product, line, row, ("sku", "name", "variant", "zone")))
         codes = [c.strip() for c in row.get("barcodes", "").split("|") if c.strip()]
         for code in codes:
             try:
@@ -192,8 +233,8 @@ def import_stock(text: str, *, user=None, dry_run: bool = False) -> ImportResult
             result.errors.append(RowError(line, f"location {code} is a {location.kind.label.lower()} location; stock is loaded into storage, pick faces, docks or quarantine"))
         if product is None:
             result.errors.append(RowError(line, f"sku {sku or '(empty)'} is not a known product"))
-        if not raw_qty.isdecimal() or int(raw_qty) <= 0:
-            result.errors.append(RowError(line, f"quantity must be a whole number above 0, not “{raw_qty}”"))
+        if not (raw_qty.isascii() and raw_qty.isdecimal()) or len(raw_qty) > 9 or int(raw_qty) <= 0:
+            result.errors.append(RowError(line, f"quantity must be a whole number above 0 (at most 999999999), not “{_short(raw_qty)}”"))
         if location is not None and product is not None:
             key = (location.id, product.id)
             if key in seen:
@@ -247,14 +288,17 @@ def import_locations(text: str, *, dry_run: bool = False) -> ImportResult:
         kind = LocationKind.__members__.get(kind_raw)
         if kind is None:
             errs.append(RowError(line, f"kind “{row.get('kind', '')}” is not one of {', '.join(LocationKind.__members__)}"))
+        errs.extend(_text_errors(Location, line, row, ("zone",)))
         numbers = {n: _opt_int(row, n, errs, line) for n in ("aisle", "bay", "level", "walk_sequence")}
         coords = {}
         for name in ("pos_x", "pos_y"):
             value = row.get(name, "")
             try:
                 coords[name] = float(value) if value else None
+                if coords[name] is not None and not (math.isfinite(coords[name]) and abs(coords[name]) <= 100_000):
+                    raise ValueError
             except ValueError:
-                errs.append(RowError(line, f"{name} must be a number of metres, not “{value}”"))
+                errs.append(RowError(line, f"{name} must be a number of metres (up to 100000), not “{_short(value)}”"))
         result.errors.extend(errs)
         parsed.append((code, kind, row.get("zone") or None, numbers, coords))
     if result.errors:

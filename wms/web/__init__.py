@@ -24,10 +24,16 @@ def register_web(app: Flask) -> None:
     from wms.web.health import bp as health_bp
     from wms.web.webhooks import bp as webhooks_bp
 
+    from wms.web.security import setup_converters
+
+    setup_converters(app)
     setup_login_manager(login_manager)
     for bp in (auth_bp, handheld_bp, desk_bp, api_bp, health_bp, webhooks_bp):
         app.register_blueprint(bp)
 
+    from wms.web.security import setup_security
+
+    setup_security(app)
     _queue_sqlite_requests(app)  # first: before the sign-in check reads the user
     app.before_request(_require_sign_in)
 
@@ -38,6 +44,7 @@ def register_web(app: Flask) -> None:
         from flask import g
 
         g.pop("_login_user", None)
+        g.pop("api_token", None)
     _register_error_handlers(app)
     _register_template_helpers(app)
 
@@ -70,7 +77,9 @@ def _queue_sqlite_requests(app: Flask) -> None:
 
     @app.before_request
     def _take_turn():
-        if request.endpoint != "static":
+        # The health check reads on its own connection, outside the queue: a long import
+        # must not make a load balancer think the WMS is dead.
+        if request.endpoint not in ("static", "health.healthz"):
             # Bounded: past a minute, go on and let SQLite's busy timeout decide.
             g._wms_db_turn = lock.acquire(timeout=60)
 
@@ -141,18 +150,26 @@ def _register_error_handlers(app: Flask) -> None:
             return _json_error(400, "csrf", message)
         return render_template("errors/error.html", message=message, status=400), 400
 
-    for status, text in ((403, "You do not have the role needed for this page. Ask a supervisor."),
+    codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+             413: "too_large", 500: "server_error"}
+    for status, text in ((400, "The request could not be read: nothing was changed. Reload the page and try again."),
+                         (403, "You do not have the role needed for this page. Ask a supervisor."),
                          (404, "There is nothing at this address."),
                          (405, "That action is not allowed here."),
+                         (413, "The request is too large (more than {limit} MB): split the file, or send less at once."),
                          (500, "Something went wrong on the server; nothing was changed. Try again, and tell a supervisor if it keeps happening.")):
         def handler(exc, status=status, text=text):
-            if status == 500:
-                from wms.db import db
+            from wms.db import db
 
-                db.session.rollback()
+            db.session.rollback()  # an aborted request changes nothing
+            if status == 413:
+                text = text.format(limit=round((app.config.get("MAX_CONTENT_LENGTH") or 0) / 1e6))
+            # A sentence given to abort() (e.g. a missing API scope) says more than the default.
+            described = getattr(exc, "description", None)
+            if status != 500 and described and described != getattr(type(exc), "description", None):
+                text = described
             if _wants_json():
-                return _json_error(status, {403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                                            500: "server_error"}[status], text)
+                return _json_error(status, codes[status], text)
             if is_htmx():
                 return _htmx_refusal(text, status)
             return render_template("errors/error.html", message=text, status=status), status

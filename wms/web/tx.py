@@ -39,15 +39,41 @@ def scan_id_from_request() -> str | None:
     scan_id = (request.headers.get("X-Scan-Id") or request.headers.get("Idempotency-Key")
                or request.form.get("scan_id"))
     if scan_id is None and request.is_json:
-        scan_id = (request.get_json(silent=True) or {}).get("scan_id")
+        from wms.web.api.schemas import json_object
+
+        scan_id = json_object().get("scan_id")  # a bad body is refused here, with a sentence
+        if scan_id is not None and not isinstance(scan_id, str):
+            scan_id = ""  # refused as malformed below
+        return scan_id
     return scan_id or None
 
 
-def _replay(record: ScanRecord, user_id: int | None) -> Response:
+def _request_hash() -> str | None:
+    """What a script's Idempotency-Key promises: this body, at this address."""
+    if not request.headers.get("Idempotency-Key"):
+        return None
+    import hashlib
+
+    digest = hashlib.sha256(request.full_path.encode())
+    digest.update(b"\0" + request.get_data(cache=True))
+    return digest.hexdigest()
+
+
+def _replay(record: ScanRecord, user_id: int | None, request_hash: str | None = None) -> Response:
     if record.user_id != user_id or record.endpoint != (request.endpoint or ""):
         # Never hand one operator's (or screen's) stored answer to another.
         return Response("This scan id was already used by another screen or operator: scan again.",
                         status=409, mimetype="text/plain")
+    if request_hash is not None and record.request_hash not in (None, request_hash):
+        # A script reused its Idempotency-Key for another request: replaying the first
+        # answer would silently drop this one.
+        from flask import jsonify
+
+        response = jsonify(error={"code": "idempotency_key_reused",
+                                  "message": "This Idempotency-Key was already used with another "
+                                             "body: send a new key for a new request."})
+        response.status_code = 422
+        return response
     response = Response(record.body or "", status=record.status_code,
                         mimetype=record.mimetype or "text/html")
     if record.trigger:
@@ -69,14 +95,16 @@ def scan_endpoint(view):
         scan_id = scan_id_from_request()
         if scan_id is None:
             return transactional(view)(*args, **kwargs)
-        if not SCAN_ID.match(scan_id):
+        if not isinstance(scan_id, str) or not SCAN_ID.match(scan_id):
             return Response("The scan id sent by the screen is malformed; reload the page.",
                             status=400, mimetype="text/plain")
         # Insert first, without looking: a first try (nearly every scan) costs one statement,
         # and a retry finds the unique index taken, rolls back and gets the stored answer.
         # Read before any rollback below: a rollback expires the user and would reload it.
         user_id = current_user.id if current_user.is_authenticated else None
-        record = ScanRecord(scan_id=scan_id, endpoint=request.endpoint or "", user_id=user_id)
+        request_hash = _request_hash()
+        record = ScanRecord(scan_id=scan_id, endpoint=request.endpoint or "", user_id=user_id,
+                            request_hash=request_hash)
         db.session.add(record)
         try:
             db.session.flush()
@@ -84,7 +112,7 @@ def scan_endpoint(view):
             db.session.rollback()
             existing = db.session.execute(
                 select(ScanRecord).where(ScanRecord.scan_id == scan_id)).scalar_one()
-            return _replay(existing, user_id)
+            return _replay(existing, user_id, request_hash)
         try:
             response = make_response(view(*args, **kwargs))
         except Exception:
@@ -105,7 +133,7 @@ def scan_endpoint(view):
             db.session.rollback()
             existing = db.session.execute(
                 select(ScanRecord).where(ScanRecord.scan_id == scan_id)).scalar_one()
-            return _replay(existing, user_id)
+            return _replay(existing, user_id, request_hash)
         current_app.logger.debug("scan %s applied", scan_id)
         return response
 

@@ -23,7 +23,7 @@ class WmsCallbackSender
     public static function validateUrl($url)
     {
         if (!is_string($url) || trim($url) === '') {
-            return 'Enter the callback URL of the warehouse, e.g. https://wms.example.com/webhooks/prestashop.';
+            return 'Enter the callback URL of the warehouse, e.g. https://wms.example.com/webhooks/prestashop/default.';
         }
         if (strlen($url) > 2048 || filter_var($url, FILTER_VALIDATE_URL) === false) {
             return 'The callback URL is not a valid URL.';

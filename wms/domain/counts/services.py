@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from wms.barcodes import ScanKind
-from wms.db import db, utcnow
+from wms.db import as_id, db, utcnow
 from wms.domain.catalog.models import Product
 from wms.domain.catalog.services import product_by_code
 from wms.domain.counts.models import CountLine, CountScope, CountStatus, CountTask, LineStatus
@@ -58,7 +58,7 @@ def task_by_code(code: str) -> CountTask:
     """Find a count task by its code (CNT-12) or number."""
     raw = (code or "").strip().upper()
     number = raw[4:] if raw.startswith("CNT-") else raw
-    task = db.session.get(CountTask, int(number)) if number.isdecimal() else None
+    task = db.session.get(CountTask, as_id(number)) if as_id(number) is not None else None
     if task is None:
         raise NotFound(f"There is no count task {raw or '(empty)'}: check the sheet's code.")
     return task

@@ -30,9 +30,9 @@ def parse_quantity(raw, *, allow_zero: bool = False) -> int:
     else:
         text = str(raw if raw is not None else "").strip()
         # isdigit() alone accepts "²" and "①", which int() then rejects.
-        if not (text.isascii() and text.isdecimal()):
+        if not (text.isascii() and text.isdecimal()) or len(text) > 9:
             raise InvalidQuantity(
-                f"“{text}” is not a quantity: type a whole number, e.g. 6."
+                f"“{text[:20]}” is not a quantity: type a whole number, e.g. 6."
                 if text else "Type a quantity, e.g. 6."
             )
         value = int(text)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from wms.db import db, utcnow
+from wms.db import as_id, db, utcnow
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, record_event
 from wms.domain.picking.allocation import put_back_picked, release_order_allocations
 from wms.domain.picking.models import Allocation, PickList
@@ -20,7 +20,7 @@ def order_by_code(code: str) -> Order:
     """Find an order by its code (SO-12), number, or shop reference."""
     raw = (code or "").strip()
     number = raw[3:] if raw.upper().startswith("SO-") else raw
-    order = db.session.get(Order, int(number)) if number.isdecimal() else None
+    order = db.session.get(Order, as_id(number)) if as_id(number) is not None else None
     if order is None and raw:
         order = db.session.execute(select(Order).where(Order.reference == raw)).scalars().first()
     if order is None:
@@ -41,6 +41,19 @@ def lock_order(order: Order) -> Order:
     return order
 
 
+MAX_REASON = 500  # Order.hold_reason's length
+
+
+def _check_reason(reason) -> None:
+    """A reason is text of at most 500 characters, without control characters but line breaks."""
+    if not isinstance(reason, str):
+        raise DomainError("reason: give the reason as text.", code="invalid")
+    if len(reason) > MAX_REASON:
+        raise DomainError(f"reason: at most {MAX_REASON} characters, not {len(reason)}.", code="invalid")
+    if any(ord(c) < 32 and c not in "\n\r\t" for c in reason):
+        raise DomainError("reason: must not contain control characters.", code="invalid")
+
+
 def hold_order(order: Order, reason: str, user=None) -> Order:
     """Stop an order from moving on until a supervisor releases it."""
     order = lock_order(order)
@@ -48,6 +61,7 @@ def hold_order(order: Order, reason: str, user=None) -> Order:
     if not reason:
         raise DomainError("Say why the order is held (the reason is shown to everyone).",
                           code="reason_required")
+    _check_reason(reason)
     if order.status is OrderStatus.ON_HOLD:
         raise Conflict(f"{order.code} is already on hold: {order.hold_reason}")
     if order.status not in HOLDABLE:
@@ -121,6 +135,7 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why the order is cancelled.", code="reason_required")
+    _check_reason(reason)
     order = lock_order(order)
     if from_shop:
         if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
@@ -183,7 +198,7 @@ def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: 
                       Order.ship_name.ilike(like), Order.customer_email.ilike(like),
                       Order.id.in_(select(OrderLine.order_id).where(OrderLine.sku.ilike(like)))]
         number = q[3:] if q.upper().startswith("SO-") else q
-        if number.isdecimal():
+        if number.isascii() and number.isdecimal() and len(number) <= 9:  # an id, not a huge number
             conditions.append(Order.id == int(number))
         query = query.where(or_(*conditions))
     if status is not None:

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import event, func, select, update
 
 from wms.barcodes import ScanKind
-from wms.db import db, utcnow
+from wms.db import as_id, db, utcnow
 from wms.domain.catalog.services import product_by_code
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason
@@ -79,7 +79,7 @@ def pickable_orders() -> list[Order]:
 def create_pick_list(order_ids, *, kind: PickListKind = PickListKind.ORDER, user=None,
                      note: str | None = None) -> PickList:
     """Put allocated orders on one pick list (one order, or a batch/wave into totes)."""
-    if any(not str(i).isdecimal() for i in order_ids):
+    if any(not (str(i).isascii() and str(i).isdecimal() and len(str(i)) <= 9) for i in order_ids):
         raise DomainError("Tick the orders to put on the list (the form sent something else).")
     order_ids = list(dict.fromkeys(int(i) for i in order_ids))
     if not order_ids:
@@ -136,9 +136,9 @@ def get_pick_list(ref, *, lock: bool = False) -> PickList:
     """Return a pick list by id or PL- code, optionally locked for this transaction."""
     text = str(ref).strip().upper()
     raw = text[3:] if text.startswith("PL-") else text
-    if not raw.isdecimal():
-        raise NotFound(f"{ref} is not a pick list: scan the PL- barcode on the list.")
-    query = select(PickList).where(PickList.id == int(raw)).execution_options(populate_existing=True)
+    if as_id(raw) is None:
+        raise NotFound(f"{str(ref)[:40]} is not a pick list: scan the PL- barcode on the list.")
+    query = select(PickList).where(PickList.id == as_id(raw)).execution_options(populate_existing=True)
     if lock:
         query = query.with_for_update(of=PickList)
     pick_list = db.session.execute(query).scalar_one_or_none()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from wms.db import db
+from wms.db import as_id, db
 from wms.domain.printing.models import Printer, PrinterKind, Station
 from wms.errors import Conflict, DomainError, NotFound
 
@@ -98,7 +98,7 @@ def save_station(name: str, printer: Printer | None = None, print_on_last_scan: 
 
 def get_printer(printer_id) -> Printer:
     """Return a printer by id, or refuse an unknown one."""
-    printer = db.session.get(Printer, int(printer_id)) if str(printer_id).isdecimal() else None
+    printer = db.session.get(Printer, as_id(printer_id)) if as_id(printer_id) is not None else None
     if printer is None:
         raise NotFound(f"Printer {printer_id} does not exist.")
     return printer
@@ -106,7 +106,7 @@ def get_printer(printer_id) -> Printer:
 
 def get_station(station_id) -> Station:
     """Return a station by id, or refuse an unknown one."""
-    station = db.session.get(Station, int(station_id)) if str(station_id).isdecimal() else None
+    station = db.session.get(Station, as_id(station_id)) if as_id(station_id) is not None else None
     if station is None:
         raise NotFound(f"Station {station_id} does not exist: choose this device's station again.")
     return station
@@ -114,9 +114,9 @@ def get_station(station_id) -> Station:
 
 def find_station(station_id) -> Station | None:
     """Return the station a device remembers, or None if it has none (or it was deleted)."""
-    if station_id is None or not str(station_id).isdecimal():
+    if as_id(station_id) is None:
         return None
-    return db.session.get(Station, int(station_id))
+    return db.session.get(Station, as_id(station_id))
 
 
 def all_printers() -> list[Printer]:

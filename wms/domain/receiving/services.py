@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from wms.barcodes import ScanKind
-from wms.db import db, utcnow
+from wms.db import as_id, db, utcnow
 from wms.domain.catalog.models import Product
 from wms.domain.catalog.services import add_barcode, product_by_code
 from wms.domain.importing import ImportRefused, ImportResult, RowError, read_csv
@@ -84,7 +84,7 @@ def import_receipts(text: str, *, user=None, dry_run: bool = False) -> ImportRes
         product = products.get(sku)
         if product is None:
             result.errors.append(RowError(line, f"sku {sku or '(empty)'} is not a known product"))
-        if not raw_qty.isdecimal() or int(raw_qty) <= 0:
+        if not _small_int(raw_qty) or int(raw_qty) <= 0:
             result.errors.append(RowError(line, f"quantity must be a whole number above 0, not “{raw_qty}”"))
         when = None
         if row.get("expected_date"):
@@ -99,7 +99,7 @@ def import_receipts(text: str, *, user=None, dry_run: bool = False) -> ImportRes
                                                 f"on row {group['first']}, not {row['supplier']}"))
         group["supplier"] = group["supplier"] or row.get("supplier", "")
         group["date"] = group["date"] or when
-        if product is not None and raw_qty.isdecimal() and int(raw_qty) > 0:
+        if product is not None and _small_int(raw_qty) and int(raw_qty) > 0:
             group["lines"].append((product, int(raw_qty)))
     if result.errors:
         raise ImportRefused(result)
@@ -123,13 +123,17 @@ def product_for_sku(sku: str) -> Product:
     return product
 
 
+def _small_int(text: str) -> bool:
+    return text.isascii() and text.isdecimal() and len(text) <= 9
+
+
 def receipt_by_code(code: str, *, lock: bool = False) -> Receipt:
     """Return the receipt for a scanned RCV- code (or its id), or refuse it."""
     text = (code or "").strip().upper()
     number = text[len(CODE_PREFIX):] if text.startswith(CODE_PREFIX) else text
-    if not number.isdecimal():
-        raise DomainError(f"{code} is not a receipt code: scan the RCV-… code on the paperwork.")
-    return get_receipt(int(number), lock=lock)
+    if as_id(number) is None:
+        raise DomainError(f"{code[:40]} is not a receipt code: scan the RCV-… code on the paperwork.")
+    return get_receipt(as_id(number), lock=lock)
 
 
 def get_receipt(receipt_id: int, *, lock: bool = False) -> Receipt:
@@ -296,9 +300,8 @@ def supervisor_by_badge(badge: str, pin: str) -> User:
         user = users.check_badge(badge, (pin or "").strip())
     except users.SignInRefused as exc:
         if exc.wrong_secret:
-            exc.message = ("Badge or PIN not recognised: the supervisor scans their badge and "
-                           "types their PIN again.")
-            exc.args = (exc.message,)
+            exc.reword("Badge or PIN not recognised: the supervisor scans their badge and "
+                       "types their PIN again.")
         raise
     _require_supervisor(user)
     return user

@@ -26,6 +26,8 @@ class ScanRecord(db.Model):
     body: Mapped[str | None] = mapped_column(Text)
     trigger: Mapped[str | None] = mapped_column(String(500))
     mimetype: Mapped[str | None] = mapped_column(String(80))
+    # SHA-256 of a script's request body (Idempotency-Key): the same key with another body is refused.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column(index=True)
 
 

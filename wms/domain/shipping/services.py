@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from wms.barcodes import ScanKind, clean, parse_scan
-from wms.db import db, utcnow
+from wms.db import as_id, db, utcnow
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason
 from wms.domain.locations.models import Warehouse
@@ -71,6 +71,9 @@ def set_tracking_range(carrier: Carrier, start: int, end: int, prefix: str | Non
     """Give a range carrier a block of tracking numbers; the counter starts after any already used."""
     if not (isinstance(start, int) and isinstance(end, int)) or start < 0 or end < start:
         raise DomainError("A tracking range needs a first number and a last number not below it.")
+    if end > 2**31 - 1:
+        raise DomainError("Tracking numbers of a range go up to 2147483647: use the prefix for the "
+                          "leading digits.")
     prefix = (prefix or "").strip().upper() or None
     # Lock the carrier so no packing station hands out a number while the counter is reset.
     db.session.refresh(carrier, with_for_update=True)
@@ -326,7 +329,7 @@ def find_parcel(code: str) -> Parcel:
     scan = parse_scan(code)
     if scan.kind is ScanKind.PARCEL:
         number = scan.code.removeprefix("PCL-")
-        parcel = db.session.get(Parcel, int(number)) if number.isdecimal() else None
+        parcel = db.session.get(Parcel, as_id(number)) if as_id(number) is not None else None
         if parcel is None:
             raise NotFound(f"Parcel {scan.code} does not exist: scan the parcel's label.")
         return parcel

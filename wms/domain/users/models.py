@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, update
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -42,21 +42,39 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped when the password or PIN changes, so old sessions end.
     session_version: Mapped[int] = mapped_column(default=1)
-    # A 4-digit PIN is guessable: after a few wrong tries the badge is locked for a while.
+    # Superseded by SignInAttempt (counted per submitted name or badge and per client address,
+    # so unknown names behave like known ones); kept until a later migration drops them.
     failed_sign_ins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
 
+    # How this user object was signed in on this request ("password" or "badge"); set by
+    # the sign-in views and the session loader, never stored in the database.
+    auth_method: str = "password"
+
     def set_password(self, password: str) -> None:
+        """Set the desk password; ends every session and revokes every API token of the user."""
         self.password_hash = generate_password_hash(password, method=self.HASH_METHOD)
+        self.end_sessions()
+        self.revoke_tokens()
+
+    def end_sessions(self) -> None:
+        """Sign the user out everywhere: session and remember-me cookies carry the version."""
         self.session_version = (self.session_version or 0) + 1
+
+    def revoke_tokens(self) -> None:
+        """Revoke every API token of this user (password change, deactivation)."""
+        if self.id is not None:
+            db.session.execute(update(ApiToken).where(ApiToken.user_id == self.id,
+                                                      ApiToken.revoked.is_(False))
+                               .values(revoked=True))
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
     def set_pin(self, pin: str) -> None:
         self.pin_hash = generate_password_hash(pin, method=self.HASH_METHOD)
-        self.session_version = (self.session_version or 0) + 1
+        self.end_sessions()
 
     def check_pin(self, pin: str) -> bool:
         return bool(self.pin_hash) and check_password_hash(self.pin_hash, pin)
@@ -68,15 +86,39 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
-    def get_id(self) -> str:  # Flask-Login: the version ends old sessions after a reset
-        return f"{self.id}:{self.session_version}"
+    def get_id(self) -> str:
+        # Flask-Login keeps this in the session and the remember-me cookie: the version ends
+        # old sessions after a sign-out or a reset, the method keeps a badge session on the
+        # handheld (the desk asks for the password).
+        return f"{self.id}:{self.session_version}:{self.auth_method}"
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role.label}>"
 
 
+SCOPES = ("read", "stock", "orders", "receipts", "admin")
+SCOPE_LABELS = {"read": "read everything", "stock": "stock moves and counts",
+                "orders": "order actions", "receipts": "receipts", "admin": "everything, tokens too"}
+
+
+def normalise_scopes(scopes) -> str:
+    """Scopes as stored: known names, space-separated, in a fixed order. Unknown names refuse."""
+    if isinstance(scopes, str):
+        scopes = scopes.replace(",", " ").split()
+    wanted = set(scopes or ())
+    unknown = wanted - set(SCOPES)
+    if unknown:
+        raise ValueError(f"unknown scope(s): {', '.join(sorted(map(str, unknown)))} "
+                         f"(one or more of {', '.join(SCOPES)})")
+    return " ".join(s for s in SCOPES if s in wanted)
+
+
 class ApiToken(db.Model):
-    """A bearer token for scripts and integrations; only its SHA-256 is stored."""
+    """A bearer token for scripts and integrations; only its SHA-256 is stored.
+
+    It acts with its user's role, narrowed to its scopes; it ends at its expiry, when it or
+    the token that minted it is revoked, and with its user (deactivation, password change).
+    """
 
     __tablename__ = "api_token"
 
@@ -87,7 +129,36 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = created_at_column()
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked: Mapped[bool] = mapped_column(default=False)
+    scopes: Mapped[str] = mapped_column(String(64), default="read")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The token that minted this one through the API: revoking it revokes this one too.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"), index=True)
+
+    @property
+    def scope_set(self) -> set[str]:
+        return set((self.scopes or "").split())
+
+    def allows(self, scope: str) -> bool:
+        return "admin" in self.scope_set or scope in self.scope_set
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
 
     @staticmethod
     def hash(token: str) -> str:
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SignInAttempt(db.Model):
+    """Wrong sign-in tries, counted per submitted user name, per badge and per client address.
+
+    Keyed on what was typed or scanned, not on the user row: an unknown name counts, answers
+    and locks exactly like a known one, so the answers tell nothing about which exist.
+    """
+
+    __tablename__ = "sign_in_attempt"
+
+    key: Mapped[str] = mapped_column(String(140), primary_key=True)  # "user:…", "badge:…", "ip:…"
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

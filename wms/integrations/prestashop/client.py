@@ -146,6 +146,67 @@ def redact_urls(text: str) -> str:
 
 
 
+# Every webservice key a client of this process holds, in every form it may be echoed back
+# by a shop or a proxy: plain, URL-encoded, and base64 ("key:" is the Basic auth header).
+_SECRET_FORMS: set[str] = set()
+MIN_SECRET_FORM = 8
+
+
+def secret_forms(key: str) -> set[str]:
+    """The texts under which a key can appear in an answer, a URL or a header."""
+    import base64
+    from urllib.parse import quote
+
+    if not key or len(key) < MIN_SECRET_FORM:
+        return set()
+    forms = {key, quote(key, safe=""), quote(key)}
+    for raw in (key + ":", key):
+        encoded = base64.b64encode(raw.encode()).decode()
+        forms |= {encoded, encoded.rstrip("=")}
+    return {f for f in forms if len(f) >= MIN_SECRET_FORM}
+
+
+def register_secret(key: str) -> None:
+    """Remember a key so that strip_secrets() takes it out of every message from now on."""
+    _SECRET_FORMS.update(secret_forms(key))
+
+
+def strip_secrets(text: str, extra: Iterable[str] = ()) -> str:
+    """Drop URL queries and user info, and every known key in every form, from a text."""
+    if not text:
+        return text
+    text = redact_urls(text)
+    forms = set(_SECRET_FORMS)
+    for key in extra:
+        forms |= secret_forms(key)
+    for form in sorted(forms, key=len, reverse=True):  # longest first: base64 before plain
+        if form in text:
+            text = text.replace(form, "[hidden]")
+    return text
+
+
+class SecretFilter(logging.Filter):
+    """A logging filter that takes the webservice keys out of a record (message and traceback)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _SECRET_FORMS:
+            return True
+        message = record.getMessage()
+        clean = strip_secrets(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = strip_secrets(record.exc_text)
+        return True
+
+
+def protect_logger(logger: logging.Logger) -> None:
+    if not any(isinstance(f, SecretFilter) for f in logger.filters):
+        logger.addFilter(SecretFilter())
+
+
 class ShopError(Exception):
     """A call to the shop failed; ``status``, ``code`` and ``message`` come from the shop."""
 
@@ -161,13 +222,15 @@ class ShopError(Exception):
         errors: list[dict[str, Any]] | None = None,
         shop: str = "prestashop",
     ) -> None:
-        self.hint = redact_urls(hint)
+        self.hint = strip_secrets(hint)
         self.status = status
         self.code = code
-        self.message = redact_urls(message)
+        self.message = strip_secrets(message)
         self.method = method
         self.resource = resource
-        self.errors = errors or []
+        # The shop's own error list may echo the request (and the key) too.
+        self.errors = [{k: strip_secrets(v) if isinstance(v, str) else v for k, v in e.items()}
+                       if isinstance(e, dict) else e for e in (errors or [])]
         self.shop = shop
         super().__init__(self._describe())
 
@@ -431,6 +494,7 @@ class PrestaShopClient:
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
+        register_secret(config.key)
         self._own_session = session is None
         self.session = session or requests.Session()
         self.auth_mode = config.auth_mode
@@ -455,8 +519,7 @@ class PrestaShopClient:
 
     def _hide(self, text: str) -> str:
         """Return text without URL queries and without the key itself, wherever it stands."""
-        text = redact_urls(text)
-        return text.replace(self.config.key, "[hidden]") if self.config.key else text
+        return strip_secrets(text, (self.config.key,))
 
     def _backoff(self, attempt: int, response: requests.Response | None) -> float:
         """Return the wait before retry number ``attempt`` (0-based): exponential, jittered."""
@@ -897,3 +960,6 @@ class PrestaShopClient:
         params = {"sendemail": "1"} if send_email else {}
         data = self.request("POST", "order_histories", params=params, body=body, idempotent=False)
         return self._single(data, "order_histories")
+
+
+protect_logger(log)

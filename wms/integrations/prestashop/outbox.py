@@ -30,6 +30,7 @@ from wms.db import db, utcnow
 from wms.domain.orders.models import Order, record_event
 from wms.domain.shipping.models import Carrier
 from wms.errors import NotFound
+from wms.integrations.prestashop.client import protect_logger, strip_secrets
 from wms.integrations.prestashop.client import (
     PrestaShopClient,
     ShopBadRequest,
@@ -42,6 +43,7 @@ from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus
 from wms.integrations.prestashop.shops import ShopSettings, shop_settings
 
 log = logging.getLogger(__name__)
+protect_logger(log)  # no webservice key in a log line
 
 MAX_ATTEMPTS = 8
 WEBHOOK_MAX_ATTEMPTS = 10
@@ -199,9 +201,20 @@ def _process_leased(message: OutboxMessage) -> OutboxMessage:
     return message
 
 
+def _configured_keys() -> list[str]:
+    try:
+        from wms.integrations.prestashop.shops import configured_shops
+
+        return [shop.client_config.key for shop in configured_shops(current_app.config)]
+    except Exception:  # no app, or a broken shop setting: the registered keys still apply
+        return []
+
+
 def _record_failure(message: OutboxMessage, exc: Exception) -> None:
     message.attempts += 1
-    message.last_error = f"{exc.__class__.__name__}: {exc}"[:4000]
+    # Whatever the exception (a shop echoing the request, a proxy's error page), the stored and
+    # logged text never holds a webservice key.
+    message.last_error = strip_secrets(f"{exc.__class__.__name__}: {exc}", _configured_keys())[:4000]
     permanent = isinstance(exc, (PermanentFailure, *PERMANENT_ERRORS))
     max_attempts = (_setting("WEBHOOK_MAX_ATTEMPTS", WEBHOOK_MAX_ATTEMPTS) if _is_webhook(message.kind)
                     else _setting("PRESTASHOP_OUTBOX_MAX_ATTEMPTS", MAX_ATTEMPTS))

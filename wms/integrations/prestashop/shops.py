@@ -26,6 +26,9 @@ class ShopSettings:
     # States where the shop took the stock but the order is not imported (awaiting payment).
     awaiting_states: frozenset[int] = frozenset({1, 10, 12, 13})
     callback_secret: str = ""
+    # The PrestaShop store ids (id_shop) whose callbacks this shop may send: a signed callback
+    # naming another store is refused. One store: 1; a multistore lists its ids ("1,2").
+    ps_shop_ids: frozenset[int] = frozenset({1})
     page_size: int = 100
     overlap_s: int = 120
     # The first import ignores orders last changed before this (shop local time); None = all.
@@ -77,7 +80,11 @@ def _settings(name: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> 
         shipped_state=shipped_state,
         shipped_states=parse_states(pick("shipped_states", "4,5"), "PRESTASHOP_SHIPPED_STATES") | {shipped_state},
         awaiting_states=parse_states(pick("awaiting_states", "1,10,12,13"), "PRESTASHOP_AWAITING_STATES"),
-        callback_secret=str(pick("callback_secret", "") or ""),
+        # Only the first shop ("default") may use the global WMS_PRESTASHOP_CALLBACK_SECRET:
+        # every other shop has its own, so one shop's module cannot sign for another.
+        callback_secret=str((pick("callback_secret", "") if name == DEFAULT_SHOP
+                             else spec.get("callback_secret", "")) or ""),
+        ps_shop_ids=parse_states(pick("shop_ids", "1"), "PRESTASHOP_SHOP_IDS") or frozenset({1}),
         page_size=int(pick("page_size", 100)),
         overlap_s=int(pick("overlap_s", 120)),
         import_since=_parse_since(pick("import_since")),

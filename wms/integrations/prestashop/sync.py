@@ -47,6 +47,15 @@ from wms.integrations.prestashop.shops import ShopSettings
 
 log = logging.getLogger(__name__)
 
+
+def _protect() -> None:
+    from wms.integrations.prestashop.client import protect_logger
+
+    protect_logger(log)  # no webservice key in a log line
+
+
+_protect()
+
 UNKNOWN_PRODUCT = "Unknown product"
 # How long a worker owns a shop's import without finishing a page before another may take over.
 LEASE = timedelta(minutes=10)

@@ -23,6 +23,7 @@ SIGNATURE_VERSION = "v1"
 DEFAULT_TOLERANCE_S = 300
 MIN_SECRET_LENGTH = 32
 MAX_BODY_BYTES = 16 * 1024
+MAX_ID = 2**31 - 1
 # Longer than the module's retry horizon (about 45 hours) and than the replay window.
 DEDUP_RETENTION_S = 7 * 24 * 3600
 
@@ -304,9 +305,11 @@ def _id_field(payload: dict, field: str, nullable: bool = False) -> int | None:
     if value is None and nullable:
         return None
     # bool is an int in Python, and "5" is what a careless encoder would send: refuse both.
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        expected = "a positive integer or null" if nullable else "a positive integer"
-        raise CallbackRejected(f"{field} must be {expected}, got {value!r}", "invalid_field")
+    # Ids are stored as INTEGER: larger ones are not PrestaShop's and would fail in the database.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+        expected = (f"a positive integer up to {MAX_ID} or null" if nullable
+                    else f"a positive integer up to {MAX_ID}")
+        raise CallbackRejected(f"{field} must be {expected}, got {str(value)[:40]}", "invalid_field")
     return value
 
 

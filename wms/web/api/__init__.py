@@ -17,7 +17,15 @@ csrf.exempt(bp)
 @bp.before_request
 def _signed_in_api():
     require_role(Role.OPERATOR)
-    from flask import g
+    from flask import abort, g
+
+    from wms.web.auth.loader import require_scope
+
+    if getattr(g, "api_token", None) is None and current_user.auth_method == "badge":
+        abort(403, "A badge sign-in is for the scanner screens: scripts use an API token, "
+                   "the desk a password.")
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        require_scope("read")
 
     from flask import current_app
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from wms.db import db
 from wms.errors import DomainError
-from wms.web.api.schemas import first_errors
+from wms.web.api.schemas import first_errors, json_object
 
 MAX_BULK_ITEMS = 500
 MAX_LINES = 5000
@@ -16,7 +15,7 @@ MAX_LINES = 5000
 
 def load(schema: Schema, body=None) -> dict:
     """Validate a JSON body; refuse it with a 422 naming the first problems."""
-    body = request.get_json(silent=True) if body is None else body
+    body = json_object() if body is None else body
     if not isinstance(body, dict):
         raise DomainError("Send a JSON object (Content-Type: application/json).", code="invalid")
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_login import current_user
 from marshmallow import Schema, fields, post_load, validate
 
@@ -20,6 +20,7 @@ from wms.web.api import bp
 from wms.web.api.bulk import MAX_BULK_ITEMS, MAX_LINES, load, run_bulk
 from wms.web.api.orders import OrderDetailSchema
 from wms.web.api.receipts import NAME
+from wms.web.api.schemas import json_object
 from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import transactional
 
@@ -103,6 +104,6 @@ def bulk_orders():
     """Up to 500 orders: each created, updated, unchanged or refused on its own."""
     require_role(Role.SUPERVISOR)
     require_scope("orders")
-    body = request.get_json(silent=True)
-    items = body.get("orders") if isinstance(body, dict) else None
+    body = json_object()
+    items = body.get("orders")
     return jsonify(run_bulk(items, ChannelOrderRequestSchema(), _apply))

@@ -15,7 +15,8 @@ from wms.domain.users.models import Role
 from wms.errors import DomainError
 from wms.web.api import bp
 from wms.web.api.stock import paginate
-from wms.web.auth.loader import require_role
+from wms.web.api.schemas import CountRequestSchema, NoteSchema, load
+from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import transactional
 
 
@@ -71,10 +72,10 @@ def get_count(task_id: int):
 def create_count():
     """Open a count task: {"location": "A-01-02-3"} or {"sku": "TSH-BLACK-S"}."""
     require_role(Role.SUPERVISOR)
-    body = request.get_json(silent=True)
-    body = body if isinstance(body, dict) else {}
-    location = location_by_code(str(body["location"])) if body.get("location") else None
-    product = product_by_sku(str(body["sku"])) if body.get("sku") else None
+    require_scope("stock")
+    body = load(CountRequestSchema())
+    location = location_by_code(body["location"]) if body.get("location") else None
+    product = product_by_sku(body["sku"]) if body.get("sku") else None
     task = count_services.create_count(user=current_user, location=location, product=product,
                                        note=body.get("note"))
     return jsonify(CountTaskDetailSchema().dump(task)), 201
@@ -84,8 +85,8 @@ def create_count():
 @transactional
 def approve_count(task_id: int):
     require_role(Role.SUPERVISOR)
-    body = request.get_json(silent=True)
-    note = body.get("note") if isinstance(body, dict) else None
+    require_scope("stock")
+    note = load(NoteSchema())["note"]
     return jsonify(CountTaskDetailSchema().dump(count_services.approve_count(_task(task_id), current_user, note)))
 
 
@@ -93,4 +94,5 @@ def approve_count(task_id: int):
 @transactional
 def reject_count(task_id: int):
     require_role(Role.SUPERVISOR)
+    require_scope("stock")
     return jsonify(CountTaskDetailSchema().dump(count_services.reject_count(_task(task_id), current_user)))

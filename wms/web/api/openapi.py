@@ -274,7 +274,12 @@ def build_document(app) -> dict:
                  "description": "Send 'Authorization: Bearer <token>' (tokens: desk > API tokens). "
                                 "Browser sessions must send X-CSRFToken on writes. Lists take limit/offset "
                                 "and answer {items, offset, limit, next_offset}. Errors answer "
-                                "{\"error\": {\"code\", \"message\", \"details\"}}."},
+                                "{\"error\": {\"code\", \"message\", \"details\"}}. Token scopes: "
+                                "read (every GET), stock (stock moves, counts), orders (order actions), "
+                                "receipts, admin (everything, tokens too); a token lacking the scope "
+                                "answers 403. A token acts with its user's role, ends at its expiry, "
+                                "and with its user (deactivation, password change). An Idempotency-Key "
+                                "reused with another body answers 422."},
         "servers": [{"url": "/"}],
         "components": {"schemas": components, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"}}},

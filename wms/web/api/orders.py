@@ -13,7 +13,8 @@ from wms.domain.users.models import Role
 from wms.errors import DomainError
 from wms.web.api import bp
 from wms.web.api.stock import paginate
-from wms.web.auth.loader import require_role
+from wms.web.api.schemas import ReasonSchema, load
+from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import transactional
 
 
@@ -65,9 +66,8 @@ def _order(order_id: int) -> Order:
     return order
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else {}
+def _reason() -> str:
+    return load(ReasonSchema())["reason"]
 
 
 @bp.get("/orders")
@@ -90,7 +90,8 @@ def get_order(order_id: int):
 @transactional
 def hold_order(order_id: int):
     require_role(Role.SUPERVISOR)
-    order = order_services.hold_order(_order(order_id), str(_body().get("reason", "")), current_user)
+    require_scope("orders")
+    order = order_services.hold_order(_order(order_id), _reason(), current_user)
     return jsonify(OrderDetailSchema().dump(order))
 
 
@@ -98,6 +99,7 @@ def hold_order(order_id: int):
 @transactional
 def release_order(order_id: int):
     require_role(Role.SUPERVISOR)
+    require_scope("orders")
     return jsonify(OrderDetailSchema().dump(order_services.release_order(_order(order_id), current_user)))
 
 
@@ -105,7 +107,8 @@ def release_order(order_id: int):
 @transactional
 def cancel_order(order_id: int):
     require_role(Role.SUPERVISOR)
-    order = order_services.cancel_order(_order(order_id), str(_body().get("reason", "")), current_user)
+    require_scope("orders")
+    order = order_services.cancel_order(_order(order_id), _reason(), current_user)
     return jsonify(OrderDetailSchema().dump(order))
 
 
@@ -113,4 +116,5 @@ def cancel_order(order_id: int):
 @transactional
 def unpack_order(order_id: int):
     require_role(Role.SUPERVISOR)
+    require_scope("orders")
     return jsonify(OrderDetailSchema().dump(unpack(_order(order_id), current_user)))

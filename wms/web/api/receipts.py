@@ -21,6 +21,7 @@ from wms.errors import DomainError
 from wms.web.api import bp
 from wms.web.api.bulk import MAX_BULK_ITEMS, MAX_LINES, BulkResponseSchema, load, run_bulk
 from wms.web.api.stock import paginate
+from wms.web.api.schemas import json_object
 from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import transactional
 
@@ -128,8 +129,8 @@ def bulk_receipts():
     """Up to 500 ASNs: each created, updated, unchanged or refused on its own."""
     require_role(Role.SUPERVISOR)
     require_scope("receipts")
-    body = request.get_json(silent=True)
-    items = body.get("receipts") if isinstance(body, dict) else None
+    body = json_object()
+    items = body.get("receipts")
     return jsonify(run_bulk(items, AsnRequestSchema(), _apply))
 
 

@@ -1,5 +1,86 @@
 """marshmallow schemas for the JSON API's bodies."""
+import json
+import unicodedata
+
+from flask import request
 from marshmallow import Schema, ValidationError, fields, validate
+
+from wms.errors import DomainError
+
+# Deeper JSON than this is refused before it is parsed (100,000 brackets would exhaust the
+# parser's recursion); no body of this API nests more than a few levels.
+MAX_JSON_DEPTH = 32
+
+
+def _too_deep(raw: bytes) -> bool:
+    depth, in_string, escaped = 0, False, False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+def json_object() -> dict:
+    """The request's JSON body as a dict ({} when there is none); a 4xx sentence otherwise."""
+    cached = getattr(request, "_wms_json", None)
+    if cached is not None:
+        return cached
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        body = {}
+    else:
+        if _too_deep(raw):
+            raise DomainError(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.", code="bad_json")
+        try:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise DomainError("The body is not valid JSON (UTF-8).", code="bad_json") from None
+        if not isinstance(body, dict):
+            raise DomainError("The body must be a JSON object, e.g. {\"sku\": \"TSH-1\"}.", code="bad_json")
+    request._wms_json = body
+    return body
+
+
+class Text(fields.String):
+    """A string field that refuses NUL and other control characters, and invisible format
+    characters (zero-width spaces, BOMs); newlines and tabs are allowed where multiline=True."""
+
+    def __init__(self, *args, multiline: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.multiline = multiline
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        bad = clean_text_problem(text, multiline=self.multiline)
+        if bad:
+            raise ValidationError(bad)
+        return text
+
+
+def clean_text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """Say what is wrong with a piece of text from outside, or None when it is fine."""
+    for ch in text:
+        if ch in "\n\r\t" and multiline:
+            continue
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            return "must not contain control characters (NUL, line breaks, …)."
+        if category == "Cf":
+            return "must not contain invisible characters (zero-width spaces, …)."
+    return None
 
 
 
@@ -30,15 +111,42 @@ API_REASONS = ["MOVED", "ADJUSTED", "DAMAGED"]
 class MoveRequestSchema(Schema):
     """A movement asked for through the API: from, to or both, with a reason."""
 
-    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    sku = Text(required=True, validate=validate.Length(min=1, max=64))
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1_000_000))
-    from_location = fields.String(load_default=None)
-    to_location = fields.String(load_default=None)
+    from_location = Text(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    to_location = Text(load_default=None, allow_none=True, validate=validate.Length(max=32))
     # Receiving, picking, packing and shipping have their own flows with their own checks;
     # through this call a script may only move stock, or correct it with a written reason.
     reason = fields.String(load_default="MOVED", validate=validate.OneOf(API_REASONS))
-    reference = fields.String(load_default=None, validate=validate.Length(max=64))
-    note = fields.String(load_default=None, validate=validate.Length(max=500))
+    reference = Text(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    note = Text(load_default=None, allow_none=True, multiline=True, validate=validate.Length(max=500))
+    scan_id = fields.String(load_default=None)  # the idempotency key may travel in the body
+
+
+class CountRequestSchema(Schema):
+    """A count asked for through the API: one location or one product, with an optional note."""
+
+    location = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=32))
+    sku = Text(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+    note = Text(load_default=None, allow_none=True, multiline=True, validate=validate.Length(max=500))
+
+
+class NoteSchema(Schema):
+    note = Text(load_default=None, allow_none=True, multiline=True, validate=validate.Length(max=500))
+
+
+class ReasonSchema(Schema):
+    """The reason of a hold or a cancellation (stored on the order: at most 500 characters)."""
+
+    reason = Text(load_default="", multiline=True, validate=validate.Length(max=500))
+
+
+def load(schema: Schema) -> dict:
+    """Load the JSON body with a schema, or refuse with one sentence (422)."""
+    try:
+        return schema.load(json_object())
+    except ValidationError as err:
+        raise DomainError(first_errors(err), code="invalid", fields=err.normalized_messages()) from None
 
 
 def first_errors(err: ValidationError) -> str:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import jsonify, request
 from flask_login import current_user
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from wms.db import db
@@ -16,18 +15,21 @@ from wms.domain.locations.services import location_by_code
 from wms.domain.users.models import Role
 from wms.errors import DomainError
 from wms.web.api import bp
-from wms.web.api.schemas import MoveRequestSchema, StockLevelSchema, StockMoveSchema, first_errors
-from wms.web.auth.loader import require_role
+from wms.web.api.schemas import MoveRequestSchema, StockLevelSchema, StockMoveSchema, load
+from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import scan_endpoint
 
 
 def paginate(query, schema, *, default_limit=100, max_limit=1000):
     """Apply ?limit=&offset= and return the JSON page with its next offset."""
     try:
-        limit = min(max(int(request.args.get("limit", default_limit)), 1), max_limit)
-        offset = max(int(request.args.get("offset", 0)), 0)
+        raw_limit, raw_offset = request.args.get("limit", str(default_limit)), request.args.get("offset", "0")
+        if not (raw_limit.isascii() and raw_offset.isascii()) or len(raw_limit) > 12 or len(raw_offset) > 12:
+            raise ValueError
+        limit = min(max(int(raw_limit), 1), max_limit)
+        offset = max(int(raw_offset), 0)
     except ValueError:
-        raise DomainError("limit and offset must be whole numbers.", code="bad_paging") from None
+        raise DomainError("limit and offset must be whole numbers (offset below 10^12).", code="bad_paging") from None
     rows = db.session.execute(query.offset(offset).limit(limit + 1)).scalars().all()
     more = len(rows) > limit
     return jsonify(items=schema.dump(rows[:limit], many=True), offset=offset, limit=limit,
@@ -63,10 +65,8 @@ def create_move():
     Send an Idempotency-Key header (8-64 letters, digits, - _ . :) and a retry after a
     timeout gets the first answer instead of moving the stock twice."""
     require_role(Role.SUPERVISOR)
-    try:
-        data = MoveRequestSchema().load(request.get_json(silent=True) or {})
-    except ValidationError as err:
-        raise DomainError(first_errors(err), code="invalid", fields=err.normalized_messages()) from None
+    require_scope("stock")
+    data = load(MoveRequestSchema())
     product = product_by_sku(data["sku"])
     src = location_by_code(data["from_location"]) if data["from_location"] else None
     dst = location_by_code(data["to_location"]) if data["to_location"] else None

@@ -5,9 +5,13 @@ from functools import wraps
 
 from flask import abort, g
 from flask_login import LoginManager, current_user
+from sqlalchemy import select
 
 from wms.db import db, utcnow
 from wms.domain.users.models import ApiToken, Role, User
+
+AUTH_METHODS = ("password", "badge")
+MAX_ID = 2**31 - 1
 
 
 def setup_login_manager(manager: LoginManager) -> None:
@@ -16,28 +20,35 @@ def setup_login_manager(manager: LoginManager) -> None:
 
     @manager.user_loader
     def load_user(user_id: str):
-        uid, _, version = user_id.partition(":")
-        if not uid.isdecimal():
+        # "<id>:<session version>:<method>". The version ends the session at sign-out, at a
+        # password or PIN change, at "sign out everywhere" and at deactivation: one statement.
+        uid, version, method = (user_id.split(":") + ["", ""])[:3]
+        if not uid.isascii() or not uid.isdecimal() or int(uid) > MAX_ID or method not in AUTH_METHODS:
             return None
         user = db.session.get(User, int(uid))
         if user is None or not user.active or str(user.session_version) != version:
             return None
+        user.auth_method = method
         return user
 
     @manager.request_loader
     def load_from_token(request):
         header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
+        # Tokens are for the JSON API (where scopes apply), not for the desk's pages or forms.
+        if not header.startswith("Bearer ") or not request.path.startswith("/api/"):
             return None
-        token = db.session.query(ApiToken).filter_by(
-            token_hash=ApiToken.hash(header[7:].strip()), revoked=False).one_or_none()
-        if token is None:
+        now = utcnow()
+        row = db.session.execute(
+            select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == ApiToken.hash(header[7:].strip()),
+                   ApiToken.revoked.is_(False))).one_or_none()
+        if row is None:
             return None
-        user = db.session.get(User, token.user_id)
-        if user is None or not user.active:
+        token, user = row
+        if token.expired(now) or not user.active:
             return None
         g.api_token = token
-        token.last_used_at = utcnow()
+        token.last_used_at = now
         return user
 
 
@@ -61,6 +72,17 @@ def require_role(role: Role) -> None:
         abort(403)
 
 
-def require_scope(scope: str) -> None:  # replaced by the token-scopes work (issue 16)
-    """Abort with 403 when an API token lacks `scope` (admin implies all); sessions are unaffected."""
-    return None
+def current_token() -> ApiToken | None:
+    """The API token that authenticated this request, or None (a browser session)."""
+    return g.get("api_token")
+
+
+def require_scope(scope: str) -> None:
+    """Abort 403 when the request comes with an API token that lacks this scope.
+
+    `admin` implies every scope. Browser sessions are not concerned (their role is checked by
+    require_role)."""
+    token = current_token()
+    if token is not None and not token.allows(scope):
+        abort(403, f"This API token lacks the '{scope}' scope: create a token with it "
+                   "(desk, API) to do this.")

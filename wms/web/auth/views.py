@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from wms.db import db
@@ -26,8 +26,11 @@ def _safe_next(default: str) -> str:
     return default
 
 
-def _sign_in(user: User) -> None:
+def _sign_in(user: User, method: str) -> None:
+    # A new CSRF token for the new session: one planted before sign-in is worth nothing after.
+    session.pop("csrf_token", None)
     session.permanent = True
+    user.auth_method = method  # a badge session stays on the handheld (in the cookie's id)
     login_user(user, remember=True)
 
 
@@ -43,7 +46,7 @@ def login():
             error = exc.message
         else:
             db.session.commit()
-            _sign_in(user)
+            _sign_in(user, "password")
             return redirect(_safe_next(url_for("index")))
     return render_template("auth/login.html", error=error), (401 if error else 200)
 
@@ -61,7 +64,7 @@ def handheld_login():
             error, badge = exc.message, ""
         else:
             db.session.commit()
-            _sign_in(user)
+            _sign_in(user, "badge")
             return redirect(_safe_next(url_for("handheld.home")))
     return render_template("handheld/auth/login.html", error=error, badge=badge), (401 if error else 200)
 
@@ -70,6 +73,11 @@ def handheld_login():
 def logout():
     """Sign out and go back to the sign-in page of the screen in use."""
     handheld = request.form.get("from") == "handheld"
+    if current_user.is_authenticated and not getattr(g, "api_token", None):
+        # End the session on the server too: a copied session or remember-me cookie carries
+        # the old version and is refused from now on (on every device of this user).
+        current_user.end_sessions()
+        db.session.commit()
     # logout_user() also marks the remember-me cookie for deletion; clearing the whole
     # session here would drop that mark and the cookie would sign the user straight back in.
     logout_user()

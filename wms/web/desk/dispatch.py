@@ -96,8 +96,10 @@ def dispatch_close(dispatch_id):
 def dispatch_range(code):
     carrier = shipping.carrier_by_code(code)
     try:
-        start = int(request.form.get("start", "").strip())
-        end = int(request.form.get("end", "").strip())
+        raw = [request.form.get(n, "").strip() for n in ("start", "end")]
+        if not all(r.isascii() and r.isdecimal() and len(r) <= 10 for r in raw):
+            raise ValueError
+        start, end = int(raw[0]), int(raw[1])
     except ValueError:
         raise DomainError("Type the first and the last tracking number of the range as digits.") from None
     shipping.set_tracking_range(carrier, start, end, request.form.get("prefix"))
@@ -145,7 +147,9 @@ def dispatch_manifest(code, day):
     try:
         when = date.fromisoformat(day)
     except ValueError:
-        raise DomainError(f"{day} is not a date (YYYY-MM-DD).") from None
+        raise DomainError(f"{day[:20]} is not a date (YYYY-MM-DD).") from None
+    if not 2000 <= when.year <= 2999:
+        raise DomainError(f"{day} is not a day the warehouse shipped on: choose a date from 2000 to 2999.")
     response = Response(shipping.manifest(carrier, when), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="manifest-{carrier.code}-{day}.pdf"'
     return response

@@ -24,7 +24,8 @@ MAX_LABELS = 2000
 def product_record(product: Product) -> dict:
     """Return what the product label layout prints about a product."""
     return {"product": {"sku": product.sku, "name": product.display_name,
-                        "barcode": product.main_barcode or ""}}
+                        # No EAN/UPC yet: the SKU, as Code 128, is what the label can carry.
+                        "barcode": product.main_barcode or product.sku}}
 
 
 def location_record(location: Location) -> dict:
@@ -48,8 +49,8 @@ def _pdf(layout_name: str, records: list[dict], filename: str, title: str) -> Re
 
 def _copies(raw: str | None) -> int:
     text = (raw or "1").strip()
-    if not text.isdecimal() or not 1 <= int(text) <= 500:
-        raise DomainError(f"Copies must be a whole number from 1 to 500, not “{text}”.")
+    if not (text.isascii() and text.isdecimal() and len(text) <= 3) or not 1 <= int(text) <= 500:
+        raise DomainError(f"Copies must be a whole number from 1 to 500, not “{text[:20]}”.")
     return int(text)
 
 

@@ -7,12 +7,11 @@ import io
 from flask import Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from wms.db import db
+from wms.db import db, text_problem
 from wms.domain import importing
 from wms.domain.catalog.models import Product
 from wms.domain.catalog.services import add_barcode
 from wms.domain.locations.models import Location
-from wms.domain.users.models import User
 from wms.errors import DomainError
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
@@ -20,7 +19,6 @@ from wms.web.tx import transactional
 
 add(DESK_MENU, MenuItem("Products", "desk.products", "Catalogue, barcodes, CSV", order=50))
 add(DESK_MENU, MenuItem("Locations", "desk.locations", "Bins and docks, CSV", order=51))
-add(DESK_MENU, MenuItem("Users", "desk.users", "Who works here", order=52))
 
 # What can be imported: the import function and the columns it reads.
 IMPORTS = {
@@ -53,6 +51,12 @@ def product_create():
     try:
         if not sku or not name:
             raise DomainError("A product needs a SKU and a name.")
+        if any(c.isspace() for c in sku):
+            raise DomainError("A SKU has no spaces.")
+        for column, label, value in ((Product.sku, "SKU", sku), (Product.name, "name", name),
+                                     (Product.variant, "variant", form.get("variant", "").strip())):
+            if problem := text_problem(column, value):
+                raise DomainError(f"The {label} {problem}.")
         if db.session.execute(select(Product).where(Product.sku == sku)).scalar_one_or_none():
             raise DomainError(f"{sku} already exists.")
         product = Product(sku=sku, name=name, variant=form.get("variant", "").strip() or None)
@@ -77,17 +81,26 @@ def locations():
     return render_template("desk/master/locations.html", rows=db.session.execute(query).scalars().all(), q=q)
 
 
-@bp.route("/users")
-def users():
-    rows = db.session.execute(select(User).order_by(User.username)).scalars().all()
-    return render_template("desk/master/users.html", rows=rows)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell):
+    """A cell a spreadsheet will not run: text starting with = + - @ (or a tab or carriage
+    return) gets a leading apostrophe, which Excel and LibreOffice show as plain text.
+    Numbers stay numbers (a negative number is not a formula)."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        try:
+            float(cell)
+        except ValueError:
+            return "'" + cell
+    return cell
 
 
 def _export(filename: str, columns: list[str], rows: list[list]) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
-    writer.writerows(rows)
+    writer.writerows([[spreadsheet_safe(cell) for cell in row] for row in rows])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -120,8 +133,16 @@ def _uploaded_text() -> str:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
+            pass
+        try:
             return raw.decode("cp1252")  # Excel on Windows saves "CSV" in the ANSI code page
-    return request.form.get("text", "")
+        except UnicodeDecodeError:
+            raise DomainError("The file is neither UTF-8 nor Windows-1252 text: save it from the "
+                              "spreadsheet as “CSV UTF-8”.") from None
+    text = request.form.get("text", "")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_UPLOAD:
+        raise DomainError("The pasted text is larger than 5 MB: split it, or upload it as files.")
+    return text
 
 
 @bp.route("/import/<any(products, locations):what>", methods=["GET", "POST"])

@@ -25,8 +25,9 @@ PAGE_SIZE = 50
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return max(int(raw), 1) if raw.isdecimal() else 1
+    from wms.web.security import page_number
+
+    return page_number(request.args.get("page"))
 
 
 @bp.route("/orders")

@@ -7,7 +7,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from wms.db import db
+from wms.db import as_id, db
 from wms.domain.locations.models import Location
 from wms.domain.orders.models import Order, OrderEvent, OrderStatus
 from wms.domain.picking import services as pick_service
@@ -78,7 +78,7 @@ def picking_wave():
                 cutoff = datetime.fromisoformat(raw_cutoff).replace(tzinfo=timezone.utc)
             except ValueError:
                 raise DomainError(f"“{raw_cutoff}” is not a date and time, e.g. 2026-11-23T15:00.") from None
-        if carrier_id and not carrier_id.isdecimal():
+        if carrier_id and as_id(carrier_id) is None:
             raise DomainError("Choose a carrier from the list.")
         pick_list = pick_service.release_wave(carrier_id=int(carrier_id) if carrier_id else None,
                                          ship_by_before=cutoff, user=current_user)

@@ -66,7 +66,9 @@ def ledger():
                 flash(f"{args[name]} is not a date (use 2026-11-23).", "error")
                 continue
             query = query.where(getattr(StockMove.created_at, op)(when))
-    page = max(int(args.get("page", "1")) if args.get("page", "1").isdecimal() else 1, 1)
+    from wms.web.security import page_number
+
+    page = page_number(args.get("page"))
     moves = db.session.execute(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).scalars().all()
     return render_template("desk/stock/ledger.html", moves=moves[:PAGE_SIZE], page=page,
                            has_more=len(moves) > PAGE_SIZE, args=args, reasons=MoveReason)

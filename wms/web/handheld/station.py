@@ -40,7 +40,10 @@ def station_choose():
         return make_response(render_template(
             "handheld/station/page.html", stations=printing.all_stations(),
             current=current_station(), message=exc.message), 422)
-    response = redirect(request.form.get("next") or url_for("handheld.station"))
+    from wms.web.auth.views import _safe_next
+
+    # Same-site paths only, checked as at sign-in: never a redirect to another host.
+    response = redirect(_safe_next(url_for("handheld.station")))
     response.set_cookie(COOKIE, str(station.id), max_age=COOKIE_MAX_AGE, path="/",
                         httponly=True, samesite="Lax",
                         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))

@@ -33,10 +33,12 @@ def prestashop(shop: str):
         settings = shop_settings(shop, current_app.config)
     except LookupError:
         return _answer(404, error="unknown_shop", message=f"No shop named {shop!r} is configured.")
-    secret = settings.callback_secret or current_app.config.get("PRESTASHOP_CALLBACK_SECRET") or ""
+    secret = settings.callback_secret
     if not secret:
+        where = ("WMS_PRESTASHOP_CALLBACK_SECRET" if shop == "default"
+                 else f'"callback_secret" of shop {shop!r} in WMS_PRESTASHOP_SHOPS')
         return _answer(503, error="not_configured",
-                       message="Callbacks are off: set WMS_PRESTASHOP_CALLBACK_SECRET to the module's secret.")
+                       message=f"Callbacks are off: set {where} to the module's secret.")
     if len(secret) < MIN_SECRET_LENGTH:
         # A configuration mistake, not the shop's: say so (once in the log, every time to the shop).
         message = (f"The callback secret is too short ({len(secret)} characters, at least "
@@ -56,6 +58,11 @@ def prestashop(shop: str):
     except CallbackRejected as exc:
         current_app.logger.warning("callback for shop %r rejected: %s", shop, exc.reason)
         return _answer(exc.http_status, error=exc.code, message=exc.reason)
+    if event.shop_id not in settings.ps_shop_ids:
+        message = (f"shop_id {event.shop_id} is not a store of shop {shop!r} (its shop_ids: "
+                   f"{', '.join(map(str, sorted(settings.ps_shop_ids)))}): check the module's URL.")
+        current_app.logger.warning("callback for shop %r rejected: %s", shop, message)
+        return _answer(409, error="wrong_shop", message=message)
 
     if db.session.execute(select(SeenCallback.id).where(SeenCallback.event_id == event.event_id)).first():
         return _answer(200, status="duplicate", event_id=event.event_id)

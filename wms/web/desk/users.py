@@ -1,0 +1,141 @@
+"""Users on the desk: who works here, locked badges and names, and what a supervisor does about
+them (unlock, new PIN, sign out everywhere, deactivate, add a user).
+
+A supervisor manages operators; an administrator manages everyone. Anyone on the desk may
+unlock: an unlock gives no access, it only lets the owner try again."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from wms.db import db
+from wms.domain.users import services as users
+from wms.domain.users.models import Role, User
+from wms.errors import DomainError, NotFound, PermissionDenied
+from wms.web.desk import bp
+from wms.web.menu import DESK_MENU, MenuItem, add
+from wms.web.tx import transactional
+
+add(DESK_MENU, MenuItem("Users", "desk.users", "Who works here; locked badges", order=52))
+
+
+def _page(status: int = 200, **context):
+    rows = db.session.execute(select(User).order_by(User.username)).scalars().all()
+    locked = users.locked_keys()
+    return render_template("desk/users/page.html", rows=rows, locked={u.id for u in rows if users.is_locked(u, locked)},
+                           locked_list=users.locked_accounts(), mask_badge=users.mask_badge,
+                           may_manage=_may_manage, roles=_roles_to_give(), form=request.form,
+                           **context), status
+
+
+def _may_manage(target: User) -> bool:
+    """Administrators manage everyone; supervisors manage operators; nobody deactivates
+    themselves here."""
+    return current_user.has_role(Role.ADMIN) or (
+        current_user.has_role(Role.SUPERVISOR) and target.role is Role.OPERATOR)
+
+
+def _roles_to_give() -> list[Role]:
+    return list(Role) if current_user.has_role(Role.ADMIN) else [Role.OPERATOR]
+
+
+def _user(user_id: int, *, manage: bool = True) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    if manage and not _may_manage(user):
+        raise PermissionDenied(f"Only an administrator can change {user.name} ({user.role.label}).")
+    return user
+
+
+@bp.route("/users", endpoint="users")
+def users_page():
+    return _page()
+
+
+@bp.context_processor
+def _lock_banner():
+    # Called by desk/base.html only when a desk page renders: supervisors see a lock at once.
+    return {"locked_sign_ins": users.locked_accounts}
+
+
+@bp.route("/users", methods=["POST"])
+@transactional
+def user_add():
+    form = request.form
+    try:
+        role = Role.__members__.get(form.get("role", "OPERATOR").upper())
+        if role not in _roles_to_give():
+            raise PermissionDenied("A supervisor adds operators; an administrator adds supervisors and administrators.")
+        password = form.get("password") or None
+        if role is not Role.OPERATOR and password is None:
+            raise DomainError("Supervisors and administrators need a desk password.")
+        user = users.create_user(form.get("username", ""), form.get("name", ""), role, password,
+                                 form.get("badge", ""), form.get("pin", "").strip() or None)
+    except DomainError as exc:
+        return _page(exc.status, error=exc.message)
+    flash(f"{user.name} ({user.role.label}) added.", "ok")
+    return redirect(url_for("desk.users"))
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@transactional
+def user_unlock(user_id: int):
+    user = _user(user_id, manage=False)
+    was = users.unlock(user)
+    flash(f"{user.name} unlocked: they can sign in again." if was else f"{user.name} was not locked.", "ok")
+    return redirect(url_for("desk.users"))
+
+
+@bp.route("/users/unlock-key", methods=["POST"])
+@transactional
+def user_unlock_key():
+    """Unlock a counter that belongs to no user (an unknown name, a badge, a client address)."""
+    users.unlock_key(request.form.get("key", ""))
+    flash("Unlocked.", "ok")
+    return redirect(url_for("desk.users"))
+
+
+@bp.route("/users/<int:user_id>/pin", methods=["POST"])
+@transactional
+def user_set_pin(user_id: int):
+    try:
+        user = _user(user_id)
+        users.set_pin(user, request.form.get("pin", ""))
+    except DomainError as exc:
+        return _page(exc.status, error=exc.message)
+    flash(f"New PIN set for {user.name}: their scanner sessions ended, the badge is unlocked.", "ok")
+    return redirect(url_for("desk.users"))
+
+
+@bp.route("/users/<int:user_id>/sign-out", methods=["POST"])
+@transactional
+def user_sign_out(user_id: int):
+    user = _user(user_id)
+    users.sign_out_everywhere(user)
+    flash(f"{user.name} is signed out on every device.", "ok")
+    return redirect(url_for("desk.users"))
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@transactional
+def user_deactivate(user_id: int):
+    try:
+        user = _user(user_id)
+        if user.id == current_user.id:
+            raise DomainError("You cannot deactivate yourself: ask another administrator.")
+    except DomainError as exc:
+        return _page(exc.status, error=exc.message)
+    users.deactivate(user)
+    flash(f"{user.name} deactivated: signed out everywhere, API tokens revoked.", "ok")
+    return redirect(url_for("desk.users"))
+
+
+@bp.route("/users/<int:user_id>/activate", methods=["POST"])
+@transactional
+def user_activate(user_id: int):
+    user = _user(user_id)
+    user.active = True
+    flash(f"{user.name} can sign in again.", "ok")
+    return redirect(url_for("desk.users"))
