@@ -40,6 +40,8 @@
     return document.querySelector("form[data-scan-url] input[name=code]");
   }
   function focusScan() {
+    var wanted = document.querySelector("#screen [data-focus]");
+    if (wanted && document.activeElement !== wanted && !wanted.value) { wanted.focus(); return; }
     var input = codeInput();
     if (input && document.activeElement !== input && !isTypingElsewhere()) { input.focus(); }
   }
@@ -48,11 +50,61 @@
     return el && el !== document.body && (el.tagName === "INPUT" || el.tagName === "SELECT" || el.tagName === "TEXTAREA") && el.name !== "code";
   }
 
+  // The queue bar lists the scans that had to wait (no network, or several in a row): each
+  // shows as queued, then as applied (or refused) once its answer is in.
+  var shown = [];  // [{id, code, state}] of this page's waiting scans, latest last
+  var hideTimer = null;
+  function codeOf(item) {
+    var f = item.fields.filter(function (x) { return x[0] === "code"; })[0];
+    return f ? f[1] : "";
+  }
+  function track(item, state) {
+    var entry = shown.filter(function (e) { return e.id === item.id; })[0];
+    if (!entry) {
+      if (state !== "queued") { return; }
+      entry = { id: item.id, code: codeOf(item) };
+      shown.push(entry);
+      if (shown.length > 6) { shown.shift(); }
+    }
+    entry.state = state;
+  }
   function showQueue(text) {
     var bar = document.getElementById("scan-queue");
     if (!bar) { return; }
-    bar.hidden = !text;
-    bar.textContent = text || "";
+    clearTimeout(hideTimer);
+    if (!text && !shown.length) { bar.hidden = true; bar.textContent = ""; return; }
+    bar.hidden = false;
+    bar.textContent = "";
+    var head = document.createElement("div");
+    head.className = "queue-head";
+    head.textContent = text || "All scans sent";
+    bar.appendChild(head);
+    if (shown.length) {
+      var list = document.createElement("ul");
+      shown.forEach(function (e) {
+        var li = document.createElement("li");
+        li.setAttribute("data-state", e.state);
+        li.setAttribute("data-scan-id", e.id);
+        var label = { queued: "queued", applied: "applied", refused: "refused" }[e.state] || e.state;
+        li.textContent = e.code + " · " + label;
+        list.appendChild(li);
+      });
+      bar.appendChild(list);
+    }
+    if (!text) {
+      // Everything went: leave the "applied" ticks a moment, then clear the bar.
+      hideTimer = setTimeout(function () { shown = []; showQueue(""); }, 4000);
+    }
+  }
+  var offline = false;
+  function showOffline(waiting) {
+    // The operator looks at the status line: it turns amber, instead of the last green sentence.
+    var status = document.getElementById("status");
+    if (!status) { return; }
+    status.className = "status status-warn";
+    status.setAttribute("data-status", "offline");
+    status.textContent = "No network: " + waiting + (waiting === 1 ? " scan waiting" : " scans waiting") +
+      (waiting ? ". They go by themselves when it is back: do not scan them again." : ". Scans will wait and go when it is back.");
   }
 
   function enqueue(form) {
@@ -68,8 +120,17 @@
     }
     var fields = [];
     data.forEach(function (value, key) { if (key !== "scan_id" && key !== "csrf_token") { fields.push([key, value.toString()]); } });
-    queue.push({ id: newId(), user: me(), url: form.getAttribute("data-scan-url"), target: form.getAttribute("data-scan-target") || "#screen", fields: fields });
+    var item = { id: newId(), user: me(), url: form.getAttribute("data-scan-url"), target: form.getAttribute("data-scan-target") || "#screen", fields: fields };
+    queue.push(item);
     save();
+    if (sending || offline) {
+      track(item, "queued");
+      if (offline) {
+        var n = mine().length;
+        showOffline(n);
+        showQueue(n + (n === 1 ? " scan" : " scans") + " not sent yet: no network. Retrying — do not scan again.");
+      }
+    }
     form.querySelector("input[name=code]").value = "";
     var qty = form.querySelector("input[name=qty]");
     if (qty) { qty.value = qty.defaultValue || ""; }
@@ -103,6 +164,7 @@
     var waiting = mine();
     if (sending || !waiting.length) {
       if (!waiting.length) { showQueue(""); }
+      else if (shown.length && !offline) { showQueue(waiting.length + (waiting.length === 1 ? " scan" : " scans") + " waiting to be sent…"); }
       return;
     }
     var item = waiting[0];
@@ -111,7 +173,7 @@
     body.append("scan_id", item.id);
     body.append("csrf_token", csrf());
     sending = true;
-    if (waiting.length > 1) { showQueue(waiting.length + " scans waiting to be sent…"); }
+    if (waiting.length > 1 && !offline) { showQueue(waiting.length + " scans waiting to be sent…"); }
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, 15000);
     fetch(item.url, {
@@ -133,6 +195,8 @@
       queue.splice(queue.indexOf(item), 1);
       save();
       sending = false;
+      offline = false;
+      track(item, response.ok ? "applied" : "refused");
       if (response.status === 400) {
         swapStatus("Not applied: the page is out of date. Reload it and scan again.", false);
         document.body.dispatchEvent(new CustomEvent("scan-error", { bubbles: true }));
@@ -153,6 +217,9 @@
       sending = false;
       retryDelay = Math.min(retryDelay ? retryDelay * 2 : 500, 8000);
       var n = mine().length;
+      offline = true;
+      mine().forEach(function (waiting) { track(waiting, "queued"); });
+      showOffline(n);
       showQueue(n + (n === 1 ? " scan" : " scans") + " not sent yet: no network. Retrying — do not scan again.");
       setTimeout(pump, retryDelay);
     });
@@ -187,8 +254,14 @@
     var form = event.target;
     if (form.matches && form.matches("form[action$='/logout']")) {
       var unsent = mine();
-      if (unsent.length && !window.confirm(unsent.length + " scan(s) are not sent yet (no network). Sign out and lose them?")) {
+      if (unsent.length && form.getAttribute("data-confirmed") !== "1") {
+        // Asked on the page (a native dialog would eat the scanner's next Enter).
         event.preventDefault();
+        window.wmsConfirm.ask({
+          text: unsent.length + (unsent.length === 1 ? " scan is" : " scans are") + " not sent yet (no network). Sign out and lose " + (unsent.length === 1 ? "it" : "them") + "?",
+          yes: "Sign out, lose " + (unsent.length === 1 ? "it" : "them"), no: "Stay", anchor: form,
+          onYes: function () { form.setAttribute("data-confirmed", "1"); form.requestSubmit(); }
+        });
         return;
       }
       queue = queue.filter(function (item) { return unsent.indexOf(item) < 0; });
@@ -205,7 +278,8 @@
     if (!event.target.closest("a, button, input, select, textarea, label, summary")) { focusScan(); }
   });
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { focusScan(); pump(); } });
-  window.addEventListener("online", pump);
+  window.addEventListener("online", function () { offline = false; pump(); });
+  window.addEventListener("offline", function () { offline = true; showOffline(mine().length); });
   document.addEventListener("DOMContentLoaded", function () { focusScan(); pump(); });
 
   window.wmsScan = { pending: function () { return mine().length; }, pump: pump };

@@ -9,6 +9,7 @@ from wms.domain.picking.allocation import put_back_picked, release_order_allocat
 from wms.domain.picking.models import Allocation, PickList
 from wms.domain.picking.services import ACTIVE_LISTS, active_pick_lists, detach_order
 from wms.errors import Conflict, DomainError, NotFound
+from wms.text import plural
 
 # An order past these has goods in a parcel: holding or cancelling it is a packing matter.
 HOLDABLE = (OrderStatus.NEW, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED, OrderStatus.PICKING,
@@ -132,7 +133,7 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
             order.status = OrderStatus.ON_HOLD
             order.hold_reason = SHOP_CANCELLED_AFTER_PACKING
             record_event(order, "held", f"{reason} {SHOP_CANCELLED_AFTER_PACKING}"
-                         f" ({released} reserved unit(s) released).", user)
+                         f" ({plural(released, 'reserved unit')} released).", user)
             db.session.flush()
             return order
     elif order.status not in CANCELLABLE:
@@ -144,8 +145,8 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
     _cancel_unpacked_shipments(order)
     order.status = OrderStatus.CANCELLED
     order.hold_reason = None
-    record_event(order, "cancelled", f"Cancelled: {reason} ({released} reserved unit(s) released; "
-                                     f"{moved} picked unit(s) put back).", user)
+    record_event(order, "cancelled", f"Cancelled: {reason} ({plural(released, 'reserved unit')} released; "
+                                     f"{plural(moved, 'picked unit')} put back).", user)
     _detach_from_pick_lists(order, user)
     db.session.flush()
     return order

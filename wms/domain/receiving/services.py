@@ -347,6 +347,13 @@ def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
         save_state(state, receipt=receipt.id)
         return _view(state.data), f"Receiving {receipt.code}" + (
             f" from {receipt.supplier}" if receipt.supplier else "")
+    if scanned.kind is ScanKind.BADGE and state.data.get("pending"):
+        # An over-receipt waits for a supervisor: their badge scanned here is the approval's
+        # badge (the PIN follows on the approval form). Nothing changes until the PIN.
+        pending = state.data["pending"]
+        raise DomainError(f"Badge {scanned.code} read: type the PIN to approve.",
+                          code="approval_badge", badge=scanned.code,
+                          product_id=int(pending["product"]), total=int(pending["total"]))
     if scanned.kind is not ScanKind.PRODUCT:
         raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan a product or a receipt code.")
     if not state.data.get("receipt"):

@@ -5,6 +5,7 @@ from flask_login import current_user
 from wms.db import db
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.packing import services as packer
+from wms.domain.printing.models import PrinterKind
 from wms.domain.printing.services import print_labels
 from wms.domain.shipping import services as shipping
 from wms.domain.shipping.models import Shipment
@@ -85,6 +86,15 @@ def packing_finish():
                                        accept_partial=request.form.get("accept_partial") == "1")
     except DomainError as exc:
         return _refused(exc)
+    station = current_station()
+    if view.step == "done" and station is not None and station.printer is not None \
+            and station.printer.kind is PrinterKind.ZPL_TCP:
+        # Print at once on the station's label printer; the links stay as the fallback.
+        count = len(view.shipment.parcels)
+        printed = print_labels(station, shipping.shipping_labels_zpl(view.shipment),
+                               "shipping label" if count == 1 else f"{count} shipping labels")
+        return _render(view, f"{message}. {printed.message}", ok=printed.sent, printed=printed,
+                       pdf_url=url_for("handheld.packing_labels_pdf", shipment_id=view.shipment.id))
     return _render(view, message)
 
 
