@@ -1,8 +1,15 @@
-// Shared behaviour of every page: after htmx swaps content in, focus what asks for it.
-document.addEventListener("htmx:afterSettle", function (event) {
+// Shared behaviour of every page: after htmx swaps content in, focus what asks for it at once
+// (a scanner types the next code straight away: keystrokes must not land on a removed field).
+function wmsFocusSwapped(event) {
   var target = event.detail.target && event.detail.target.querySelector("[data-focus], [autofocus]");
-  if (target) { target.focus(); }
-});
+  if (target && document.activeElement !== target && !(target.hasAttribute("data-focus") && target.value)) {
+    var active = document.activeElement;
+    var elsewhere = active && active !== document.body && active.isConnected && active.matches("input, select, textarea") && active.name !== "code";
+    if (!elsewhere) { target.focus(); }
+  }
+}
+document.addEventListener("htmx:afterSwap", wmsFocusSwapped);
+document.addEventListener("htmx:afterSettle", wmsFocusSwapped);
 
 // In-page confirmations instead of the browser's confirm(): a native dialog keeps the focus on
 // the button, so a scanner's next Enter re-opens it and the scan is lost. A control with

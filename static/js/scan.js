@@ -75,6 +75,7 @@
     if (!text && !shown.length) { bar.hidden = true; bar.textContent = ""; return; }
     bar.hidden = false;
     bar.textContent = "";
+    bar.classList.toggle("queue-done", !text);
     var head = document.createElement("div");
     head.className = "queue-head";
     head.textContent = text || "All scans sent";
@@ -104,7 +105,7 @@
     status.className = "status status-warn";
     status.setAttribute("data-status", "offline");
     status.textContent = "No network: " + waiting + (waiting === 1 ? " scan waiting" : " scans waiting") +
-      (waiting ? ". They go by themselves when it is back: do not scan them again." : ". Scans will wait and go when it is back.");
+      (waiting ? ": they go when it is back." : ": scans will wait.");
   }
 
   function enqueue(form) {

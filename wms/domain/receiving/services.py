@@ -347,7 +347,8 @@ def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
         save_state(state, receipt=receipt.id)
         return _view(state.data), f"Receiving {receipt.code}" + (
             f" from {receipt.supplier}" if receipt.supplier else "")
-    if scanned.kind is ScanKind.BADGE and state.data.get("pending"):
+    if scanned.kind is ScanKind.BADGE and state.data.get("pending") \
+            and not state.data["pending"].get("approved"):
         # An over-receipt waits for a supervisor: their badge scanned here is the approval's
         # badge (the PIN follows on the approval form). Nothing changes until the PIN.
         pending = state.data["pending"]
@@ -425,6 +426,8 @@ def approve_and_receive(user, badge: str, pin: str, *,
     product = inventory.get_product(int(pending["product"]))
     done = receive_approved(receipt, product, int(pending["total"]), user=user, approver=approver,
                             tolerance_pct=tolerance_pct)
+    # Approved: a later badge scan is a badge again (a double tap still answers "nothing more").
+    save_state(state, receipt=receipt.id, pending={**pending, "approved": True})
     if done is None:
         line = _line_for(receipt, product)
         return _view(state.data, line), f"{product.sku}: already {line.received}, nothing more received."

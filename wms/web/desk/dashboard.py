@@ -10,7 +10,6 @@ from wms.db import db, utcnow
 from wms.domain.counts.models import CountStatus, CountTask
 from wms.domain.locations.models import Location
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus
-from wms.domain.picking.models import Allocation
 from wms.domain.receiving.models import OPEN_RECEIPT_STATUSES, Receipt
 from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus, SyncCursor
 from wms.web.desk import bp
@@ -69,7 +68,10 @@ def open_receipts() -> int:
 
 
 def short_picks() -> int:
-    return db.session.scalar(select(func.count()).select_from(Allocation).where(Allocation.short > 0)) or 0
+    """Short picks of open orders: the same query the exceptions page lists."""
+    from wms.web.desk.exceptions import short_picks_query
+
+    return db.session.scalar(select(func.count()).select_from(short_picks_query().subquery())) or 0
 
 
 def sync_health() -> dict:

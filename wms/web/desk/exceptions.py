@@ -54,11 +54,16 @@ def bins_to_count() -> list[Location]:
                                    .order_by(Location.walk_sequence).limit(LIMIT)).scalars())
 
 
+def short_picks_query():
+    """Short picks still to act on: those of open orders. The dashboard's tile counts this same
+    query, so the tile and this page never disagree."""
+    return (select(Allocation).join(Order, Allocation.order_id == Order.id)
+            .where(Allocation.short > 0, Order.status.in_(OPEN_STATUSES)))
+
+
 def short_picks() -> list[Allocation]:
     return list(db.session.execute(
-        select(Allocation).join(Order, Allocation.order_id == Order.id)
-        .where(Allocation.short > 0, Order.status.in_(OPEN_STATUSES))
-        .order_by(Allocation.id.desc()).limit(LIMIT)).scalars())
+        short_picks_query().order_by(Allocation.id.desc()).limit(LIMIT)).scalars())
 
 
 def receipt_discrepancies() -> list[Receipt]:
