@@ -248,8 +248,25 @@
     } catch (e) { /* no audio on this device */ }
   }
   function vibrate(pattern) { if (navigator.vibrate) { try { navigator.vibrate(pattern); } catch (e) { /* ignore */ } } }
-  document.addEventListener("scan-ok", function () { tone(1320, 90); vibrate(60); document.body.dataset.lastSignal = "ok"; });
-  document.addEventListener("scan-error", function () { tone(220, 180); tone(180, 220, 0.22); vibrate([200, 80, 200]); document.body.dataset.lastSignal = "error"; });
+  // The sound follows the next frame, so the answer is on screen first; the audio device is
+  // opened while the fresh screen idles (suspended until a keystroke or tap allows sound, as
+  // browsers require), not inside the first scan's answer, where creating it held the first
+  // screen update back (issue 19).
+  function afterPaint(fn) { requestAnimationFrame(function () { setTimeout(fn, 0); }); }
+  function openAudio() {
+    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { /* no audio */ }
+  }
+  function allowSound() {
+    if (audio && audio.state === "suspended" && audio.resume) { audio.resume().catch(function () {}); }
+  }
+  document.addEventListener("keydown", allowSound, true);
+  document.addEventListener("pointerdown", allowSound, true);
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!codeInput()) { return; }
+    if (window.requestIdleCallback) { requestIdleCallback(openAudio, { timeout: 300 }); } else { setTimeout(openAudio, 100); }
+  });
+  document.addEventListener("scan-ok", function () { document.body.dataset.lastSignal = "ok"; afterPaint(function () { tone(1320, 90); vibrate(60); }); });
+  document.addEventListener("scan-error", function () { document.body.dataset.lastSignal = "error"; afterPaint(function () { tone(220, 180); tone(180, 220, 0.22); vibrate([200, 80, 200]); }); });
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
