@@ -208,7 +208,9 @@
         // An error answer names its own target (the status line) with HX-Retarget.
         swapInto(response.headers.get("HX-Retarget") || item.target, result.html,
                  response.headers.get("HX-Reswap"));
-        dispatchTriggers(response.headers.get("HX-Trigger"));
+        var trigger = response.headers.get("HX-Trigger") || "";
+        if (trigger.indexOf("scan-error") >= 0) { noteRefusal(); }
+        dispatchTriggers(trigger);
       }
       if (redirect) { window.location.href = redirect; return; }
       pump();
@@ -225,6 +227,56 @@
       setTimeout(pump, retryDelay);
     });
   }
+
+  // Refused scans write nothing when they happen; their sentences go to the productivity
+  // figures in a batch, once the scanner is idle (or when the page is left).
+  var REFUSALS = "wms.refusals";
+  var refusalTimer = null;
+  function loadRefusals() {
+    try { return JSON.parse(localStorage.getItem(REFUSALS) || "[]"); } catch (e) { return []; }
+  }
+  function saveRefusals(list) {
+    try { localStorage.setItem(REFUSALS, JSON.stringify(list.slice(-200))); } catch (e) { /* ignore */ }
+  }
+  function noteRefusal() {
+    var status = document.getElementById("status");
+    var list = loadRefusals();
+    list.push({ user: me(), reason: status ? status.textContent.trim().slice(0, 300) : "Refused" });
+    saveRefusals(list);
+    clearTimeout(refusalTimer);
+    refusalTimer = setTimeout(sendRefusals, 5000);
+  }
+  function refusalBody(mineOnly) {
+    var body = new FormData();
+    mineOnly.forEach(function (r) { body.append("reason", r.reason); });
+    body.append("csrf_token", csrf());
+    return body;
+  }
+  function sendRefusals(beacon) {
+    var user = me();
+    var list = loadRefusals();
+    var ours = list.filter(function (r) { return user && r.user === user; });
+    if (!ours.length) { return; }
+    if (!beacon && (sending || mine().length)) { refusalTimer = setTimeout(sendRefusals, 5000); return; }  // scans first
+    var rest = list.filter(function (r) { return ours.indexOf(r) < 0; });
+    var url = "/handheld/refusals";
+    if (beacon) {
+      if (navigator.sendBeacon && navigator.sendBeacon(url, refusalBody(ours))) { saveRefusals(rest); }
+      return;
+    }
+    fetch(url, { method: "POST", body: refusalBody(ours), credentials: "same-origin",
+                 headers: { "X-CSRFToken": csrf() } }).then(function (response) {
+      if (response.ok) {
+        // Drop the ones sent: this operator's oldest (new refusals are appended meanwhile).
+        var drop = ours.length;
+        saveRefusals(loadRefusals().filter(function (r) {
+          if (drop && r.user === user) { drop -= 1; return false; }
+          return true;
+        }));
+      }
+    }).catch(function () { /* offline: kept for the next try */ });
+  }
+  window.addEventListener("pagehide", function () { sendRefusals(true); });
 
   function swapStatus(text, ok) {
     var status = document.getElementById("status");
