@@ -41,7 +41,8 @@ def _after(moment: datetime | None, reference: datetime | None) -> bool:
 
 
 def drift(shops: list[str], only_different: bool = False) -> list[DriftRow]:
-    """Every mapped product per shop, the drifting ones first (largest difference first)."""
+    """Every mapped product per shop, the drifting ones first (largest difference first);
+    `only_different` keeps those whose shop quantity is known and differs."""
     products = _mapped_products()
     if not products:
         return []
@@ -65,8 +66,7 @@ def drift(shops: list[str], only_different: bool = False) -> list[DriftRow]:
             row = DriftRow(shop, product, state.quantity if state else None,
                            state.pushed_at if state else None, sellable.get(product.id, 0))
             if state is None:
-                row.reasons.append("Never pushed: no stock push has run for it yet, or the shop "
-                                   "does not have this product (see the sync's 'not in shop').")
+                row.reasons.append("Never pushed: no push has run for it yet, or the shop lacks it.")
             elif row.difference == 0:
                 row.reasons.append("In step.")
             else:
@@ -77,7 +77,7 @@ def drift(shops: list[str], only_different: bool = False) -> list[DriftRow]:
                 if not row.reasons:
                     row.reasons.append("At the last push some shop orders were not imported yet "
                                        "(the push holds their units back); the next push settles it.")
-            if not only_different or row.difference != 0:
+            if not only_different or row.difference:
                 rows.append(row)
     rows.sort(key=lambda r: (r.difference == 0, -(abs(r.difference) if r.difference is not None else 0),
                              r.shop, r.product.sku))

@@ -24,8 +24,11 @@ add(DESK_MENU, MenuItem("Productivity", "desk.productivity", "Scans, lines and u
 def drift_page():
     only = request.args.get("all") != "1"
     shops = [s.name for s in configured_shops(current_app.config)]
-    rows = drift(shops, only_different=only)
-    return render_template("desk/insights/drift.html", rows=rows, only=only)
+    rows = drift(shops)
+    never = sum(1 for r in rows if r.shop_qty is None)
+    if only:
+        rows = [r for r in rows if r.difference]
+    return render_template("desk/insights/drift.html", rows=rows, only=only, never=never)
 
 
 

@@ -1,6 +1,7 @@
 """Stock on the desk: balances, the ledger of movements, and adjustments with a reason."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
@@ -50,8 +51,9 @@ def stock():
             select(StockLevel.product_id, func.sum(StockLevel.on_hand), func.sum(StockLevel.reserved))
             .where(StockLevel.product_id.in_(product_ids), StockLevel.on_hand > 0)
             .group_by(StockLevel.product_id))}
+    rows_per_product = Counter(row.product_id for row in rows)
     return render_template("desk/stock/page.html", rows=rows, q=q, sort=sort, totals=totals,
-                           reasons=MoveReason)
+                           rows_per_product=rows_per_product, reasons=MoveReason)
 
 
 @bp.route("/stock/ledger")
