@@ -9,6 +9,7 @@ from tests.conftest import screenshot
 from tests.e2e.test_core_e2e import seeded  # noqa: F401 (fixture)
 from tests.e2e.test_core_e2e import sign_in
 from tests.e2e.test_packing_e2e import picked, shop  # noqa: F401 (fixtures)
+from tests.e2e.test_picking_e2e import batch  # noqa: F401 (fixture)
 from tests.e2e.test_receiving_e2e import delivery  # noqa: F401 (fixture)
 from wms.db import db
 
@@ -252,3 +253,44 @@ def test_sign_out_with_unsent_scans_is_asked_on_the_page(phone, live_server, see
     phone.get_by_role("button", name="Sign out, lose it").click()
     phone.wait_for_url("**/login**")
     assert dialogs == []
+
+
+def test_refused_scans_reach_the_figures_in_a_batch(phone, live_server, seeded):  # noqa: F811
+    from wms.domain.scans.models import OperatorDay
+
+    sign_in(phone, live_server.url)
+    phone.goto(live_server.url + "/handheld/move")
+    scan(phone, "9999999999994", "location you take from first", status="error")
+    scan(phone, "9999999999994", "location you take from first", status="error")
+    assert phone.evaluate("JSON.parse(localStorage.getItem('wms.refusals')).length") == 2
+    with phone.expect_response(lambda r: r.url.endswith("/handheld/refusals"), timeout=15_000) as sent:
+        pass  # sent by itself once the scanner has been idle a few seconds
+    assert sent.value.status == 204
+    phone.wait_for_function("JSON.parse(localStorage.getItem('wms.refusals') || '[]').length === 0")
+    with live_server.application.app_context():
+        day = db.session.execute(select(OperatorDay)).scalar_one()
+        assert day.refused == 2 and day.refusals == {"Scan the location you take from first": 2}
+        db.session.remove()
+
+
+def test_putaway_shows_what_waits_on_the_docks(phone, live_server, delivery):  # noqa: F811
+    sku_a, ean_a = delivery["a"]
+    sign_in(phone, live_server.url)
+    phone.goto(live_server.url + "/handheld/receiving")
+    scan(phone, delivery["code"], "Receiving " + delivery["code"])
+    scan(phone, ean_a, f"+1 {sku_a}: 1 of 3")
+    scan(phone, ean_a, f"+1 {sku_a}: 2 of 3")
+    phone.goto(live_server.url + "/handheld/putaway")
+    row = phone.locator(f'.pa-waiting li[data-sku="{sku_a}"]')
+    expect(row).to_be_visible()
+    assert row.locator(".qty").inner_text().strip() == "2"
+    assert focused_name(phone) == "code"
+    screenshot(phone, "ux-putaway-waiting")
+
+
+def test_pick_list_rows_say_lines_units_and_carrier(phone, live_server, batch):  # noqa: F811
+    sign_in(phone, live_server.url, badge="BADGE-0901", pin="9090")
+    phone.goto(live_server.url + "/handheld/pick")
+    row = phone.locator(".pick-open", has_text=batch["code"])
+    expect(row).to_contain_text("3 orders · 3 lines · 5 units")
+    screenshot(phone, "ux-pick-lists")

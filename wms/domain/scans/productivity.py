@@ -99,7 +99,7 @@ def reason_key(message: str) -> str:
     "Wrong location: go to A-01-02-1" -> "Wrong location"; "Barcode 3760… is not known" ->
     "Barcode … is not known"."""
     text = " ".join((message or "").split())
-    head = re.split(r"[:.;]\s", text, maxsplit=1)[0].strip() or "Refused"
+    head = re.split(r"[:.;]\s", text, maxsplit=1)[0].strip().rstrip(".!;:") or "Refused"
     head = re.sub(r"\S*\d\S*", "…", head)
     return head[:80]
 
