@@ -195,3 +195,19 @@ def test_order_page_has_no_empty_actions_heading(client, login_as, make_product)
     db.session.commit()
     page = client.get(f"/desk/orders/{order.id}").get_data(as_text=True)
     assert "<h2>Actions</h2>" not in page
+
+
+def test_shipped_today_tile_and_its_page_count_the_same_orders(client, login_as):
+    from wms.domain.orders.models import Order, OrderStatus
+
+    login_as("supervisor")
+    db.session.add_all([Order(reference="OLD", status=OrderStatus.SHIPPED, shipped_at=utcnow() - timedelta(days=3)),
+                        Order(reference="NEW", status=OrderStatus.SHIPPED, shipped_at=utcnow())])
+    db.session.commit()
+    tile = client.get("/desk/").get_data(as_text=True)
+    start = tile.index('data-metric="shipped-today"')
+    assert '<span class="num">1</span>' in tile[start:start + 80]
+    href = tile[tile.rindex('href="', 0, start) + 6:]
+    href = href[:href.index('"')].replace("&amp;", "&")
+    page = client.get(href).get_data(as_text=True)
+    assert ">NEW<" in page and ">OLD<" not in page

@@ -174,8 +174,9 @@ def _cancel_unpacked_shipments(order: Order) -> None:
 
 
 def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: bool = False,
-                  late: bool = False):
-    """Build the query behind the order list: text, status, open, late against ship-by."""
+                  late: bool = False, shipped_since=None):
+    """Build the query behind the order list: text, status, open, late against ship-by,
+    shipped since a moment (the dashboard's "shipped today")."""
     query = select(Order).order_by(Order.priority.desc(), Order.id.desc())
     q = (q or "").strip()
     if q:
@@ -193,4 +194,6 @@ def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: 
         query = query.where(Order.status.in_(OPEN_STATUSES))
     if late:
         query = query.where(Order.ship_by.is_not(None), Order.ship_by < utcnow())
+    if shipped_since is not None:
+        query = query.where(Order.status == OrderStatus.SHIPPED, Order.shipped_at >= shipped_since)
     return query
