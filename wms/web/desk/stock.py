@@ -107,6 +107,7 @@ def adjust():
             select(StockLevel).join(Product).join(Location)
             .where(StockLevel.on_hand > 0, Product.sku == q)).scalars().all()
         return render_template("desk/stock/page.html", rows=rows, q=q, reasons=MoveReason,
+                               sort="location", totals={}, rows_per_product={},
                                error=exc.message, form=form), 422
     flash(f"Adjusted {product.sku} in {location.code} by {delta:+d}.", "ok")
     return redirect(url_for("desk.stock", q=product.sku))
