@@ -11,7 +11,7 @@ function wmsFocusSwapped(event) {
 document.addEventListener("htmx:afterSwap", wmsFocusSwapped);
 document.addEventListener("htmx:afterSettle", wmsFocusSwapped);
 
-// In-page confirmations instead of the browser's confirm(): a native dialog keeps the focus on
+// In-page confirmations instead of the browser's native confirm dialog, which keeps the focus on
 // the button, so a scanner's next Enter re-opens it and the scan is lost. A control with
 // data-confirm="question" (and hx-trigger="confirmed") asks on the page; F1 or "Yes" answers,
 // Esc or "No" cancels, and on the handheld scanning data-confirm-code answers too (scan.js).
@@ -95,7 +95,7 @@ document.addEventListener("htmx:afterSettle", wmsFocusSwapped);
       yes: control.getAttribute("data-confirm-yes"),
       code: control.getAttribute("data-confirm-code"),
       anchor: control.closest(".actions") || control,
-      nearStatus: control.closest(".handheld, body.handheld") !== null || document.body.classList.contains("handheld"),
+      nearStatus: document.body.classList.contains("handheld"),
       onYes: function () {
         if (window.htmx && control.isConnected) { htmx.trigger(control, "confirmed"); }
       }

@@ -211,3 +211,19 @@ def test_shipped_today_tile_and_its_page_count_the_same_orders(client, login_as)
     href = href[:href.index('"')].replace("&amp;", "&")
     page = client.get(href).get_data(as_text=True)
     assert ">NEW<" in page and ">OLD<" not in page
+
+
+def test_no_native_dialogs_in_the_screens():
+    """Confirmations are asked on the page (app.js): a native confirm() keeps the focus on its
+    button, so a scanner's next Enter re-opens it and the scan is lost."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for folder, pattern in (("static/js", "*.js"), ("templates", "*.html")):
+        for path in (root / folder).rglob(pattern):
+            text = path.read_text(encoding="utf-8")
+            for needle in ("confirm(", "hx-confirm", "alert(", "prompt("):
+                if needle in text:
+                    offenders.append(f"{path.relative_to(root)}: {needle}")
+    assert offenders == []
