@@ -5,7 +5,6 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from wms.db import db, utcnow
-from wms.domain.inventory.models import MoveReason
 from wms.domain.inventory.services import receive
 from wms.domain.locations.models import LocationKind
 from wms.domain.scans.models import OperatorDay, ScanRecord
