@@ -408,6 +408,12 @@ def hold_over_receipt(user, product_id: int, total: int) -> None:
     save_state(state, receipt=state.data["receipt"], pending={"product": product_id, "total": total})
 
 
+def pending_approval(user) -> dict | None:
+    """The over-receipt waiting for a supervisor on this handheld ({"product", "total"}), if any."""
+    pending = load_state(user, FLOW, lock=False).data.get("pending")
+    return pending if pending and not pending.get("approved") else None
+
+
 def approve_and_receive(user, badge: str, pin: str, *,
                         tolerance_pct: float) -> tuple[ReceivingView, str]:
     """Receive the over-receipt refused on this handheld once a supervisor's badge and PIN approve it.

@@ -94,6 +94,13 @@ def receiving_approve():
         db.session.rollback()
         users.record_refusal_after_rollback(exc)
         db.session.commit()
+        pending = receiving.pending_approval(current_user)
+        if pending:
+            # The approval stays on screen for another try (the refusal is on the status line).
+            waiting = DomainError(exc.message, code="over_receipt", product_id=int(pending["product"]),
+                                  total=int(pending["total"]))
+            return _render(receiving.current(current_user), exc.message, ok=False, status=422,
+                           error=waiting)
         return _refused(exc)
     except DomainError as exc:
         return _refused(exc)
