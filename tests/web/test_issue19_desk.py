@@ -226,3 +226,25 @@ def test_no_native_dialogs_in_the_screens():
                 if needle in text:
                     offenders.append(f"{path.relative_to(root)}: {needle}")
     assert offenders == []
+
+
+def test_lines_short_tile_counts_the_lines_its_page_lists(client, login_as, make_product):
+    from wms.domain.orders.models import Order, OrderLine, OrderStatus
+
+    login_as("supervisor")
+    mug, cup = make_product("MUG-1"), make_product("CUP-1")
+    order = Order(reference="WEB5", status=OrderStatus.BACKORDERED)
+    order.lines += [OrderLine(line_no=1, product_id=mug.id, sku="MUG-1", name="Mug", quantity=2),
+                    OrderLine(line_no=2, product_id=cup.id, sku="CUP-1", name="Cup", quantity=1,
+                              quantity_allocated=1)]
+    db.session.add(order)
+    db.session.commit()
+    tile = client.get("/desk/").get_data(as_text=True)
+    start = tile.index('data-metric="lines-short"')
+    assert '<span class="num">1</span>' in tile[start:start + 80]
+    href = tile[tile.rindex('href="', 0, start) + 6:]
+    assert href.startswith("/desk/exceptions#lines_short")
+    page = client.get("/desk/exceptions").get_data(as_text=True)
+    section = page[page.index('id="lines_short"'):]
+    section = section[:section.index("</section>")]
+    assert '<span class="badge warn">1</span>' in section and "2 of 2 short" in section
