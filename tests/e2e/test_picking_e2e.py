@@ -129,6 +129,7 @@ def test_batch_of_three_orders_into_three_totes(phone, live_server, batch):
             phone.locator("button", has_text="Bin is short").click()
             expect(phone.locator("#confirm")).to_contain_text(f"Scan {location} again")
             assert phone.evaluate("document.activeElement.name") == "code"
+            screenshot(phone, "picking-short-question")
             with phone.expect_response(lambda r: "/handheld/pick/short" in r.url):
                 type_scan(phone, location)
             if sku == "P-MOVED":
