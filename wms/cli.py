@@ -181,6 +181,20 @@ def serve(host, port, workers, threads) -> None:
     run_gunicorn(host, port, workers, threads)
 
 
+def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
+    """The production server's settings."""
+    return {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
+            "worker_class": "gthread", "accesslog": os.environ.get("WMS_ACCESS_LOG", "-"),
+            "timeout": 60, "graceful_timeout": 20,
+            # A scanner sends a scan every few seconds: keep its connection open between them
+            # (gunicorn's default is 2 s), or the first scan after a pause pays a new connection
+            # (and TLS, behind a proxy), which made it several times slower than the next ones.
+            "keepalive": int(os.environ.get("WMS_KEEPALIVE", "75")),
+            # X-Forwarded-Proto is believed by the app only behind WMS_TRUSTED_PROXIES (ProxyFix):
+            # gunicorn must not believe it on its own (it would, from 127.0.0.1).
+            "secure_scheme_headers": {}}
+
+
 def run_gunicorn(host: str, port: int, workers: int, threads: int, config: dict | None = None) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -188,18 +202,12 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, config: dict 
 
     app = create_app(config)  # fails here, before binding, if WMS_SECRET_KEY is missing
 
+    options = gunicorn_options(host, port, workers, threads)
+
     class Server(BaseApplication):
         def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", os.environ.get("WMS_ACCESS_LOG", "-"))
-            self.cfg.set("timeout", 60)
-            self.cfg.set("graceful_timeout", 20)
-            # X-Forwarded-Proto is believed by the app only behind WMS_TRUSTED_PROXIES (ProxyFix):
-            # gunicorn must not believe it on its own (it would, from 127.0.0.1).
-            self.cfg.set("secure_scheme_headers", {})
+            for key, value in options.items():
+                self.cfg.set(key, value)
 
         def load(self):
             return app

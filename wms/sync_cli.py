@@ -63,15 +63,18 @@ def _run_once(no_stock: bool, webhooks_only: bool = False) -> bool:
 
 
 def _housekeeping() -> None:
-    """Forget scan answers past their retention (WMS_SCAN_ID_RETENTION_HOURS)."""
+    """Keep the operators' daily figures, then forget scan answers past their retention
+    (WMS_SCAN_ID_RETENTION_HOURS)."""
     from datetime import timedelta
 
-    from wms.db import db
+    from wms.db import db, utcnow
+    from wms.domain.scans.productivity import aggregate_days
     from wms.domain.scans.services import prune_scan_records
 
     from wms.domain.users.services import forget_old_attempts
 
     hours = float(current_app.config.get("SCAN_ID_RETENTION_HOURS", 72))
+    aggregate_days(complete_after=utcnow() - timedelta(hours=hours))
     prune_scan_records(timedelta(hours=hours))
     forget_old_attempts()  # wrong sign-in counters whose window and lock have passed
     db.session.commit()
@@ -80,16 +83,21 @@ def _housekeeping() -> None:
 @click.command("prune-scans")
 @with_appcontext
 def prune_scans() -> None:
-    """Forget stored scan answers older than WMS_SCAN_ID_RETENTION_HOURS (the worker does this too)."""
+    """Keep the operators' daily figures, then forget stored scan answers older than
+    WMS_SCAN_ID_RETENTION_HOURS (the worker does this too)."""
     from datetime import timedelta
 
-    from wms.db import db
+    from wms.db import db, utcnow
+    from wms.domain.scans.productivity import aggregate_days
     from wms.domain.scans.services import prune_scan_records
+    from wms.text import plural
 
     hours = float(current_app.config.get("SCAN_ID_RETENTION_HOURS", 72))
+    days = aggregate_days(complete_after=utcnow() - timedelta(hours=hours))
     removed = prune_scan_records(timedelta(hours=hours))
     db.session.commit()
-    click.echo(f"Forgot {removed} scan answer(s) older than {hours:g} hours.")
+    click.echo(f"Kept {plural(days, 'operator-day')} of figures; forgot {plural(removed, 'scan answer')} "
+               f"older than {hours:g} hours.")
 
 
 @click.command("sync")

@@ -40,6 +40,8 @@
     return document.querySelector("form[data-scan-url] input[name=code]");
   }
   function focusScan() {
+    var wanted = document.querySelector("#screen [data-focus]");
+    if (wanted && document.activeElement !== wanted && !wanted.value) { wanted.focus(); return; }
     var input = codeInput();
     if (input && document.activeElement !== input && !isTypingElsewhere()) { input.focus(); }
   }
@@ -48,11 +50,62 @@
     return el && el !== document.body && (el.tagName === "INPUT" || el.tagName === "SELECT" || el.tagName === "TEXTAREA") && el.name !== "code";
   }
 
+  // The queue bar lists the scans that had to wait (no network, or several in a row): each
+  // shows as queued, then as applied (or refused) once its answer is in.
+  var shown = [];  // [{id, code, state}] of this page's waiting scans, latest last
+  var hideTimer = null;
+  function codeOf(item) {
+    var f = item.fields.filter(function (x) { return x[0] === "code"; })[0];
+    return f ? f[1] : "";
+  }
+  function track(item, state) {
+    var entry = shown.filter(function (e) { return e.id === item.id; })[0];
+    if (!entry) {
+      if (state !== "queued") { return; }
+      entry = { id: item.id, code: codeOf(item) };
+      shown.push(entry);
+      if (shown.length > 6) { shown.shift(); }
+    }
+    entry.state = state;
+  }
   function showQueue(text) {
     var bar = document.getElementById("scan-queue");
     if (!bar) { return; }
-    bar.hidden = !text;
-    bar.textContent = text || "";
+    clearTimeout(hideTimer);
+    if (!text && !shown.length) { bar.hidden = true; bar.textContent = ""; return; }
+    bar.hidden = false;
+    bar.textContent = "";
+    bar.classList.toggle("queue-done", !text);
+    var head = document.createElement("div");
+    head.className = "queue-head";
+    head.textContent = text || "All scans sent";
+    bar.appendChild(head);
+    if (shown.length) {
+      var list = document.createElement("ul");
+      shown.forEach(function (e) {
+        var li = document.createElement("li");
+        li.setAttribute("data-state", e.state);
+        li.setAttribute("data-scan-id", e.id);
+        var label = { queued: "queued", applied: "applied", refused: "refused" }[e.state] || e.state;
+        li.textContent = e.code + " · " + label;
+        list.appendChild(li);
+      });
+      bar.appendChild(list);
+    }
+    if (!text) {
+      // Everything went: leave the "applied" ticks a moment, then clear the bar.
+      hideTimer = setTimeout(function () { shown = []; showQueue(""); }, 4000);
+    }
+  }
+  var offline = false;
+  function showOffline(waiting) {
+    // The operator looks at the status line: it turns amber, instead of the last green sentence.
+    var status = document.getElementById("status");
+    if (!status) { return; }
+    status.className = "status status-warn";
+    status.setAttribute("data-status", "offline");
+    status.textContent = "No network: " + waiting + (waiting === 1 ? " scan waiting" : " scans waiting") +
+      (waiting ? ": they go when it is back." : ": scans will wait.");
   }
 
   function enqueue(form) {
@@ -68,8 +121,17 @@
     }
     var fields = [];
     data.forEach(function (value, key) { if (key !== "scan_id" && key !== "csrf_token") { fields.push([key, value.toString()]); } });
-    queue.push({ id: newId(), user: me(), url: form.getAttribute("data-scan-url"), target: form.getAttribute("data-scan-target") || "#screen", fields: fields });
+    var item = { id: newId(), user: me(), url: form.getAttribute("data-scan-url"), target: form.getAttribute("data-scan-target") || "#screen", fields: fields };
+    queue.push(item);
     save();
+    if (sending || offline) {
+      track(item, "queued");
+      if (offline) {
+        var n = mine().length;
+        showOffline(n);
+        showQueue(n + (n === 1 ? " scan" : " scans") + " not sent yet: no network. Retrying — do not scan again.");
+      }
+    }
     form.querySelector("input[name=code]").value = "";
     var qty = form.querySelector("input[name=qty]");
     if (qty) { qty.value = qty.defaultValue || ""; }
@@ -103,6 +165,7 @@
     var waiting = mine();
     if (sending || !waiting.length) {
       if (!waiting.length) { showQueue(""); }
+      else if (shown.length && !offline) { showQueue(waiting.length + (waiting.length === 1 ? " scan" : " scans") + " waiting to be sent…"); }
       return;
     }
     var item = waiting[0];
@@ -111,7 +174,7 @@
     body.append("scan_id", item.id);
     body.append("csrf_token", csrf());
     sending = true;
-    if (waiting.length > 1) { showQueue(waiting.length + " scans waiting to be sent…"); }
+    if (waiting.length > 1 && !offline) { showQueue(waiting.length + " scans waiting to be sent…"); }
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, 15000);
     fetch(item.url, {
@@ -133,6 +196,8 @@
       queue.splice(queue.indexOf(item), 1);
       save();
       sending = false;
+      offline = false;
+      track(item, response.ok ? "applied" : "refused");
       if (response.status === 400) {
         swapStatus("Not applied: the page is out of date. Reload it and scan again.", false);
         document.body.dispatchEvent(new CustomEvent("scan-error", { bubbles: true }));
@@ -143,7 +208,9 @@
         // An error answer names its own target (the status line) with HX-Retarget.
         swapInto(response.headers.get("HX-Retarget") || item.target, result.html,
                  response.headers.get("HX-Reswap"));
-        dispatchTriggers(response.headers.get("HX-Trigger"));
+        var trigger = response.headers.get("HX-Trigger") || "";
+        if (trigger.indexOf("scan-error") >= 0) { noteRefusal(); }
+        dispatchTriggers(trigger);
       }
       if (redirect) { window.location.href = redirect; return; }
       pump();
@@ -153,10 +220,63 @@
       sending = false;
       retryDelay = Math.min(retryDelay ? retryDelay * 2 : 500, 8000);
       var n = mine().length;
+      offline = true;
+      mine().forEach(function (waiting) { track(waiting, "queued"); });
+      showOffline(n);
       showQueue(n + (n === 1 ? " scan" : " scans") + " not sent yet: no network. Retrying — do not scan again.");
       setTimeout(pump, retryDelay);
     });
   }
+
+  // Refused scans write nothing when they happen; their sentences go to the productivity
+  // figures in a batch, once the scanner is idle (or when the page is left).
+  var REFUSALS = "wms.refusals";
+  var refusalTimer = null;
+  function loadRefusals() {
+    try { return JSON.parse(localStorage.getItem(REFUSALS) || "[]"); } catch (e) { return []; }
+  }
+  function saveRefusals(list) {
+    try { localStorage.setItem(REFUSALS, JSON.stringify(list.slice(-200))); } catch (e) { /* ignore */ }
+  }
+  function noteRefusal() {
+    var status = document.getElementById("status");
+    var list = loadRefusals();
+    list.push({ user: me(), reason: status ? status.textContent.trim().slice(0, 300) : "Refused" });
+    saveRefusals(list);
+    clearTimeout(refusalTimer);
+    refusalTimer = setTimeout(sendRefusals, 5000);
+  }
+  function refusalBody(mineOnly) {
+    var body = new FormData();
+    mineOnly.forEach(function (r) { body.append("reason", r.reason); });
+    body.append("csrf_token", csrf());
+    return body;
+  }
+  function sendRefusals(beacon) {
+    var user = me();
+    var list = loadRefusals();
+    var ours = list.filter(function (r) { return user && r.user === user; });
+    if (!ours.length) { return; }
+    if (!beacon && (sending || mine().length)) { refusalTimer = setTimeout(sendRefusals, 5000); return; }  // scans first
+    var rest = list.filter(function (r) { return ours.indexOf(r) < 0; });
+    var url = "/handheld/refusals";
+    if (beacon) {
+      if (navigator.sendBeacon && navigator.sendBeacon(url, refusalBody(ours))) { saveRefusals(rest); }
+      return;
+    }
+    fetch(url, { method: "POST", body: refusalBody(ours), credentials: "same-origin",
+                 headers: { "X-CSRFToken": csrf() } }).then(function (response) {
+      if (response.ok) {
+        // Drop the ones sent: this operator's oldest (new refusals are appended meanwhile).
+        var drop = ours.length;
+        saveRefusals(loadRefusals().filter(function (r) {
+          if (drop && r.user === user) { drop -= 1; return false; }
+          return true;
+        }));
+      }
+    }).catch(function () { /* offline: kept for the next try */ });
+  }
+  window.addEventListener("pagehide", function () { sendRefusals(true); });
 
   function swapStatus(text, ok) {
     var status = document.getElementById("status");
@@ -180,15 +300,38 @@
     } catch (e) { /* no audio on this device */ }
   }
   function vibrate(pattern) { if (navigator.vibrate) { try { navigator.vibrate(pattern); } catch (e) { /* ignore */ } } }
-  document.addEventListener("scan-ok", function () { tone(1320, 90); vibrate(60); document.body.dataset.lastSignal = "ok"; });
-  document.addEventListener("scan-error", function () { tone(220, 180); tone(180, 220, 0.22); vibrate([200, 80, 200]); document.body.dataset.lastSignal = "error"; });
+  // The sound follows the next frame, so the answer is on screen first; the audio device is
+  // opened while the fresh screen idles (suspended until a keystroke or tap allows sound, as
+  // browsers require), not inside the first scan's answer, where creating it held the first
+  // screen update back (issue 19).
+  function afterPaint(fn) { requestAnimationFrame(function () { setTimeout(fn, 0); }); }
+  function openAudio() {
+    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { /* no audio */ }
+  }
+  function allowSound() {
+    if (audio && audio.state === "suspended" && audio.resume) { audio.resume().catch(function () {}); }
+  }
+  document.addEventListener("keydown", allowSound, true);
+  document.addEventListener("pointerdown", allowSound, true);
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!codeInput()) { return; }
+    if (window.requestIdleCallback) { requestIdleCallback(openAudio, { timeout: 300 }); } else { setTimeout(openAudio, 100); }
+  });
+  document.addEventListener("scan-ok", function () { document.body.dataset.lastSignal = "ok"; afterPaint(function () { tone(1320, 90); vibrate(60); }); });
+  document.addEventListener("scan-error", function () { document.body.dataset.lastSignal = "error"; afterPaint(function () { tone(220, 180); tone(180, 220, 0.22); vibrate([200, 80, 200]); }); });
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (form.matches && form.matches("form[action$='/logout']")) {
       var unsent = mine();
-      if (unsent.length && !window.confirm(unsent.length + " scan(s) are not sent yet (no network). Sign out and lose them?")) {
+      if (unsent.length && form.getAttribute("data-confirmed") !== "1") {
+        // Asked on the page (a native dialog would eat the scanner's next Enter).
         event.preventDefault();
+        window.wmsConfirm.ask({
+          text: unsent.length + (unsent.length === 1 ? " scan is" : " scans are") + " not sent yet (no network). Sign out and lose " + (unsent.length === 1 ? "it" : "them") + "?",
+          yes: "Sign out, lose " + (unsent.length === 1 ? "it" : "them"), no: "Stay", anchor: form,
+          onYes: function () { form.setAttribute("data-confirmed", "1"); form.requestSubmit(); }
+        });
         return;
       }
       queue = queue.filter(function (item) { return unsent.indexOf(item) < 0; });
@@ -205,7 +348,8 @@
     if (!event.target.closest("a, button, input, select, textarea, label, summary")) { focusScan(); }
   });
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { focusScan(); pump(); } });
-  window.addEventListener("online", pump);
+  window.addEventListener("online", function () { offline = false; pump(); });
+  window.addEventListener("offline", function () { offline = true; showOffline(mine().length); });
   document.addEventListener("DOMContentLoaded", function () { focusScan(); pump(); });
 
   window.wmsScan = { pending: function () { return mine().length; }, pump: pump };

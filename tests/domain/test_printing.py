@@ -126,9 +126,9 @@ def test_last_scan_closes_the_order_with_the_default_box_and_estimated_weight(pa
     assert view.step == "items" and not view.closed_now  # SKU-B still to pack
     view, message = packing.scan(s.operator, ean(s.b), close_on_last=True)
     assert view.closed_now and view.step == "done"
-    assert "packed in 1 parcel(s) (BOX-S, 2 kg estimated)" in message
+    assert "packed in 1 parcel (BOX-S, 2.15 kg estimated)" in message
     parcel = view.shipment.parcels[0]
-    assert (parcel.box.code, parcel.weight_g, parcel.tracking_number) == ("BOX-S", 2000, "RX1000")
+    assert (parcel.box.code, parcel.weight_g, parcel.tracking_number) == ("BOX-S", 2150, "RX1000")  # items and the box
     assert view.shipment.status is ShipmentStatus.PACKED and s.order.status is OrderStatus.PACKED
 
 
@@ -146,7 +146,7 @@ def test_last_scan_picks_a_box_that_takes_the_weight(packing_setup):
     packing.scan(s.operator, ean(s.a), 15)
     view, message = packing.scan(s.operator, ean(s.b), close_on_last=True)
     assert view.closed_now and view.shipment.parcels[0].box.code == "BOX-M"
-    assert view.shipment.parcels[0].weight_g == 7200
+    assert view.shipment.parcels[0].weight_g == 7200 + 280  # items and the medium box
 
 
 def test_when_closing_fails_the_scan_still_counts_and_the_operator_finishes_by_hand(packing_setup):

@@ -124,7 +124,7 @@ def test_cycle_count_difference_approved(desktop, live_server, demo):
     db.session.commit()
     release_db()
     page.reload()
-    page.wait_for_selector("text=Approve and post 1 difference(s)")
+    page.wait_for_selector("text=Approve and post 1 difference")
     assert "-3" in page.locator("tr.diff").inner_text()
     page.fill("input[name=note]", "three found torn")
     page.click("text=Approve and post")
@@ -154,7 +154,7 @@ def test_csv_import_bad_row_reported_nothing_imported(desktop, live_server, demo
     assert "Nothing was imported" in text
     assert "Row 3: name is empty" in text and "weight_g must be a whole number" in text
     assert page.locator("tr.bad").count() == 1
-    assert page.locator("text=Import 2 row(s)").count() == 0
+    assert page.locator("text=Import 2 rows").count() == 0
     screenshot(page, "desk-import-refused")
     db.session.expire_all()
     assert db.session.query(Product).count() == products_before

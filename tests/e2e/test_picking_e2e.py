@@ -88,7 +88,8 @@ def status_has(page, text):
 
 
 def test_batch_of_three_orders_into_three_totes(phone, live_server, batch):
-    phone.on("dialog", lambda dialog: dialog.accept())  # the "Bin is short" confirmation
+    dialogs = []
+    phone.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     sign_in(phone, live_server.url, badge="BADGE-0901", pin="9090")
     phone.goto(live_server.url + "/handheld/pick")
     expect(phone.locator(".pick-open", has_text=batch["code"])).to_be_visible()
@@ -124,8 +125,13 @@ def test_batch_of_three_orders_into_three_totes(phone, live_server, batch):
                 scan(phone, batch["ean"][sku])  # one of the two is there
                 scan(phone, tote_of_sku[sku])
                 status_has(phone, f"into {tote_of_sku[sku]}")
+            # "Bin is short" asks on the page; scanning the bin again answers yes.
+            phone.locator("button", has_text="Bin is short").click()
+            expect(phone.locator("#confirm")).to_contain_text(f"Scan {location} again")
+            assert phone.evaluate("document.activeElement.name") == "code"
+            screenshot(phone, "picking-short-question")
             with phone.expect_response(lambda r: "/handheld/pick/short" in r.url):
-                phone.locator("button", has_text="Bin is short").click()
+                type_scan(phone, location)
             if sku == "P-MOVED":
                 status_has(phone, "1 from B-07-03-2")
                 reallocated = True
@@ -141,6 +147,7 @@ def test_batch_of_three_orders_into_three_totes(phone, live_server, batch):
         status_has(phone, f"into {tote_of_sku[sku]}")
     expect(phone.locator(".prompt")).to_contain_text(f"take the totes to {batch['pack']}")
     assert wrong_done and reallocated and shorted
+    assert dialogs == []  # no native dialog anywhere
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(phone, "picking-done")
 

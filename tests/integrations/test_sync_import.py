@@ -282,7 +282,7 @@ def test_cancelled_order_already_picked_puts_the_units_back(app, fake_shop, sett
     assert order.status == OrderStatus.CANCELLED
     assert (levels[bin_.id].on_hand, levels[bin_.id].reserved) == (10, 0)
     assert levels[packing.id].on_hand == 0
-    assert "2 picked unit(s) put back" in order.events[-1].message
+    assert "2 picked units put back" in order.events[-1].message
     assert ledger_problems() == []
 
 

@@ -110,3 +110,32 @@ def test_documents_with_non_latin1_text_use_a_unicode_font():
 def test_document_data_must_be_a_dict():
     with pytest.raises(LabelDataError, match=r"pick list data must be a dict"):
         pick_list_pdf([])
+
+
+def test_pick_list_has_one_tick_box_per_line():
+    """Rendered, the last column holds one empty square per line (not one box round them all)."""
+    import pypdfium2
+
+    lines = [{"sequence": n, "location": f"A-01-{n:02d}-1", "sku": f"SKU-{n}", "name": "Mug",
+              "quantity": n} for n in range(1, 5)]
+    pdf = pick_list_pdf({"code": "PL-7", "date": "2025-11-23", "lines": lines})
+    assert "4 lines, 10 units" in pdf_text(pdf)
+    image = pypdfium2.PdfDocument(pdf)[0].render(scale=2).to_pil().convert("L")
+    width, height = image.size
+    pixels = image.load()
+    # The tick column is the table's last 8 mm; find its squares' top and bottom edges: rows
+    # where a dark run at least 3/4 of a box wide crosses that column.
+    left, right = int(width * 0.86), int(width * 0.95)
+    edges, previous = [], False
+    for y in range(int(height * 0.15), int(height * 0.9)):
+        run = longest = 0
+        for x in range(left, right):
+            run = run + 1 if pixels[x, y] < 100 else 0
+            longest = max(longest, run)
+        dark = 10 <= longest <= 40  # a 5 mm square is ~28 px at this scale; rules are longer
+        if dark and not previous:
+            edges.append(y)
+        previous = dark
+    assert len(edges) == 2 * len(lines), edges  # a top and a bottom edge per line's box
+    short = pick_list_pdf({"code": "PL-8", "date": "2025-11-23", "lines": lines[:1]})
+    assert "1 line, 1 unit" in pdf_text(short)

@@ -18,7 +18,7 @@ def test_product_import_previews_then_imports(client, login_as):
     preview = client.post("/desk/import/products", data={"file": (io.BytesIO(text.encode()), "p.csv")},
                           content_type="multipart/form-data")
     assert preview.status_code == 200
-    assert "All 2 row(s) are good" in preview.get_data(as_text=True)
+    assert "All 2 rows are good" in preview.get_data(as_text=True)
     assert db.session.query(Product).count() == 0  # a preview writes nothing
     done = client.post("/desk/import/products", data={"text": text, "confirm": "1"})
     assert done.status_code == 302

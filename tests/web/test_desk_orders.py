@@ -120,7 +120,7 @@ def test_desk_unpacks_a_shop_cancelled_order_then_cancels_it(client, login_as, p
 
     assert client.post(f"/desk/orders/{order_id}/unpack").status_code == 302
     page = client.get(f"/desk/orders/{order_id}").get_data(as_text=True)
-    assert "Unpack parcels" not in page and ">void<" in page and "Unpacked 3 unit(s)" in page
+    assert "Unpack parcels" not in page and ">void<" in page and "Unpacked 3 units" in page
     again = client.post(f"/desk/orders/{order_id}/unpack")
     assert again.status_code == 409 and "no packed units" in again.get_data(as_text=True)
     assert client.post(f"/desk/orders/{order_id}/cancel", data={"reason": "customer"}).status_code == 302

@@ -52,7 +52,7 @@ def test_the_last_scan_closes_the_parcel_and_prints_its_label_on_the_station_pri
     r = pack_all(client, bench)
     body = r.get_data(as_text=True)
     assert r.status_code == 200 and "scan-ok" in r.headers["HX-Trigger"]
-    assert "packed in 1 parcel(s)" in body and "Shipping label sent to Zebra bench 1" in body
+    assert "packed in 1 parcel" in body and "Shipping label sent to Zebra bench 1" in body
     zpl = label_printer.wait()
     labels = parse_zpl(zpl)  # valid ZPL: every label closed, every field terminated
     assert len(labels) == 1 and "RX1000" in zpl and "Jane Doe" in zpl
@@ -172,7 +172,32 @@ def test_phone_chooses_its_station_counts_with_a_quantity_key_and_prints_on_the_
     phone.keyboard.press("Enter")
     phone.wait_for_selector("#status[data-status=ok]")
     status = phone.locator("#status").inner_text()
-    assert "packed in 1 parcel(s)" in status and "sent to Zebra bench 1" in status
+    assert "packed in 1 parcel" in status and "sent to Zebra bench 1" in status
     assert len(parse_zpl(label_printer.wait())) == 1
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(phone, "packing-printed-on-last-scan")
+
+
+def test_finishing_by_hand_prints_at_once_on_the_station_printer(client, login_as, bench, label_printer):
+    """Issue 19: Finish packing prints the labels straight away; the links stay as the fallback."""
+    login_as("operator")
+    bench.station_on(client, label_printer.port, print_on_last_scan=False)
+    r = pack_all(client, bench)
+    assert r.status_code == 200 and "Finish packing" in r.get_data(as_text=True)
+    r = post(client, "/handheld/packing/finish", box="BOX-S", weight="2.2")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Shipping label sent to Zebra bench 1" in body, body
+    assert "RX1000" in label_printer.wait()
+    assert "Shipping labels (PDF)" in body  # the links are still there
+
+
+def test_finishing_with_a_printer_that_does_not_answer_offers_the_pdf(client, login_as, bench):
+    login_as("operator")
+    bench.station_on(client, closed_port(), print_on_last_scan=False)
+    pack_all(client, bench)
+    r = post(client, "/handheld/packing/finish", box="BOX-S", weight="2.2")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "NOT printed" in body and "data-pdf-fallback" in body
+    assert "scan-error" in r.headers["HX-Trigger"]
+    db.session.expire_all()
+    assert bench.order.status is OrderStatus.PACKED  # packed all the same

@@ -103,7 +103,9 @@ def pick_list_pdf(data: Mapping[str, Any]) -> bytes:
         meta += f"<br/>Warehouse {escape(str(warehouse))}"
     lines = sorted(doc.items("lines", ("sequence", "location", "sku", "name", "quantity")),
                    key=lambda line: _number(line["sequence"], "lines sequence"))
-    meta += f"<br/>{len(lines)} lines, {_fmt_number(sum(_number(l['quantity'], 'lines quantity') for l in lines))} units"
+    units = sum(_number(l['quantity'], 'lines quantity') for l in lines)
+    meta += (f"<br/>{len(lines)} line{'' if len(lines) == 1 else 's'}, "
+             f"{_fmt_number(units)} unit{'' if units == 1 else 's'}")
     story: list[Flowable] = [
         Table([[heading, doc.para(meta, "right"), BarcodeFlowable(code, 60 * mm, 14 * mm, align="right")]],
               colWidths=[55 * mm, CONTENT_WIDTH - 115 * mm, 60 * mm],
@@ -122,12 +124,11 @@ def pick_list_pdf(data: Mapping[str, Any]) -> bytes:
             doc.para(escape(str(line["name"])), "small"),
             doc.para(f"<b>{escape(str(line['quantity']))}</b>", "bigright"),
             doc.para(escape(str(line.get("tote") or ""))),
-            "",
+            TickBox(5 * mm),
         ])
     widths = [8 * mm, location_w, sku_w, 0, 12 * mm, 16 * mm, 8 * mm]
     widths[3] = CONTENT_WIDTH - sum(widths)
     table = doc.table(rows, widths)
-    table.setStyle(TableStyle([("BOX", (6, 1), (6, -1), 0.8, colors.black)]))
     story.append(table)
     return doc.build(story, f"Pick list {code}")
 
@@ -203,6 +204,21 @@ def manifest_pdf(data: Mapping[str, Any]) -> bytes:
                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0)],
     ))
     return doc.build(story, title)
+
+
+class TickBox(Flowable):
+    """An empty square to tick by hand, one per line of a printed list."""
+
+    def __init__(self, size: float):
+        super().__init__()
+        self.size = size
+
+    def wrap(self, available_width, available_height):
+        return self.size, self.size
+
+    def draw(self):
+        self.canv.setLineWidth(0.9)
+        self.canv.rect(0, 0, self.size, self.size, stroke=1, fill=0)
 
 
 class BarcodeFlowable(Flowable):

@@ -195,6 +195,9 @@ def _jsonable(value) -> bool:
 
 def _register_template_helpers(app: Flask) -> None:
     from wms.domain.users.models import Role
+    from wms.text import plural
+
+    app.add_template_filter(plural, "plural")
 
     @app.context_processor
     def inject():

@@ -280,6 +280,24 @@ def scan(user, code: str, qty: int = 1) -> tuple[CountView, str]:
     return _view(state.data), f"{match.product.sku}: {line.counted} counted in {location.code}"
 
 
+def take_back(user, line_id: int, qty: int = 1) -> tuple[CountView, str]:
+    """Take back units counted by mistake (an item scanned twice) from one line of the
+    operator's open count; never below zero."""
+    inventory.check_quantity(qty)
+    state = load_state(user, FLOW)
+    task = _locked_task(state.data.get("task"))
+    if task is None or task.status is not CountStatus.OPEN:
+        raise DomainError("There is no count in progress: scan a count sheet.")
+    line = next((ln for ln in task.lines if ln.id == line_id), None)
+    if line is None or not line.counted:
+        raise DomainError("Nothing counted on that line to take back.")
+    taken = min(qty, line.counted)
+    line.counted -= taken
+    db.session.flush()
+    return _view(state.data), (f"{line.product.sku}: {taken} taken back, {line.counted} counted "
+                               f"in {line.location.code}")
+
+
 def finish(user) -> tuple[CountView, str]:
     """Submit the operator's task; differences go to a supervisor."""
     state = load_state(user, FLOW)

@@ -9,6 +9,7 @@ from wms.domain.picking.allocation import put_back_picked, release_order_allocat
 from wms.domain.picking.models import Allocation, PickList
 from wms.domain.picking.services import ACTIVE_LISTS, active_pick_lists, detach_order
 from wms.errors import Conflict, DomainError, NotFound
+from wms.text import plural
 
 # An order past these has goods in a parcel: holding or cancelling it is a packing matter.
 HOLDABLE = (OrderStatus.NEW, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED, OrderStatus.PICKING,
@@ -147,7 +148,7 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
             order.status = OrderStatus.ON_HOLD
             order.hold_reason = SHOP_CANCELLED_AFTER_PACKING
             record_event(order, "held", f"{reason} {SHOP_CANCELLED_AFTER_PACKING}"
-                         f" ({released} reserved unit(s) released).", user)
+                         f" ({plural(released, 'reserved unit')} released).", user)
             db.session.flush()
             return order
     elif order.status not in CANCELLABLE:
@@ -159,8 +160,8 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
     _cancel_unpacked_shipments(order)
     order.status = OrderStatus.CANCELLED
     order.hold_reason = None
-    record_event(order, "cancelled", f"Cancelled: {reason} ({released} reserved unit(s) released; "
-                                     f"{moved} picked unit(s) put back).", user)
+    record_event(order, "cancelled", f"Cancelled: {reason} ({plural(released, 'reserved unit')} released; "
+                                     f"{plural(moved, 'picked unit')} put back).", user)
     _detach_from_pick_lists(order, user)
     db.session.flush()
     return order
@@ -188,8 +189,9 @@ def _cancel_unpacked_shipments(order: Order) -> None:
 
 
 def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: bool = False,
-                  late: bool = False):
-    """Build the query behind the order list: text, status, open, late against ship-by."""
+                  late: bool = False, shipped_since=None):
+    """Build the query behind the order list: text, status, open, late against ship-by,
+    shipped since a moment (the dashboard's "shipped today")."""
     query = select(Order).order_by(Order.priority.desc(), Order.id.desc())
     q = (q or "").strip()
     if q:
@@ -207,6 +209,8 @@ def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: 
         query = query.where(Order.status.in_(OPEN_STATUSES))
     if late:
         query = query.where(Order.ship_by.is_not(None), Order.ship_by < utcnow())
+    if shipped_since is not None:
+        query = query.where(Order.status == OrderStatus.SHIPPED, Order.shipped_at >= shipped_since)
     return query
 
 

@@ -23,6 +23,7 @@ from wms.domain.shipping.carriers import adapter_for
 from wms.domain.shipping.models import BoxSize, Parcel, ParcelItem, Shipment, ShipmentStatus
 from wms.domain.users.models import Role
 from wms.errors import Conflict, DomainError, PermissionDenied
+from wms.text import plural
 
 FLOW = "packing"
 PACKABLE = (OrderStatus.PICKED, OrderStatus.PACKING)
@@ -49,6 +50,8 @@ class PackView:
     parcel: Parcel | None = None  # the open parcel items go into
     boxes: list[BoxSize] = field(default_factory=list)
     estimate_kg: float | None = None
+    proposed_box: BoxSize | None = None  # the smallest box the parcel's items fit (weight, size)
+    box_notes: dict[str, str] = field(default_factory=dict)  # box code -> why it does not fit
     closed_now: bool = False  # this scan was the last item and closed the order (print its labels)
     label_error: str | None = None  # step "label": the carrier's reason of the last refusal
 
@@ -91,6 +94,42 @@ def _estimate_kg(parcel: Parcel | None, box: BoxSize | None = None) -> float | N
     return round(grams / 1000, 2) if grams else None
 
 
+def box_misfit(box: BoxSize, parcel: Parcel | None) -> str | None:
+    """Say why the parcel's items do not go in this box (too heavy for it, or too big), or None.
+
+    The weight is the items' weight plus the box's own (what the scale will show), judged by the
+    same limit closing the parcel checks; the size compares each item's sides, sorted, with the
+    box's, and the items' volume with the box's. Products without weight or size are left out.
+    """
+    if parcel is None or not parcel.items:
+        return None
+    grams = box.tare_g or 0
+    volume = 0
+    sides = sorted((box.length_mm, box.width_mm, box.height_mm))
+    too_big = False
+    for item in parcel.items:
+        product = item.line.product
+        if product is None:
+            continue
+        grams += (product.weight_g or 0) * item.quantity
+        dims = (product.length_mm, product.width_mm, product.height_mm)
+        if all(dims):
+            volume += dims[0] * dims[1] * dims[2] * item.quantity
+            too_big = too_big or any(a > b for a, b in zip(sorted(dims), sides))
+    if box.max_weight_g and grams > box.max_weight_g:
+        return f"too heavy ({box.max_weight_g / 1000:g} kg max)"
+    if too_big or volume > box.length_mm * box.width_mm * box.height_mm:
+        return "too small"
+    return None
+
+
+def propose_box(parcel: Parcel | None, boxes: list[BoxSize]) -> tuple[BoxSize | None, dict[str, str]]:
+    """The smallest box (boxes come smallest first) the parcel fits, and why the others do not."""
+    notes = {box.code: why for box in boxes if (why := box_misfit(box, parcel))}
+    proposed = next((box for box in boxes if box.code not in notes), None)
+    return proposed, notes
+
+
 def _view(data: dict) -> PackView:
     shipment = _shipment(data)
     if shipment is None:
@@ -98,7 +137,10 @@ def _view(data: dict) -> PackView:
     step = data.get("step", "items")
     lines = _lines(shipment)
     parcel = open_parcel(shipment)
-    view = PackView(step, "", shipment, lines, parcel, shipping.active_boxes(), _estimate_kg(parcel))
+    boxes = shipping.active_boxes()
+    proposed, notes = propose_box(parcel, boxes)
+    view = PackView(step, "", shipment, lines, parcel, boxes, _estimate_kg(parcel, proposed),
+                    proposed, notes)
     if step == "items":
         left = sum(lv.to_pack for lv in lines)
         view.prompt = (f"Scan each item into parcel {parcel.number if parcel else 1}"
@@ -178,10 +220,8 @@ def _close_on_last_scan(user, shipment: Shipment) -> tuple[PackView | None, str 
     if any(lv.to_pack or lv.missing for lv in _lines(shipment)):
         return None, None
     parcel = open_parcel(shipment)
-    estimate = _estimate_kg(parcel)
-    grams = round(estimate * 1000) if estimate else 0
-    box = next((b for b in shipping.active_boxes()
-                if not b.max_weight_g or b.max_weight_g >= grams), None)
+    box, _notes = propose_box(parcel, shipping.active_boxes())
+    estimate = _estimate_kg(parcel, box)
     if parcel is None or not estimate or box is None:
         return None, "Not closed automatically (no weight estimate or box): choose the box, weigh, finish"
     try:
@@ -355,13 +395,13 @@ def finish(user, box_code: str, weight_raw, accept_partial: bool = False) -> tup
                                    f"{shipment.carrier.name} label")
     if adapter_for(shipment.carrier).needs_scan:
         save_state(state, shipment=shipment.id, step="tracking")
-        return _view(state.data), (f"{len(shipment.parcels)} parcel(s) closed: scan the "
+        return _view(state.data), (f"{plural(len(shipment.parcels), 'parcel')} closed: scan the "
                                    f"{shipment.carrier.name} tracking barcode of each")
     for p in shipment.parcels:
         shipping.assign_tracking(p)
     _packed(shipment, user)
     save_state(state, shipment=shipment.id, step="done")
-    return _view(state.data), f"{order.reference} packed in {len(shipment.parcels)} parcel(s)"
+    return _view(state.data), f"{order.reference} packed in {plural(len(shipment.parcels), 'parcel')}"
 
 
 def get_carrier_labels(user, label_format: str = "pdf") -> tuple[PackView, str, bool]:
@@ -412,7 +452,7 @@ def _packed(shipment: Shipment, user) -> None:
     shipment.packed_at = utcnow()
     shipment.order.status = OrderStatus.PACKED
     record_event(shipment.order, "packed",
-                 f"Packed in {len(shipment.parcels)} parcel(s): "
+                 f"Packed in {plural(len(shipment.parcels), 'parcel')}: "
                  + ", ".join(f"{p.code} {p.box.code if p.box else ''} {p.weight_g / 1000:g} kg "
                              f"{p.tracking_number}" for p in shipment.parcels), user)
     db.session.flush()
@@ -485,7 +525,7 @@ def unpack_order(order: Order, user) -> Order:
     where = shipments[0].location.code if shipments[0].location is not None else "the packing area"
     numbers = [p.tracking_number for p in parcels if p.tracking_number]
     record_event(order, "unpacked",
-                 f"Unpacked {units} unit(s) from {', '.join(p.code for p in parcels)}"
+                 f"Unpacked {plural(units, 'unit')} from {', '.join(p.code for p in parcels)}"
                  + (f" (tracking {', '.join(numbers)} void)" if numbers else "")
                  + (f", taken off {', '.join(dispatches)}" if dispatches else "")
                  + f"; the goods wait at {where}.", user)

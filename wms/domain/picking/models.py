@@ -104,6 +104,16 @@ class PickList(db.Model):
     def needs_totes(self) -> bool:
         return self.kind is not PickListKind.ORDER
 
+    @property
+    def units(self) -> int:
+        """Units to pick on the list (all its lines)."""
+        return sum(a.quantity for a in self.allocations)
+
+    @property
+    def carriers(self) -> list[str]:
+        """The carriers of its orders, by name (one for a carrier's wave)."""
+        return sorted({plo.order.carrier.name for plo in self.orders if plo.order.carrier is not None})
+
 
 class PickListOrder(db.Model):
     """An order on a pick list, and the tote its units go into (batches and waves)."""

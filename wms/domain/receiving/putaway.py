@@ -43,6 +43,16 @@ def dock_stock(product: Product, dock: Location | None = None) -> list[StockLeve
     return list(db.session.execute(query.order_by(StockLevel.on_hand.desc(), Location.code)).scalars())
 
 
+def waiting_on_docks(limit: int = 20) -> list[StockLevel]:
+    """What waits on the receiving docks (deliveries and returns) to be put away: the free
+    stock per location and product, the dock's code then the SKU."""
+    return list(db.session.execute(
+        select(StockLevel).join(Location, StockLevel.location_id == Location.id)
+        .join(Product, StockLevel.product_id == Product.id)
+        .where(Location.kind == LocationKind.RECEIVING, StockLevel.on_hand > StockLevel.reserved)
+        .order_by(Location.code, Product.sku).limit(limit)).scalars())
+
+
 def suggest_location(product: Product) -> Location | None:
     """Suggest where to put a product: a bin already holding it, else the nearest empty bin.
 

@@ -353,6 +353,14 @@ def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
         save_state(state, receipt=receipt.id)
         return _view(state.data), f"Receiving {receipt.code}" + (
             f" from {receipt.supplier}" if receipt.supplier else "")
+    if scanned.kind is ScanKind.BADGE and state.data.get("pending") \
+            and not state.data["pending"].get("approved"):
+        # An over-receipt waits for a supervisor: their badge scanned here is the approval's
+        # badge (the PIN follows on the approval form). Nothing changes until the PIN.
+        pending = state.data["pending"]
+        raise DomainError(f"Badge {scanned.code} read: type the PIN to approve.",
+                          code="approval_badge", badge=scanned.code,
+                          product_id=int(pending["product"]), total=int(pending["total"]))
     if scanned.kind is not ScanKind.PRODUCT:
         raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan a product or a receipt code.")
     if not state.data.get("receipt"):
@@ -406,6 +414,12 @@ def hold_over_receipt(user, product_id: int, total: int) -> None:
     save_state(state, receipt=state.data["receipt"], pending={"product": product_id, "total": total})
 
 
+def pending_approval(user) -> dict | None:
+    """The over-receipt waiting for a supervisor on this handheld ({"product", "total"}), if any."""
+    pending = load_state(user, FLOW, lock=False).data.get("pending")
+    return pending if pending and not pending.get("approved") else None
+
+
 def approve_and_receive(user, badge: str, pin: str, *,
                         tolerance_pct: float) -> tuple[ReceivingView, str]:
     """Receive the over-receipt refused on this handheld once a supervisor's badge and PIN approve it.
@@ -424,6 +438,8 @@ def approve_and_receive(user, badge: str, pin: str, *,
     product = inventory.get_product(int(pending["product"]))
     done = receive_approved(receipt, product, int(pending["total"]), user=user, approver=approver,
                             tolerance_pct=tolerance_pct)
+    # Approved: a later badge scan is a badge again (a double tap still answers "nothing more").
+    save_state(state, receipt=receipt.id, pending={**pending, "approved": True})
     if done is None:
         line = _line_for(receipt, product)
         return _view(state.data, line), f"{product.sku}: already {line.received}, nothing more received."

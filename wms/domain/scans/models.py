@@ -1,10 +1,10 @@
 """The idempotency record of scan requests."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import UTCDateTime, created_at_column, db
 
@@ -46,3 +46,29 @@ class FlowState(db.Model):
     flow: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OperatorDay(db.Model):
+    """One operator's day of scanning, aggregated from the scans themselves: kept after the
+    scan answers are forgotten (WMS_SCAN_ID_RETENTION_HOURS), so productivity has a history.
+
+    The worker and `wms prune-scans` (re)compute the days whose scans are still stored; the
+    refused scans are reported by the scanners in batches (a refused scan writes nothing)."""
+
+    __tablename__ = "operator_day"
+    __table_args__ = (UniqueConstraint("day", "user_id", name="uq_operator_day_day_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    scans: Mapped[int] = mapped_column(default=0)  # scans applied
+    lines: Mapped[int] = mapped_column(default=0)  # stock lines worked (product × place × task)
+    units: Mapped[int] = mapped_column(default=0)  # units moved by those scans
+    active_seconds: Mapped[int] = mapped_column(default=0)  # time between scans, pauses left out
+    first_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    refused: Mapped[int] = mapped_column(default=0)
+    refusals: Mapped[dict] = mapped_column(JSON, default=dict)  # reason -> count
+    updated_at: Mapped[datetime] = created_at_column()
+
+    user = relationship("User")

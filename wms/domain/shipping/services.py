@@ -19,6 +19,7 @@ from wms.domain.shipping.models import (
     BoxSize, Carrier, Dispatch, DispatchStatus, Parcel, Shipment, ShipmentStatus,
 )
 from wms.errors import Conflict, DomainError, NotFound
+from wms.text import plural
 
 SHIPPING_LAYOUT = "shipping_4x6"
 
@@ -458,7 +459,7 @@ def _ship(shipment: Shipment, dispatch: Dispatch, user, now: datetime) -> None:
     numbers = [p.tracking_number for p in shipment.parcels]
     record_event(order, "shipped",
                  f"{'Shipped' if complete else 'Partly shipped'} with {shipment.carrier.name} "
-                 f"({dispatch.code}), {len(numbers)} parcel(s): {', '.join(numbers)}", user)
+                 f"({dispatch.code}), {plural(len(numbers), 'parcel')}: {', '.join(numbers)}", user)
     _push_shipped(order, shipment, numbers)
 
 

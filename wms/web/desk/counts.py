@@ -15,6 +15,7 @@ from wms.errors import DomainError
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.text import plural
 
 add(DESK_MENU, MenuItem("Counts", "desk.counts", "Cycle counts and their differences", order=35))
 
@@ -49,7 +50,7 @@ def count_create():
                     made.append(count_services.create_count(user=current_user, location=location).code)
                 except DomainError:
                     continue  # a task already covers it
-            flash(f"Created {len(made)} count task(s) for flagged bins.", "ok")
+            flash(f"Created {plural(len(made), 'count task')} for flagged bins.", "ok")
             return redirect(url_for("desk.counts"))
         code = form.get("code", "").strip()
         if not code:

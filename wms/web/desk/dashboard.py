@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from wms.db import db, utcnow
 from wms.domain.counts.models import CountStatus, CountTask
 from wms.domain.locations.models import Location
-from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus
-from wms.domain.picking.models import Allocation
+from wms.domain.orders.models import OPEN_STATUSES, Order, OrderStatus
 from wms.domain.receiving.models import OPEN_RECEIPT_STATUSES, Receipt
 from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus, SyncCursor
 from wms.web.desk import bp
@@ -41,10 +40,10 @@ def shipped_today() -> int:
 
 
 def lines_short() -> int:
-    """Open order lines that could not be given all their stock."""
-    return db.session.scalar(select(func.count()).select_from(OrderLine).join(Order).where(
-        Order.status == OrderStatus.BACKORDERED,
-        OrderLine.quantity_allocated + OrderLine.quantity_picked < OrderLine.quantity)) or 0
+    """Open order lines that could not be given all their stock: the exceptions page's query."""
+    from wms.web.desk.exceptions import lines_short_query
+
+    return db.session.scalar(select(func.count()).select_from(lines_short_query().subquery())) or 0
 
 
 def late_orders() -> int:
@@ -69,7 +68,10 @@ def open_receipts() -> int:
 
 
 def short_picks() -> int:
-    return db.session.scalar(select(func.count()).select_from(Allocation).where(Allocation.short > 0)) or 0
+    """Short picks of open orders: the same query the exceptions page lists."""
+    from wms.web.desk.exceptions import short_picks_query
+
+    return db.session.scalar(select(func.count()).select_from(short_picks_query().subquery())) or 0
 
 
 def sync_health() -> dict:

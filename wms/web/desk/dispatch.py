@@ -11,6 +11,7 @@ from wms.web.desk import bp
 from wms.web.htmx import is_htmx, trigger
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.text import plural
 
 add(DESK_MENU, MenuItem("Dispatch", "desk.dispatch", "Hand parcels to carriers, manifests", order=45))
 
@@ -87,7 +88,7 @@ def dispatch_close(dispatch_id):
     except DomainError as exc:
         return _render_dispatch(dispatch, exc.message, ok=False,
                                 status=exc.status if exc.status in (409, 422) else 422)
-    return _render_dispatch(dispatch, f"{dispatch.code} closed: {len(shipments)} order(s) shipped "
+    return _render_dispatch(dispatch, f"{dispatch.code} closed: {plural(len(shipments), 'order')} shipped "
                                       f"with {dispatch.carrier.name}")
 
 

@@ -54,11 +54,29 @@ def bins_to_count() -> list[Location]:
                                    .order_by(Location.walk_sequence).limit(LIMIT)).scalars())
 
 
+def short_picks_query():
+    """Short picks still to act on: those of open orders. The dashboard's tile counts this same
+    query, so the tile and this page never disagree."""
+    return (select(Allocation).join(Order, Allocation.order_id == Order.id)
+            .where(Allocation.short > 0, Order.status.in_(OPEN_STATUSES)))
+
+
+def lines_short_query():
+    """Lines of backordered orders still missing stock; the dashboard's "lines short" tile
+    counts this same query and links to its section here."""
+    return (select(OrderLine).join(Order, OrderLine.order_id == Order.id)
+            .where(Order.status == OrderStatus.BACKORDERED,
+                   OrderLine.quantity_allocated + OrderLine.quantity_picked < OrderLine.quantity))
+
+
+def lines_short() -> list[OrderLine]:
+    return list(db.session.execute(
+        lines_short_query().order_by(OrderLine.order_id, OrderLine.line_no).limit(LIMIT)).scalars())
+
+
 def short_picks() -> list[Allocation]:
     return list(db.session.execute(
-        select(Allocation).join(Order, Allocation.order_id == Order.id)
-        .where(Allocation.short > 0, Order.status.in_(OPEN_STATUSES))
-        .order_by(Allocation.id.desc()).limit(LIMIT)).scalars())
+        short_picks_query().order_by(Allocation.id.desc()).limit(LIMIT)).scalars())
 
 
 def receipt_discrepancies() -> list[Receipt]:
@@ -77,6 +95,8 @@ def sections() -> list[Section]:
         Section("unknown_skus", "Unknown SKUs in shop orders", "Create the product, then release the order.", unknown_skus()),
         Section("dead_letters", "Shop messages and webhooks that failed", "Fix the cause, then retry.", dead_letters()),
         Section("short_picks", "Short picks", "Count the bin; allocate the order again.", short_picks()),
+        Section("lines_short", "Order lines short of stock", "Receive or move stock in, then allocate again.",
+                lines_short()),
         Section("counts", "Count differences to approve", "Approve, or send back for a recount.", counts_to_approve()),
         Section("receipts", "Receipts with discrepancies", "Check with the supplier.", receipt_discrepancies()),
         Section("held", "Orders on hold", "Release when the reason is gone.", held_orders()),

@@ -34,8 +34,13 @@ def _page_number() -> int:
 def orders():
     args = request.args
     status = OrderStatus[args["status"]] if args.get("status") in OrderStatus.__members__ else None
+    shipped_since = None
+    if args.get("shipped") == "today":
+        from wms.web.desk.dashboard import _start_of_today
+
+        shipped_since = _start_of_today()
     query = order_services.search_orders(args.get("q", ""), status, open_only=bool(args.get("open")),
-                                 late=bool(args.get("late")))
+                                 late=bool(args.get("late")), shipped_since=shipped_since)
     page = _page_number()
     rows = db.session.execute(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).scalars().all()
     return render_template("desk/orders/list.html", rows=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE,

@@ -16,6 +16,7 @@ from wms.errors import DomainError
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.text import plural
 
 add(DESK_MENU, MenuItem("Receipts", "desk.receipts", "Expected deliveries and what arrived",
                         order=20, role="SUPERVISOR"))
@@ -65,7 +66,7 @@ def receipt_import():
         result = receiving.import_receipts(text, user=current_user)
     except ImportRefused as exc:
         return _list_page(422, import_errors=[str(e) for e in exc.result.errors])
-    flash(f"Imported {result.created} receipt(s) from {result.rows} row(s).", "ok")
+    flash(f"Imported {plural(result.created, 'receipt')} from {plural(result.rows, 'row')}.", "ok")
     return redirect(url_for("desk.receipts"))
 
 

@@ -1,11 +1,12 @@
 """Stock on the desk: balances, the ledger of movements, and adjustments with a reason."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from wms.db import db
@@ -27,17 +28,32 @@ add(DESK_MENU, MenuItem("Ledger", "desk.ledger", "Every movement, who and why", 
 PAGE_SIZE = 100
 
 
+SORTS = {"location": (Location.walk_sequence, Location.code, Product.sku),
+         "sku": (Product.sku, Location.walk_sequence, Location.code)}
+
+
 @bp.route("/stock")
 def stock():
     q = request.args.get("q", "").strip()
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "location"
     query = (select(StockLevel).join(Product).join(Location)
-             .where(StockLevel.on_hand > 0).order_by(Location.walk_sequence, Product.sku))
+             .where(StockLevel.on_hand > 0).order_by(*SORTS[sort]))
     if q:
         like = f"%{q}%"
         query = query.where(or_(Product.sku.ilike(like), Product.name.ilike(like),
                                 Location.code.ilike(like)))
     rows = db.session.execute(query.limit(500)).scalars().all()
-    return render_template("desk/stock/page.html", rows=rows, q=q, reasons=MoveReason)
+    # Each SKU's totals over all its locations (not only the rows a search shows).
+    totals = {}
+    product_ids = {row.product_id for row in rows}
+    if product_ids:
+        totals = {pid: (on_hand, reserved) for pid, on_hand, reserved in db.session.execute(
+            select(StockLevel.product_id, func.sum(StockLevel.on_hand), func.sum(StockLevel.reserved))
+            .where(StockLevel.product_id.in_(product_ids), StockLevel.on_hand > 0)
+            .group_by(StockLevel.product_id))}
+    rows_per_product = Counter(row.product_id for row in rows)
+    return render_template("desk/stock/page.html", rows=rows, q=q, sort=sort, totals=totals,
+                           rows_per_product=rows_per_product, reasons=MoveReason)
 
 
 @bp.route("/stock/ledger")
@@ -93,6 +109,7 @@ def adjust():
             select(StockLevel).join(Product).join(Location)
             .where(StockLevel.on_hand > 0, Product.sku == q)).scalars().all()
         return render_template("desk/stock/page.html", rows=rows, q=q, reasons=MoveReason,
+                               sort="location", totals={}, rows_per_product={},
                                error=exc.message, form=form), 422
     flash(f"Adjusted {product.sku} in {location.code} by {delta:+d}.", "ok")
     return redirect(url_for("desk.stock", q=product.sku))

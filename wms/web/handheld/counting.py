@@ -49,6 +49,16 @@ def count_start(task_id: int):
     return _render(view, f"Counting {task.code}: {task.subject}")
 
 
+@bp.route("/count/lines/<int:line_id>/take-back", methods=["POST"])
+@transactional
+def count_take_back(line_id: int):
+    try:
+        view, message = counts.take_back(current_user, line_id)
+    except DomainError as exc:
+        return _render(counts.current(current_user), exc.message, ok=False, status=422)
+    return _render(view, message)
+
+
 @bp.route("/count/finish", methods=["POST"])
 @transactional
 def count_finish():

@@ -113,6 +113,15 @@ def packing_finish():
                                        accept_partial=request.form.get("accept_partial") == "1")
     except DomainError as exc:
         return _refused(exc)
+    station = current_station()
+    if view.step == "done" and station is not None and station.printer is not None \
+            and station.printer.kind is PrinterKind.ZPL_TCP:
+        # Print at once on the station's label printer; the links stay as the fallback.
+        count = len(view.shipment.parcels)
+        printed = print_labels(station, shipping.shipping_labels_zpl(view.shipment),
+                               "shipping label" if count == 1 else f"{count} shipping labels")
+        return _render(view, f"{message}. {printed.message}", ok=printed.sent, printed=printed,
+                       pdf_url=url_for("handheld.packing_labels_pdf", shipment_id=view.shipment.id))
     return _render(view, message)
 
 

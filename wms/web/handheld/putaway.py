@@ -1,7 +1,7 @@
 """Handheld: put received goods away from the dock into a suggested (or chosen) bin."""
 from __future__ import annotations
 
-from flask import request
+from flask import render_template, request
 from flask_login import current_user
 
 from wms.db import db
@@ -39,6 +39,13 @@ def putaway_scan():
     except DomainError as exc:
         return _refused(exc)
     return _render(view, message)
+
+
+@bp.route("/putaway/waiting")
+def putaway_waiting():
+    # Its own request (the screen loads it when idle), so a putaway scan costs no more.
+    levels = putaway.waiting_on_docks()
+    return render_template("handheld/putaway/_waiting.html", levels=levels)
 
 
 @bp.route("/putaway/all", methods=["POST"])

@@ -34,9 +34,9 @@ def _open_receipts():
 
 def _render(view, message=None, ok=True, status=200, error: DomainError | None = None):
     over = unknown = None
-    if error is not None and error.code == "over_receipt":
+    if error is not None and error.code in ("over_receipt", "approval_badge"):
         over = {"product": db.session.get(Product, error.details["product_id"]),
-                "total": error.details["total"]}
+                "total": error.details["total"], "badge": error.details.get("badge")}
     elif error is not None and error.code == "unknown_barcode":
         unknown = error.details.get("barcode")
     return flow_screen("receiving", view=view, message=message, ok=ok, status=status, over=over,
@@ -52,6 +52,9 @@ def _refused(exc: DomainError):
         # 200 with the red status and the scan-error signal, nothing received.
         receiving.hold_over_receipt(current_user, exc.details["product_id"], exc.details["total"])
         return _render(receiving.current(current_user), exc.message, ok=False, status=200, error=exc)
+    if exc.code == "approval_badge":
+        # A supervisor's badge for the waiting approval: the form keeps it and asks the PIN.
+        return _render(receiving.current(current_user), exc.message, ok=True, status=200, error=exc)
     return _render(receiving.current(current_user), exc.message, ok=False, status=422, error=exc)
 
 
@@ -91,6 +94,13 @@ def receiving_approve():
         db.session.rollback()
         users.record_refusal_after_rollback(exc)
         db.session.commit()
+        pending = receiving.pending_approval(current_user)
+        if pending:
+            # The approval stays on screen for another try (the refusal is on the status line).
+            waiting = DomainError(exc.message, code="over_receipt", product_id=int(pending["product"]),
+                                  total=int(pending["total"]))
+            return _render(receiving.current(current_user), exc.message, ok=False, status=422,
+                           error=waiting)
         return _refused(exc)
     except DomainError as exc:
         return _refused(exc)
