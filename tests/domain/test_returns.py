@@ -137,3 +137,27 @@ def test_returns_rate_per_product(app, make_product, make_location, make_user):
     returns.scan(user, "1")
     rows = returns.returns_rate(utcnow() - timedelta(days=1), utcnow() + timedelta(minutes=1))
     assert [(r.sku, r.shipped, r.returned, r.rate) for r in rows] == [(shirt.sku, 4, 1, 0.25)]
+
+
+def test_closing_emits_return_received_for_subscribed_endpoints(app, make_product, make_location, make_user):
+    import json
+
+    from wms.integrations.prestashop.models import OutboxMessage
+    from wms.integrations.webhooks.services import register_endpoint
+
+    register_endpoint("https://erp.example/hooks", ["return.received"])
+    order, (shirt, _cap) = shipped_order(make_product, make_location)
+    user = make_user("operator")
+    returns.scan(user, "RETREF001")
+    returns.scan(user, shirt.main_barcode)
+    returns.scan(user, "1")
+    returns.close(user)
+    message = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "webhook")).scalar_one()
+    body = json.loads(json.loads(message.payload_json)["body"])
+    assert body["event"] == "return.received"
+    data = body["data"]
+    assert data["order_reference"] == "RETREF001" and data["source"] == "parcel"
+    assert data["items"] == [{"code": shirt.main_barcode, "sku": shirt.sku, "quantity": 1, "condition": "SELLABLE",
+                              "exception": False, "location": "RETN-01"}]
+    # Not a shop order: nothing for the shop.
+    assert db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "return_received")).first() is None
