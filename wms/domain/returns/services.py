@@ -520,3 +520,29 @@ def returns_rate(start: datetime, end: datetime) -> list[RateRow]:
     rows = [RateRow(pid, products[pid].sku, products[pid].name, int(shipped.get(pid, 0) or 0),
                     int(returned.get(pid, 0) or 0)) for pid in ids if pid in products]
     return sorted(rows, key=lambda r: (-r.rate, -r.returned, r.sku))
+
+
+def parse_announced(order: Order, text: str) -> dict[int, int]:
+    """Turn "SKU quantity" lines (the desk's form) into {order_line_id: units} for create_return."""
+    quantities: dict[int, int] = {}
+    by_sku = {(ln.sku or "").upper(): ln for ln in order.lines}
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        parts = raw.split()
+        if not parts:
+            continue
+        if len(parts) > 2:
+            raise DomainError(f"Line {number}: write “SKU quantity”, e.g. “TSH-BLACK-M 1”.", code="bad_line")
+        line = by_sku.get(parts[0].upper())
+        if line is None:
+            raise DomainError(f"Line {number}: {parts[0]} is not in order {order.reference}.", code="unknown_sku")
+        qty = inventory.parse_quantity(parts[1] if len(parts) == 2 else "1")
+        quantities[line.id] = quantities.get(line.id, 0) + qty
+    return quantities
+
+
+def order_by_reference(text: str) -> Order:
+    order = order_for_code(text) if (text or "").strip() else None
+    if order is None:
+        raise NotFound(f"No order has the reference, code or tracking number {(text or '').strip() or '(empty)'}.",
+                       code="unknown_order")
+    return order
