@@ -110,7 +110,7 @@ def fast_scan(user, text: str, scanned: Scan | None, qty: int, scan_id: str | No
             "exception": False, "user_id": user.id, "created_at": utcnow()})
         view.pending_sku, view.pending_qty = line.sku, units
         view.prompt = f"{line.sku}: press its condition: {KEYS_HINT}"
-        return view, f"{line.sku} × {units}: press its condition: {KEYS_HINT}"
+        return view, f"{line.sku} × {units} scanned: press 1-4"
     if pending_id is None:
         return None
     kind = DESTINATION[key]

@@ -319,7 +319,7 @@ def scan_item(user, ret: CustomerReturn, code: str, qty: int = 1) -> tuple[Retur
     ret.items.append(ReturnItem(return_line_id=line.id, product_id=product.id, code=code, quantity=units,
                                 user_id=user.id))
     db.session.flush()
-    return view_of(ret), f"{product.sku} × {units}: press its condition: {KEYS_HINT}"
+    return view_of(ret), f"{product.sku} × {units} scanned: press 1-4"
 
 
 def grade(user, ret: CustomerReturn, condition: ReturnCondition) -> tuple[ReturnView, str]:
