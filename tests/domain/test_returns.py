@@ -161,3 +161,24 @@ def test_closing_emits_return_received_for_subscribed_endpoints(app, make_produc
                               "exception": False, "location": "RETN-01"}]
     # Not a shop order: nothing for the shop.
     assert db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "return_received")).first() is None
+
+
+def test_sellable_returns_are_put_away_from_the_returns_location(app, make_product, make_location, make_user):
+    from wms.domain.receiving import putaway
+
+    order, (shirt, _cap) = shipped_order(make_product, make_location)
+    bin_ = make_location("A-01-01-1")
+    user = make_user("operator")
+    returns.scan(user, "RETREF001")
+    for _ in range(2):
+        returns.scan(user, shirt.main_barcode)
+        returns.scan(user, "1")
+    returns.close(user)
+    view, message = putaway.scan(user, "RETN-01")
+    assert "Putting away from RETN-01" in message
+    view, message = putaway.scan(user, shirt.main_barcode, 2)
+    assert "2 to put away" in message
+    view, message = putaway.scan(user, bin_.code)
+    assert f"Put away 2 × {shirt.sku} in {bin_.code}" in message
+    assert _stock("RETN-01", shirt) == 0 and _stock(bin_.code, shirt) == 2
+    assert ledger_problems() == []

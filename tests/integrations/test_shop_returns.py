@@ -88,6 +88,12 @@ def test_webservice_return_is_read_received_and_the_shop_told_once(app, shop, se
     _receive(user, ret, [("3760000000017", "1"), ("3760000000017", "2")])
     assert ret.status is ReturnStatus.RECEIVED and ret.discrepancy is None
     assert ledger_problems() == []
+    # The sellable unit joins the stock pushed to the shop; the damaged one (quarantine) does not.
+    from wms.integrations.prestashop.sync import push_stock
+    push_stock(settings, clients("default")[1], full=True)
+    db.session.commit()
+    product_id = shop.tables["orders"][ps_id]["associations"]["order_rows"][0]["product_id"]
+    assert [row["quantity"] for row in shop.stock(product_id)] == [1]
     message = db.session.execute(select(OutboxMessage).where(OutboxMessage.kind == "return_received")).scalar_one()
     # The note POST fails once (a 500 that did not apply): retried later, sent once.
     shop.faults.fail_next(1, 500, resource="messages", method="POST")
