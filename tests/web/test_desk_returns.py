@@ -34,6 +34,7 @@ def test_a_supervisor_creates_follows_and_exports_returns(client, login_as, make
     listing = client.get("/desk/returns?view=discrepancy").get_data(as_text=True)
     assert ret.code in listing and "missing" in listing
     assert ret.code in listing.split("Waiting for a refund")[1]
+    assert ret.code not in client.get("/desk/returns?view=exceptions").get_data(as_text=True).split("Waiting")[0]
     page = client.get(f"/desk/returns/{ret.id}").get_data(as_text=True)
     assert "RETN-01" in page and "Returned" in page and "received" in page.lower()
 

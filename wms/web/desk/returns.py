@@ -12,7 +12,7 @@ from sqlalchemy import select
 from wms.db import db
 from wms.domain.inventory.models import StockMove
 from wms.domain.returns import services as returns
-from wms.domain.returns.models import CustomerReturn, ReturnStatus
+from wms.domain.returns.models import CustomerReturn, ReturnItem, ReturnStatus
 from wms.errors import DomainError
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
@@ -28,6 +28,7 @@ VIEWS = {
     "in_progress": ("In progress", lambda q: q.where(CustomerReturn.status == ReturnStatus.IN_PROGRESS)),
     "discrepancy": ("Received with discrepancies", lambda q: q.where(
         CustomerReturn.status == ReturnStatus.RECEIVED, CustomerReturn.discrepancy.is_not(None))),
+    "exceptions": ("With items set aside", lambda q: q.where(CustomerReturn.items.any(ReturnItem.exception.is_(True)))),
     "received": ("Received", lambda q: q.where(CustomerReturn.status == ReturnStatus.RECEIVED)),
     "all": ("All", lambda q: q),
 }
