@@ -9,7 +9,7 @@ from wms.domain.inventory.models import MoveReason, StockLevel, StockMove
 from wms.domain.inventory.services import ledger_problems, remove, receive
 from wms.domain.locations.models import Location
 from wms.domain.returns import services as returns
-from wms.domain.returns.models import ReturnCondition, ReturnStatus
+from wms.domain.returns.models import ReturnStatus
 from wms.errors import DomainError
 from tests.returns_helpers import shipped_order
 
