@@ -50,6 +50,12 @@ def test_an_announced_return_is_received_graded_and_closed_short(app, make_produ
     assert ledger_problems() == []
     assert ret.waiting_for_refund and returns.waiting_for_refund() == [ret]
     assert [e.kind for e in ret.events] == ["created", "started", "received"]
+    # `wms check-ledger` agrees, as an operator would run it.
+    from wms.cli import check_ledger
+
+    db.session.commit()
+    result = app.test_cli_runner().invoke(check_ledger)
+    assert result.exit_code == 0 and "ledger ok" in result.output, result.output
 
 
 def test_an_unexpected_parcel_is_found_by_tracking_number_reference_or_order_code(app, make_product, make_location,
