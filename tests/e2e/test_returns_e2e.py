@@ -98,11 +98,13 @@ def test_return_with_a_damaged_item_and_a_wrong_one(phone, live_server, parcel):
     phone.wait_for_selector("#status[data-status=ok]")
     assert "exception" in phone.locator("#status").inner_text()
     assert "1 set aside" in phone.locator("#screen").inner_text()
+    phone.wait_for_function("document.activeElement && document.activeElement.name === 'code'")
     screenshot(phone, "returns")
     _mark_sent(phone)
     phone.get_by_role("button", name="Finish return").click()
     phone.wait_for_selector("#status[data-status=ok]")
     assert f"{parcel['code']} received" in phone.locator("#status").inner_text()
+    phone.wait_for_function("document.activeElement && document.activeElement.name === 'code'")
     assert dialogs == []  # no native confirm()
 
     with live_server.application.app_context():
