@@ -18,6 +18,7 @@ class ScanKind(enum.Enum):
     PARCEL = "parcel"
     COUNT = "count task"
     BADGE = "badge"
+    RETURN = "return"
     INVALID = "invalid"
 
 
@@ -31,6 +32,7 @@ PREFIXES = {
     "PCL-": ScanKind.PARCEL,
     "CNT-": ScanKind.COUNT,
     "BADGE-": ScanKind.BADGE,
+    "RMA-": ScanKind.RETURN,
 }
 DEFAULT_LOCATION_PATTERN = r"^(?:[A-Z]{1,3}-\d{2}-\d{2}-\d{1,2}|[A-Z]{3,5}-\d{2})$"
 # Scanners add stray whitespace and control characters (a trailing CR, a leading AIM id).

@@ -58,6 +58,12 @@ class Config:
     PRESTASHOP_KEY = ""
     PRESTASHOP_CALLBACK_SECRET = ""
     PRESTASHOP_IMPORT_STATES = "2,3,11"
+    # Merchandise return states (order_return_state ids of a fresh install): the one written
+    # when the warehouse received a return, denied (cancels an expected return), completed
+    # (the merchant refunded: the return leaves the desk's "waiting for a refund").
+    PS_RETURN_RECEIVED_STATE = 3
+    PS_RETURN_DENIED_STATE = 4
+    PS_RETURN_COMPLETED_STATE = 5
 
     # Webhooks to the merchant's other systems (docs/webhooks.md).
     WEBHOOK_TIMEOUT_S = 10

@@ -7,6 +7,7 @@ from wms.domain.orders.models import Order, OrderEvent, OrderLine, OrderStatus  
 from wms.domain.receiving.models import Receipt, ReceiptLine, ReceiptStatus  # noqa: F401
 from wms.domain.picking.models import Allocation, PickList, PickListOrder  # noqa: F401
 from wms.domain.printing.models import Printer, PrinterKind, Station  # noqa: F401
+from wms.domain.returns.models import CustomerReturn, ReturnEvent, ReturnItem, ReturnLine  # noqa: F401
 from wms.domain.scans.models import FlowState, ScanRecord  # noqa: F401
 from wms.domain.shipping.models import BoxSize, Carrier, CarrierLabel, Dispatch, Parcel, ParcelItem, Shipment  # noqa: F401
 from wms.domain.users.models import ApiToken, Role, SignInAttempt, User  # noqa: F401

@@ -49,6 +49,9 @@ class Wmscallback extends Module
     /** @var bool */
     private $shutdownRegistered = false;
 
+    /** @var array<int, int> merchandise returns created or changed in this request: id => id_shop */
+    private $pendingReturns = [];
+
     public function __construct()
     {
         $this->name = 'wmscallback';
@@ -79,6 +82,8 @@ class Wmscallback extends Module
             && $this->registerHook('actionOrderStatusPostUpdate')
             && $this->registerHook('actionOrderEdited')
             && $this->registerHook('addWebserviceResources')
+            && $this->registerHook('actionObjectOrderReturnAddAfter')
+            && $this->registerHook('actionObjectOrderReturnUpdateAfter')
             && Configuration::updateGlobalValue(self::CONFIG_URL, '')
             && Configuration::updateGlobalValue(self::CONFIG_SECRET, WmsCallbackSigner::generateSecret())
             && Configuration::updateGlobalValue(self::CONFIG_TIMEOUT, (string) self::DEFAULT_TIMEOUT_S)
@@ -149,11 +154,84 @@ class Wmscallback extends Module
     }
 
     /**
+     * Note "merchandise return N was requested" (a customer asks from their account).
+     *
+     * @param array $params object (OrderReturn)
+     */
+    public function hookActionObjectOrderReturnAddAfter($params)
+    {
+        $this->noteReturn($params, 'actionObjectOrderReturnAddAfter');
+    }
+
+    /**
+     * Note "merchandise return N changed state" (the merchant accepts, receives, denies it).
+     *
+     * @param array $params object (OrderReturn)
+     */
+    public function hookActionObjectOrderReturnUpdateAfter($params)
+    {
+        $this->noteReturn($params, 'actionObjectOrderReturnUpdateAfter');
+    }
+
+    private function noteReturn($params, $hook)
+    {
+        try {
+            $return = isset($params['object']) ? $params['object'] : null;
+            if (is_object($return) && !empty($return->id) && !empty($return->id_order)) {
+                // Queued at the end of the request: PrestaShop adds the return's rows after the
+                // return itself, so they are read once they exist.
+                $this->pendingReturns[(int) $return->id] = (int) $return->id_order;
+                $this->registerShutdown();
+            }
+        } catch (Throwable $e) {
+            $this->logError($hook, $e);
+        }
+    }
+
+    /**
+     * Store one order_return.changed event per return noted in this request, with its rows.
+     */
+    private function queueReturns()
+    {
+        foreach ($this->pendingReturns as $idReturn => $idOrder) {
+            try {
+                $return = new OrderReturn($idReturn);
+                $idShop = (int) Db::getInstance()->getValue('SELECT `id_shop` FROM `' . _DB_PREFIX_ . 'orders` WHERE `id_order` = ' . (int) $idOrder);
+                if ($this->settingsForShop($idShop) === null) {
+                    continue;
+                }
+                $details = [];
+                foreach (OrderReturn::getOrdersReturnDetail($idReturn) as $row) {
+                    $details[] = ['id_order_detail' => (int) $row['id_order_detail'], 'product_quantity' => (int) $row['product_quantity']];
+                }
+                $now = time();
+                $eventId = WmsCallbackPayload::newEventId();
+                $payload = WmsCallbackPayload::buildReturn($eventId, $idOrder, $idReturn, null, (int) $return->state, $details, $now, max(1, $idShop));
+                $this->pending[] = $this->store()->add($eventId, WmsCallbackPayload::EVENT_RETURN_CHANGED, $idOrder, max(1, $idShop), WmsCallbackPayload::encode($payload), $now);
+            } catch (Throwable $e) {
+                $this->logError('order return ' . (int) $idReturn, $e);
+            }
+        }
+        $this->pendingReturns = [];
+    }
+
+    private function registerShutdown()
+    {
+        if (!$this->shutdownRegistered) {
+            register_shutdown_function([$this, 'deliverPending']);
+            $this->shutdownRegistered = true;
+        }
+    }
+
+    /**
      * Deliver the events queued during this request, then a few older due ones (shutdown function).
      */
     public function deliverPending()
     {
         try {
+            if ($this->pendingReturns) {
+                $this->queueReturns();
+            }
             if (!$this->pending) {
                 return;
             }
@@ -225,9 +303,13 @@ class Wmscallback extends Module
     public function getContent()
     {
         $output = '';
-        // Installed before the relay point resource existed: opening this page adds its hook.
-        if (!$this->isRegisteredInHook('addWebserviceResources')) {
-            $this->registerHook('addWebserviceResources');
+        // Installed before the relay point resource or the returns existed: opening this page
+        // adds their hooks.
+        foreach (['addWebserviceResources', 'actionObjectOrderReturnAddAfter',
+                  'actionObjectOrderReturnUpdateAfter'] as $hook) {
+            if (!$this->isRegisteredInHook($hook)) {
+                $this->registerHook($hook);
+            }
         }
         if (Tools::isSubmit('submitWmscallback')) {
             $output .= $this->saveSettings();

@@ -179,6 +179,25 @@ RESOURCES: dict[str, Resource] = {
                 "stock_availables": ("stock_available", {"id": INT, "id_product_attribute": INT}),
             },
         ),
+        # Merchandise returns (a customer's return request from their account, once the
+        # merchant enables returns), and order messages (private notes on an order).
+        # A shop may not expose order_returns (FakeShop.hidden_resources).
+        _resource(
+            "order_returns",
+            "order_return",
+            {"id": INT, "id_customer": INT, "id_order": INT, "state": INT, "question": STR,
+             "date_add": DATE, "date_upd": DATE},
+            {"GET", "PUT", "PATCH"},
+            {"order_return_details": ("order_return_detail",
+                                      {"id_order_detail": INT, "product_quantity": INT})},
+        ),
+        _resource(
+            "messages",
+            "message",
+            {"id": INT, "id_cart": INT, "id_order": INT, "id_customer": INT, "id_employee": INT,
+             "message": STR, "private": BOOL, "date_add": DATE},
+            {"GET", "POST"},
+        ),
         _resource(
             "combinations",
             "combination",
@@ -207,6 +226,10 @@ ORDER_STATES = [
     (12, "On backorder (not paid)", 0, 0, 0, 1, "outofstock"),
     (13, "Awaiting Cash On Delivery validation", 0, 0, 0, 1, "cashondelivery"),
 ]
+
+# Merchandise return states of a fresh install: (id, name).
+ORDER_RETURN_STATES = [(1, "Waiting for confirmation"), (2, "Waiting for package"), (3, "Package received"),
+                       (4, "Return denied"), (5, "Return completed")]
 
 # (id, iso_code, name)
 COUNTRIES = [(1, "DE", "Germany"), (8, "FR", "France"), (17, "GB", "United Kingdom"), (21, "US", "United States")]

@@ -87,6 +87,8 @@ class FakeShop:
         # The WMS module's "wms_relay_points" resource: None = module without it (error 28);
         # else id_order -> {"module", "relay_point_id", "country", ...}.
         self.relay_points: dict[int, dict[str, Any]] | None = None
+        # Resources this shop's version does not expose (e.g. {"order_returns"}).
+        self.hidden_resources: set[str] = set()
         self.faults = Faults()
         self.request_log: list[LoggedRequest] = []
         self.emails: list[SentEmail] = []
@@ -364,6 +366,28 @@ class FakeShop:
                 self._refresh_product_stock(row["product_id"])
             return order_id
 
+    def add_order_return(self, order_id: int, details: list[tuple[int, int]], state: int = 1,
+                         question: str = "") -> int:
+        """A customer's merchandise return: [(order_detail id, quantity)]; returns its id."""
+        with self._lock:
+            order = self.tables["orders"][order_id]
+            stamp = self.stamp()
+            return self._insert("order_returns", {
+                "id_customer": order["id_customer"], "id_order": order_id, "state": state,
+                "question": question, "date_add": stamp, "date_upd": stamp,
+                "associations": {"order_return_details": [
+                    {"id_order_detail": d, "product_quantity": q} for d, q in details]},
+            })
+
+    def set_return_state(self, return_id: int, state: int) -> None:
+        with self._lock:
+            row = self.tables["order_returns"][return_id]
+            row["state"] = state
+            row["date_upd"] = self.stamp()
+
+    def messages_of(self, order_id: int) -> list[dict[str, Any]]:
+        return [m for m in self.tables["messages"].values() if m["id_order"] == order_id]
+
     def generate_orders(
         self,
         n: int,
@@ -618,7 +642,7 @@ class FakeShop:
             return self._ok({"api": {name: {"description": name} for name in RESOURCES}}, json_out)
         if resource == "wms_relay_points" and self.relay_points is not None:
             return self._relay_point(method, ident, json_out)
-        res = RESOURCES.get(resource)
+        res = RESOURCES.get(resource) if resource not in self.hidden_resources else None
         if res is None:
             raise WsError(400, 28, f'Resource of type "{resource}" does not exists')
         if self.permissions is not None and resource not in self.permissions:

@@ -107,3 +107,27 @@ class Order
         $this->id_shop = $idShop;
     }
 }
+
+class OrderReturn
+{
+    /** @var array<int, array{id_order: int, state: int, details: array}> returns the test creates */
+    public static $rows = [];
+
+    public $id;
+    public $id_order;
+    public $state;
+
+    public function __construct($id = null)
+    {
+        if ($id !== null && isset(self::$rows[(int) $id])) {
+            $this->id = (int) $id;
+            $this->id_order = self::$rows[(int) $id]['id_order'];
+            $this->state = self::$rows[(int) $id]['state'];
+        }
+    }
+
+    public static function getOrdersReturnDetail($idOrderReturn)
+    {
+        return isset(self::$rows[(int) $idOrderReturn]) ? self::$rows[(int) $idOrderReturn]['details'] : [];
+    }
+}

@@ -22,6 +22,7 @@ OPERATOR_API = {
     ("GET", "api.openapi"),
     ("GET", "api.list_receipts"), ("GET", "api.get_receipt"), ("GET", "api.stock_snapshot"),
     ("GET", "api.list_webhook_events"),
+    ("GET", "api.list_returns"), ("GET", "api.get_return"),
 }
 # Desk modules whose pages must all open (200) for a supervisor with the ids made below.
 DESK_MODULES_WITH_KNOWN_IDS = {"home", "dashboard", "orders", "counts", "master_data", "exceptions",
@@ -62,6 +63,12 @@ def ids(app, make_location, make_product, make_user):
     db.session.add(receipt)
     db.session.flush()
     values["receipt_id"] = receipt.id
+    from wms.domain.returns.models import CustomerReturn
+
+    customer_return = CustomerReturn(order_id=order.id, source="desk")
+    db.session.add(customer_return)
+    db.session.flush()
+    values["return_id"] = customer_return.id
     db.session.commit()
     return values
 

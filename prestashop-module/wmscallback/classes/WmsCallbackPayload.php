@@ -12,6 +12,8 @@ class WmsCallbackPayload
 {
     const EVENT_STATUS_CHANGED = 'order.status_changed';
     const EVENT_EDITED = 'order.edited';
+    const EVENT_RETURN_CHANGED = 'order_return.changed';
+    const MAX_RETURN_DETAILS = 200;
 
     /**
      * Return the payload as an ordered array; throw InvalidArgumentException on bad input.
@@ -51,6 +53,49 @@ class WmsCallbackPayload
             'date' => self::formatDate($occurredAt),
             'shop_id' => self::positiveId($shopId, 'shop_id', false),
         ];
+    }
+
+    /**
+     * Return the payload of "merchandise return N was requested or changed state".
+     *
+     * The order fields come first, in build()'s order, then id_order_return and the return's
+     * rows, so a warehouse whose shop webservice does not expose order_returns needs nothing else.
+     *
+     * @param string $eventId lowercase UUID
+     * @param int $idOrder
+     * @param int $idOrderReturn
+     * @param int|null $oldState the return's previous state (order_return_state), null when unknown
+     * @param int $newState the return's state now
+     * @param array $details rows of ['id_order_detail' => int, 'product_quantity' => int]
+     * @param int $occurredAt unix seconds
+     * @param int $shopId
+     *
+     * @return array
+     */
+    public static function buildReturn($eventId, $idOrder, $idOrderReturn, $oldState, $newState, array $details, $occurredAt, $shopId)
+    {
+        if ($newState === null) {
+            throw new InvalidArgumentException('An order_return.changed event needs the return state.');
+        }
+        $payload = self::build($eventId, self::EVENT_STATUS_CHANGED, $idOrder, $oldState, $newState, $occurredAt, $shopId);
+        $payload['event'] = self::EVENT_RETURN_CHANGED;
+        $payload['id_order_return'] = self::positiveId($idOrderReturn, 'id_order_return', false);
+        if (count($details) > self::MAX_RETURN_DETAILS) {
+            throw new InvalidArgumentException(sprintf('A return may carry at most %d rows.', self::MAX_RETURN_DETAILS));
+        }
+        $rows = [];
+        foreach ($details as $detail) {
+            if (!is_array($detail) || !isset($detail['id_order_detail'], $detail['product_quantity'])) {
+                throw new InvalidArgumentException('Each return row needs id_order_detail and product_quantity.');
+            }
+            $rows[] = [
+                'id_order_detail' => self::positiveId($detail['id_order_detail'], 'id_order_detail', false),
+                'product_quantity' => self::positiveId($detail['product_quantity'], 'product_quantity', false),
+            ];
+        }
+        $payload['details'] = $rows;
+
+        return $payload;
     }
 
     /**

@@ -24,6 +24,7 @@ class MoveReason(enum.Enum):
     ADJUSTED = "Adjusted"
     COUNTED = "Counted"
     DAMAGED = "Damaged"
+    RETURNED = "Returned"
 
     @property
     def label(self) -> str:

@@ -61,7 +61,8 @@ def scan(user, code: str, qty: int = 1) -> tuple[MoveView, str]:
             return _view(state.data), f"Taking from {location.code}"
         source = db.session.get(Location, data["source"])
         product = db.session.get(Product, data["product"])
-        if location.kind in (LocationKind.STAGING, LocationKind.PACKING, LocationKind.RECEIVING):
+        if location.kind in (LocationKind.STAGING, LocationKind.PACKING, LocationKind.RECEIVING,
+                             LocationKind.RETURNS):
             raise DomainError(f"Cannot move stock into {location.code} ({location.kind.label.lower()}). "
                               "Scan a storage, pick-face or quarantine location.")
         inventory.move(product, source, location, data["qty"], user=user, reason=MoveReason.MOVED,

@@ -184,6 +184,47 @@ def post_movement(
     return Posting(move, src, dst)
 
 
+_RECEIVE_INTO = None
+
+
+def _build_receive_into():
+    from sqlalchemy import Integer, bindparam, case
+
+    level = StockLevel.__table__
+    now = bindparam("now", type_=level.c.updated_at.type)
+    units = bindparam("units", type_=Integer)
+    return {dialect: ins(level).values(location_id=bindparam("location"), product_id=bindparam("product"),
+                                       on_hand=units, reserved=0, first_in_at=now, updated_at=now)
+            .on_conflict_do_update(index_elements=["location_id", "product_id"], set_={
+                "on_hand": level.c.on_hand + units,
+                "first_in_at": case(((level.c.on_hand == 0) | level.c.first_in_at.is_(None), now),
+                                    else_=level.c.first_in_at),
+                "updated_at": now})
+            for dialect, ins in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
+
+
+def receive_into(product_id: int, location_id: int, qty: int, *, reason: MoveReason, user_id: int | None,
+                 reference: str | None, note: str | None = None) -> None:
+    """Bring qty units into the warehouse at a location in two statements (a scan's hot path).
+
+    The same movement as receive(), without loading or locking rows first: one upsert of the
+    balance (INSERT ... ON CONFLICT DO UPDATE, which takes the row lock itself) and one INSERT
+    of the movement. The caller has checked the product and the location exist.
+    """
+    global _RECEIVE_INTO
+    from sqlalchemy import insert  # here, not at the top: keeps this seam apart from the rest
+
+    check_quantity(qty)
+    if _RECEIVE_INTO is None:
+        _RECEIVE_INTO = _build_receive_into()
+    now = utcnow()
+    db.session.execute(_RECEIVE_INTO[db.session.get_bind().dialect.name],
+                       {"location": location_id, "product": product_id, "units": qty, "now": now})
+    db.session.execute(insert(StockMove.__table__), {
+        "product_id": product_id, "quantity": qty, "from_location_id": None, "to_location_id": location_id,
+        "reason": reason, "reference": reference, "note": note, "user_id": user_id, "created_at": now})
+
+
 def receive(product, location, qty, *, user=None, reason=MoveReason.RECEIVED, reference=None,
             note=None) -> Posting:
     """Bring qty units into the warehouse at a location."""

@@ -16,6 +16,7 @@ class LocationKind(enum.Enum):
     PACKING = "Packing"
     STAGING = "Shipping staging"
     QUARANTINE = "Quarantine / damaged"
+    RETURNS = "Returns"
 
     @property
     def label(self) -> str:

@@ -19,6 +19,8 @@ from wms.errors import DomainError, NotFound
 FLOW = "putaway"
 # Bins a suggestion may point at; quarantine is chosen by hand, never suggested.
 SUGGESTED_KINDS = (LocationKind.STORAGE, LocationKind.PICK_FACE)
+# Where putaway takes goods from: receiving docks, and the returns area (sellable returns).
+SOURCE_KINDS = (LocationKind.RECEIVING, LocationKind.RETURNS)
 
 
 @dataclass
@@ -36,7 +38,7 @@ class PutawayView:
 def dock_stock(product: Product, dock: Location | None = None) -> list[StockLevel]:
     """Return the free stock of a product on receiving docks, the fullest first."""
     query = (select(StockLevel).join(Location, StockLevel.location_id == Location.id)
-             .where(StockLevel.product_id == product.id, Location.kind == LocationKind.RECEIVING,
+             .where(StockLevel.product_id == product.id, Location.kind.in_(SOURCE_KINDS),
                     StockLevel.on_hand > StockLevel.reserved))
     if dock is not None:
         query = query.where(Location.id == dock.id)
@@ -109,7 +111,7 @@ def scan(user, code: str, qty: int = 1) -> tuple[PutawayView, str]:
     scanned = parse(code)
     if scanned.kind is ScanKind.LOCATION:
         location = location_by_code(scanned.code)
-        if location.kind is LocationKind.RECEIVING and not data.get("qty"):
+        if location.kind in SOURCE_KINDS and not data.get("qty"):
             save_state(state, dock=location.id)
             return _view(state.data), f"Putting away from {location.code}: scan a product."
         if not data.get("qty"):

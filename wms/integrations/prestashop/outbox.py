@@ -365,8 +365,24 @@ def _send_webhook(prepared) -> None:
     send_delivery(prepared)
 
 
+def handle_return_received(payload: dict[str, Any], get_client: ClientGetter) -> None:
+    """Tell the shop a return was received (wms.integrations.prestashop.returns)."""
+    from wms.integrations.prestashop.returns import push_return_received
+
+    push_return_received(payload, get_client)
+
+
+def handle_fetch_return(payload: dict[str, Any], get_client: ClientGetter) -> None:
+    """A callback said a merchandise return changed (wms.integrations.prestashop.returns)."""
+    from wms.integrations.prestashop.returns import fetch_return
+
+    fetch_return(payload, get_client)
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any], ClientGetter], None]] = {
     "order_shipped": handle_order_shipped,
+    "return_received": handle_return_received,
+    "fetch_return": handle_fetch_return,
     "fetch_order": handle_fetch_order,
     WEBHOOK_KIND: handle_webhook,
 }

@@ -687,6 +687,12 @@ def run_round(config, client_factory=None, push_stock_now: bool = True) -> Round
                 report.imports[settings.name] = import_orders(settings, client)
                 report.released[settings.name] = release_held_orders(settings.name)
                 db.session.commit()
+                # Merchandise returns, where the shop's webservice exposes them.
+                from wms.integrations.prestashop.returns import import_returns
+
+                _, return_errors = import_returns(settings, client)
+                report.errors.extend(f"shop {settings.name!r}: {e}" for e in return_errors)
+                db.session.commit()
             except Exception as exc:  # report and go on with the next shop
                 db.session.rollback()
                 log.exception("sync of shop %r failed", settings.name)

@@ -33,7 +33,12 @@ HEADER_SIGNATURE = "Webhook-Signature"
 
 EVENT_STATUS_CHANGED = "order.status_changed"
 EVENT_EDITED = "order.edited"
-EVENTS = frozenset({EVENT_STATUS_CHANGED, EVENT_EDITED})
+# A merchandise return was requested or changed state: the body also carries
+# "id_order_return" and "details" ([{"id_order_detail", "product_quantity"}]), and its
+# old_state / new_state are the return's states (order_return_state ids).
+EVENT_RETURN_CHANGED = "order_return.changed"
+EVENTS = frozenset({EVENT_STATUS_CHANGED, EVENT_EDITED, EVENT_RETURN_CHANGED})
+MAX_RETURN_DETAILS = 200
 
 # Key order of the body, as the PHP payload builder writes it.
 BODY_FIELDS = ("event_id", "event", "id_order", "old_state", "new_state", "date", "shop_id")
@@ -76,6 +81,9 @@ class CallbackEvent:
     new_state: int | None
     occurred_at: datetime
     shop_id: int
+    # order_return.changed only: the return's id and its rows (order_detail id, quantity).
+    return_id: int | None = None
+    details: tuple[tuple[int, int], ...] = ()
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -109,6 +117,9 @@ def encode_event(event: CallbackEvent) -> bytes:
         "date": event.occurred_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "shop_id": event.shop_id,
     }
+    if event.event == EVENT_RETURN_CHANGED:
+        payload["id_order_return"] = event.return_id
+        payload["details"] = [{"id_order_detail": d, "product_quantity": q} for d, q in event.details]
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
@@ -276,7 +287,14 @@ def _event_from_payload(payload: dict, header_id: str) -> CallbackEvent:
             f"event {str(event)[:40]!r} is not one of {', '.join(sorted(EVENTS))}",
             "invalid_field",
         )
-    new_state = _id_field(payload, "new_state", nullable=event != EVENT_STATUS_CHANGED)
+    is_return = event == EVENT_RETURN_CHANGED
+    new_state = _id_field(payload, "new_state", nullable=not (event == EVENT_STATUS_CHANGED or is_return))
+    return_id, details = None, ()
+    if is_return:
+        if "id_order_return" not in payload:
+            raise CallbackRejected("body lacks field(s): id_order_return", "missing_field")
+        return_id = _id_field(payload, "id_order_return")
+        details = _details_field(payload.get("details", []))
     return CallbackEvent(
         event_id=event_id,
         event=event,
@@ -285,7 +303,21 @@ def _event_from_payload(payload: dict, header_id: str) -> CallbackEvent:
         new_state=new_state,
         occurred_at=_date_field(payload["date"]),
         shop_id=_id_field(payload, "shop_id"),
+        return_id=return_id,
+        details=details,
     )
+
+
+def _details_field(value: object) -> tuple[tuple[int, int], ...]:
+    if not isinstance(value, list) or len(value) > MAX_RETURN_DETAILS:
+        raise CallbackRejected(f"details must be a list of at most {MAX_RETURN_DETAILS} rows", "invalid_field")
+    rows = []
+    for row in value:
+        if not isinstance(row, dict) or set(row) != {"id_order_detail", "product_quantity"}:
+            raise CallbackRejected('each detail must be {"id_order_detail": N, "product_quantity": N}',
+                                   "invalid_field")
+        rows.append((_id_field(row, "id_order_detail"), _id_field(row, "product_quantity")))
+    return tuple(rows)
 
 
 def _uuid_field(value: object) -> str:

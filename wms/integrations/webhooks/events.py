@@ -26,7 +26,7 @@ EVENTS: dict[str, str] = {
     ORDER_SHIPPED: "An order (or part of it) left with a carrier: parcels and tracking numbers.",
     ORDER_SHORT: "An order's pick list finished short: the missing units wait for stock.",
     STOCK_CHANGED: "A product's stock changed: totals per warehouse (batched, debounced).",
-    RETURN_RECEIVED: "A customer return was received (not emitted yet: the returns flow is to come).",
+    RETURN_RECEIVED: "A customer return was received: what came back per SKU, in what condition, what is missing.",
     TRANSFER_RECEIVED: "A transfer between warehouses arrived (not emitted yet: the flow is to come).",
 }
-EMITTED = (RECEIPT_CLOSED, ORDER_SHIPPED, ORDER_SHORT, STOCK_CHANGED)
+EMITTED = (RECEIPT_CLOSED, ORDER_SHIPPED, ORDER_SHORT, STOCK_CHANGED, RETURN_RECEIVED)

@@ -38,6 +38,14 @@ from wms.web.api.receipts import (
     ReceiptLineOutSchema,
     ReceiptSchema,
 )
+from wms.web.api.returns import (
+    ReturnDetailSchema,
+    ReturnItemSchema,
+    ReturnLineOutSchema,
+    ReturnRequestLineSchema,
+    ReturnRequestSchema,
+    ReturnSchema,
+)
 from wms.web.api.webhook_endpoints import (
     WebhookDeliverySchema,
     WebhookEndpointRequestSchema,
@@ -62,6 +70,9 @@ SCHEMAS: dict[str, type[Schema]] = {
     "WebhookEndpoint": WebhookEndpointSchema, "WebhookEndpointRequest": WebhookEndpointRequestSchema,
     "WebhookEndpointUpdate": WebhookEndpointUpdateSchema, "WebhookEventType": WebhookEventTypeSchema,
     "WebhookDelivery": WebhookDeliverySchema,
+    # Returns (issue 15).
+    "Return": ReturnSchema, "ReturnDetail": ReturnDetailSchema, "ReturnLine": ReturnLineOutSchema,
+    "ReturnItem": ReturnItemSchema, "ReturnRequest": ReturnRequestSchema, "ReturnRequestLine": ReturnRequestLineSchema,
 }
 
 # endpoint -> (summary, response schema, list?, request schema, supervisor only?)
@@ -112,6 +123,12 @@ OPERATIONS = {
                                     "WebhookDelivery", True, None, True),
     "api.retry_webhook_delivery": ("Send a dead webhook delivery again (scope admin)", "WebhookDelivery", False,
                                    None, True),
+    "api.list_returns": ("Customer returns (filter: status, order, external_ref, discrepancy=1)", "Return", True,
+                         None, False),
+    "api.get_return": ("One return: shipped, announced and received per SKU, each unit's condition",
+                       "ReturnDetail", False, None, False),
+    "api.create_return": ("Announce an expected return of an order, idempotent on external_ref (201 created, "
+                          "200 unchanged; scope orders)", "ReturnDetail", False, "ReturnRequest", True),
 }
 
 
@@ -242,7 +259,7 @@ def build_document(app) -> dict:
                   "responses": {ok: {"description": "OK", "content": {"application/json": {"schema": body}}},
                                 "default": {"description": "Error", "content": {"application/json": {
                                     "schema": {"$ref": "#/components/schemas/Error"}}}}}}
-            if rule.endpoint in ("api.create_receipt", "api.create_order"):
+            if rule.endpoint in ("api.create_receipt", "api.create_order", "api.create_return"):
                 op["responses"]["200"] = {**op["responses"]["201"], "description": "Already there: unchanged, "
                                           "or updated while not started (see outcome)"}
                 op["responses"]["201"]["description"] = "Created"

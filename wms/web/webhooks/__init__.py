@@ -67,8 +67,14 @@ def prestashop(shop: str):
     if db.session.execute(select(SeenCallback.id).where(SeenCallback.event_id == event.event_id)).first():
         return _answer(200, status="duplicate", event_id=event.event_id)
     db.session.add(SeenCallback(event_id=event.event_id, shop=shop, ps_order_id=event.order_id))
-    enqueue("fetch_order", {"shop": shop, "ps_order_id": event.order_id},
-            dedupe_key=f"fetch_order:{shop}:{event.event_id}")
+    if event.return_id is not None:
+        # A merchandise return: read it (or take this copy, if the webservice lacks it).
+        enqueue("fetch_return", {"shop": shop, "ps_order_id": event.order_id, "ps_return_id": event.return_id,
+                                 "state": event.new_state, "details": [list(d) for d in event.details]},
+                dedupe_key=f"fetch_return:{shop}:{event.event_id}", ordering_key=f"return:{shop}:{event.return_id}")
+    else:
+        enqueue("fetch_order", {"shop": shop, "ps_order_id": event.order_id},
+                dedupe_key=f"fetch_order:{shop}:{event.event_id}")
     try:
         db.session.commit()
     except Exception:

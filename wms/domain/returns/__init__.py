@@ -1,0 +1,1 @@
+"""Customer returns: expected (announced by the shop or the desk) or unexpected parcels."""
