@@ -110,9 +110,12 @@ def _day(raw: str | None, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise DomainError(f"{raw} is not a date (use 2026-12-01).", code="bad_date") from None
+    if not 2000 <= day.year <= 2999:
+        raise DomainError(f"{raw} is out of range: give a date between 2000 and 2999.", code="bad_date")
+    return day
 
 
 @bp.route("/returns/rate", endpoint="returns_rate")
