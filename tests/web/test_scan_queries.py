@@ -2,7 +2,7 @@
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from wms import create_app
 from wms.db import db
@@ -19,9 +19,10 @@ from wms.domain.scans.models import ScanRecord
 # transaction. Before issue 9: location scan 12, product scan 24; after: 10 and 19, then 20
 # when the product scan started locking the order (held or cancelled orders are not picked).
 # Raise a bound only with a reason in the commit message.
-MAX_LOCATION_SCAN = 10
-MAX_PRODUCT_SCAN = 20
-MAX_REPLAY = 3  # user, the taken scan id, its stored answer (a retry is two transactions)
+MAX_LOCATION_SCAN = 5
+MAX_PRODUCT_SCAN = 8
+MAX_REFUSED = 3
+MAX_REPLAY = 3
 HX = {"HX-Request": "true"}
 
 
@@ -52,11 +53,16 @@ def count_queries(server):
         def listener(conn, cursor, statement, parameters, context, executemany):
             statements.append(statement)
 
+        def committed(conn):
+            statements.append("COMMIT")
+
         event.listen(engine, "before_cursor_execute", listener)
+        event.listen(engine, "commit", committed)
         try:
             yield statements
         finally:
             event.remove(engine, "before_cursor_execute", listener)
+            event.remove(engine, "commit", committed)
 
     return counting
 
@@ -119,7 +125,9 @@ def test_a_pick_scan_costs_a_handful_of_queries(client, server, picking_floor, c
         r = _scan(client, picking_floor["product"], "scan-prd-0002")
     assert r.status_code == 200
     assert len(at_location) <= bound(server, MAX_LOCATION_SCAN), "\n".join(at_location)
-    assert len(picked) <= bound(server, MAX_PRODUCT_SCAN), "\n".join(picked)
+    # The first unit of a product the packing area never held also makes its stock row there
+    # (an insert-if-missing, then its half of the move again): two statements, once per product.
+    assert len(picked) <= bound(server, MAX_PRODUCT_SCAN + 2), "\n".join(picked)
     assert len(picked_again) <= bound(server, MAX_PRODUCT_SCAN), "\n".join(picked_again)
     assert db.session.scalar(select(func.sum(StockMove.quantity))
                              .where(StockMove.reason == MoveReason.PICKED)) == 2
@@ -133,7 +141,7 @@ def test_a_replayed_scan_is_answered_from_its_record_and_applies_nothing(client,
         again = _scan(client, picking_floor["product"], "scan-prd-0001")
     assert again.headers.get("X-Scan-Replayed") == "1"
     assert again.get_data() == first.get_data()
-    assert len(replay) <= bound(server, MAX_REPLAY, transactions=2), "\n".join(replay)
+    assert len(replay) <= bound(server, MAX_REPLAY), "\n".join(replay)
     assert db.session.scalar(select(func.count()).select_from(StockMove)
                              .where(StockMove.reason == MoveReason.PICKED)) == 1
     assert db.session.scalar(select(func.count()).select_from(ScanRecord)
@@ -144,6 +152,49 @@ def test_a_refused_scan_stays_cheap_and_changes_nothing(client, server, picking_
     with count_queries() as refused:
         r = _scan(client, picking_floor["other_location"], "scan-bad-0001")
     assert r.status_code == 422 and "Wrong location" in r.get_data(as_text=True)
-    assert len(refused) <= bound(server, MAX_LOCATION_SCAN), "\n".join(refused)
+    assert len(refused) <= bound(server, MAX_REFUSED, transactions=2), "\n".join(refused)
     assert db.session.scalar(select(func.count()).select_from(ScanRecord)
                              .where(ScanRecord.scan_id == "scan-bad-0001")) == 0
+
+
+def _drop_server_connections(server) -> int:
+    """Break the server's idle pooled connections as a database restart or a firewall would."""
+    web, engine = server
+    if engine.dialect.name == "postgresql":
+        db.session.commit()
+        with db.engine.connect() as conn:
+            killed = conn.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+            conn.commit()
+        db.engine.dispose()  # the test's own pool held some of them too
+        return killed
+    killed = 0
+    for record in list(engine.pool._pool.queue):  # the checked-in connections
+        record.dbapi_connection.close()
+        killed += 1
+    return killed
+
+
+def test_a_dropped_connection_is_survived_without_a_ping_per_request(client, server, picking_floor, count_queries):
+    assert _scan(client, picking_floor["location"], "scan-loc-0001").status_code == 200
+    assert _drop_server_connections(server) >= 1
+    with count_queries() as statements:
+        r = _scan(client, picking_floor["product"], "scan-prd-0001")
+    assert r.status_code == 200 and "Picked 1" in r.get_data(as_text=True), r.get_data(as_text=True)
+    assert not any(s.strip().upper() == "SELECT 1" for s in statements)
+    # The scan was applied once: one movement, one record, the replay answers as the first time.
+    assert db.session.scalar(select(func.count()).select_from(StockMove)
+                             .where(StockMove.reason == MoveReason.PICKED)) == 1
+    db.session.commit()  # on SQLite the test's read holds the write lock (BEGIN IMMEDIATE)
+    again = _scan(client, picking_floor["product"], "scan-prd-0001")
+    assert again.headers.get("X-Scan-Replayed") == "1" and again.get_data() == r.get_data()
+    # A request that is not retried (an ordinary page) also finds a working connection.
+    _drop_server_connections(server)
+    assert client.get("/handheld/pick").status_code == 200
+
+
+def test_the_server_does_not_pre_ping(server):
+    web, engine = server
+    assert not engine.pool._pre_ping
+    assert engine.pool._recycle == web.config["POOL_RECYCLE_S"]
