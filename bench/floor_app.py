@@ -50,6 +50,8 @@ def create_app(url: str) -> Flask:
             def _begin(conn):
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
         db.create_all()
+        # gunicorn forks its workers from this process: they must not share its connection.
+        db.engine.dispose()
 
     @app.post("/hit")
     def hit():

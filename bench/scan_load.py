@@ -588,6 +588,11 @@ def main() -> None:
         errors = [e for op in operators for e in op.errors]
         for e in errors[:10]:
             print("  error:", e)
+        for log_name, failed in (("server.log", errors), ("floor.log", [e for r in floor for e in range(r["errors"])])):
+            if failed:  # what the server said about them (the folder is removed afterwards)
+                causes = [ln for ln in (folder / log_name).read_text(errors="replace").splitlines()
+                          if "Error" in ln or "error" in ln][-6:]
+                print(f"  {log_name}:", *causes, sep="\n    ")
         product_scans_ok = sum(op.product_scans_ok for op in operators) + statements["product_scans_ok"]
         ledger_ok, duplicates, details = check(app, first_move_id, product_scans_ok)
         print("checks:", json.dumps(details), f"replayed answers: {sum(op.replayed for op in operators)}")

@@ -15,10 +15,13 @@ from wms.domain.picking.services import create_pick_list
 from wms.domain.scans.models import ScanRecord
 from tests.domain.test_packing import packing_setup  # noqa: F401 (fixture)
 
-# Statements of one scan request on PostgreSQL, everything included (user, scan id record,
-# flow state, the list, the work, the stored answer); SQLite adds its BEGIN IMMEDIATE per
-# transaction. Before issue 9: location scan 12, product scan 24; after: 10 and 19, then 20
-# when the product scan started locking the order (held or cancelled orders are not picked).
+# Statements of one scan request on PostgreSQL, everything included (the user load, the one
+# read of the picker's task, the work, the scan record with its answer, and the COMMIT, which
+# the listener below counts too); SQLite adds its BEGIN IMMEDIATE per transaction (bound()).
+# Before issue 9: location scan 12, product scan 24; after: 10 and 19, then 20 with the order
+# lock. Issue 13 (wms/domain/picking/scan.py): 5 and 8, COMMIT now included. A refused scan:
+# user, read, then its scan id tried (an INSERT rolled back: was it applied already?), two
+# transactions. A replay: user, the read that finds the id, the stored answer.
 # Raise a bound only with a reason in the commit message.
 MAX_LOCATION_SCAN = 5
 MAX_PRODUCT_SCAN = 8
