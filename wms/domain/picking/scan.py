@@ -68,7 +68,7 @@ def _build_read(product_scan: bool):
     scanned = aliased(Location) if not product_scan else aliased(Product)
     if product_scan:
         columns += [
-            Barcode.product_id, Barcode.pack_qty, scanned.sku,
+            Barcode.product_id, Barcode.pack_qty, scanned.sku, scanned.active,
             # Where picked units go: picking.allocation.picked_location(), read afresh with the
             # scan (an index on kind), so a supervisor's change counts from the next scan.
             select(Location.id).where(Location.kind == LocationKind.PACKING, Location.active.is_(True))
@@ -169,11 +169,13 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
         _save_state(state_id, data, {"list": list_id, "at": bin_id, "line": line_id})
         return (_view(list_id, line, bin_id, done, total),
                 f"At {bin_code}: pick {open_qty} × {sku}")
-    barcode_product, pack_qty, scanned_sku, drop_id = scan
+    barcode_product, pack_qty, scanned_sku, scanned_active, drop_id = scan
     if data.get("at") != bin_id:
         raise _refusal(view, f"Scan the location {bin_code} first.", "location_first")
     if barcode_product is None:
         return None  # a GTIN of another length, a SKU typed by hand, or unknown
+    if not scanned_active:
+        return None  # a product no longer in use: the full service says so
     if barcode_product != product_id:
         raise _refusal(view, f"Wrong product: {scanned_sku} is not {sku}. "
                              "Put it back and scan the right one.", "wrong_product")
