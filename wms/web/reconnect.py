@@ -6,7 +6,7 @@ the server drops an idle one), and a request whose connection turns out to be de
 once more on a fresh one: SQLAlchemy marks the error `connection_invalidated` and replaces
 every pooled connection of that age. It is retried only when it has not started a COMMIT
 (then its outcome is unknown and the screen's retry with the same scan id decides), and only
-when its body is small enough to keep for the second run (every scan and form is).
+when its body is small enough to keep for the second run (16 KiB: every scan and form).
 """
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 RETRY_KEY = "wms.retry_dropped_connection"
-MAX_BODY = 1 << 20  # bytes kept to run a request twice; larger uploads are not retried
+# Bytes kept to run a request twice: every scan and form is far smaller. Larger bodies (CSV
+# imports, callbacks) are not read here at all, so their own size limits still apply first.
+MAX_BODY = 16 * 1024
 
 
 class RetryOnDroppedConnection:
@@ -28,14 +30,22 @@ class RetryOnDroppedConnection:
         self.wsgi_app = wsgi_app
 
     def __call__(self, environ, start_response):
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY or (length == 0 and environ.get("HTTP_TRANSFER_ENCODING")):
-            return self.wsgi_app(environ, start_response)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
+        declared = environ.get("CONTENT_LENGTH")
+        if not declared:
+            # No length: a request without a body (GET), or a streamed one, which is not kept.
+            if (environ.get("REQUEST_METHOD") not in ("GET", "HEAD", "OPTIONS")
+                    or environ.get("HTTP_TRANSFER_ENCODING")):
+                return self.wsgi_app(environ, start_response)
+            body = None
+        else:
+            try:
+                length = int(declared)
+            except ValueError:
+                length = -1
+            if not 0 <= length <= MAX_BODY:
+                return self.wsgi_app(environ, start_response)
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
         environ[RETRY_KEY] = "allowed"
         held: list = []
 
@@ -47,7 +57,8 @@ class RetryOnDroppedConnection:
         if environ.get(RETRY_KEY) == "asked":
             if hasattr(result, "close"):
                 result.close()
-            environ["wsgi.input"] = io.BytesIO(body)
+            if body is not None:
+                environ["wsgi.input"] = io.BytesIO(body)
             environ[RETRY_KEY] = "done"
             return self.wsgi_app(environ, start_response)
         start_response(*held)
