@@ -81,6 +81,9 @@ def scan(page, code):
     # for that swap, not only for the response, or the next code may be typed into an input
     # the swap is about to replace (a fast answer then splits it into two scans).
     page.evaluate("window.__statusBefore = document.querySelector('#status')")
+    # After a button's htmx swap (e.g. "Bin is short") the focus comes back to the scan input
+    # a moment later: keys typed before that are lost, and the rest is scanned as a product.
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'code'")
     with page.expect_response(lambda r: "/handheld/pick/scan" in r.url):
         type_scan(page, code)
     page.wait_for_function("document.querySelector('#status') !== window.__statusBefore "
