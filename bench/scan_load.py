@@ -15,10 +15,21 @@ screen fragment it gets back, and takes a new list when its list is picked.
 - paced: every operator scans once a second (N = 8, 32, 64): p50/p95/p99 latency.
 - saturation: every operator scans again as soon as the answer arrives (N = 1, 8, 32):
   scans per second, the capacity of the machine.
+- per run, the server's CPU per scan: the CPU time of the server's processes (gunicorn and its
+  workers, one process group, from /proc) over the run, divided by its scans; on PostgreSQL
+  also the CPU of the database's backends serving it.
+- statements per scan: after the load, one operator picks a list in-process (Flask's test
+  client of an app on the same database) with a listener counting every statement and COMMIT.
+- the bare floor: bench/floor_app.py, a minimal Flask + Flask-SQLAlchemy app doing one INSERT
+  and COMMIT per request, served the same way (gunicorn gthread, same workers and threads,
+  an access log), driven at saturation (N = 8, 32) by the same client code; `ratio` is the
+  best saturation scans/s over the best floor requests/s.
 
 Afterwards: the ledger balances, the picked units equal the accepted product scans (no scan
 applied twice), scan ids are unique, errors are counted. The last line of output is one
-JSON object with the figures. The client threads run on the same machine as the server.
+JSON object with the figures (top level: "cpu_ms_per_scan" over the saturation runs,
+"statements_per_scan", "floor_per_s", "scans_per_s", "ratio"). The client threads run on the
+same machine as the server.
 """
 from __future__ import annotations
 
@@ -55,6 +66,7 @@ WMS = str(ROOT / ".venv" / "bin" / "wms")
 PIN = "4321"
 PACED_CLIENTS = (8, 32, 64)
 SATURATION_CLIENTS = (1, 8, 32)
+FLOOR_CLIENTS = (8, 32)
 HX = {"HX-Request": "true"}
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -67,7 +79,7 @@ PICK_SKU = re.compile(r'id="pick-sku">([^<]+)<')
 def scratch_database(kind: str, folder: str):
     """Return (url, drop) for an empty database of this kind."""
     if kind == "sqlite":
-        return f"sqlite:///{folder}/bench.db", lambda: None
+        return f"sqlite:///{folder}/bench.db", lambda: None, None, None
     name = f"wms_bench_{os.getpid()}"
     server = create_engine(PG_SERVER_URL.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
                            isolation_level="AUTOCOMMIT")
@@ -80,7 +92,7 @@ def scratch_database(kind: str, folder: str):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
 
-    return f"{PG_SERVER_URL}/{name}", drop
+    return f"{PG_SERVER_URL}/{name}", drop, server, name
 
 
 def run_wms(env: dict, *args: str, timeout: float = 1800) -> str:
@@ -97,13 +109,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, workers: int, threads: int, log_path: Path):
-    """Start `wms serve` on a free port of 127.0.0.1; return (process, base url)."""
+def start_server(env: dict, workers: int, threads: int, log_path: Path, floor_url: str | None = None):
+    """Start `wms serve` (or, with floor_url, the bare floor app) on a free port of 127.0.0.1;
+    return (process, base url). The server runs in its own process group (its CPU is measured)."""
     port = free_port()
     log = open(log_path, "w")
-    process = subprocess.Popen(
-        [WMS, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-         "--threads", str(threads)], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    if floor_url is None:
+        command = [WMS, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+                   "--threads", str(threads)]
+    else:
+        command = [sys.executable, str(ROOT / "bench" / "floor_app.py"), "--url", floor_url, "--port", str(port),
+                   "--workers", str(workers), "--threads", str(threads),
+                   "--access-log", env.get("WMS_ACCESS_LOG", "-") + ".floor"]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -127,6 +145,57 @@ def stop_server(process) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
+
+
+# ------------------------------------------------------------------ CPU of the server processes
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def group_cpu_s(pgid: int) -> float:
+    """CPU seconds used so far by the live processes of a process group (gunicorn and workers)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == pgid:
+                total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
+class CpuMeter:
+    """CPU seconds of the server's processes, and of its PostgreSQL backends when there are."""
+
+    def __init__(self, pgid: int, pg_admin=None, dbname: str | None = None):
+        self.pgid, self.pg_admin, self.dbname = pgid, pg_admin, dbname
+
+    def backends(self) -> dict[int, float]:
+        if self.pg_admin is None:
+            return {}
+        with self.pg_admin.connect() as conn:
+            pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
+                                {"d": self.dbname}).scalars().all()
+        return {pid: _proc_cpu_s(pid) for pid in pids}
+
+    def snapshot(self) -> tuple[float, dict[int, float]]:
+        return group_cpu_s(self.pgid), self.backends()
+
+    @staticmethod
+    def spent(before, after) -> tuple[float, float]:
+        """(server CPU s, database CPU s) between two snapshots (backends alive at the end)."""
+        db_s = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in after[1].items())
+        return after[0] - before[0], db_s
 
 
 # ------------------------------------------------------------------ operators and pick lists
@@ -270,6 +339,71 @@ class Operator:
         return elapsed
 
 
+class FloorClient:
+    """A client of the bare floor app: POST /hit as fast as answers come (saturation)."""
+
+    def __init__(self, base: str, n: int):
+        self.base, self.badge, self.errors = base, f"floor-{n}", []
+        self.http = requests.Session()
+
+    def step(self) -> float | None:
+        started = time.perf_counter()
+        try:
+            r = self.http.post(f"{self.base}/hit", data={"code": "3760000000017", "qty": "1"},
+                               headers=HX, timeout=30)
+            if r.status_code != 200:
+                self.errors.append(f"floor HTTP {r.status_code}")
+        except requests.RequestException as exc:
+            self.errors.append(f"floor network: {exc.__class__.__name__}")
+        return time.perf_counter() - started
+
+
+def count_statements(url: str, badge: str, list_code: str, barcodes: dict, scans: int = 40) -> dict:
+    """Statements per picking scan, counted in-process on the bench's database.
+
+    The same requests as the load (sign-in by badge and PIN, then bin and product scans of
+    one list) through Flask's test client of a separate app, its own session per request as
+    under gunicorn; a listener counts every statement the engine sends, and each COMMIT.
+    """
+    from sqlalchemy import event
+
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        engine = db.engine
+    counted: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: counted.append(a[2]))
+    event.listen(engine, "commit", lambda *a: counted.append("COMMIT"))
+    client = app.test_client()
+    r = client.post("/handheld/login", data={"badge": badge, "pin": PIN})
+    if r.status_code != 302:
+        raise SystemExit(f"statement count: sign-in of {badge} failed (HTTP {r.status_code})")
+    by_kind: dict[str, list[int]] = {"location": [], "product": []}
+    screen, code, kind = "", list_code, "list"
+    for n in range(scans + 1):
+        counted.clear()
+        scan_id = f"count-{n:06d}-{secrets.token_hex(4)}"
+        r = client.post("/handheld/pick/scan", data={"code": code, "qty": "1", "scan_id": scan_id},
+                        headers={**HX, "X-Scan-Id": scan_id})
+        if r.status_code != 200:
+            break
+        if kind in by_kind:
+            by_kind[kind].append(len(counted))
+        screen = r.get_data(as_text=True)
+        where = PICK_LOCATION.search(screen)
+        if where is None:
+            break
+        code, kind = ((where.group(2).strip(), "location") if not where.group(1)
+                      else (barcodes[PICK_SKU.search(screen).group(1).strip()], "product"))
+    with app.app_context():
+        db.engine.dispose()
+    every = by_kind["location"] + by_kind["product"]
+    product_ok = len(by_kind["product"])  # each picked one unit: the ledger check counts them
+    mean = lambda xs: round(statistics.fmean(xs), 2) if xs else None  # noqa: E731
+    return {"mean": mean(every), "location": mean(by_kind["location"]), "product": mean(by_kind["product"]),
+            "max_product": max(by_kind["product"], default=None), "scans": len(every),
+            "product_scans_ok": product_ok}
+
+
 def run(operators: list[Operator], mode: str, seconds: float) -> dict:
     """Drive the operators for a bounded time; return the figures of the run."""
     latencies: list[float] = []
@@ -369,7 +503,7 @@ def main() -> None:
         args.workers = 1 if args.db == "sqlite" else 2
     rng = random.Random(args.seed)
     folder = Path(tempfile.mkdtemp(prefix="wms-scan-load-"))
-    url, drop = scratch_database(args.db, str(folder))
+    url, drop, pg_admin, dbname = scratch_database(args.db, str(folder))
     env = {**os.environ, "WMS_DATABASE_URL": url, "WMS_SECRET_KEY": secrets.token_hex(32),
            "WMS_INSTANCE_PATH": str(folder / "instance"), "WMS_ACCESS_LOG": str(folder / "access.log")}
     os.environ.update({k: env[k] for k in ("WMS_DATABASE_URL", "WMS_SECRET_KEY", "WMS_INSTANCE_PATH")})
@@ -398,6 +532,8 @@ def main() -> None:
 
         server, base = start_server(env, args.workers, args.threads, folder / "server.log")
         print(f"wms serve on {base}: {args.workers} workers x {args.threads} threads (gthread)")
+        meter = CpuMeter(server.pid, pg_admin, dbname)
+        counting_list = codes.pop()  # kept for the statement count
         lists = deque(codes)
         lock = threading.Lock()
         operators = [Operator(base, badge, barcodes, lists, lock) for badge in badges]
@@ -410,23 +546,72 @@ def main() -> None:
         for mode, sizes in (("paced", PACED_CLIENTS), ("saturation", SATURATION_CLIENTS)):
             for n in sizes:
                 load = os.getloadavg()[0]
+                before = meter.snapshot()
                 result = run(operators[:n], mode, args.seconds)
+                cpu_s, db_cpu_s = CpuMeter.spent(before, meter.snapshot())
                 result["load_before"] = round(load, 2)
+                result["cpu_s"], result["db_cpu_s"] = cpu_s, db_cpu_s
+                result["cpu_ms_per_scan"] = round(1000 * cpu_s / max(result["scans"], 1), 2)
+                result["db_cpu_ms_per_scan"] = round(1000 * db_cpu_s / max(result["scans"], 1), 2)
                 results.append(result)
                 print(f"{mode:<10} N={n:<3} {result['scans']:>6} scans {result['scans_per_s']:>7} /s  "
                       f"p50 {result['p50_ms']} ms  p95 {result['p95_ms']} ms  p99 {result['p99_ms']} ms  "
-                      f"errors {result['errors']}  (lists left {len(lists)}, load {load:.2f})", flush=True)
+                      f"errors {result['errors']}  server CPU {result['cpu_ms_per_scan']} ms/scan"
+                      + (f" (+ PostgreSQL {result['db_cpu_ms_per_scan']})" if pg_admin is not None else "")
+                      + f"  (lists left {len(lists)}, load {load:.2f})", flush=True)
+        stop_server(server)
+        server = None
+        statements = count_statements(url, badges[-1], counting_list, barcodes)
+        print("statements per scan (in-process, COMMIT included):",
+              json.dumps({k: v for k, v in statements.items() if k != "product_scans_ok"}))
+
+        # The bare floor: a minimal Flask + SQLAlchemy app, one INSERT a request, served alike.
+        floor_url = url if args.db == "postgresql" else f"sqlite:///{folder}/floor.db"
+        server, floor_base = start_server(env, args.workers, args.threads, folder / "floor.log",
+                                          floor_url=floor_url)
+        floor_meter = CpuMeter(server.pid, pg_admin, dbname)
+        floor = []
+        for n in FLOOR_CLIENTS:
+            load = os.getloadavg()[0]
+            before = floor_meter.snapshot()
+            result = run([FloorClient(floor_base, i) for i in range(n)], "saturation", args.seconds)
+            cpu_s, db_cpu_s = CpuMeter.spent(before, floor_meter.snapshot())
+            result["cpu_ms_per_request"] = round(1000 * cpu_s / max(result["scans"], 1), 2)
+            result["db_cpu_ms_per_request"] = round(1000 * db_cpu_s / max(result["scans"], 1), 2)
+            result["load_before"] = round(load, 2)
+            floor.append(result)
+            print(f"floor      N={n:<3} {result['scans']:>6} requests {result['scans_per_s']:>7} /s  "
+                  f"p50 {result['p50_ms']} ms  p99 {result['p99_ms']} ms  errors {result['errors']}  "
+                  f"server CPU {result['cpu_ms_per_request']} ms/request  (load {load:.2f})", flush=True)
         stop_server(server)
         server = None
         errors = [e for op in operators for e in op.errors]
         for e in errors[:10]:
             print("  error:", e)
-        product_scans_ok = sum(op.product_scans_ok for op in operators)
+        for log_name, failed in (("server.log", errors), ("floor.log", [e for r in floor for e in range(r["errors"])])):
+            if failed:  # what the server said about them (the folder is removed afterwards)
+                causes = [ln for ln in (folder / log_name).read_text(errors="replace").splitlines()
+                          if "Error" in ln or "error" in ln][-6:]
+                print(f"  {log_name}:", *causes, sep="\n    ")
+        product_scans_ok = sum(op.product_scans_ok for op in operators) + statements["product_scans_ok"]
         ledger_ok, duplicates, details = check(app, first_move_id, product_scans_ok)
         print("checks:", json.dumps(details), f"replayed answers: {sum(op.replayed for op in operators)}")
-        keys = ("mode", "clients", "scans_per_s", "p50_ms", "p95_ms", "p99_ms", "errors")
-        print(json.dumps({"db": args.db, "results": [{k: r[k] for k in keys} for r in results],
-                          "ledger_ok": ledger_ok, "duplicates": duplicates}))
+        keys = ("mode", "clients", "scans_per_s", "p50_ms", "p95_ms", "p99_ms", "errors", "cpu_ms_per_scan")
+        saturated = [r for r in results if r["mode"] == "saturation"]
+        cpu_ms = round(1000 * sum(r["cpu_s"] for r in saturated) / max(sum(r["scans"] for r in saturated), 1), 2)
+        db_cpu_ms = round(1000 * sum(r["db_cpu_s"] for r in saturated) / max(sum(r["scans"] for r in saturated), 1), 2)
+        floor_per_s = max(r["scans_per_s"] for r in floor)
+        best = max(r["scans_per_s"] for r in saturated)
+        print(json.dumps({"db": args.db, "workers": args.workers, "threads": args.threads,
+                          "results": [{k: r[k] for k in keys} for r in results],
+                          "ledger_ok": ledger_ok, "duplicates": duplicates,
+                          "cpu_ms_per_scan": cpu_ms,
+                          **({"db_cpu_ms_per_scan": db_cpu_ms} if pg_admin is not None else {}),
+                          "statements_per_scan": statements["mean"],
+                          "statements_per_scan_by_kind": {k: statements[k] for k in ("location", "product")},
+                          "floor_per_s": floor_per_s,
+                          "floor_cpu_ms_per_request": min(r["cpu_ms_per_request"] for r in floor),
+                          "scans_per_s": best, "ratio": round(best / floor_per_s, 3) if floor_per_s else None}))
     finally:
         if server is not None:
             stop_server(server)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from wms.gs1 import GS1Data, GS1Error, configured_separator, looks_like_gs1, parse_gs1
 
@@ -83,6 +84,13 @@ def clean(raw: str) -> str:
     return text
 
 
+@lru_cache(maxsize=8)
+def _compiled(pattern: str) -> re.Pattern:
+    """The location pattern compiled once per pattern (the setting is read per scan: a
+    changed WMS_LOCATION_PATTERN is a new key, so nothing stale is ever used)."""
+    return re.compile(pattern, re.ASCII)
+
+
 def configured_location_pattern() -> str:
     """The location code pattern set by WMS_LOCATION_PATTERN, when an app is running."""
     from flask import current_app, has_app_context
@@ -122,7 +130,7 @@ def parse_scan(raw: str, location_pattern: str | None = None,
                               "scan it again or type it.")
         return Scan(ScanKind.PRODUCT, code, raw, symbology=numeric_symbology(code))
     # ASCII: \d must not match "١" or "２" (a code that prints and scans differently).
-    if re.match(location_pattern, upper, re.ASCII):
+    if _compiled(location_pattern).match(upper):
         return Scan(ScanKind.LOCATION, upper, raw)
     # Anything else is an internal Code 128 product code (or a SKU typed by hand).
     return Scan(ScanKind.PRODUCT, code, raw, symbology="Code 128")

@@ -13,7 +13,10 @@ class Config:
     SECRET_KEY: str | None = None
     # Empty means a SQLite file in the instance folder.
     DATABASE_URL = ""
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pre-ping (a SELECT 1 each time a request takes a connection): connections are
+    # recycled before an idle one is likely to be dropped, and a request that meets a dropped
+    # one runs once more on a fresh connection (wms/web/reconnect.py).
+    POOL_RECYCLE_S = 1800
 
     # A scanner on a belt clip sleeps for hours: keep the operator signed in for a shift.
     SESSION_LIFETIME_HOURS = 14
@@ -83,6 +86,9 @@ def finish_config(config: dict, instance_path: str) -> None:
     """Derive the settings that depend on others (database URI, session lifetime)."""
     url = config.get("DATABASE_URL") or f"sqlite:///{instance_path}/wms.db"
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("pool_recycle", int(config.get("POOL_RECYCLE_S", 1800)))
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     hours = float(config.get("SESSION_LIFETIME_HOURS", 14))
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=hours)
     config["REMEMBER_COOKIE_DURATION"] = timedelta(hours=hours)

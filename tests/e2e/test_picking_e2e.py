@@ -77,9 +77,17 @@ def batch(live_server):
 
 def scan(page, code):
     """Scan a code and wait until the screen has answered and is ready for the next scan."""
+    # Every answer replaces the status line (the whole screen, or the red line alone): wait
+    # for that swap, not only for the response, or the next code may be typed into an input
+    # the swap is about to replace (a fast answer then splits it into two scans).
+    page.evaluate("window.__statusBefore = document.querySelector('#status')")
+    # After a button's htmx swap (e.g. "Bin is short") the focus comes back to the scan input
+    # a moment later: keys typed before that are lost, and the rest is scanned as a product.
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'code'")
     with page.expect_response(lambda r: "/handheld/pick/scan" in r.url):
         type_scan(page, code)
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'code' "
+    page.wait_for_function("document.querySelector('#status') !== window.__statusBefore "
+                           "&& document.activeElement && document.activeElement.name === 'code' "
                            "&& document.activeElement.value === ''")
 
 

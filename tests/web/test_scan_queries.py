@@ -2,7 +2,7 @@
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from wms import create_app
 from wms.db import db
@@ -13,15 +13,20 @@ from wms.domain.orders.models import Order, OrderLine
 from wms.domain.picking.allocation import allocate_orders
 from wms.domain.picking.services import create_pick_list
 from wms.domain.scans.models import ScanRecord
+from tests.domain.test_packing import packing_setup  # noqa: F401 (fixture)
 
-# Statements of one scan request on PostgreSQL, everything included (user, scan id record,
-# flow state, the list, the work, the stored answer); SQLite adds its BEGIN IMMEDIATE per
-# transaction. Before issue 9: location scan 12, product scan 24; after: 10 and 19, then 20
-# when the product scan started locking the order (held or cancelled orders are not picked).
+# Statements of one scan request on PostgreSQL, everything included (the user load, the one
+# read of the picker's task, the work, the scan record with its answer, and the COMMIT, which
+# the listener below counts too); SQLite adds its BEGIN IMMEDIATE per transaction (bound()).
+# Before issue 9: location scan 12, product scan 24; after: 10 and 19, then 20 with the order
+# lock. Issue 13 (wms/domain/picking/scan.py): 5 and 8, COMMIT now included. A refused scan:
+# user, read, then its scan id tried (an INSERT rolled back: was it applied already?), two
+# transactions. A replay: user, the read that finds the id, the stored answer.
 # Raise a bound only with a reason in the commit message.
-MAX_LOCATION_SCAN = 10
-MAX_PRODUCT_SCAN = 20
-MAX_REPLAY = 3  # user, the taken scan id, its stored answer (a retry is two transactions)
+MAX_LOCATION_SCAN = 5
+MAX_PRODUCT_SCAN = 8
+MAX_REFUSED = 3
+MAX_REPLAY = 3
 HX = {"HX-Request": "true"}
 
 
@@ -52,11 +57,16 @@ def count_queries(server):
         def listener(conn, cursor, statement, parameters, context, executemany):
             statements.append(statement)
 
+        def committed(conn):
+            statements.append("COMMIT")
+
         event.listen(engine, "before_cursor_execute", listener)
+        event.listen(engine, "commit", committed)
         try:
             yield statements
         finally:
             event.remove(engine, "before_cursor_execute", listener)
+            event.remove(engine, "commit", committed)
 
     return counting
 
@@ -119,7 +129,9 @@ def test_a_pick_scan_costs_a_handful_of_queries(client, server, picking_floor, c
         r = _scan(client, picking_floor["product"], "scan-prd-0002")
     assert r.status_code == 200
     assert len(at_location) <= bound(server, MAX_LOCATION_SCAN), "\n".join(at_location)
-    assert len(picked) <= bound(server, MAX_PRODUCT_SCAN), "\n".join(picked)
+    # The first unit of a product the packing area never held also makes its stock row there
+    # (an insert-if-missing, then its half of the move again): two statements, once per product.
+    assert len(picked) <= bound(server, MAX_PRODUCT_SCAN + 2), "\n".join(picked)
     assert len(picked_again) <= bound(server, MAX_PRODUCT_SCAN), "\n".join(picked_again)
     assert db.session.scalar(select(func.sum(StockMove.quantity))
                              .where(StockMove.reason == MoveReason.PICKED)) == 2
@@ -133,7 +145,7 @@ def test_a_replayed_scan_is_answered_from_its_record_and_applies_nothing(client,
         again = _scan(client, picking_floor["product"], "scan-prd-0001")
     assert again.headers.get("X-Scan-Replayed") == "1"
     assert again.get_data() == first.get_data()
-    assert len(replay) <= bound(server, MAX_REPLAY, transactions=2), "\n".join(replay)
+    assert len(replay) <= bound(server, MAX_REPLAY), "\n".join(replay)
     assert db.session.scalar(select(func.count()).select_from(StockMove)
                              .where(StockMove.reason == MoveReason.PICKED)) == 1
     assert db.session.scalar(select(func.count()).select_from(ScanRecord)
@@ -144,6 +156,217 @@ def test_a_refused_scan_stays_cheap_and_changes_nothing(client, server, picking_
     with count_queries() as refused:
         r = _scan(client, picking_floor["other_location"], "scan-bad-0001")
     assert r.status_code == 422 and "Wrong location" in r.get_data(as_text=True)
-    assert len(refused) <= bound(server, MAX_LOCATION_SCAN), "\n".join(refused)
+    assert len(refused) <= bound(server, MAX_REFUSED, transactions=2), "\n".join(refused)
     assert db.session.scalar(select(func.count()).select_from(ScanRecord)
                              .where(ScanRecord.scan_id == "scan-bad-0001")) == 0
+
+
+def _drop_server_connections(server) -> int:
+    """Break the server's idle pooled connections as a database restart or a firewall would."""
+    web, engine = server
+    if engine.dialect.name == "postgresql":
+        db.session.commit()
+        with db.engine.connect() as conn:
+            killed = conn.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+            conn.commit()
+        db.engine.dispose()  # the test's own pool held some of them too
+        return killed
+    killed = 0
+    for record in list(engine.pool._pool.queue):  # the checked-in connections
+        record.dbapi_connection.close()
+        killed += 1
+    return killed
+
+
+def test_a_dropped_connection_is_survived_without_a_ping_per_request(client, server, picking_floor, count_queries):
+    assert _scan(client, picking_floor["location"], "scan-loc-0001").status_code == 200
+    assert _drop_server_connections(server) >= 1
+    with count_queries() as statements:
+        r = _scan(client, picking_floor["product"], "scan-prd-0001")
+    assert r.status_code == 200 and "Picked 1" in r.get_data(as_text=True), r.get_data(as_text=True)
+    assert not any(s.strip().upper() == "SELECT 1" for s in statements)
+    # The scan was applied once: one movement, one record, the replay answers as the first time.
+    assert db.session.scalar(select(func.count()).select_from(StockMove)
+                             .where(StockMove.reason == MoveReason.PICKED)) == 1
+    db.session.commit()  # on SQLite the test's read holds the write lock (BEGIN IMMEDIATE)
+    again = _scan(client, picking_floor["product"], "scan-prd-0001")
+    assert again.headers.get("X-Scan-Replayed") == "1" and again.get_data() == r.get_data()
+    # A request that is not retried (an ordinary page) also finds a working connection.
+    _drop_server_connections(server)
+    assert client.get("/handheld/pick").status_code == 200
+
+
+def test_the_server_does_not_pre_ping(server):
+    web, engine = server
+    assert not engine.pool._pre_ping
+    assert engine.pool._recycle == web.config["POOL_RECYCLE_S"]
+
+
+# ------------------------------------------------------------------ the other flows
+# Statements of the steady-state scan of each flow (the second and later product scans of a
+# line; the scan that moves stock), PostgreSQL, user load and COMMIT included; SQLite adds
+# one BEGIN IMMEDIATE. Raise one only with a reason in the commit message. Before issue 13
+# each was one or two more (the scan record was inserted, then updated with the answer; a
+# product scan loaded the barcode, then its product); these
+# flows still run the full ORM services, and a fast path like picking's (wms/domain/picking/
+# scan.py) is what would bring them to picking's 8.
+FLOW_BOUNDS = {
+    "receiving product": 12,
+    "putaway product": 11,
+    "putaway location": 15,
+    "move location": 7,
+    "move product": 8,
+    "move destination": 15,
+    "packing product": 16,
+    "counting location": 11,
+    "counting product": 12,
+}
+
+
+@pytest.fixture
+def operator_client(client, make_user):
+    def sign_in():
+        username = make_user("operator").username
+        db.session.commit()
+        assert client.post("/login", data={"username": username, "password": "password-123"}).status_code == 302
+        return client
+    return sign_in
+
+
+def _flow_scan(client, flow, code, scan_id, qty=None):
+    data = {"code": code, "scan_id": scan_id, **({"qty": qty} if qty else {})}
+    r = client.post(f"/handheld/{flow}/scan", data=data, headers={**HX, "X-Scan-Id": scan_id})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r
+
+
+def _check(server, counted: dict) -> None:
+    over = {name: len(s) for name, s in counted.items() if len(s) > bound(server, FLOW_BOUNDS[name])}
+    assert not over, "\n\n".join(f"{name}: {len(counted[name])}\n" + "\n".join(counted[name]) for name in over)
+
+
+def test_receiving_and_putaway_scans_stay_within_their_bounds(server, operator_client, count_queries,
+                                                              make_location, make_product):
+    from wms.domain.receiving import services as receiving
+
+    make_location("DOCK-01", kind=LocationKind.RECEIVING)
+    make_location("A-01-01-1", walk_sequence=1)
+    mug = make_product("MUG-1", zone="A")
+    receipt = receiving.create_receipt([(mug, 5)], supplier="Acme")
+    code, barcode = receipt.code, mug.main_barcode
+    client = operator_client()
+    counted = {}
+    _flow_scan(client, "receiving", code, "rcv-0000-0001")
+    _flow_scan(client, "receiving", barcode, "rcv-0000-0002")
+    with count_queries() as counted["receiving product"]:
+        r = _flow_scan(client, "receiving", barcode, "rcv-0000-0003")
+    assert "+1 MUG-1: 2 of 5" in r.get_data(as_text=True)
+    with count_queries() as counted["putaway product"]:
+        _flow_scan(client, "putaway", barcode, "pa-0000-0001")
+    with count_queries() as counted["putaway location"]:
+        r = _flow_scan(client, "putaway", "A-01-01-1", "pa-0000-0002")
+    assert "Put away 1 × MUG-1 in A-01-01-1" in r.get_data(as_text=True)
+    _check(server, counted)
+    assert ledger_problems() == []
+
+
+def test_move_scans_stay_within_their_bounds(server, operator_client, count_queries, make_location, make_product):
+    src, dst = make_location("A-01-01-1"), make_location("A-02-01-1")
+    product = make_product("MUG-1")
+    receive(product, src, 5)
+    barcode = product.main_barcode
+    client = operator_client()
+    counted = {}
+    with count_queries() as counted["move location"]:
+        _flow_scan(client, "move", "A-01-01-1", "mv-0000-0001")
+    with count_queries() as counted["move product"]:
+        _flow_scan(client, "move", barcode, "mv-0000-0002", qty="2")
+    with count_queries() as counted["move destination"]:
+        r = _flow_scan(client, "move", "A-02-01-1", "mv-0000-0003")
+    assert "Moved 2 × MUG-1 from A-01-01-1 to A-02-01-1" in r.get_data(as_text=True)
+    _check(server, counted)
+    assert ledger_problems() == []
+
+
+def test_packing_scans_stay_within_their_bounds(server, operator_client, count_queries, packing_setup, make_warehouse):
+    make_warehouse()
+    s = packing_setup(ordered=(3, 1), picked=(3, 1))
+    order_code, barcode = s.order.code, s.a.barcodes[0].code
+    client = operator_client()
+    counted = {}
+    _flow_scan(client, "packing", order_code, "pk-0000-0001")
+    _flow_scan(client, "packing", barcode, "pk-0000-0002")
+    with count_queries() as counted["packing product"]:
+        _flow_scan(client, "packing", barcode, "pk-0000-0003")
+    _check(server, counted)
+
+
+def test_counting_scans_stay_within_their_bounds(server, operator_client, count_queries, make_location,
+                                                 make_product, make_user):
+    from wms.domain.counts.services import create_count
+
+    bin_ = make_location("A-01-01-1")
+    product = make_product("MUG-1")
+    receive(product, bin_, 5)
+    task = create_count(user=make_user("supervisor"), location=bin_)
+    code, barcode = task.code, product.main_barcode
+    client = operator_client()
+    counted = {}
+    _flow_scan(client, "count", code, "ct-0000-0001")
+    with count_queries() as counted["counting location"]:
+        _flow_scan(client, "count", "A-01-01-1", "ct-0000-0002")
+    _flow_scan(client, "count", barcode, "ct-0000-0003")
+    with count_queries() as counted["counting product"]:
+        _flow_scan(client, "count", barcode, "ct-0000-0004")
+    _check(server, counted)
+
+
+def test_the_fast_path_refuses_with_the_services_words_and_changes_nothing(client, server, picking_floor,
+                                                                             count_queries):
+    from wms.domain.catalog.models import Barcode, Product
+
+    other = db.session.scalar(select(Barcode.code).join(Product).where(Product.sku == "Q-2"))
+    mine = picking_floor["product"]
+    if other == mine:  # the first line may be either product
+        other = db.session.scalar(select(Barcode.code).join(Product).where(Product.sku == "Q-1"))
+    db.session.commit()
+    r = _scan(client, mine, "scan-early-0001")
+    assert r.status_code == 422 and "Scan the location" in r.get_data(as_text=True)
+    assert _scan(client, picking_floor["location"], "scan-loc-0001").status_code == 200
+    with count_queries() as refused:
+        r = client.post("/handheld/pick/scan", data={"code": mine, "qty": "4", "scan_id": "scan-many-0001"},
+                        headers={**HX, "X-Scan-Id": "scan-many-0001"})
+    assert r.status_code == 422 and "Too many: only 3 more" in r.get_data(as_text=True)
+    assert len(refused) <= bound(server, MAX_REFUSED, transactions=2), "\n".join(refused)
+    r = _scan(client, other, "scan-wrong-0001")
+    assert r.status_code == 422 and "Wrong product" in r.get_data(as_text=True)
+    assert 'id="pick-location"' in r.get_data(as_text=True)  # the screen, with the red line
+    assert db.session.scalar(select(func.count()).select_from(StockMove)
+                             .where(StockMove.reason == MoveReason.PICKED)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ScanRecord)
+                             .where(ScanRecord.scan_id.in_(["scan-early-0001", "scan-many-0001",
+                                                            "scan-wrong-0001"]))) == 0
+
+
+def test_a_supervisors_change_of_packing_location_counts_from_the_next_scan(client, server, picking_floor,
+                                                                            make_location):
+    from wms.domain.inventory.models import StockLevel
+    from wms.domain.locations.models import Location
+
+    assert _scan(client, picking_floor["location"], "scan-loc-0001").status_code == 200
+    assert _scan(client, picking_floor["product"], "scan-prd-0001").status_code == 200
+    # A new packing bench that sorts first, made by the desk (another app: another process).
+    bench = make_location("PACK-00", kind=LocationKind.PACKING)
+    db.session.commit()
+    assert _scan(client, picking_floor["product"], "scan-prd-0002").status_code == 200
+    # Taken out of use: the next pick goes back to PACK-01.
+    db.session.get(Location, bench.id).active = False
+    db.session.commit()
+    assert _scan(client, picking_floor["product"], "scan-prd-0003").status_code == 200
+    moves = db.session.execute(select(Location.code).join(StockMove, StockMove.to_location_id == Location.id)
+                               .where(StockMove.reason == MoveReason.PICKED).order_by(StockMove.id)).scalars().all()
+    assert moves == ["PACK-01", "PACK-00", "PACK-01"]
+    assert db.session.scalar(select(StockLevel.on_hand).where(StockLevel.location_id == bench.id)) == 1
+    assert ledger_problems() == []

@@ -47,6 +47,9 @@ def register_web(app: Flask) -> None:
         g.pop("api_token", None)
     _register_error_handlers(app)
     _register_template_helpers(app)
+    from wms.web.reconnect import install
+
+    install(app)  # no pre-ping per request: a dropped connection is retried once instead
 
     @app.route("/")
     def index():

@@ -4,15 +4,18 @@ from __future__ import annotations
 import re
 from functools import wraps
 
-from flask import Response, current_app, make_response, request
+from flask import Response, current_app, g, make_response, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from wms.db import db
+from wms.db import db, utcnow
 from wms.domain.scans.models import ScanRecord
+from wms.domain.scans.services import ScanAlreadyApplied
 
 SCAN_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+# Built once: the one statement that records a scan and its answer.
+_INSERT_RECORD = insert(ScanRecord.__table__)
 
 
 def transactional(view):
@@ -82,12 +85,33 @@ def _replay(record: ScanRecord, user_id: int | None, request_hash: str | None = 
     return response
 
 
+def _stored(scan_id: str) -> ScanRecord | None:
+    return db.session.execute(
+        select(ScanRecord).where(ScanRecord.scan_id == scan_id)).scalar_one_or_none()
+
+
+def _record(scan_id: str, user_id: int | None, response: Response | None,
+            request_hash: str | None = None) -> None:
+    """Write the scan record, with its answer when given, in one INSERT (Core: no flush)."""
+    values = {"scan_id": scan_id, "endpoint": request.endpoint or "", "user_id": user_id,
+              "request_hash": request_hash, "created_at": utcnow()}
+    if response is not None:
+        values.update(status_code=response.status_code, body=response.get_data(as_text=True),
+                      trigger=response.headers.get("HX-Trigger"), mimetype=response.mimetype)
+    db.session.execute(_INSERT_RECORD, values)
+
+
 def scan_endpoint(view):
     """Apply a scan request once per client scan id, and answer a retry as the first time.
 
-    The ScanRecord is inserted before the work and committed with it. A second request with
-    the same id finds the unique index taken (after waiting for the first to commit, when
-    both run at once on PostgreSQL), rolls back and gets the stored answer.
+    The scan's work runs first; its ScanRecord, holding the answer, is inserted last, in the
+    same transaction, in one statement. The unique index on the scan id decides: a retry of
+    an applied scan (even one running at the same time: on PostgreSQL its INSERT waits for
+    the first to commit) fails there, rolls its work back and gets the stored answer. A scan
+    the view refuses (4xx) is rolled back, then its id is tried the same way (an INSERT
+    rolled back at once): if the id was already applied, the stored answer wins; if not, the
+    refusal stands and nothing was written. A flow's fast path may look the id up in its
+    own first read and raise ScanAlreadyApplied (wms/domain/scans/services.py).
     """
 
     @wraps(view)
@@ -98,43 +122,47 @@ def scan_endpoint(view):
         if not isinstance(scan_id, str) or not SCAN_ID.match(scan_id):
             return Response("The scan id sent by the screen is malformed; reload the page.",
                             status=400, mimetype="text/plain")
-        # Insert first, without looking: a first try (nearly every scan) costs one statement,
-        # and a retry finds the unique index taken, rolls back and gets the stored answer.
         # Read before any rollback below: a rollback expires the user and would reload it.
         user_id = current_user.id if current_user.is_authenticated else None
         request_hash = _request_hash()
-        record = ScanRecord(scan_id=scan_id, endpoint=request.endpoint or "", user_id=user_id,
-                            request_hash=request_hash)
-        db.session.add(record)
-        try:
-            db.session.flush()
-        except IntegrityError:
-            db.session.rollback()
-            existing = db.session.execute(
-                select(ScanRecord).where(ScanRecord.scan_id == scan_id)).scalar_one()
-            return _replay(existing, user_id, request_hash)
+        g.scan_id = scan_id
         try:
             response = make_response(view(*args, **kwargs))
+        except ScanAlreadyApplied:
+            return _replay_stored(scan_id, user_id, request_hash)  # nothing written: same transaction
         except Exception:
             db.session.rollback()
             raise
         if response.status_code >= 400:
-            # A refused scan changed nothing; a retry is judged afresh.
+            # A refused scan changes nothing. Was this id applied already (a retry whose first
+            # try succeeded, or is committing now)? Try its record, then roll back either way.
+            db.session.rollback()
+            try:
+                _record(scan_id, user_id, None, request_hash)
+            except IntegrityError:
+                db.session.rollback()
+                return _replay_stored(scan_id, user_id, request_hash)
             db.session.rollback()
             return response
-        record.status_code = response.status_code
-        record.body = response.get_data(as_text=True)
-        record.trigger = response.headers.get("HX-Trigger")
-        record.mimetype = response.mimetype
         try:
+            _record(scan_id, user_id, response, request_hash)
             db.session.commit()
         except IntegrityError:
-            # Another request with this scan id committed first (SQLite without row locks).
+            # Applied already (or by a request committing at the same time): undo this work.
             db.session.rollback()
-            existing = db.session.execute(
-                select(ScanRecord).where(ScanRecord.scan_id == scan_id)).scalar_one()
-            return _replay(existing, user_id, request_hash)
+            return _replay_stored(scan_id, user_id, request_hash)
         current_app.logger.debug("scan %s applied", scan_id)
         return response
 
     return wrapper
+
+
+def _replay_stored(scan_id: str, user_id: int | None, request_hash: str | None = None) -> Response:
+    record = _stored(scan_id)
+    if record is None:  # pragma: no cover - the unique index said it exists
+        response = Response("This scan could not be checked: scan again.", status=409,
+                            mimetype="text/plain")
+    else:
+        response = _replay(record, user_id, request_hash)  # before the rollback, which would expire it
+    db.session.rollback()
+    return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from wms.barcodes import has_valid_check_digit, validate_product_barcode
 from wms.gs1 import GS1Data, GS1Error, configured_separator, gtin_candidates, looks_like_gs1, parse_gs1
@@ -40,7 +41,8 @@ def _barcode_for_gtin(code: str) -> Barcode | None:
     # may have stored either form; indicators 1-8 are packs and must be linked as such.
     candidates = gtin_candidates(code) if len(code) == 14 else (
         [code, code.rjust(14, "0")] if len(code) in (8, 12, 13) else [code])
-    rows = db.session.execute(select(Barcode).where(Barcode.code.in_(candidates))).scalars().all()
+    rows = db.session.execute(select(Barcode).where(Barcode.code.in_(candidates))
+                              .options(joinedload(Barcode.product))).scalars().all()
     by_code = {row.code: row for row in rows}
     return next((by_code[c] for c in candidates if c in by_code), None)
 
@@ -67,8 +69,10 @@ def find_by_code(code: str) -> ProductMatch | None:
     data = _gs1_of(code)
     if data is not None:
         return _gs1_match(data) if data.gtin else None
+    # The product with its barcode, in one statement (a scan always wants both).
     row = db.session.execute(
-        select(Barcode).where(Barcode.code == code)).scalar_one_or_none()
+        select(Barcode).where(Barcode.code == code).options(joinedload(Barcode.product))
+    ).scalar_one_or_none()
     if row is None and code.isdecimal() and has_valid_check_digit(code):
         row = _barcode_for_gtin(code)
     if row is not None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, case, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wms.db import db, utcnow
@@ -81,16 +82,21 @@ def _locked_level(location_id: int, product_id: int) -> StockLevel:
     level = db.session.execute(query).scalar_one_or_none()
     if level is not None:  # the usual case: one statement
         return level
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     # Insert-if-missing, then lock: when two transactions create the same row at once, the
     # second waits on the first's insert instead of both creating it.
+    _insert_level(location_id, product_id)
+    return db.session.execute(query).scalar_one()
+
+
+def _insert_level(location_id: int, product_id: int) -> None:
+    """Create the empty stock row of (location, product) unless it exists (one statement)."""
+    dialect = db.session.get_bind().dialect.name
+    insert_ = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     db.session.execute(
-        insert(StockLevel)
+        insert_(StockLevel)
         .values(location_id=location_id, product_id=product_id, on_hand=0, reserved=0)
         .on_conflict_do_nothing(index_elements=["location_id", "product_id"])
     )
-    return db.session.execute(query).scalar_one()
 
 
 def _lock_levels(product_id: int, *location_ids: int) -> dict[int, StockLevel]:
@@ -360,3 +366,69 @@ def ledger_problems(session=None) -> list[str]:
             problems.append(f"location {key[0]} product {key[1]}: movements sum to {qty} "
                             "but there is no balance")
     return problems
+
+
+# ------------------------------------------------------------------ the picking scan's move
+
+def _build_pick_move():
+    level = StockLevel.__table__
+    is_source = level.c.location_id == bindparam("source")
+    units = bindparam("units", type_=Integer)
+    now = bindparam("now", type_=StockLevel.__table__.c.updated_at.type)
+    # Both rows in one statement, locked in location-id order (the order _lock_levels takes).
+    locked = (select(level.c.id)
+              .where(level.c.product_id == bindparam("product"),
+                     level.c.location_id.in_([bindparam("source"), bindparam("target")]))
+              .order_by(level.c.location_id).with_for_update())
+    change = (
+        update(level).where(level.c.id.in_(locked))
+        .values(
+            on_hand=case((is_source, level.c.on_hand - units), else_=level.c.on_hand + units),
+            reserved=case((is_source, level.c.reserved - units), else_=level.c.reserved),
+            first_in_at=case(
+                (is_source, case((level.c.on_hand == units, None), else_=level.c.first_in_at)),
+                ((level.c.on_hand == 0) | level.c.first_in_at.is_(None), now),
+                else_=level.c.first_in_at),
+            updated_at=now)
+        .returning(level.c.location_id, level.c.reserved))
+    return change, insert(StockMove.__table__)
+
+
+_PICK_MOVE = None
+
+
+def pick_move(product_id: int, source_id: int, target_id: int, qty: int, *, user_id: int | None,
+              reference: str) -> None:
+    """Pick qty reserved units from a bin to the packing area: the picking scan's movement.
+
+    The same movement as move(..., reason=PICKED, from_reserved=qty), in two statements
+    instead of about eight: one UPDATE of both stock rows that locks them in location-id
+    order, and one INSERT of the movement. The caller has checked the locations (the bin and
+    the active packing location) and the allocation the units are reserved for. A balance it
+    would break (fewer reserved than picked) is refused by the database's check constraints,
+    and reported as a sentence (the caller's transaction is then rolled back).
+    """
+    global _PICK_MOVE
+    check_quantity(qty)
+    if source_id == target_id:
+        raise DomainError("The bin is the packing location: nothing to move.", code="same_location")
+    if _PICK_MOVE is None:
+        _PICK_MOVE = _build_pick_move()
+    change, add_move = _PICK_MOVE
+    now = utcnow()
+    params = {"product": product_id, "source": source_id, "target": target_id, "units": qty, "now": now}
+    try:
+        moved = {row[0] for row in db.session.execute(change, params)}
+        if moved == {source_id}:
+            # The packing location never held this product: make its row, then add to it.
+            _insert_level(target_id, product_id)
+            moved |= {row[0] for row in db.session.execute(change, {**params, "source": -1})}
+    except IntegrityError:
+        raise InsufficientStock("The stock of this bin does not match its reservations: "
+                                "ask a supervisor to count it.") from None
+    if moved != {source_id, target_id}:
+        raise InsufficientStock("This bin holds none of the product any more: report it short.")
+    db.session.execute(add_move, {
+        "product_id": product_id, "quantity": qty, "from_location_id": source_id,
+        "to_location_id": target_id, "reason": MoveReason.PICKED, "reference": reference,
+        "note": None, "user_id": user_id, "created_at": now})

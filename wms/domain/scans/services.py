@@ -51,3 +51,7 @@ def prune_scan_records(older_than: timedelta) -> int:
 
     result = db.session.execute(delete(ScanRecord).where(ScanRecord.created_at < utcnow() - older_than))
     return result.rowcount or 0
+
+
+class ScanAlreadyApplied(Exception):
+    """A flow's first read found the request's scan id already applied: replay its answer."""

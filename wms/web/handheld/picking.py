@@ -1,9 +1,11 @@
 """Handheld: pick a list in walking order into totes, with short picks and pause/resume."""
-from flask import request
+from flask import g, request
 from flask_login import current_user
 
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.picking import services as picking
+from wms.domain.picking.scan import fast_scan
+from wms.domain.scans.services import parse
 from wms.errors import DomainError
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
@@ -19,7 +21,9 @@ def _render(view, message=None, ok=True, status=200):
 
 
 def _refused(exc: DomainError):
-    return _render(picking.current(current_user), exc.message, ok=False, status=422)
+    # The fast path's refusals carry the screen they were judged on.
+    view = getattr(exc, "view", None) or picking.current(current_user)
+    return _render(view, exc.message, ok=False, status=422)
 
 
 @bp.route("/pick")
@@ -32,7 +36,11 @@ def pick():
 def pick_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
-        view, message = picking.scan(current_user, request.form.get("code", ""), qty)
+        code = request.form.get("code", "")
+        # The bin and product scans of a picker at work take the fast path; anything else
+        # (and every refusal) the full service.
+        done = fast_scan(current_user, parse(code), qty, g.get("scan_id"))
+        view, message = done if done is not None else picking.scan(current_user, code, qty)
     except DomainError as exc:
         return _refused(exc)
     return _render(view, message)

@@ -1,0 +1,215 @@
+"""The picking scan's fast path: the scans a picker makes all day, in a handful of statements.
+
+A single-order list, at its current line: the bin scan (you are here) and the product scan
+(one unit, or a pack, picked into the packing area). Everything the scan needs is read in
+ONE statement, built once: the operator's flow state and the list (both locked, in the order
+every writer takes them), the current line with its bin code, SKU and name, the order's status
+(locked too for a product scan), the next line, the counts shown on the screen, what the
+scanned code is (a bin, or a product barcode), the packing location picked units go to, and
+whether this scan id was applied already. A pick then changes only what must change: the
+two stock rows and the movement (inventory.pick_move), the allocation (one UPDATE that
+checks the quantity left as it adds), the order line.
+
+Anything else (a list scan, a batch with totes, a refusal, a GTIN or SKU typed by hand, the
+last unit of the list, a line of a held order) returns None, and the caller runs the full
+service, picking.services.scan(), in the same transaction: one domain, this module only
+takes its common path. It refuses nothing itself, so refusals keep one wording.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from wms.barcodes import Scan, ScanKind
+from wms.db import db, utcnow
+from wms.domain.catalog.models import Barcode, Product
+from wms.domain.inventory import services as inventory
+from wms.domain.inventory.models import MoveReason
+from wms.domain.locations.models import Location, LocationKind
+from wms.domain.orders.models import Order, OrderLine
+from wms.domain.picking.models import Allocation, PickList, PickListKind, PickListStatus
+from wms.domain.picking.services import FLOW, STOPPED, PickView
+from wms.domain.scans.models import FlowState, ScanRecord
+from wms.domain.scans.services import ScanAlreadyApplied
+from wms.errors import DomainError
+
+
+def _open_line(list_id, offset: int):
+    """The id of the list's open line at this position in walking order (0 = current)."""
+    return (select(Allocation.id)
+            .where(Allocation.pick_list_id == list_id, Allocation.quantity > Allocation.picked)
+            .order_by(Allocation.sequence, Allocation.id).limit(1).offset(offset)
+            .scalar_subquery())
+
+
+def _build_read(product_scan: bool):
+    """The one read of a scan, with bind parameters user, flow, code, scan_id."""
+    line, nxt = aliased(Allocation), aliased(Allocation)
+    bin_, next_bin = aliased(Location), aliased(Location)
+    product, next_product = aliased(Product), aliased(Product)
+    counted = and_(Allocation.pick_list_id == PickList.id,
+                   or_(Allocation.quantity > 0, Allocation.short > 0))
+    code = bindparam("code")
+    columns = [
+        FlowState.id, FlowState.data,
+        PickList.id, PickList.kind, PickList.status, PickList.assigned_user_id,
+        line.id, line.quantity, line.picked, line.location_id, line.product_id, line.order_id,
+        line.order_line_id,
+        bin_.code, bin_.active, product.sku, product.name, Order.status,
+        nxt.id, nxt.quantity - nxt.picked, nxt.location_id, next_bin.code, next_product.sku,
+        next_product.name,
+        select(func.count()).where(counted).scalar_subquery(),
+        select(func.count()).where(counted, Allocation.quantity == Allocation.picked).scalar_subquery(),
+        select(ScanRecord.id).where(ScanRecord.scan_id == bindparam("scan_id")).scalar_subquery(),
+    ]
+    scanned = aliased(Location) if not product_scan else aliased(Product)
+    if product_scan:
+        columns += [
+            Barcode.product_id, Barcode.pack_qty, scanned.sku, scanned.active,
+            # Where picked units go: picking.allocation.picked_location(), read afresh with the
+            # scan (an index on kind), so a supervisor's change counts from the next scan.
+            select(Location.id).where(Location.kind == LocationKind.PACKING, Location.active.is_(True))
+            .order_by(Location.code).limit(1).scalar_subquery(),
+        ]
+    else:
+        columns += [scanned.id, scanned.active]
+    query = (
+        select(*columns)
+        .select_from(FlowState)
+        .join(PickList, PickList.id == FlowState.data["list"].as_integer())
+        .join(line, line.id == _open_line(PickList.id, 0))
+        .join(bin_, bin_.id == line.location_id)
+        .join(product, product.id == line.product_id)
+        .join(Order, Order.id == line.order_id)
+        .outerjoin(nxt, nxt.id == _open_line(PickList.id, 1))
+        .outerjoin(next_bin, next_bin.id == nxt.location_id)
+        .outerjoin(next_product, next_product.id == nxt.product_id)
+    )
+    if product_scan:
+        query = (query.outerjoin(Barcode, Barcode.code == code)
+                 .outerjoin(scanned, scanned.id == Barcode.product_id))
+    else:
+        query = query.outerjoin(scanned, scanned.code == code)
+    query = query.where(FlowState.user_id == bindparam("user"), FlowState.flow == FLOW)
+    # Lock order of every writer: the flow state, the list, then (a pick) the order, then stock.
+    of = [FlowState, PickList] + ([Order] if product_scan else [])
+    return query.with_for_update(of=of)
+
+
+_READ = {True: _build_read(True), False: _build_read(False)}
+_ADVANCE = (update(Allocation.__table__)
+            .where(Allocation.__table__.c.id == bindparam("line"),
+                   Allocation.__table__.c.pick_list_id == bindparam("list"),
+                   Allocation.__table__.c.quantity - Allocation.__table__.c.picked >= bindparam("units"))
+            .values(picked=Allocation.__table__.c.picked + bindparam("units")))
+_ORDER_LINE = (update(OrderLine.__table__)
+               .where(OrderLine.__table__.c.id == bindparam("order_line"))
+               .values(quantity_picked=OrderLine.__table__.c.quantity_picked + bindparam("units")))
+_STATE = (update(FlowState.__table__).where(FlowState.__table__.c.id == bindparam("state"))
+          .values(data=bindparam("data"), updated_at=bindparam("now")))
+
+
+@dataclass
+class _Line:
+    """What the picking screen shows of a line (the template reads line.location.code...)."""
+
+    id: int
+    location_id: int
+    open_qty: int
+    location: SimpleNamespace
+    product: SimpleNamespace
+
+
+def _view(list_id: int, line: _Line | None, at: int | None, done: int, total: int) -> PickView:
+    pick_list = SimpleNamespace(id=list_id, code=f"PL-{list_id}", needs_totes=False)
+    at_location = bool(line and at == line.location_id)
+    if line is None:  # pragma: no cover - the last unit goes through the full service
+        prompt = ""
+    elif not at_location:
+        prompt = f"Go to {line.location.code} and scan it"
+    else:
+        prompt = f"Scan {line.product.sku}"
+    return PickView(pick_list, line, None, at_location, 0, prompt, done, total)
+
+
+def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickView, str] | None:
+    """Apply a bin or product scan on the common path; None: run picking.services.scan()."""
+    if scanned.kind not in (ScanKind.LOCATION, ScanKind.PRODUCT) or scanned.gs1 is not None:
+        return None
+    product_scan = scanned.kind is ScanKind.PRODUCT
+    row = db.session.execute(_READ[product_scan], {
+        "user": user.id, "code": scanned.code, "scan_id": scan_id or ""}).first()
+    if row is None:
+        return None  # no list held, nothing left to pick, or no flow state yet
+    (state_id, data, list_id, kind, status, assignee, line_id, quantity, picked, bin_id,
+     product_id, _order_id, order_line_id, bin_code, bin_active, sku, name, order_status,
+     next_id, next_open, next_bin_id, next_bin_code, next_sku, next_name,
+     total, done, taken, *scan) = row
+    if taken is not None:
+        raise ScanAlreadyApplied(scan_id)
+    data = data or {}
+    if (kind is not PickListKind.ORDER or status is not PickListStatus.PICKING
+            or assignee != user.id or data.get("pending") or order_status in STOPPED
+            or not bin_active):
+        return None
+    open_qty = quantity - picked
+    line = _Line(line_id, bin_id, open_qty, SimpleNamespace(code=bin_code),
+                 SimpleNamespace(sku=sku, name=name))
+    view = _view(list_id, line, data.get("at"), done, total)
+    if not product_scan:
+        location_id, location_active = scan
+        if location_id is None or not location_active:
+            return None  # unknown or unused: the full service says which
+        if location_id != bin_id:
+            raise _refusal(view, f"Wrong location: you scanned {scanned.code}; go to {bin_code}.",
+                           "wrong_location")
+        _save_state(state_id, data, {"list": list_id, "at": bin_id, "line": line_id})
+        return (_view(list_id, line, bin_id, done, total),
+                f"At {bin_code}: pick {open_qty} × {sku}")
+    barcode_product, pack_qty, scanned_sku, scanned_active, drop_id = scan
+    if data.get("at") != bin_id:
+        raise _refusal(view, f"Scan the location {bin_code} first.", "location_first")
+    if barcode_product is None:
+        return None  # a GTIN of another length, a SKU typed by hand, or unknown
+    if not scanned_active:
+        return None  # a product no longer in use: the full service says so
+    if barcode_product != product_id:
+        raise _refusal(view, f"Wrong product: {scanned_sku} is not {sku}. "
+                             "Put it back and scan the right one.", "wrong_product")
+    units = qty * pack_qty
+    if units > open_qty:
+        raise _refusal(view, f"Too many: only {open_qty} more of {sku} needed here; "
+                             f"you scanned {units}.", "too_many")
+    if drop_id is None or drop_id == bin_id or (units == open_qty and next_id is None):
+        return None  # no packing location (the service says so), or the list's last unit
+    if data.get("line") != line_id:
+        _save_state(state_id, data, {"list": list_id, "at": bin_id, "line": line_id})
+    inventory.pick_move(product_id, bin_id, drop_id, units, user_id=user.id,
+                        reference=f"PL-{list_id}")
+    advanced = db.session.execute(_ADVANCE, {"line": line_id, "list": list_id, "units": units})
+    if advanced.rowcount != 1:  # pragma: no cover - the locks above make this impossible
+        raise DomainError("This line changed while you scanned: scan again.", code="stale")
+    db.session.execute(_ORDER_LINE, {"order_line": order_line_id, "units": units})
+    message = f"Picked {units} × {sku}"
+    if units < open_qty:
+        line.open_qty = open_qty - units
+        return _view(list_id, line, bin_id, done, total), message
+    following = _Line(next_id, next_bin_id, next_open, SimpleNamespace(code=next_bin_code),
+                      SimpleNamespace(sku=next_sku, name=next_name))
+    return _view(list_id, following, bin_id, done + 1, total), message
+
+
+def _refusal(view: PickView, message: str, code: str) -> DomainError:
+    """A refusal with the screen to show under it (the caller rolls back: nothing changed)."""
+    exc = DomainError(message, code=code)
+    exc.view = view
+    return exc
+
+
+def _save_state(state_id: int, data: dict, new: dict) -> None:
+    if data == new:
+        return  # unchanged (the second unit at the same bin): no UPDATE for a timestamp
+    db.session.execute(_STATE, {"state": state_id, "data": new, "now": utcnow()})
