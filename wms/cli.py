@@ -174,11 +174,39 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, config: dict 
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 20)
 
+            # Said once the socket is bound, never before (and not at all when binding fails).
+            self.cfg.set("when_ready", lambda arbiter: click.echo(f"WMS listening on http://{host}:{port}/"))
+
         def load(self):
             return app
 
-    click.echo(f"WMS listening on http://{host}:{port}/")
-    Server().run()
+    _check_port_free(host, port)
+    Server().run()  # gunicorn exits 1 itself if the port is taken between the check and its bind
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Exit 1 with the reason when the address is taken, before gunicorn retries for seconds."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"Cannot listen on {host}:{port}: unknown host ({exc.strerror}).") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                reason = "the address is already in use (another WMS or program listens there)"
+            elif exc.errno == errno.EACCES:
+                reason = "permission denied (ports below 1024 need privileges)"
+            else:
+                reason = exc.strerror or str(exc)
+            raise click.ClickException(f"Cannot listen on {host}:{port}: {reason}. "
+                                       "Stop the other program or choose another --port.") from None
 
 
 @click.command("demo")

@@ -13,11 +13,12 @@ from wms.domain.importing import import_products, import_stock
 from wms.domain.locations.models import Location, LocationKind, Warehouse
 from wms.domain.shipping.models import Carrier
 from wms.domain.users.models import Role, User
+from wms.resources import resource_dir
 
 
 def seed_dir(app_config) -> Path:
     configured = app_config.get("SEED_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "seed_data"
+    return Path(configured) if configured else resource_dir("seed_data")
 
 
 def location_rows(spec: dict) -> list[dict]:
