@@ -25,27 +25,34 @@ main = FlaskGroup(
 
 
 @click.command("seed")
+@click.option("--demo-orders", is_flag=True,
+              help="Also load the demo catalog, its stock and 24 demo orders (refused when a shop is configured).")
 @click.option("--large", is_flag=True, help="Also generate a large warehouse for benchmarks.")
 @with_appcontext
-def seed(large: bool) -> None:
-    """Load the demo warehouse (seed_data/) and print the demo sign-ins."""
+def seed(demo_orders: bool, large: bool) -> None:
+    """Load the master data of seed_data/ (layout, carriers, boxes, users); --demo-orders adds demo data."""
     from wms.db import db
-    from wms.seed import seed_demo
+    from wms.seed import demo_refusal, seed_demo_orders, seed_demo_stock, seed_master
 
-    users = seed_demo(current_app.config)
-    from wms.seed import seed_demo_orders
-
-    seed_demo_orders()
+    if demo_orders and (reason := demo_refusal(current_app.config)):
+        raise click.ClickException(reason)
+    users = seed_master(current_app.config)
+    if demo_orders:
+        seed_demo_stock(current_app.config)
+        seed_demo_orders()
     if large:
         from wms.seed_large import seed_large
 
         seed_large(echo=click.echo)
     db.session.commit()
+    click.echo("Master data loaded: warehouse layout, carriers, boxes, users"
+               + (", demo catalog, stock and orders (never sent to a shop)." if demo_orders else
+                  ". No products, stock or orders: import yours, or connect the shop."))
     _print_demo_users(users)
 
 
 def _print_demo_users(users) -> None:
-    click.echo("Demo warehouse loaded. Sign in with:")
+    click.echo("Sign in with:")
     click.echo(f"  {'role':<11} {'desk user / password':<26} {'scanner badge / PIN'}")
     for u in users:
         click.echo(f"  {u['role'].lower():<11} {u['username'] + ' / ' + u['password']:<26} {u['badge']} / {u['pin']}")
@@ -210,36 +217,63 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 @click.command("demo")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="0.0.0.0 to try it from a phone or scanner on the same network.")
 @click.option("--port", default=8000, type=int, show_default=True)
 def demo(host, port) -> None:
     """Create or upgrade the database, load the demo warehouse once, and serve it."""
     os.environ.setdefault("WMS_ENV", "demo")
+    import json
+
     from flask_migrate import upgrade
 
     from wms import create_app
     from wms.db import db
+    from wms.demo import barcode_sheet_pdf, seed_demo_work
+    from wms.domain.orders.models import Order
     from wms.domain.users.models import User
-    from wms.seed import seed_demo
+    from wms.seed import demo_refusal, seed_demo, seed_demo_orders, seed_dir
 
     app = create_app({"CLI_MODE": True})
     with app.app_context():
         upgrade()
-        if not db.session.scalar(select(func.count()).select_from(User)):
+        users_now = db.session.scalar(select(func.count()).select_from(User))
+        if not users_now:
+            if reason := demo_refusal(app.config):
+                raise click.ClickException(reason)
             users = seed_demo(app.config)
-            from wms.seed import seed_demo_orders
-
             seed_demo_orders()
+            seed_demo_work()
             db.session.commit()
+            click.echo("Demo warehouse loaded: an expected receipt, released pick lists, a packing "
+                       "station printing to PDF (demo orders never reach a shop).")
         else:
-            import json
-
-            users = json.loads((Path(app.config.get("SEED_DIR") or Path(__file__).resolve().parent.parent / "seed_data") / "users.json").read_text())
+            orders = db.session.scalar(select(func.count()).select_from(Order))
+            click.echo(f"The database already has data ({users_now} user(s), {orders} order(s)): kept as it "
+                       "is, nothing loaded. To start the demo afresh, stop it and delete "
+                       f"{Path(app.instance_path) / 'wms.db'} (SQLite).")
+            users = json.loads((seed_dir(app.config) / "users.json").read_text())
+        sheet = Path(app.instance_path) / "demo-barcodes.pdf"
+        sheet.write_bytes(barcode_sheet_pdf(users))
         db.session.remove()
         click.echo(f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}")
         _print_demo_users(users)
-    click.echo(f"Desk: http://{host}:{port}/login   Scanner: http://{host}:{port}/handheld/login")
+    click.echo(f"Barcodes to scan (print it): {sheet}")
+    shown = _lan_address() if host in ("0.0.0.0", "::") else host
+    click.echo(f"Desk: http://{shown}:{port}/login   Scanner: http://{shown}:{port}/handheld/login")
     run_gunicorn(host, port, workers=1, threads=8)
+
+
+def _lan_address() -> str:
+    """This machine's address on the local network (for a phone), else 127.0.0.1."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the route
+            return probe.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
 
 
 for _command in (seed, user, import_group, serve, demo, check_ledger):

@@ -395,6 +395,8 @@ def _ship(shipment: Shipment, dispatch: Dispatch, user, now: datetime) -> None:
 
 def _push_shipped(order: Order, shipment: Shipment, numbers: list[str]) -> None:
     # Written in the dispatch's transaction: the shop hears of it if and only if it shipped.
+    if order.is_demo:
+        return  # a demo order (`wms demo`) never talks to a shop
     from wms.integrations.prestashop.outbox import enqueue
 
     enqueue("order_shipped", {"order_id": order.id, "tracking_number": numbers[0],
