@@ -154,6 +154,24 @@ def check_ledger() -> None:
     sys.exit(1 if problems else 0)
 
 
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, writable=True))
+@click.option("--force", is_flag=True, help="Overwrite TARGET if it exists.")
+@with_appcontext
+def backup(target: str, force: bool) -> None:
+    """Copy the SQLite database to TARGET while the WMS runs (SQLite's online backup API).
+
+    For PostgreSQL use pg_dump (see docs/deploy.md). Restore: stop the WMS, copy TARGET over the
+    database file (or point WMS_DATABASE_URL at it), run `wms check-ledger`, start the WMS."""
+    from wms.backup import BackupError, backup_sqlite
+
+    try:
+        pages = backup_sqlite(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(target), overwrite=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up {pages} page(s) to {target} (integrity check ok).")
+
+
 @click.command("serve")
 @click.option("--host", default=lambda: os.environ.get("WMS_HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("WMS_PORT", "8000")), type=int, show_default="8000")
@@ -276,7 +294,7 @@ def _lan_address() -> str:
         return "127.0.0.1"
 
 
-for _command in (seed, user, import_group, serve, demo, check_ledger):
+for _command in (seed, user, import_group, serve, demo, check_ledger, backup):
     main.add_command(_command)
 
 
