@@ -39,6 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         from wms.db_setup import configure_engine
 
         configure_engine(extensions.db.engine)
+    from wms import observability
+
+    observability.init_app(app)  # before the blueprints' hooks: it times the whole request
     register_web(app)
 
     return app

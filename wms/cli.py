@@ -184,10 +184,27 @@ def serve(host, port, workers, threads) -> None:
 
 def run_gunicorn(host: str, port: int, workers: int, threads: int, config: dict | None = None) -> None:
     from gunicorn.app.base import BaseApplication
+    from gunicorn.glogging import Logger
 
+    from wms.resources import default_instance_path
+
+    if workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Before the app (and so prometheus_client) is imported: every worker writes its
+        # metrics there and /metrics adds them up.
+        from wms.observability import setup_multiprocess_dir
+
+        setup_multiprocess_dir(os.environ.get("WMS_INSTANCE_PATH") or str(default_instance_path()))
     from wms import create_app
+    from wms.observability import JsonFormatter, mark_worker_dead
 
     app = create_app(config)  # fails here, before binding, if WMS_SECRET_KEY is missing
+    json_logs = str(app.config.get("LOG_FORMAT", "")).lower() == "json"
+
+    class JsonLogger(Logger):
+        def setup(self, cfg):
+            super().setup(cfg)
+            for handler in self.error_log.handlers:
+                handler.setFormatter(JsonFormatter())
 
     class Server(BaseApplication):
         def load_config(self):
@@ -195,7 +212,11 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, config: dict 
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", os.environ.get("WMS_ACCESS_LOG", "-"))
+            # JSON logs: the app logs each request itself (with its request and scan ids).
+            self.cfg.set("accesslog", None if json_logs else os.environ.get("WMS_ACCESS_LOG", "-"))
+            if json_logs:
+                self.cfg.set("logger_class", JsonLogger)
+            self.cfg.set("child_exit", lambda arbiter, worker: mark_worker_dead(worker.pid))
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 20)
 

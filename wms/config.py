@@ -45,6 +45,12 @@ class Config:
     PRESTASHOP_CALLBACK_SECRET = ""
     PRESTASHOP_IMPORT_STATES = "2,3,11"
 
+    # Logs: "json" for one JSON object per line (with request and scan ids); else plain text.
+    LOG_FORMAT = ""
+    # /metrics (Prometheus): scrapers send "Authorization: Bearer <token>"; signed-in
+    # supervisors may look too. Empty: only signed-in supervisors and admins.
+    METRICS_TOKEN = ""
+
     SEED_DIR = ""  # defaults to the repository's seed_data/
     LABELS_DIR = ""  # defaults to the repository's labels/
 
