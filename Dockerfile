@@ -21,8 +21,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     WMS_INSTANCE_PATH=/var/lib/wms \
     WMS_HOST=0.0.0.0 \
-    WMS_PORT=8000 \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/wms-metrics
+    WMS_PORT=8000
 
 # DejaVu fonts let labels print names outside Latin-1; curl serves the health check.
 RUN apt-get update \

@@ -57,3 +57,37 @@ def test_serve_says_listening_once_the_port_answers(tmp_path):
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_metrics_add_up_the_workers_of_one_server(tmp_path):
+    """Two gunicorn workers, each with its own counters: every scrape shows the sum."""
+    import re
+
+    env = _env(tmp_path) | {"WMS_METRICS_TOKEN": "t0ken-for-metrics"}
+    for command in (["db", "upgrade"], ["seed"]):
+        subprocess.run(WMS + command, env=env, check=True, capture_output=True, timeout=300)
+    port = free_port()
+    server = subprocess.Popen(WMS + ["serve", "--port", str(port), "--workers", "2", "--threads", "2"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert "listening" in wait_for_line(server, "listening")
+        for _ in range(6):
+            desk = requests.Session()  # a new connection each time: the workers share the load
+            token = re.search(r'name="csrf_token" value="([^"]+)"', desk.get(f"{url}/login", timeout=10).text).group(1)
+            refused = desk.post(f"{url}/login", data={"csrf_token": token, "username": "olga", "password": "wrong"},
+                                timeout=10)
+            assert refused.status_code == 401
+            desk.close()
+        seen = set()
+        for _ in range(6):
+            page = requests.get(f"{url}/metrics", headers={"Authorization": "Bearer t0ken-for-metrics",
+                                                          "Connection": "close"}, timeout=10).text
+            found = re.search(r"^wms_signin_failures_total\{screen=\"desk\"\} (\S+)$", page, re.M)
+            assert found, page
+            seen.add(found.group(1))
+        assert seen == {"6.0"}
+        assert (tmp_path / "metrics" / str(port)).is_dir()
+    finally:
+        server.terminate()
+        server.wait(30)

@@ -191,9 +191,7 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, config: dict 
     if workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Before the app (and so prometheus_client) is imported: every worker writes its
         # metrics there and /metrics adds them up.
-        from wms.observability import setup_multiprocess_dir
-
-        setup_multiprocess_dir(os.environ.get("WMS_INSTANCE_PATH") or str(default_instance_path()))
+        _setup_metrics_dir(os.environ.get("WMS_INSTANCE_PATH") or str(default_instance_path()), port)
     from wms import create_app
     from wms.observability import JsonFormatter, mark_worker_dead
 
@@ -228,6 +226,21 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, config: dict 
 
     _check_port_free(host, port)
     Server().run()  # gunicorn exits 1 itself if the port is taken between the check and its bind
+
+
+def _setup_metrics_dir(instance_path: str, port: int) -> str:
+    """Point prometheus_client at a fresh folder for this server's workers; return it.
+
+    One folder per server (per port), so two servers on one host never mix or wipe each
+    other's values. It must run before prometheus_client is first imported (it picks its
+    multiprocess mode then), so this lives here and not in wms.observability."""
+    import shutil
+
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(instance_path, "metrics", str(port))
+    shutil.rmtree(folder, ignore_errors=True)  # values of a previous run must not add up
+    os.makedirs(folder, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -161,19 +161,6 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def setup_multiprocess_dir(instance_path: str) -> str:
-    """Point prometheus_client at a fresh folder for this server's workers; return it.
-
-    Must run before prometheus_client is imported (it reads the variable at import)."""
-    import shutil
-
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(instance_path, "metrics")
-    shutil.rmtree(folder, ignore_errors=True)  # values of a previous run must not add up
-    os.makedirs(folder, exist_ok=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
-    return folder
-
-
 def mark_worker_dead(pid: int) -> None:
     """gunicorn's child_exit hook: drop a dead worker's live gauges (its counters stay counted)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
