@@ -99,8 +99,10 @@ def test_installed_wheel_upgrades_seeds_and_serves(installed):
     assert all(Path(p).is_relative_to(env_dir) for p in where), where
 
     run([str(bin_dir / "wms"), "db", "upgrade"], cwd=base, env=env)
-    seeded = run([str(bin_dir / "wms"), "seed"], cwd=base, env=env)
-    assert "admin" in seeded.stdout
+    seeded = run([str(bin_dir / "wms"), "seed", "--demo-orders"], cwd=base, env=env)
+    assert "admin" in seeded.stdout and "demo catalog" in seeded.stdout
+    backed_up = run([str(bin_dir / "wms"), "backup", str(base / "backup.db")], cwd=base, env=env)
+    assert "integrity check ok" in backed_up.stdout
 
     port = free_port()
     server = subprocess.Popen([str(bin_dir / "wms"), "serve", "--port", str(port), "--workers", "1"],
