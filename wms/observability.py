@@ -201,3 +201,4 @@ def configure_json_logging(stream=None) -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+        logger.disabled = False  # a logging.config call (e.g. Alembic's) may have disabled it
