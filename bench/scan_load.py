@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/scan_load.py --db sqlite|postgresql [--large]
 
 It makes a fresh database (a SQLite file in a temporary folder, or a scratch PostgreSQL
 database wms_bench_<pid> on WMS_TEST_PG_URL, default postgresql://postgres@127.0.0.1:5432,
-dropped afterwards), runs `wms db upgrade` and `wms seed` (`--large`: 100,000 SKUs, 20,000
+dropped afterwards), runs `wms db upgrade` and `wms seed --demo-orders` (`--large`: 100,000 SKUs, 20,000
 bins, 1,000,000 movements), creates operators and single-order pick lists (orders,
 allocate_orders, create_pick_list), starts `wms serve` (gunicorn, gthread) on 127.0.0.1,
 signs every operator in through /handheld/login (badge, PIN, CSRF token), and has each one
@@ -511,7 +511,7 @@ def main() -> None:
     try:
         t0 = time.perf_counter()
         run_wms(env, "db", "upgrade")
-        out = run_wms(env, "seed", *(["--large"] if args.large else []))
+        out = run_wms(env, "seed", "--demo-orders", *(["--large"] if args.large else []))
         seeded = time.perf_counter() - t0
         print(f"database {args.db} ({'large' if args.large else 'demo'}) migrated and seeded in {seeded:.1f} s")
         for line in out.splitlines():

@@ -9,16 +9,16 @@ from flask import Flask
 
 from wms.config import Config, finish_config
 
-ROOT = Path(__file__).resolve().parent.parent
+from wms.resources import default_instance_path, resource_dir
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the WSGI application: settings, extensions, blueprints, error pages, commands."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("WMS_INSTANCE_PATH") or str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        instance_path=os.path.abspath(os.environ.get("WMS_INSTANCE_PATH") or default_instance_path()),
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
     )
     app.config.from_object(Config)
     app.config.from_prefixed_env("WMS")
@@ -39,6 +39,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         from wms.db_setup import configure_engine
 
         configure_engine(extensions.db.engine)
+    from wms import observability
+
+    observability.init_app(app)  # before the blueprints' hooks: it times the whole request
     register_web(app)
 
     return app

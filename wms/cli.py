@@ -25,27 +25,34 @@ main = FlaskGroup(
 
 
 @click.command("seed")
+@click.option("--demo-orders", is_flag=True,
+              help="Also load the demo catalog, its stock and 24 demo orders (refused when a shop is configured).")
 @click.option("--large", is_flag=True, help="Also generate a large warehouse for benchmarks.")
 @with_appcontext
-def seed(large: bool) -> None:
-    """Load the demo warehouse (seed_data/) and print the demo sign-ins."""
+def seed(demo_orders: bool, large: bool) -> None:
+    """Load the master data of seed_data/ (layout, carriers, boxes, users); --demo-orders adds demo data."""
     from wms.db import db
-    from wms.seed import seed_demo
+    from wms.seed import demo_refusal, seed_demo_orders, seed_demo_stock, seed_master
 
-    users = seed_demo(current_app.config)
-    from wms.seed import seed_demo_orders
-
-    seed_demo_orders()
+    if demo_orders and (reason := demo_refusal(current_app.config)):
+        raise click.ClickException(reason)
+    users = seed_master(current_app.config)
+    if demo_orders:
+        seed_demo_stock(current_app.config)
+        seed_demo_orders()
     if large:
         from wms.seed_large import seed_large
 
         seed_large(echo=click.echo)
     db.session.commit()
+    click.echo("Master data loaded: warehouse layout, carriers, boxes, users"
+               + (", demo catalog, stock and orders (never sent to a shop)." if demo_orders else
+                  ". No products, stock or orders: import yours, or connect the shop."))
     _print_demo_users(users)
 
 
 def _print_demo_users(users) -> None:
-    click.echo("Demo warehouse loaded. Sign in with:")
+    click.echo("Sign in with:")
     click.echo(f"  {'role':<11} {'desk user / password':<26} {'scanner badge / PIN'}")
     for u in users:
         click.echo(f"  {u['role'].lower():<11} {u['username'] + ' / ' + u['password']:<26} {u['badge']} / {u['pin']}")
@@ -171,6 +178,24 @@ def void_carrier_labels() -> None:
     click.echo(f"{len(done)} label(s) handled")
 
 
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, writable=True))
+@click.option("--force", is_flag=True, help="Overwrite TARGET if it exists.")
+@with_appcontext
+def backup(target: str, force: bool) -> None:
+    """Copy the SQLite database to TARGET while the WMS runs (SQLite's online backup API).
+
+    For PostgreSQL use pg_dump (see docs/deploy.md). Restore: stop the WMS, copy TARGET over the
+    database file (or point WMS_DATABASE_URL at it), run `wms check-ledger`, start the WMS."""
+    from wms.backup import BackupError, backup_sqlite
+
+    try:
+        pages = backup_sqlite(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(target), overwrite=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up {pages} page(s) to {target} (integrity check ok).")
+
+
 @click.command("serve")
 @click.option("--host", default=lambda: os.environ.get("WMS_HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("WMS_PORT", "8000")), type=int, show_default="8000")
@@ -197,10 +222,25 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int) -> dict:
 
 def run_gunicorn(host: str, port: int, workers: int, threads: int, config: dict | None = None) -> None:
     from gunicorn.app.base import BaseApplication
+    from gunicorn.glogging import Logger
 
+    from wms.resources import default_instance_path
+
+    if workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Before the app (and so prometheus_client) is imported: every worker writes its
+        # metrics there and /metrics adds them up.
+        _setup_metrics_dir(os.environ.get("WMS_INSTANCE_PATH") or str(default_instance_path()), port)
     from wms import create_app
+    from wms.observability import JsonFormatter, mark_worker_dead
 
     app = create_app(config)  # fails here, before binding, if WMS_SECRET_KEY is missing
+    json_logs = str(app.config.get("LOG_FORMAT", "")).lower() == "json"
+
+    class JsonLogger(Logger):
+        def setup(self, cfg):
+            super().setup(cfg)
+            for handler in self.error_log.handlers:
+                handler.setFormatter(JsonFormatter())
 
     options = gunicorn_options(host, port, workers, threads)
 
@@ -208,48 +248,123 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int, config: dict 
         def load_config(self):
             for key, value in options.items():
                 self.cfg.set(key, value)
+            # JSON logs: the app logs each request itself (with its request and scan ids).
+            if json_logs:
+                self.cfg.set("accesslog", None)
+                self.cfg.set("logger_class", JsonLogger)
+            self.cfg.set("child_exit", lambda arbiter, worker: mark_worker_dead(worker.pid))
+
+            # Said once the socket is bound, never before (and not at all when binding fails).
+            self.cfg.set("when_ready", lambda arbiter: click.echo(f"WMS listening on http://{host}:{port}/"))
 
         def load(self):
             return app
 
-    click.echo(f"WMS listening on http://{host}:{port}/")
-    Server().run()
+    _check_port_free(host, port)
+    Server().run()  # gunicorn exits 1 itself if the port is taken between the check and its bind
+
+
+def _setup_metrics_dir(instance_path: str, port: int) -> str:
+    """Point prometheus_client at a fresh folder for this server's workers; return it.
+
+    One folder per server (per port), so two servers on one host never mix or wipe each
+    other's values. It must run before prometheus_client is first imported (it picks its
+    multiprocess mode then), so this lives here and not in wms.observability."""
+    import shutil
+
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.path.join(instance_path, "metrics", str(port))
+    shutil.rmtree(folder, ignore_errors=True)  # values of a previous run must not add up
+    os.makedirs(folder, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return folder
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Exit 1 with the reason when the address is taken, before gunicorn retries for seconds."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"Cannot listen on {host}:{port}: unknown host ({exc.strerror}).") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                reason = "the address is already in use (another WMS or program listens there)"
+            elif exc.errno == errno.EACCES:
+                reason = "permission denied (ports below 1024 need privileges)"
+            else:
+                reason = exc.strerror or str(exc)
+            raise click.ClickException(f"Cannot listen on {host}:{port}: {reason}. "
+                                       "Stop the other program or choose another --port.") from None
 
 
 @click.command("demo")
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="0.0.0.0 to try it from a phone or scanner on the same network.")
 @click.option("--port", default=8000, type=int, show_default=True)
 def demo(host, port) -> None:
     """Create or upgrade the database, load the demo warehouse once, and serve it."""
     os.environ.setdefault("WMS_ENV", "demo")
+    import json
+
     from flask_migrate import upgrade
 
     from wms import create_app
     from wms.db import db
+    from wms.demo import barcode_sheet_pdf, seed_demo_work
+    from wms.domain.orders.models import Order
     from wms.domain.users.models import User
-    from wms.seed import seed_demo
+    from wms.seed import demo_refusal, seed_demo, seed_demo_orders, seed_dir
 
     app = create_app({"CLI_MODE": True})
     with app.app_context():
         upgrade()
-        if not db.session.scalar(select(func.count()).select_from(User)):
+        users_now = db.session.scalar(select(func.count()).select_from(User))
+        if not users_now:
+            if reason := demo_refusal(app.config):
+                raise click.ClickException(reason)
             users = seed_demo(app.config)
-            from wms.seed import seed_demo_orders
-
             seed_demo_orders()
+            seed_demo_work()
             db.session.commit()
+            click.echo("Demo warehouse loaded: an expected receipt, released pick lists, a packing "
+                       "station printing to PDF (demo orders never reach a shop).")
         else:
-            import json
-
-            users = json.loads((Path(app.config.get("SEED_DIR") or Path(__file__).resolve().parent.parent / "seed_data") / "users.json").read_text())
+            orders = db.session.scalar(select(func.count()).select_from(Order))
+            click.echo(f"The database already has data ({users_now} user(s), {orders} order(s)): kept as it "
+                       "is, nothing loaded. To start the demo afresh, stop it and delete "
+                       f"{Path(app.instance_path) / 'wms.db'} (SQLite).")
+            users = json.loads((seed_dir(app.config) / "users.json").read_text())
+        sheet = Path(app.instance_path) / "demo-barcodes.pdf"
+        sheet.write_bytes(barcode_sheet_pdf(users))
         db.session.remove()
         click.echo(f"Database: {app.config['SQLALCHEMY_DATABASE_URI']}")
         _print_demo_users(users)
-    click.echo(f"Desk: http://{host}:{port}/login   Scanner: http://{host}:{port}/handheld/login")
+    click.echo(f"Barcodes to scan (print it): {sheet}")
+    shown = _lan_address() if host in ("0.0.0.0", "::") else host
+    click.echo(f"Desk: http://{shown}:{port}/login   Scanner: http://{shown}:{port}/handheld/login")
     run_gunicorn(host, port, workers=1, threads=8)
 
 
-for _command in (seed, user, import_group, serve, demo, check_ledger, void_carrier_labels):
+def _lan_address() -> str:
+    """This machine's address on the local network (for a phone), else 127.0.0.1."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the route
+            return probe.getsockname()[0]
+    except OSError:
+        return "127.0.0.1"
+
+
+for _command in (seed, user, import_group, serve, demo, check_ledger, backup, void_carrier_labels):
     main.add_command(_command)
 
 

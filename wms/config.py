@@ -78,6 +78,12 @@ class Config:
     # live only here, never in the database or a log.
     CARRIER_ACCOUNTS: dict | str = {}
 
+    # Logs: "json" for one JSON object per line (with request and scan ids); else plain text.
+    LOG_FORMAT = ""
+    # /metrics (Prometheus): scrapers send "Authorization: Bearer <token>"; signed-in
+    # supervisors may look too. Empty: only signed-in supervisors and admins.
+    METRICS_TOKEN = ""
+
     SEED_DIR = ""  # defaults to the repository's seed_data/
     LABELS_DIR = ""  # defaults to the repository's labels/
 

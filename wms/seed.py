@@ -13,11 +13,12 @@ from wms.domain.importing import import_products, import_stock
 from wms.domain.locations.models import Location, LocationKind, Warehouse
 from wms.domain.shipping.models import Carrier
 from wms.domain.users.models import Role, User
+from wms.resources import resource_dir
 
 
 def seed_dir(app_config) -> Path:
     configured = app_config.get("SEED_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "seed_data"
+    return Path(configured) if configured else resource_dir("seed_data")
 
 
 def location_rows(spec: dict) -> list[dict]:
@@ -88,23 +89,64 @@ def load_carriers(path: Path) -> None:
     db.session.flush()
 
 
-def seed_demo(app_config) -> list[dict]:
-    """Load everything in seed_data/ into an empty database; return the demo users."""
+def seed_master(app_config) -> list[dict]:
+    """Load the master data of seed_data/: layout and locations, carriers, boxes, users.
+
+    Nothing here talks to a shop or could be mistaken for a shop's data; return the users."""
     folder = seed_dir(app_config)
     load_warehouse(folder / "warehouse.json")
     load_carriers(folder / "carriers.json")
     from wms.domain.shipping.services import load_boxes
 
     load_boxes(folder / "boxes.json")
-    users = load_users(folder / "users.json")
-    import_products((folder / "products.csv").read_text())
+    return load_users(folder / "users.json")
+
+
+def seed_demo_stock(app_config) -> None:
+    """Load the demo catalog (marked is_demo: never pushed to or matched with a shop) and its stock."""
+    from wms.domain.catalog.models import Product
     from wms.domain.inventory.models import StockMove
 
+    folder = seed_dir(app_config)
+    text = (folder / "products.csv").read_text()
+    existing = set(db.session.execute(select(Product.sku)).scalars())
+    import_products(text)
+    new_skus = {p.sku for p in db.session.execute(select(Product)).scalars()} - existing
+    if new_skus:
+        db.session.execute(Product.__table__.update().where(Product.sku.in_(new_skus)).values(is_demo=True))
     # Stock is an initial load: only into a warehouse that has no movements yet.
     if not db.session.scalar(select(func.count()).select_from(StockMove)):
         admin = db.session.execute(select(User).where(User.role == Role.ADMIN)).scalars().first()
         import_stock((folder / "stock.csv").read_text(), user=admin)
+
+
+def seed_demo(app_config) -> list[dict]:
+    """Load everything in seed_data/ (master data, demo catalog and stock); return the demo users."""
+    users = seed_master(app_config)
+    seed_demo_stock(app_config)
     return users
+
+
+def demo_refusal(app_config) -> str | None:
+    """Why demo orders and stock must not go into this database (a shop is configured or was
+    synced), or None. Demo data in a shop's database could be pushed to, or mixed with, the shop."""
+    from wms.domain.orders.models import Order
+    from wms.integrations.prestashop.models import SyncCursor
+    from wms.integrations.prestashop.shops import configured_shops
+
+    try:
+        shops = configured_shops(app_config)
+    except ValueError:
+        shops = [None]  # a half-configured shop is still a shop
+    if shops:
+        return ("A shop is configured (WMS_PRESTASHOP_URL / WMS_PRESTASHOP_SHOPS): demo orders and stock "
+                "are refused, so that nothing made up can reach the shop. Use a separate database "
+                "(WMS_DATABASE_URL) without shop settings to try the demo.")
+    if db.session.scalar(select(func.count()).select_from(SyncCursor)) or db.session.scalar(
+            select(func.count()).select_from(Order).where(Order.shop.is_not(None), Order.is_demo.is_(False))):
+        return ("This database holds orders imported from a shop: demo orders and stock are refused. "
+                "Try the demo in a separate database (WMS_DATABASE_URL).")
+    return None
 
 
 DEMO_CUSTOMERS = [
@@ -140,7 +182,8 @@ def seed_demo_orders(count: int = 24) -> int:
         name, street, postcode, city, country = DEMO_CUSTOMERS[n % len(DEMO_CUSTOMERS)]
         carrier = carriers[0] if rng.random() < 0.75 or len(carriers) < 2 else carriers[1]
         ordered = now - timedelta(minutes=rng.randint(5, 600))
-        order = Order(shop="default", ps_order_id=5000 + n, reference=f"DEMO{n:05d}", ps_state=2,
+        # No shop and no shop order id: a demo order can never be taken for a shop's order.
+        order = Order(shop=None, ps_order_id=None, is_demo=True, reference=f"DEMO{n:05d}",
                       customer_name=name, customer_email=f"customer{n}@example.com", ship_name=name,
                       ship_address1=street, ship_postcode=postcode, ship_city=city, ship_country=country,
                       carrier_id=carrier.id, currency="EUR", ordered_at=ordered,
@@ -158,7 +201,7 @@ def seed_demo_orders(count: int = 24) -> int:
         order.total_shipping = Decimal("4.90")
         db.session.add(order)
         db.session.flush()
-        record_event(order, "imported", f"Demo order {order.reference} (shop order {order.ps_order_id}).")
+        record_event(order, "imported", f"Demo order {order.reference} (made up by `wms demo`; never sent to a shop).")
     db.session.flush()
     allocate_orders()
     return count

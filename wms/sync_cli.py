@@ -113,8 +113,10 @@ def sync(no_stock: bool) -> None:
 @click.option("--interval", default=60.0, type=float, show_default=True, help="Seconds between rounds.")
 @click.option("--once", is_flag=True, help="Run one round and stop.")
 @click.option("--no-stock", is_flag=True, help="Skip the stock push.")
+@click.option("--heartbeat", type=click.Path(dir_okay=False), default=None,
+              help="A file touched after every round (for a container health check).")
 @with_appcontext
-def worker(interval: float, once: bool, no_stock: bool) -> None:
+def worker(interval: float, once: bool, no_stock: bool, heartbeat: str | None) -> None:
     """Run sync rounds forever, every --interval seconds (several workers may run at once).
 
     Also derives and sends the webhooks to the merchant's other systems (with or without a shop)."""
@@ -135,6 +137,10 @@ def worker(interval: float, once: bool, no_stock: bool) -> None:
             click.echo(f"round failed: {exc}", err=True)
         finally:
             db.session.remove()
+        if heartbeat:
+            from pathlib import Path
+
+            Path(heartbeat).touch()  # the round ended (well or not): the worker is alive
         if once:
             return
         time.sleep(max(interval - (time.monotonic() - started), 0))

@@ -7,8 +7,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-# The repo-root labels/ folder; deployments may pass their own layouts_dir instead.
-DEFAULT_LAYOUTS_DIR = Path(__file__).resolve().parents[2] / "labels"
+from wms.resources import resource_dir
+
+# The top-level labels/ folder (bundled in the wheel); deployments may pass their own layouts_dir.
+DEFAULT_LAYOUTS_DIR = resource_dir("labels")
 
 SYMBOLOGIES = ("code128", "ean13", "upca", "auto")
 FONTS = (

@@ -10,7 +10,8 @@ from wms.extensions import login_manager
 from wms.web.htmx import is_htmx
 
 # Endpoints anyone may reach: sign-in pages, static files, the health check, signed callbacks.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.handheld_login", "health.healthz"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.handheld_login", "health.healthz",
+                    "metrics"}  # /metrics checks its own token (wms/observability.py)
 PUBLIC_PREFIXES = ("webhooks.",)
 
 

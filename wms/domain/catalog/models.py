@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import created_at_column, db, enum_column
@@ -38,6 +38,9 @@ class Product(db.Model):
     # Preferred storage zone for putaway.
     zone: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
+    # Loaded by `wms demo` / `wms seed --demo-orders`: never pushed to a shop, never matched to
+    # a shop's order lines (its shop ids are made up).
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = created_at_column()
 
     barcodes: Mapped[list["Barcode"]] = relationship(

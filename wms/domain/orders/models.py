@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import UTCDateTime, created_at_column, db, enum_column
@@ -75,6 +75,8 @@ class Order(db.Model):
     currency: Mapped[str | None] = mapped_column(String(3))
     # Higher goes first when stock is scarce; express and cut-off raise it.
     priority: Mapped[int] = mapped_column(default=0)
+    # A demo order (`wms demo`): the PrestaShop connector never tells a shop about it.
+    is_demo: Mapped[bool] = mapped_column(default=False, server_default=false())
     ship_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ordered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
@@ -93,8 +95,10 @@ class Order(db.Model):
 
     @property
     def from_shop(self) -> bool:
-        """True for an order imported from a PrestaShop shop: the only kind told "shipped" there."""
-        return self.channel == SHOP_CHANNEL and bool(self.shop) and self.ps_order_id is not None
+        """True for an order imported from a PrestaShop shop: the only kind told "shipped" there
+        (a demo order never is, whatever it looks like)."""
+        return (self.channel == SHOP_CHANNEL and bool(self.shop) and self.ps_order_id is not None
+                and not self.is_demo)
 
 
 class OrderLine(db.Model):

@@ -5,7 +5,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import event, func, select, update
@@ -26,6 +25,7 @@ from wms.domain.picking.models import (
 from wms.domain.scans.services import load_state, parse, save_state
 from wms.domain.users.models import Role
 from wms.errors import Conflict, DomainError, NotFound
+from wms.resources import resource_dir
 
 FLOW = "pick"
 ACTIVE_LISTS = (PickListStatus.OPEN, PickListStatus.PICKING, PickListStatus.PAUSED)
@@ -33,7 +33,7 @@ ACTIVE_LISTS = (PickListStatus.OPEN, PickListStatus.PICKING, PickListStatus.PAUS
 TOTE_LOCK_SPACE = 7411
 # Orders whose units must not be picked any more.
 STOPPED = (OrderStatus.ON_HOLD, OrderStatus.CANCELLED)
-DEFAULT_LAYOUT = Path(__file__).resolve().parents[3] / "seed_data" / "warehouse.json"
+DEFAULT_LAYOUT = resource_dir("seed_data") / "warehouse.json"
 
 
 @lru_cache(maxsize=4)

@@ -275,6 +275,8 @@ def _order_of(payload: dict[str, Any]) -> Order:
     order = db.session.get(Order, int(payload["order_id"]))
     if order is None:
         raise PermanentFailure(f"order {payload['order_id']} does not exist in the warehouse")
+    if order.is_demo:
+        raise PermanentFailure(f"order {order.code} is a demo order: it is never sent to a shop")
     if not order.from_shop:
         raise PermanentFailure(f"order {order.code} did not come from a shop: nothing to tell the shop")
     return order

@@ -306,12 +306,14 @@ class _ProductResolver:
             for cand in sku_candidates(line):
                 {"reference": refs, "ean13": eans, "ids": pids}[cand.kind].add(
                     cand.value[0] if cand.kind == "ids" else cand.value)
+        # Demo products (`wms demo`) are never matched: their shop ids and codes are made up.
         self.by_sku = {p.sku: p for p in db.session.execute(
-            select(Product).where(Product.sku.in_(refs))).scalars()} if refs else {}
+            select(Product).where(Product.sku.in_(refs), Product.is_demo.is_(False))).scalars()} if refs else {}
         self.by_ean = {b.code: b.product for b in db.session.execute(
-            select(Barcode).where(Barcode.code.in_(eans), Barcode.pack_qty == 1)).scalars()} if eans else {}
+            select(Barcode).join(Product, Product.id == Barcode.product_id).where(
+                Barcode.code.in_(eans), Barcode.pack_qty == 1, Product.is_demo.is_(False))).scalars()} if eans else {}
         self.by_ids = {(p.ps_product_id, p.ps_combination_id or 0): p for p in db.session.execute(
-            select(Product).where(Product.ps_product_id.in_(pids))).scalars()} if pids else {}
+            select(Product).where(Product.ps_product_id.in_(pids), Product.is_demo.is_(False))).scalars()} if pids else {}
 
     def resolve(self, line: ShopOrderLine) -> Product | None:
         for cand in sku_candidates(line):
@@ -539,8 +541,10 @@ class StockPushResult:
 
 
 def _mapped_products() -> list[Product]:
+    # Demo products (`wms demo`) never reach a shop's stock.
     return list(db.session.execute(select(Product).where(
-        Product.ps_product_id.is_not(None), Product.active.is_(True)).order_by(Product.id)).scalars())
+        Product.ps_product_id.is_not(None), Product.active.is_(True), Product.is_demo.is_(False))
+        .order_by(Product.id)).scalars())
 
 
 def unimported_units(settings: ShopSettings, client: PrestaShopClient) -> dict[tuple[int, int], int]:
