@@ -1,4 +1,4 @@
-"""Order pick stops into short walking routes through a single-block warehouse.
+"""Order pick stops into short walking routes through a warehouse of one or more blocks.
 
 The floor is one block of parallel aisles joined by a front cross aisle (y = 0) and a
 back cross aisle (y = aisle length). A picker walks along aisles and cross aisles only,
@@ -11,6 +11,19 @@ the aisles left to right keeping, for the partial tour built so far, the degree 
 of the two cross-aisle points of the current aisle and whether they are connected.
 It runs in time linear in the number of aisles, whatever the number of picks, so the
 WMS uses it directly (`walking_order`) instead of a heuristic.
+
+Multi-block layouts. `Layout(middle_cross_aisles=(y1, ...))` (warehouse.json:
+`layout.middle_cross_aisles_m`) adds cross aisles spanning every aisle at those y, so
+each aisle is split into blocks; the depot may stand on any cross aisle. Distances are
+exact shortest paths on that graph: along one aisle straight, otherwise
+|x1 - x2| + min over cross aisles c of |y1 - c| + |y2 - c| (a detour through a third
+aisle never helps). Ratliff-Rosenthal no longer applies, so `walking_order` uses a
+heuristic: it builds tours from the single-block optimum (ignoring the middle cross
+aisles), the multi-block S-shape and largest gap (Roodbergen & de Koster 2001) and
+nearest neighbour, improves each by 2-opt and Or-opt over the shortest-path distances,
+and keeps the shortest. `optimal_order` / `optimal_length` are exact there by
+Held-Karp over the distinct positions, limited to EXACT_LIMIT of them (for tests and
+bench/route.py). A layout without middle cross aisles behaves exactly as before.
 
 Pure module: no Flask, no database.
 """
