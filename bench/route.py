@@ -1,7 +1,9 @@
 """Benchmark pick-list ordering on the demo warehouse: WMS order and S-shape against the optimum.
 
 Run by hand: `.venv/bin/python bench/route.py --lists 1000 --seed 1`. The last line of
-the output is one JSON object with the headline figures.
+the output is one JSON object with the headline figures. A second part routes random lists
+on a multi-block layout (two middle cross aisles) against the Held-Karp optimum, the
+multi-block S-shape and largest gap (`--multi-lists 0` skips it).
 """
 from __future__ import annotations
 
