@@ -1,7 +1,9 @@
 """Benchmark pick-list ordering on the demo warehouse: WMS order and S-shape against the optimum.
 
 Run by hand: `.venv/bin/python bench/route.py --lists 1000 --seed 1`. The last line of
-the output is one JSON object with the headline figures.
+the output is one JSON object with the headline figures. A second part routes random lists
+on a multi-block layout (two middle cross aisles) against the Held-Karp optimum, the
+multi-block S-shape and largest gap (`--multi-lists 0` skips it).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 from wms.domain.picking.routing import (  # noqa: E402 - needs the path above
     Layout,
     Stop,
+    largest_gap_length,
     optimal_length,
     route_length,
     sshape_length,
@@ -61,6 +64,44 @@ def held_karp(layout: Layout, stops: list[Stop]) -> float:
     return min(dp[-1][i] + home[i] for i in range(n))
 
 
+def multi_block_layout() -> tuple[Layout, list[Stop]]:
+    """10 aisles 3 m apart, 30 m long, middle cross aisles at y=10 and y=20, depot front-left."""
+    layout = Layout({a: 3.0 * a for a in range(1, 11)}, 30.0, depot=(0.0, 0.0),
+                    middle_cross_aisles=(10.0, 20.0))
+    # Bays every 1.2 m on both sides, none on a cross aisle.
+    locations = [Stop(f"M-{a:02d}-{k:02d}", a, round(0.6 + 1.2 * k, 6)) for a in range(1, 11)
+                 for k in range(25) if all(abs(0.6 + 1.2 * k - c) > 0.5 for c in (10.0, 20.0))]
+    return layout, locations
+
+
+def multi_block_bench(lists: int, seed: int, min_lines: int, max_lines: int) -> dict:
+    """Heuristic, S-shape and largest gap against the Held-Karp optimum on the multi-block layout."""
+    layout, locations = multi_block_layout()
+    rng = random.Random(seed)
+    wms_ratio, sshape_ratio, gap_ratio, wms_ms = [], [], [], []
+    for _ in range(lists):
+        stops = rng.sample(locations, rng.randint(min_lines, max_lines))
+        t0 = time.perf_counter()
+        ordered = walking_order(layout, stops)
+        wms_ms.append((time.perf_counter() - t0) * 1e3)
+        best = optimal_length(layout, stops)
+        wms_ratio.append(route_length(layout, ordered) / best)
+        sshape_ratio.append(sshape_length(layout, stops) / best)
+        gap_ratio.append(largest_gap_length(layout, stops) / best)
+    print(f"multi-block: {lists} lists of {min_lines}-{max_lines} lines, 10 aisles x 30 m, "
+          f"middle cross aisles at y=10 and y=20, optimum by Held-Karp")
+    print(f"  WMS walking_order  {summary(wms_ratio)}")
+    print(f"  S-shape            {summary(sshape_ratio)}")
+    print(f"  largest gap        {summary(gap_ratio)}")
+    print(f"  walking_order ms   {summary(wms_ms)}")
+    return {
+        "multi_wms_vs_optimal_mean": round(statistics.fmean(wms_ratio), 6),
+        "multi_wms_vs_optimal_max": round(max(wms_ratio), 6),
+        "multi_sshape_vs_optimal_mean": round(statistics.fmean(sshape_ratio), 6),
+        "multi_largest_gap_vs_optimal_mean": round(statistics.fmean(gap_ratio), 6),
+    }
+
+
 def summary(values: list[float]) -> str:
     """Format mean / median / 95th percentile / max of a list of numbers."""
     ordered = sorted(values)
@@ -80,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check-up-to", type=int, default=10,
                         help="also check the optimum by Held-Karp on lists with at most this many "
                              "distinct positions (0 turns the check off)")
+    parser.add_argument("--multi-lists", type=int, default=300,
+                        help="random lists on the multi-block layout (0 skips it)")
+    parser.add_argument("--multi-max-lines", type=int, default=12,
+                        help="longest multi-block list (the exact optimum is Held-Karp)")
     args = parser.parse_args(argv)
     if args.lists < 1 or not 1 <= args.min_lines <= args.max_lines:
         parser.error("need --lists >= 1 and 1 <= --min-lines <= --max-lines")
@@ -128,11 +173,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.check_up_to:
         print(f"Held-Karp check on {checked} lists with <= {args.check_up_to} distinct positions: "
               f"{mismatched} mismatches")
+    multi = {}
+    if args.multi_lists > 0:
+        multi = multi_block_bench(args.multi_lists, args.seed, 3, args.multi_max_lines)
     print(json.dumps({
         "lists": args.lists,
         "wms_vs_optimal_mean": round(statistics.fmean(wms_ratio), 6),
         "wms_vs_optimal_max": round(max(wms_ratio), 6),
         "sshape_vs_optimal_mean": round(statistics.fmean(sshape_ratio), 6),
+        **multi,
     }))
     return 1 if mismatched else 0
 

@@ -1,4 +1,4 @@
-"""Order pick stops into short walking routes through a single-block warehouse.
+"""Order pick stops into short walking routes through a warehouse of one or more blocks.
 
 The floor is one block of parallel aisles joined by a front cross aisle (y = 0) and a
 back cross aisle (y = aisle length). A picker walks along aisles and cross aisles only,
@@ -11,6 +11,19 @@ the aisles left to right keeping, for the partial tour built so far, the degree 
 of the two cross-aisle points of the current aisle and whether they are connected.
 It runs in time linear in the number of aisles, whatever the number of picks, so the
 WMS uses it directly (`walking_order`) instead of a heuristic.
+
+Multi-block layouts. `Layout(middle_cross_aisles=(y1, ...))` (warehouse.json:
+`layout.middle_cross_aisles_m`) adds cross aisles spanning every aisle at those y, so
+each aisle is split into blocks; the depot may stand on any cross aisle. Distances are
+exact shortest paths on that graph: along one aisle straight, otherwise
+|x1 - x2| + min over cross aisles c of |y1 - c| + |y2 - c| (a detour through a third
+aisle never helps). Ratliff-Rosenthal no longer applies, so `walking_order` uses a
+heuristic: it builds tours from the single-block optimum (ignoring the middle cross
+aisles), the multi-block S-shape and largest gap (Roodbergen & de Koster 2001) and
+nearest neighbour, improves each by 2-opt and Or-opt over the shortest-path distances,
+and keeps the shortest. `optimal_order` / `optimal_length` are exact there by
+Held-Karp over the distinct positions, limited to EXACT_LIMIT of them (for tests and
+bench/route.py). A layout without middle cross aisles behaves exactly as before.
 
 Pure module: no Flask, no database.
 """
@@ -28,6 +41,9 @@ __all__ = [
     "Layout",
     "RoutingError",
     "Stop",
+    "EXACT_LIMIT",
+    "largest_gap_length",
+    "largest_gap_order",
     "make_stop",
     "optimal_length",
     "optimal_order",
@@ -65,6 +81,17 @@ class Layout:
     bay_depth: float = 1.2
     bays_per_aisle: int = 20
     zones: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    middle_cross_aisles: tuple[float, ...] = ()
+
+    @property
+    def cross_aisle_ys(self) -> tuple[float, ...]:
+        """Every cross aisle's y, front (0) to back (aisle length), middle ones between."""
+        return (0.0, *self.middle_cross_aisles, float(self.aisle_length))
+
+    @property
+    def multi_block(self) -> bool:
+        """True when middle cross aisles split every aisle into several blocks."""
+        return bool(self.middle_cross_aisles)
 
     def __post_init__(self) -> None:
         length = self.aisle_length
@@ -85,10 +112,25 @@ class Layout:
             raise RoutingError(f"aisle positions must be finite numbers, got {self.aisle_x!r}")
         if any(b - a <= EPS for a, b in zip(xs, xs[1:])):
             raise RoutingError(f"two aisles share the same x position: {self.aisle_x!r}")
+        middles = tuple(self.middle_cross_aisles or ())
+        if not all(_finite(m) for m in middles):
+            raise RoutingError(f"middle cross aisle positions must be finite numbers, got {middles!r}")
+        middles = tuple(sorted(float(m) for m in middles))
+        if any(m <= EPS or m >= length - EPS for m in middles):
+            raise RoutingError(
+                f"middle cross aisles must lie strictly between y=0 and y={length}, got {middles!r}"
+            )
+        if any(b - a <= EPS for a, b in zip(middles, middles[1:])):
+            raise RoutingError(f"two middle cross aisles share the same y position: {middles!r}")
+        object.__setattr__(self, "middle_cross_aisles", middles)
         dx, dy = self.depot
         if not (_finite(dx) and _finite(dy)):
             raise RoutingError(f"depot position must be finite numbers, got {self.depot!r}")
-        if abs(dy) > EPS and abs(dy - length) > EPS:
+        if middles and all(abs(dy - c) > EPS for c in self.cross_aisle_ys):
+            raise RoutingError(
+                f"the depot must stand on a cross aisle (y in {list(self.cross_aisle_ys)}), got y={dy}"
+            )
+        if not middles and abs(dy) > EPS and abs(dy - length) > EPS:
             raise RoutingError(
                 f"the depot must stand on the front (y=0) or back (y={length}) cross aisle, got y={dy}"
             )
@@ -110,6 +152,7 @@ class Layout:
             depot = (float(spec["depot"]["x"]), float(spec["depot"]["y"]))
             bay_depth = float(spec.get("bay_depth_m", 1.2))
             bays = int(spec.get("bays_per_aisle", 20))
+            middles = tuple(float(m) for m in spec.get("middle_cross_aisles_m", ()))
             zones: dict[str, tuple[int, ...]] = {}
             for zone in zone_list:
                 zones[str(zone["zone"])] = tuple(int(a) for a in zone["aisles"])
@@ -130,6 +173,7 @@ class Layout:
             bay_depth=bay_depth,
             bays_per_aisle=bays,
             zones=zones,
+            middle_cross_aisles=middles,
         )
 
     @classmethod
@@ -206,6 +250,16 @@ def _point_distance(length: float, x1: float, y1: float, a1: int | None,
     return abs(x1 - x2) + min(y1 + y2, 2 * length - y1 - y2)
 
 
+def _multi_distance(cross_ys: Sequence[float], x1: float, y1: float, a1: int | None,
+                    x2: float, y2: float, a2: int | None) -> float:
+    # Same aisle: straight along it. Otherwise walk to one cross aisle c, along it, and
+    # from it to the other point: changing cross aisle on the way through a third aisle
+    # costs at least as much (triangle inequality), so one cross aisle is enough.
+    if a1 is not None and a1 == a2:
+        return abs(y1 - y2)
+    return abs(x1 - x2) + min(abs(y1 - c) + abs(y2 - c) for c in cross_ys)
+
+
 def _depot_aisle(layout: Layout) -> int | None:
     dx = layout.depot[0]
     for aisle, x in layout.aisle_x.items():
@@ -220,6 +274,8 @@ def stop_distance(layout: Layout, a: Stop | None, b: Stop | None) -> float:
         if s is None:
             return layout.depot[0], layout.depot[1], _depot_aisle(layout)
         return layout.aisle_x[s.aisle], s.y, s.aisle
+    if layout.middle_cross_aisles:
+        return _multi_distance(layout.cross_aisle_ys, *coords(a), *coords(b))
     return _point_distance(layout.aisle_length, *coords(a), *coords(b))
 
 
@@ -271,12 +327,24 @@ def _sshape_plan(layout: Layout, stops: Iterable[Stop]) -> tuple[list[Stop], lis
 
 
 def sshape_order(layout: Layout, stops: Iterable[Stop]) -> list[Stop]:
-    """Order stops by the S-shape heuristic: traverse each aisle with picks, left to right."""
+    """Order stops by the S-shape heuristic: traverse each aisle with picks, left to right.
+
+    On a multi-block layout this is the multi-block S-shape of Roodbergen & de Koster
+    (2001): up the left-most pick aisle to the farthest block with picks, then block by
+    block towards the front, each block's pick aisles traversed in an S.
+    """
+    if layout.middle_cross_aisles:
+        return _multi_sshape_order(layout, list(stops))
     return _sshape_plan(layout, stops)[0]
 
 
 def sshape_length(layout: Layout, stops: Iterable[Stop]) -> float:
-    """Return the metres walked under the S-shape policy (every visited aisle fully traversed)."""
+    """Return the metres walked under the S-shape policy (every visited aisle fully traversed).
+
+    Multi-block: the shortest walk through the multi-block S-shape order.
+    """
+    if layout.middle_cross_aisles:
+        return route_length(layout, _multi_sshape_order(layout, list(stops)))
     _order, path = _sshape_plan(layout, stops)
     length = layout.aisle_length
     return sum(_point_distance(length, *p, *q) for p, q in zip(path, path[1:]))
@@ -529,11 +597,16 @@ def _groups(layout: Layout, stops: Sequence[Stop]) -> dict[tuple[int, float], li
     return groups
 
 
-def _walk_permutation(layout: Layout, stops: Sequence[Stop]) -> list[int]:
+def _walk_permutation(layout: Layout, stops: Sequence[Stop], exact: bool = False) -> list[int]:
     groups = _groups(layout, stops)
     if not groups:
         return []
-    _total, order = _solve(layout, sorted(groups))
+    if not layout.middle_cross_aisles:
+        _total, order = _solve(layout, sorted(groups))
+    elif exact:
+        _total, order = _held_karp(layout, sorted(groups))
+    else:
+        _total, order = _multi_heuristic(layout, sorted(groups))
     # A tour and its reverse are equally short: start at the end nearer the depot so
     # the picker does not walk past picks first; ties go to the smaller location code.
     first, last = order[0], order[-1]
@@ -546,9 +619,13 @@ def _walk_permutation(layout: Layout, stops: Sequence[Stop]) -> list[int]:
 
 
 def optimal_order(layout: Layout, stops: Sequence[Stop]) -> list[Stop]:
-    """Return the stops in a shortest-possible route order (exact, Ratliff & Rosenthal)."""
+    """Return the stops in a shortest-possible route order (exact, Ratliff & Rosenthal).
+
+    Multi-block: Held-Karp over the distinct positions, limited to EXACT_LIMIT of them
+    (a check for tests and the bench; the WMS uses `walking_order`).
+    """
     stops = list(stops)
-    return [stops[i] for i in _walk_permutation(layout, stops)]
+    return [stops[i] for i in _walk_permutation(layout, stops, exact=True)]
 
 
 def optimal_length(layout: Layout, stops: Sequence[Stop]) -> float:
@@ -556,12 +633,18 @@ def optimal_length(layout: Layout, stops: Sequence[Stop]) -> float:
     groups = _groups(layout, list(stops))
     if not groups:
         return 0.0
+    if layout.middle_cross_aisles:
+        return _held_karp(layout, sorted(groups))[0]
     return _solve(layout, sorted(groups))[0]
 
 
 def walking_order(layout: Layout, stops: Sequence[Stop]) -> list[Stop]:
-    """Return the stops in the order a picker should walk them (shortest route, deterministic)."""
-    return optimal_order(layout, stops)
+    """Return the stops in the order a picker should walk them (shortest route, deterministic).
+
+    Single block: the exact optimum. Multi-block: the near-optimal heuristic.
+    """
+    stops = list(stops)
+    return [stops[i] for i in _walk_permutation(layout, stops)]
 
 
 def order_by_walk(layout: Layout, items: Sequence[T], stop_of: Callable[[T], Stop]) -> list[T]:
@@ -569,3 +652,204 @@ def order_by_walk(layout: Layout, items: Sequence[T], stop_of: Callable[[T], Sto
     items = list(items)
     stops = [stop_of(item) for item in items]
     return [items[i] for i in _walk_permutation(layout, stops)]
+
+
+# --------------------------------------------------------------------------- multi-block
+#
+# Points are distinct (aisle, y); index 0 of a distance matrix is the depot. Distances
+# are exact shortest paths on the aisle graph (`_multi_distance`). The heuristic builds
+# several tours (the single-block optimum ignoring the middle cross aisles, which is a
+# valid tour and often near-optimal; multi-block S-shape; largest gap; nearest
+# neighbour) and improves each by 2-opt and Or-opt moves until none helps; the shortest
+# wins. Held-Karp gives the exact optimum for up to EXACT_LIMIT points.
+
+EXACT_LIMIT = 13
+
+
+def _point_stop(point: tuple[int, float]) -> Stop:
+    return Stop(f"{point[0]}:{point[1]}", point[0], point[1])
+
+
+def _matrix(layout: Layout, points: Sequence[tuple[int, float]]) -> list[list[float]]:
+    nodes: list[Stop | None] = [None] + [_point_stop(p) for p in points]
+    return [[stop_distance(layout, a, b) for b in nodes] for a in nodes]
+
+
+def _tour_cost(d: list[list[float]], tour: Sequence[int]) -> float:
+    return sum(d[a][b] for a, b in zip(tour, tour[1:])) + d[tour[-1]][tour[0]]
+
+
+def _held_karp(layout: Layout, points: Sequence[tuple[int, float]]) -> tuple[float, list[tuple[int, float]]]:
+    n = len(points)
+    if n > EXACT_LIMIT:
+        raise RoutingError(
+            f"the exact multi-block optimum is limited to {EXACT_LIMIT} distinct positions, got {n}"
+        )
+    d = _matrix(layout, points)
+    full = (1 << n) - 1
+    dp: list[dict[int, tuple[float, int]]] = [dict() for _ in range(1 << n)]
+    for i in range(n):
+        dp[1 << i][i] = (d[0][i + 1], -1)
+    for mask in range(1, full + 1):
+        row = dp[mask]
+        for i, (cost, _prev) in list(row.items()):
+            di = d[i + 1]
+            for k in range(n):
+                if mask >> k & 1:
+                    continue
+                nm = mask | 1 << k
+                c = cost + di[k + 1]
+                old = dp[nm].get(k)
+                if old is None or c < old[0] - EPS:
+                    dp[nm][k] = (c, i)
+    total, last = min((c + d[i + 1][0], i) for i, (c, _p) in dp[full].items())
+    order, mask = [], full
+    while last != -1:
+        order.append(points[last])
+        prev = dp[mask][last][1]
+        mask &= ~(1 << last)
+        last = prev
+    return total, order[::-1]
+
+
+def _improve(d: list[list[float]], tour: list[int]) -> list[int]:
+    """2-opt and Or-opt (segments of 1-3, either way round) until no move shortens the tour."""
+    n = len(tour)
+    improved = True
+    while improved:
+        improved = False
+        # 2-opt: reverse tour[i..j] (tour[0] is the depot and stays first).
+        for i in range(1, n - 1):
+            a, b = tour[i - 1], tour[i]
+            for j in range(i + 1, n):
+                c, e = tour[j], tour[(j + 1) % n]
+                if d[a][c] + d[b][e] < d[a][b] + d[c][e] - 1e-7:
+                    tour[i:j + 1] = tour[i:j + 1][::-1]
+                    a, b = tour[i - 1], tour[i]
+                    improved = True
+        # Or-opt: move a segment elsewhere, possibly reversed.
+        for length in (1, 2, 3):
+            i = 1
+            while i + length <= n:
+                seg = tour[i:i + length]
+                prev, nxt = tour[i - 1], tour[(i + length) % n]
+                gain = d[prev][seg[0]] + d[seg[-1]][nxt] - d[prev][nxt]
+                rest = tour[:i] + tour[i + length:]
+                best = None
+                for k in range(len(rest)):
+                    p, q = rest[k], rest[(k + 1) % len(rest)]
+                    for s in (seg, seg[::-1]):
+                        delta = d[p][s[0]] + d[s[-1]][q] - d[p][q] - gain
+                        if delta < -1e-7 and (best is None or delta < best[0]):
+                            best = (delta, k, s)
+                if best is not None:
+                    _delta, k, s = best
+                    tour[:] = rest[:k + 1] + list(s) + rest[k + 1:]
+                    improved = True
+                i += 1
+    return tour
+
+
+def _nearest_neighbour(d: list[list[float]], n: int) -> list[int]:
+    tour, left = [0], set(range(1, n + 1))
+    while left:
+        here = tour[-1]
+        nxt = min(left, key=lambda k: (d[here][k], k))
+        tour.append(nxt)
+        left.remove(nxt)
+    return tour
+
+
+def _multi_heuristic(layout: Layout, points: Sequence[tuple[int, float]]) -> tuple[float, list[tuple[int, float]]]:
+    index = {p: i + 1 for i, p in enumerate(points)}
+    d = _matrix(layout, points)
+    stops = [_point_stop(p) for p in points]
+    single = Layout(layout.aisle_x, layout.aisle_length, depot=_single_block_depot(layout),
+                    bay_depth=layout.bay_depth, bays_per_aisle=layout.bays_per_aisle)
+    seeds = [
+        [0] + [index[p] for p in _solve(single, points)[1]],
+        [0] + [index[(s.aisle, s.y)] for s in _multi_sshape_order(layout, stops)],
+        [0] + [index[(s.aisle, s.y)] for s in largest_gap_order(layout, stops)],
+        _nearest_neighbour(d, len(points)),
+    ]
+    best: tuple[float, list[int]] | None = None
+    for seed in seeds:
+        tour = _improve(d, list(seed))
+        cost = _tour_cost(d, tour)
+        if best is None or cost < best[0] - EPS:
+            best = (cost, tour)
+    assert best is not None
+    return best[0], [points[i - 1] for i in best[1][1:]]
+
+
+def _single_block_depot(layout: Layout) -> tuple[float, float]:
+    # The single-block seed needs the depot on the front or back: a depot on a middle
+    # cross aisle is moved to the nearer end (the seed is re-costed on the real layout).
+    dx, dy = layout.depot
+    return dx, 0.0 if dy <= layout.aisle_length / 2 else float(layout.aisle_length)
+
+
+def _block_of(layout: Layout, y: float) -> int:
+    """Block index of a y (0 = front block); a point on a middle cross aisle counts in the block behind it."""
+    return sum(1 for m in layout.middle_cross_aisles if y >= m - EPS) if y < layout.aisle_length - EPS \
+        else len(layout.middle_cross_aisles)
+
+
+def _multi_sshape_order(layout: Layout, stops: list[Stop]) -> list[Stop]:
+    aisles = _by_aisle(layout, stops)
+    if not aisles:
+        return []
+    first = min(aisles, key=lambda a: layout.aisle_x[a])
+    order = sorted(aisles.pop(first), key=lambda s: (s.y, s.key))
+    blocks: dict[int, dict[int, list[Stop]]] = {}
+    for aisle, members in aisles.items():
+        for stop in members:
+            blocks.setdefault(_block_of(layout, stop.y), {}).setdefault(aisle, []).append(stop)
+    left_to_right = True
+    for block in sorted(blocks, reverse=True):
+        cols = sorted(blocks[block], key=lambda a: layout.aisle_x[a], reverse=not left_to_right)
+        down = True  # enter the block from its back cross aisle
+        for aisle in cols:
+            order += sorted(blocks[block][aisle], key=lambda s: ((-s.y if down else s.y), s.key))
+            down = not down
+        left_to_right = not left_to_right
+    return order
+
+
+def largest_gap_order(layout: Layout, stops: Iterable[Stop]) -> list[Stop]:
+    """Order stops by the (multi-block) largest-gap heuristic of Roodbergen & de Koster.
+
+    The left-most pick aisle is walked up to the farthest block with picks; then block by
+    block towards the front, picks are reached from the block's back cross aisle (left to
+    right) and from its front cross aisle (right to left), each aisle entered from either
+    end no farther than its largest gap between picks.
+    """
+    aisles = _by_aisle(layout, list(stops))
+    if not aisles:
+        return []
+    first = min(aisles, key=lambda a: layout.aisle_x[a])
+    order = sorted(aisles.pop(first), key=lambda s: (s.y, s.key))
+    cross = layout.cross_aisle_ys
+    blocks: dict[int, dict[int, list[Stop]]] = {}
+    for aisle, members in aisles.items():
+        for stop in members:
+            blocks.setdefault(_block_of(layout, stop.y), {}).setdefault(aisle, []).append(stop)
+    for block in sorted(blocks, reverse=True):
+        lo, hi = cross[min(block, len(cross) - 2)], cross[min(block + 1, len(cross) - 1)]
+        back_part: list[Stop] = []
+        front_part: list[Stop] = []
+        for aisle in sorted(blocks[block], key=lambda a: layout.aisle_x[a]):
+            ys = sorted(blocks[block][aisle], key=lambda s: (s.y, s.key))
+            edges = [lo] + [s.y for s in ys] + [hi]
+            gap = max(range(len(edges) - 1), key=lambda g: (edges[g + 1] - edges[g], -g))
+            front_part.append(ys[:gap])           # picks below the gap, from the front
+            back_part += sorted(ys[gap:], key=lambda s: (-s.y, s.key))
+        order += back_part
+        for part in reversed(front_part):
+            order += part
+    return order
+
+
+def largest_gap_length(layout: Layout, stops: Iterable[Stop]) -> float:
+    """Return the shortest walk through the largest-gap order."""
+    return route_length(layout, largest_gap_order(layout, stops))
