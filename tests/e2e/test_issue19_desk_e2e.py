@@ -26,6 +26,8 @@ def floor(demo):
         products = db.session.execute(select(Product).order_by(Product.id).limit(2)).scalars().all()
         for n, p in enumerate(products, start=1):
             p.ps_product_id, p.ps_combination_id = 900 + n, 0
+    for p in products:  # shop products (a demo product is never pushed, so never drifts)
+        p.is_demo = False
     db.session.add(StockPushState(shop="default", product_id=products[0].id, quantity=999,
                                   pushed_at=utcnow() - timedelta(hours=2)))
     olga = db.session.execute(select(User).where(User.username == "olga")).scalar_one()
