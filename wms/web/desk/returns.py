@@ -80,30 +80,28 @@ def return_detail(return_id: int):
     return _detail(returns.get_return(return_id))
 
 
-@bp.route("/returns/<int:return_id>/cancel", methods=["POST"])
-@transactional
-def return_cancel(return_id: int):
+def _act(return_id: int, action, done: str):
+    """Run a supervisor's action on a return: back to its page with the sentence, or the refusal."""
     ret = returns.get_return(return_id)
     try:
-        returns.cancel(ret, current_user)
+        action(ret, current_user)
     except DomainError as exc:
         db.session.rollback()
         return _detail(returns.get_return(return_id), 422, exc.message)
-    flash(f"{ret.code} cancelled.", "ok")
+    flash(done.format(code=ret.code), "ok")
     return redirect(url_for("desk.return_detail", return_id=ret.id))
+
+
+@bp.route("/returns/<int:return_id>/cancel", methods=["POST"])
+@transactional
+def return_cancel(return_id: int):
+    return _act(return_id, returns.cancel, "{code} cancelled.")
 
 
 @bp.route("/returns/<int:return_id>/refunded", methods=["POST"])
 @transactional
 def return_refunded(return_id: int):
-    ret = returns.get_return(return_id)
-    try:
-        returns.mark_refunded(ret, current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        return _detail(returns.get_return(return_id), 422, exc.message)
-    flash(f"{ret.code}: refund noted as done.", "ok")
-    return redirect(url_for("desk.return_detail", return_id=ret.id))
+    return _act(return_id, returns.mark_refunded, "{code}: refund noted as done.")
 
 
 def _day(raw: str | None, default: date) -> date:
