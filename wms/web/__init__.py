@@ -25,14 +25,12 @@ def register_web(app: Flask) -> None:
     from wms.web.health import bp as health_bp
     from wms.web.webhooks import bp as webhooks_bp
 
-    from wms.web.security import setup_converters
+    from wms.web.security import setup_converters, setup_security
 
     setup_converters(app)
     setup_login_manager(login_manager)
     for bp in (auth_bp, handheld_bp, desk_bp, api_bp, health_bp, webhooks_bp):
         app.register_blueprint(bp)
-
-    from wms.web.security import setup_security
 
     setup_security(app)
     _queue_sqlite_requests(app)  # first: before the sign-in check reads the user

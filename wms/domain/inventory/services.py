@@ -194,8 +194,6 @@ _RECEIVE_INTO = None
 
 
 def _build_receive_into():
-    from sqlalchemy import Integer, bindparam, case
-
     level = StockLevel.__table__
     now = bindparam("now", type_=level.c.updated_at.type)
     units = bindparam("units", type_=Integer)
@@ -218,8 +216,6 @@ def receive_into(product_id: int, location_id: int, qty: int, *, reason: MoveRea
     of the movement. The caller has checked the product and the location exist.
     """
     global _RECEIVE_INTO
-    from sqlalchemy import insert  # here, not at the top: keeps this seam apart from the rest
-
     check_quantity(qty)
     if _RECEIVE_INTO is None:
         _RECEIVE_INTO = _build_receive_into()
