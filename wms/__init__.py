@@ -35,6 +35,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent / "migrations"))
     extensions.csrf.init_app(app)
     extensions.login_manager.init_app(app)
+    from wms import i18n
+
+    i18n.init_app(app)
     with app.app_context():
         from wms.db_setup import configure_engine
 

@@ -364,7 +364,10 @@ def _lan_address() -> str:
         return "127.0.0.1"
 
 
-for _command in (seed, user, import_group, serve, demo, check_ledger, backup, void_carrier_labels):
+from wms.i18n_catalog import translations  # noqa: E402  (after the commands above, like them)
+
+for _command in (seed, user, import_group, serve, demo, check_ledger, backup, void_carrier_labels,
+                 translations):
     main.add_command(_command)
 
 

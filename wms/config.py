@@ -44,6 +44,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_HEADERS = ["X-CSRFToken"]
 
+    # Languages (wms/i18n.py): the screens' language when neither the user nor the browser
+    # chose one, and the time zone times are shown in (a site may set its own).
+    DEFAULT_LANGUAGE = "en"
+    TIMEZONE = "Europe/Paris"
+
     # Scans: a scan id seen again within this many hours returns the stored answer.
     SCAN_ID_RETENTION_HOURS = 72
     # Location codes the scan parser recognises (zone-aisle-bay-level or a named area);

@@ -43,6 +43,8 @@ class Warehouse(db.Model):
     city: Mapped[str | None] = mapped_column(String(80))
     country: Mapped[str | None] = mapped_column(String(2))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # IANA time zone of the site ("Europe/Paris"); None: WMS_TIMEZONE.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     locations: Mapped[list["Location"]] = relationship(back_populates="warehouse")
 

@@ -58,6 +58,9 @@ class Order(db.Model):
 
     customer_name: Mapped[str | None] = mapped_column(String(200))
     customer_email: Mapped[str | None] = mapped_column(String(200))
+    # The customer's language as the shop recorded it (ISO code, e.g. "fr"): the packing slip
+    # speaks it. None: the warehouse's default language.
+    language: Mapped[str | None] = mapped_column(String(8))
     ship_name: Mapped[str | None] = mapped_column(String(200))
     ship_company: Mapped[str | None] = mapped_column(String(200))
     ship_address1: Mapped[str | None] = mapped_column(String(200))

@@ -40,6 +40,9 @@ class User(UserMixin, db.Model):
     badge_code: Mapped[str | None] = mapped_column(String(64), unique=True)
     pin_hash: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
+    # The language the screens speak to this user ("en", "fr"); None: the browser's choice,
+    # then WMS_DEFAULT_LANGUAGE. The handheld asks at the first sign-in.
+    language: Mapped[str | None] = mapped_column(String(8))
     # Bumped when the password or PIN changes, so old sessions end.
     session_version: Mapped[int] = mapped_column(default=1)
     # Superseded by SignInAttempt (counted per submitted name or badge and per client address,
