@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from wms.i18n import LANGUAGES, _
+from wms.i18n import LANGUAGES, _, force_locale
 from wms.web.auth.views import _safe_next
 from wms.web.handheld import bp
 from wms.web.tx import transactional
@@ -35,8 +35,13 @@ def _ask_language_first():
 
 
 def _page(status: int = 200, message: str | None = None):
+    # The heading in every language ("Language · Langue"): whoever holds the scanner reads it.
+    heading = []
+    for code in LANGUAGES:
+        with force_locale(code):
+            heading.append(_("Language"))
     return render_template("handheld/language/page.html", languages=LANGUAGES, message=message,
-                           current=current_user.language,
+                           heading=" · ".join(dict.fromkeys(heading)), current=current_user.language,
                            next=_safe_next(url_for("handheld.home"))), status
 
 
