@@ -72,12 +72,12 @@ def packing_slip_pdf(data: Mapping[str, Any]) -> bytes:
         Spacer(1, 8 * mm),
     ]
     items = doc.items("items", ("sku", "name", "quantity"))
-    rows = [["SKU", _("Product"), doc.para(f"<b>{escape(_('Qty'))}</b>", "right")]]
+    rows = [["SKU", _("Product"), doc.strong(_("Qty"), "right")]]
     for item in items:
         rows.append([doc.para(escape(str(item["sku"]))), doc.para(escape(str(item["name"]))),
                      doc.para(str(item["quantity"]), "right")])
     total = sum(_number(item["quantity"], "items quantity") for item in items)
-    rows.append(["", doc.para(f"<b>{escape(_('Total items'))}</b>", "right"),
+    rows.append(["", doc.strong(_("Total items"), "right"),
                  doc.para(f"<b>{_fmt_number(total)}</b>", "right")])
     story.append(doc.table(rows, [40 * mm, CONTENT_WIDTH - 60 * mm, 20 * mm], total_row=True))
     story.append(Spacer(1, 6 * mm))
@@ -129,7 +129,7 @@ def pick_list_pdf(data: Mapping[str, Any]) -> bytes:
         Spacer(1, 6 * mm),
     ]
     location_w, sku_w = 52 * mm, 52 * mm
-    rows = [["#", _("Location"), "SKU", _("Product"), doc.para(f"<b>{escape(_('Qty'))}</b>", "right"),
+    rows = [["#", _("Location"), "SKU", _("Product"), doc.strong(_("Qty"), "right"),
              _("Tote"), "\u2713"]]
     for line in lines:
         location, sku = str(line["location"]), str(line["sku"])
@@ -188,7 +188,7 @@ def manifest_pdf(data: Mapping[str, Any]) -> bytes:
     ]
     tracking_w = 70 * mm
     rows = [["#", _("Tracking number"), _("Order"), _("Recipient"),
-             doc.para(f"<b>{escape(_('Weight'))}</b>", "right")]]
+             doc.strong(_("Weight"), "right")]]
     total_weight = 0.0
     for number, parcel in enumerate(parcels, start=1):
         tracking = str(parcel["tracking_number"])
@@ -206,15 +206,15 @@ def manifest_pdf(data: Mapping[str, Any]) -> bytes:
         ])
     count = ngettext("%(num)d parcel", "%(num)d parcels", len(parcels))
     rows.append(["", doc.para(f"<b>{escape(count)}</b>"), "",
-                 doc.para(f"<b>{escape(_('Total weight'))}</b>", "right"),
+                 doc.strong(_("Total weight"), "right"),
                  doc.para(f"<b>{format_number(total_weight, 2)} kg</b>", "right")])
     widths = [9 * mm, tracking_w, 32 * mm, 0, 22 * mm]
     widths[3] = CONTENT_WIDTH - sum(widths)
     story.append(doc.table(rows, widths, total_row=True))
     story.append(Spacer(1, 14 * mm))
     signature = [
-        [doc.para(f"<b>{escape(_('Handed over by (warehouse)'))}</b>"), "",
-         doc.para(f"<b>{escape(_('Collected by (driver)'))}</b>")],
+        [doc.strong(_("Handed over by (warehouse)")), "",
+         doc.strong(_("Collected by (driver)"))],
         [doc.para(escape(_("Name"))), "", doc.para(escape(_("Name")))],
         [doc.para(escape(_("Signature"))), "", doc.para(escape(_("Signature")))],
         [doc.para(escape(_("Date and time"))), "", doc.para(escape(_("Date and time")))],
@@ -354,6 +354,9 @@ class _Doc:
             if missing:
                 raise LabelDataError(f"{self.kind}: {path}[{number}] is missing {', '.join(missing)}")
         return list(items)
+
+    def strong(self, text: str, style: str = "body") -> Paragraph:
+        return Paragraph(f"<b>{escape(text)}</b>", self.styles[style])
 
     def para(self, markup: str, style: str = "body") -> Paragraph:
         return Paragraph(markup, self.styles[style])
