@@ -119,3 +119,20 @@ def test_a_pick_list_printed_by_a_french_user_is_in_french(client, login_as, mak
     sign_in(login_as, "supervisor", "en")
     text = pdf_text(client.get(f"/desk/picking/lists/{pick_list.id}.pdf").data)
     assert "PICK LIST" in text and "1 line, 3 units" in text
+
+
+def test_the_channel_orders_api_takes_the_customers_language(client, login_as, make_product):
+    make_product("SKU-A")
+    login_as("supervisor")
+    body = {"channel": "b2b", "external_ref": "CMD-1", "lines": [{"sku": "SKU-A", "quantity": 1}]}
+    r = client.post("/api/v1/orders", json={**body, "language": "fr_FR"})
+    assert r.status_code == 201, r.get_json()
+    order = db.session.get(Order, r.get_json()["id"])
+    assert order.language == "fr-fr"
+    for bad in ("f", "français", "fr-FR-x-very-long", 12):
+        r = client.post("/api/v1/orders", json={**body, "external_ref": "CMD-2", "language": bad})
+        assert r.status_code == 422, (bad, r.get_json())
+        assert "language" in str(r.get_json())
+    r = client.post("/api/v1/orders", json={**body, "external_ref": "CMD-3"})
+    assert r.status_code == 201 and db.session.get(Order, r.get_json()["id"]).language is None
+    assert db.session.scalar(db.select(db.func.count()).select_from(Order)) == 2
