@@ -93,3 +93,14 @@ def test_an_order_imported_before_languages_learns_its_language_at_its_next_chan
 ])
 def test_map_language(node, expected):
     assert map_language(node) == expected
+
+
+def test_the_fake_shop_answers_languages_like_the_real_one(fake_shop, shop_client):
+    rows = shop_client.list("languages", {"id": [2, 3, 99]}, display=["id", "iso_code"])
+    assert rows == [{"id": 2, "iso_code": "fr"}, {"id": 3, "iso_code": "de"}]
+    single = shop_client.get("languages", 1)
+    assert single["iso_code"] == "en" and single["locale"] == "en-US"
+    assert "is_rtl" not in single  # a single GET drops the fields equal to 0
+    assert shop_client.list("languages", {"id": [99]}) == []
+    added = fake_shop.add_language("pl", "Polski (Polish)")
+    assert shop_client.get_languages([added]) == [{"id": added, "iso_code": "pl"}]
