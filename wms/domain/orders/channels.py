@@ -38,7 +38,8 @@ def _header(data: dict) -> dict:
     customer = data.get("customer") or {}
     values = {"reference": data.get("reference") or data["external_ref"], "priority": data.get("priority", 0),
               "carrier_id": carrier_id, "ship_by": data.get("ship_by"),
-              "customer_name": customer.get("name"), "customer_email": customer.get("email")}
+              "customer_name": customer.get("name"), "customer_email": customer.get("email"),
+              "language": (data.get("language") or "").lower().replace("_", "-") or None}
     values.update({f"ship_{f}": address.get(f) for f in ADDRESS_FIELDS})
     if values["ship_country"]:
         values["ship_country"] = values["ship_country"].upper()

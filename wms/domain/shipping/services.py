@@ -240,6 +240,7 @@ def shipping_labels_pdf(shipment: Shipment) -> bytes:
     from wms.domain.shipping.labels import carrier_document
     from wms.labels.layout import load_layout
     from wms.labels.pdf import render_pdf
+    from wms.labels.locale import customer_locale
 
     document = carrier_document(shipment)
     if document is not None:
@@ -247,8 +248,10 @@ def shipping_labels_pdf(shipment: Shipment) -> bytes:
             raise DomainError(f"{shipment.carrier.name} gave its labels in ZPL for the label "
                               "printer: print them there, or download the ZPL.", code="zpl_only")
         return document[0]
-    return render_pdf(load_layout(SHIPPING_LAYOUT), label_records(shipment),
-                      title=f"Labels {shipment.order.reference}")
+    records = label_records(shipment)
+    with customer_locale(shipment.order.language):  # the captions in the customer's language
+        return render_pdf(load_layout(SHIPPING_LAYOUT), records,
+                          title=f"Labels {shipment.order.reference}")
 
 
 def shipping_labels_zpl(shipment: Shipment) -> str | bytes:
@@ -257,6 +260,7 @@ def shipping_labels_zpl(shipment: Shipment) -> str | bytes:
     from wms.domain.shipping.labels import carrier_document
     from wms.labels.layout import load_layout
     from wms.labels.zpl import render_zpl
+    from wms.labels.locale import customer_locale
 
     document = carrier_document(shipment)
     if document is not None:
@@ -264,7 +268,9 @@ def shipping_labels_zpl(shipment: Shipment) -> str | bytes:
             raise DomainError(f"{shipment.carrier.name} gave its labels as a PDF: open the PDF "
                               "to print them.", code="pdf_only")
         return document[0]
-    return render_zpl(load_layout(SHIPPING_LAYOUT), label_records(shipment))
+    records = label_records(shipment)
+    with customer_locale(shipment.order.language):  # the captions in the customer's language
+        return render_zpl(load_layout(SHIPPING_LAYOUT), records)
 
 
 def packing_slip_data(shipment: Shipment) -> dict:
@@ -287,10 +293,12 @@ def packing_slip_data(shipment: Shipment) -> dict:
 
 
 def packing_slip(shipment: Shipment) -> bytes:
-    """Render the A4 packing slip of a shipment."""
+    """Render the A4 packing slip of a shipment, in the order's language (else the warehouse's)."""
     from wms.labels.documents import packing_slip_pdf
+    from wms.labels.locale import customer_locale
 
-    return packing_slip_pdf(packing_slip_data(shipment))
+    with customer_locale(shipment.order.language):
+        return packing_slip_pdf(packing_slip_data(shipment))
 
 
 # ---------------------------------------------------------------- dispatch

@@ -37,6 +37,7 @@ from wms.integrations.prestashop.mapping import (
     map_address,
     map_carrier,
     map_customer,
+    map_language,
     map_order,
     map_stock_available,
     parse_ps_datetime,
@@ -90,6 +91,8 @@ class _Context:
     client: PrestaShopClient
     carrier_refs: dict[int, int] | None = None
     countries: dict[int, str] = field(default_factory=dict)
+    # id_lang -> ISO code ("fr"), None when the shop has no such language: asked once a run.
+    languages: dict[int, str | None] = field(default_factory=dict)
     wms_carriers: dict[int, int] | None = None
     # Why the shop cannot tell relay points (no wms_relay_points resource), once known.
     relay_unsupported: str | None = None
@@ -105,6 +108,31 @@ class _Context:
                 select(Carrier.ps_id_reference, Carrier.id).where(Carrier.ps_id_reference.is_not(None))).all())
         ref = self.carrier_refs.get(ps_carrier_id, ps_carrier_id)
         return (self.wms_carriers or {}).get(ref)
+
+    def learn_languages(self, lang_ids: Iterable[int]) -> None:
+        """Ask the shop the ISO codes of the languages not seen yet in this run (one list read)."""
+        unknown = {i for i in lang_ids if i} - set(self.languages)
+        if not unknown:
+            return
+        for lang_id in unknown:
+            self.languages[lang_id] = None  # stays None if the shop does not list it
+        try:
+            rows = self.client.get_languages(unknown)
+        except ShopError as exc:
+            # The packing slip then speaks the warehouse's language: never fail the import.
+            log.warning("shop %r: languages %s not read: %s", self.settings.name, sorted(unknown), exc)
+            return
+        for raw in rows:
+            try:
+                lang_id, code = map_language(raw)
+            except ValueError:
+                continue
+            if lang_id in unknown:
+                self.languages[lang_id] = code
+
+    def language(self, lang_id: int) -> str | None:
+        self.learn_languages([lang_id])
+        return self.languages.get(lang_id)
 
 
 # ------------------------------------------------------------------------------ cursor
@@ -261,6 +289,7 @@ def _import_page(ctx: _Context, rows: list[dict[str, Any]], result: ImportResult
     new = [o for o in orders if o.id not in existing and o.current_state in settings.import_states]
     resolver = _ProductResolver([line for o in orders for line in o.lines])
     addresses, customers = _fetch_people(ctx, new)
+    ctx.learn_languages(o.id_lang for o in new)  # one read for the page's new languages
 
     seen: set[int] = set()
     for shop_order in orders:
@@ -364,6 +393,7 @@ def _build_order(ctx: _Context, shop_order: ShopOrder, resolver: _ProductResolve
         total_paid=shop_order.total_paid_tax_incl.quantize(Decimal("0.01")),
         total_shipping=shop_order.total_shipping_tax_incl.quantize(Decimal("0.01")),
         ordered_at=shop_order.date_add, carrier_id=ctx.carrier_id(shop_order.id_carrier),
+        language=ctx.language(shop_order.id_lang),
     )
     if address is not None:
         order.ship_name = _cut(f"{address.firstname} {address.lastname}".strip(), 200)
@@ -428,6 +458,8 @@ def _apply_changes(ctx: _Context, order: Order, shop_order: ShopOrder, resolver:
         result.skipped += 1  # seen again through the overlap: nothing changed
         return
     result.updated += 1
+    if order.language is None and shop_order.id_lang:
+        order.language = ctx.language(shop_order.id_lang)  # orders imported before languages
     old_state = order.ps_state
     order.ps_state = shop_order.current_state
     order.ps_date_upd = shop_order.date_upd

@@ -65,6 +65,12 @@ class ChannelOrderRequestSchema(Schema):
     ship_by = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
     customer = fields.Nested(CustomerSchema, load_default=None, allow_none=True)
     ship_to = fields.Nested(AddressSchema, load_default=None, allow_none=True)
+    language = fields.String(
+        load_default=None, allow_none=True,
+        validate=[validate.Length(min=2, max=8),
+                  validate.Regexp(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,4})?$",
+                                  error="a language code such as 'fr' or 'fr-FR'")],
+        metadata={"description": "the customer's language (ISO code): the packing slip speaks it"})
     lines = fields.List(fields.Nested(ChannelOrderLineSchema), required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
 
