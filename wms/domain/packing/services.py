@@ -24,6 +24,7 @@ from wms.domain.shipping.models import BoxSize, Parcel, ParcelItem, Shipment, Sh
 from wms.domain.users.models import Role
 from wms.errors import Conflict, DomainError, PermissionDenied
 from wms.text import plural
+from wms.i18n import _
 
 FLOW = "packing"
 PACKABLE = (OrderStatus.PICKED, OrderStatus.PACKING)
@@ -175,16 +176,17 @@ def scan(user, code: str, qty: int = 1, *, close_on_last: bool = False) -> tuple
     if step == "tracking":
         return _scan_tracking(state, shipment, code, user)
     if step == "label":
-        raise DomainError(f"{shipment.order.reference} waits for its {shipment.carrier.name} label: "
-                          "press “Get the label” (after fixing the address on the desk if it was "
-                          "refused).", code="label_waiting")
+        raise DomainError(_("%(reference)s waits for its %(name)s label: press “Get the label” "
+                            "(after fixing the address on the desk if it was refused).",
+                            reference=shipment.order.reference, name=shipment.carrier.name), code="label_waiting")
     scanned = parse(code)
     if scanned.kind in (ScanKind.ORDER, ScanKind.TOTE):
         if shipment is not None and step == "items":
             if scanned.code in (shipment.order.code, *_totes_of(shipment.order)):
                 return _view(data), f"Packing {shipment.order.reference}"
-            raise DomainError(f"You are packing {shipment.order.reference}: finish it (or park it) "
-                              f"before starting {scanned.code}.", code="busy")
+            raise DomainError(_("You are packing %(reference)s: finish it (or park it) before "
+                                "starting %(code)s.",
+                                reference=shipment.order.reference, code=scanned.code), code="busy")
         order = order_for_scan(scanned)
         shipment = start_shipment(order, user)
         # Parcels closed but the carrier's label not yet made (a refusal, the station left).
@@ -197,9 +199,10 @@ def scan(user, code: str, qty: int = 1, *, close_on_last: bool = False) -> tuple
                           if shipment else f"{scanned.code} is a {scanned.kind.value}: scan the tote "
                           "or the order to pack.", code="bad_scan")
     if shipment is None:
-        raise DomainError("Scan the tote or the order first, then its items.", code="no_order")
+        raise DomainError(_("Scan the tote or the order first, then its items."), code="no_order")
     if step != "items":
-        raise DomainError(f"{shipment.order.reference} is packed: scan the next tote or order.",
+        raise DomainError(_("%(reference)s is packed: scan the next tote or order.",
+                            reference=shipment.order.reference),
                           code="packed")
     match = product_by_code(scanned.code)
     _lock_order(shipment.order_id)  # two packers on one tote: the second waits, then re-reads
@@ -254,11 +257,12 @@ def order_for_scan(scanned) -> Order:
     db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     db.session.refresh(order)
     if order.status in (OrderStatus.PACKED, OrderStatus.SHIPPED):
-        raise DomainError(f"{order.reference} is already {order.status.label.lower()}: "
-                          "put it on the carrier's dispatch.", code="already_packed")
+        raise DomainError(_("%(reference)s is already %(status)s: put it on the carrier's "
+                            "dispatch.",
+                            reference=order.reference, status=order.status.label.lower()), code="already_packed")
     if order.status not in PACKABLE:
-        raise DomainError(f"{order.reference} is “{order.status.label}”, not picked: it cannot be "
-                          "packed yet.", code="not_picked")
+        raise DomainError(_("%(reference)s is “%(label)s”, not picked: it cannot be packed yet.",
+                            reference=order.reference, label=order.status.label), code="not_picked")
     return order
 
 
@@ -270,7 +274,8 @@ def start_shipment(order: Order, user) -> Shipment:
     if shipment is not None:
         return shipment
     if not any(line.quantity_picked > line.quantity_packed for line in order.lines):
-        raise DomainError(f"{order.reference} has nothing picked left to pack.", code="nothing_to_pack")
+        raise DomainError(_("%(reference)s has nothing picked left to pack.",
+                            reference=order.reference), code="nothing_to_pack")
     carrier = shipping.carrier_for_order(order)
     from wms.domain.picking.allocation import picked_location
 
@@ -280,7 +285,7 @@ def start_shipment(order: Order, user) -> Shipment:
     shipment.parcels.append(Parcel(carrier_id=carrier.id, number=1))
     db.session.add(shipment)
     order.status = OrderStatus.PACKING
-    record_event(order, "packing", f"Packing started ({carrier.name})", user)
+    record_event(order, "packing", _("Packing started (%(name)s)", name=carrier.name), user)
     db.session.flush()
     return shipment
 
@@ -291,8 +296,9 @@ def pack_item(shipment: Shipment, product, units: int) -> OrderLine:
     _check_packing(order)
     lines = [line for line in order.lines if line.product_id == product.id]
     if not lines:
-        raise DomainError(f"WRONG ITEM: {product.sku} ({product.name}) is not in {order.reference}. "
-                          "Put it aside for the returns shelf.", code="wrong_item")
+        raise DomainError(_("WRONG ITEM: %(sku)s (%(name)s) is not in %(reference)s. Put it "
+                            "aside for the returns shelf.",
+                            sku=product.sku, name=product.name, reference=order.reference), code="wrong_item")
     line = next((ln for ln in lines if ln.quantity_picked - ln.quantity_packed > 0), lines[-1])
     left = line.quantity_picked - line.quantity_packed
     if units > left:
@@ -318,13 +324,15 @@ def pack_item(shipment: Shipment, product, units: int) -> OrderLine:
 
 def _close(parcel: Parcel, box_code: str, weight_raw) -> None:
     if not parcel.items:
-        raise DomainError(f"Parcel {parcel.number} is empty: scan items into it first.",
+        raise DomainError(_("Parcel %(number)s is empty: scan items into it first.",
+                            number=parcel.number),
                           code="empty_parcel")
     box = shipping.box_by_code(box_code)
     grams = shipping.parse_weight_kg(weight_raw)
     if box.max_weight_g and grams > box.max_weight_g:
-        raise DomainError(f"{grams / 1000:g} kg is over the {box.max_weight_g / 1000:g} kg limit of "
-                          f"the {box.name.lower()}: use a bigger box or split the parcel.",
+        raise DomainError(_("%(grams)s kg is over the %(max_weight_g)s kg limit of the "
+                            "%(lower)s: use a bigger box or split the parcel.",
+                            grams=format(grams / 1000, 'g'), max_weight_g=format(box.max_weight_g / 1000, 'g'), lower=box.name.lower()),
                           code="too_heavy")
     parcel.box, parcel.weight_g, parcel.closed_at = box, grams, utcnow()
 
@@ -342,7 +350,7 @@ def _packing(user) -> tuple:
     state = load_state(user, FLOW)
     shipment = _shipment(state.data)
     if shipment is None or state.data.get("step", "items") != "items":
-        raise DomainError("Scan the tote or the order to pack first.", code="no_order")
+        raise DomainError(_("Scan the tote or the order to pack first."), code="no_order")
     _lock_order(shipment.order_id)
     _check_packing(shipment.order)
     return state, shipment
@@ -353,7 +361,7 @@ def split_parcel(user, box_code: str, weight_raw) -> tuple[PackView, str]:
     state, shipment = _packing(user)
     parcel = open_parcel(shipment)
     if parcel is None:
-        raise DomainError("There is no open parcel.", code="no_parcel")
+        raise DomainError(_("There is no open parcel."), code="no_parcel")
     _close(parcel, box_code, weight_raw)
     shipment.parcels.append(Parcel(carrier_id=shipment.carrier_id, number=len(shipment.parcels) + 1))
     db.session.flush()
@@ -370,20 +378,20 @@ def finish(user, box_code: str, weight_raw, accept_partial: bool = False) -> tup
         _close(parcel, box_code, weight_raw)
     elif parcel is not None:
         if len(shipment.parcels) == 1:
-            raise DomainError("Nothing is packed yet: scan the items first.", code="empty_parcel")
+            raise DomainError(_("Nothing is packed yet: scan the items first."), code="empty_parcel")
         shipment.parcels.remove(parcel)  # the empty parcel opened by the last split
     missing = [lv for lv in _lines(shipment) if lv.missing]
     if missing:
         listing = ", ".join(f"{lv.line.sku} × {lv.missing}" for lv in missing)
         if not accept_partial:
-            raise DomainError(f"Items missing: {listing}. Scan them, or ask a supervisor to accept "
-                              "a partial shipment.", code="items_missing")
+            raise DomainError(_("Items missing: %(listing)s. Scan them, or ask a supervisor to "
+                                "accept a partial shipment.", listing=listing), code="items_missing")
         if not user.has_role(Role.SUPERVISOR):
-            raise PermissionDenied(f"Items missing: {listing}. Only a supervisor can accept a "
-                                   "partial shipment.", code="supervisor_needed")
+            raise PermissionDenied(_("Items missing: %(listing)s. Only a supervisor can accept a "
+                                     "partial shipment.", listing=listing), code="supervisor_needed")
         shipment.partial = True
-        record_event(order, "partial", f"Partial shipment accepted by {user.name}; backordered: "
-                                       f"{listing}", user)
+        record_event(order, "partial", _("Partial shipment accepted by %(name)s; backordered: "
+                                         "%(listing)s", name=user.name, listing=listing), user)
     for n, p in enumerate(shipment.parcels, start=1):
         p.number = n
     db.session.flush()
@@ -410,7 +418,7 @@ def get_carrier_labels(user, label_format: str = "pdf") -> tuple[PackView, str, 
     state = load_state(user, FLOW, lock=False)
     shipment = _shipment(state.data)
     if shipment is None or state.data.get("step") != "label":
-        raise DomainError("No parcel waits for a carrier label: scan the tote or the order.",
+        raise DomainError(_("No parcel waits for a carrier label: scan the tote or the order."),
                           code="no_label_waiting")
     shipment_id = shipment.id
     outcome = carrier_labels.fetch(shipment_id, label_format)
@@ -442,8 +450,9 @@ def _check_packing(order: Order) -> None:
     if order.status is OrderStatus.PACKING:
         return
     why = f" ({order.hold_reason})" if order.status is OrderStatus.ON_HOLD and order.hold_reason else ""
-    raise DomainError(f"{order.reference} is {order.status.label.lower()}{why}: stop packing it, "
-                      "put its items aside and ask a supervisor.", code="not_packing")
+    raise DomainError(_("%(reference)s is %(status)s%(why)s: stop packing it, put its items aside "
+                        "and ask a supervisor.",
+                        reference=order.reference, status=order.status.label.lower(), why=why), code="not_packing")
 
 
 def _packed(shipment: Shipment, user) -> None:
@@ -490,11 +499,12 @@ def unpack_order(order: Order, user) -> Order:
     # The order lock first, as a dispatch close does: it then sees the order no longer packed.
     order = lock_order(order)
     if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
-        raise Conflict(f"{order.code} is {order.status.label.lower()}: there is nothing to unpack.",
+        raise Conflict(_("%(code)s is %(status)s: there is nothing to unpack.",
+                         code=order.code, status=order.status.label.lower()),
                        code="not_unpackable")
     if order.status not in UNPACKABLE:
-        raise Conflict(f"{order.code} is {order.status.label.lower()}: finish packing it (or put it "
-                       "on hold) before unpacking.", code="not_unpackable")
+        raise Conflict(_("%(code)s is %(status)s: finish packing it (or put it on hold) before "
+                         "unpacking.", code=order.code, status=order.status.label.lower()), code="not_unpackable")
     shipments = db.session.execute(
         select(Shipment).where(Shipment.order_id == order.id,
                                Shipment.status.in_((ShipmentStatus.PACKING, ShipmentStatus.PACKED)))
@@ -502,11 +512,11 @@ def unpack_order(order: Order, user) -> Order:
     parcels = [p for s in shipments for p in s.parcels]
     units = sum(item.quantity for p in parcels for item in p.items)
     if not units:
-        raise Conflict(f"{order.code} has no packed units to unpack.", code="nothing_packed")
+        raise Conflict(_("%(code)s has no packed units to unpack.", code=order.code), code="nothing_packed")
     gone = [p for p in parcels if p.dispatch is not None and p.dispatch.status is not DispatchStatus.OPEN]
     if gone:
-        raise Conflict(f"{', '.join(p.code for p in gone)} left with {gone[0].dispatch.code}: "
-                       "they cannot be unpacked here.", code="already_dispatched")
+        raise Conflict(_("%(value)s left with %(code)s: they cannot be unpacked here.",
+                         value=', '.join(p.code for p in gone), code=gone[0].dispatch.code), code="already_dispatched")
     now = utcnow()
     dispatches = sorted({p.dispatch.code for p in parcels if p.dispatch is not None})
     for parcel in parcels:

@@ -14,6 +14,7 @@ from wms.domain.locations.services import default_location
 from wms.domain.orders.models import Order, OrderLine, OrderStatus, record_event
 from wms.domain.picking.models import Allocation
 from wms.errors import DomainError, InsufficientStock
+from wms.i18n import _
 
 ALLOCATABLE = (OrderStatus.NEW, OrderStatus.BACKORDERED)
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
@@ -174,7 +175,8 @@ def allocate_orders(order_ids=None, user=None) -> AllocationReport:
         else:
             order.status = OrderStatus.ALLOCATED
             report.allocated.append(order.id)
-            record_event(order, "allocated", f"Allocated {reserved_now} units; ready to pick.", user)
+            record_event(order, "allocated", _("Allocated %(reserved_now)s units; ready to pick.",
+                                               reserved_now=reserved_now), user)
     db.session.flush()
     return report
 
@@ -196,7 +198,8 @@ def release_order_allocations(order: Order, user=None) -> int:
         allocation.order_line.quantity_allocated -= qty
         units += qty
     if units:
-        record_event(order, "released", f"Released {units} reserved units back to stock.", user)
+        record_event(order, "released", _("Released %(units)s reserved units back to stock.",
+                                          units=units), user)
     db.session.flush()
     return units
 
@@ -223,7 +226,8 @@ def put_back_picked(order: Order, user=None) -> int:
             qty = min(back, allocation.picked)
             target = allocation.location
             if not target.active:
-                raise DomainError(f"{target.code} is not in use: move {line.sku} from {pack.code} by hand.")
+                raise DomainError(_("%(code)s is not in use: move %(sku)s from %(pack_code)s by "
+                                    "hand.", code=target.code, sku=line.sku, pack_code=pack.code))
             inventory.move(allocation.product_id, pack, target, qty, user=user,
                            reason=MoveReason.PUT_BACK, reference=order.code)
             # The units are free stock again, not promised to this order.
@@ -234,6 +238,7 @@ def put_back_picked(order: Order, user=None) -> int:
             back -= qty
             units += qty
     if units:
-        record_event(order, "put_back", f"Put {units} picked units back to their bins.", user)
+        record_event(order, "put_back", _("Put %(units)s picked units back to their bins.",
+                                          units=units), user)
     db.session.flush()
     return units

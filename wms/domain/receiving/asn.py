@@ -13,6 +13,7 @@ from wms.db import db
 from wms.domain.catalog.models import Product
 from wms.domain.receiving.models import Receipt, ReceiptLine, ReceiptStatus
 from wms.errors import Conflict, DomainError
+from wms.i18n import _
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -36,7 +37,8 @@ def resolve_skus(lines: list[dict], *, what: str = "line") -> dict[str, Product]
     if errors:
         listed = "; ".join(e["message"] for e in errors[:5])
         more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        raise DomainError(f"{len(errors)} {what}(s) refused, nothing was stored: {listed}{more}",
+        raise DomainError(_("%(count)s %(what)s(s) refused, nothing was stored: %(listed)s%(more)s",
+                            count=len(errors), what=what, listed=listed, more=more),
                           code="invalid_lines", lines=errors)
     return products
 
@@ -84,10 +86,12 @@ def upsert_asn(data: dict, *, user=None) -> tuple[Receipt, str]:
     if _same(receipt, data, wanted):
         return receipt, UNCHANGED
     if receipt.status is ReceiptStatus.CANCELLED:
-        raise Conflict(f"{receipt.code} ({source} {ref}) was cancelled: send the delivery under a new reference.")
+        raise Conflict(_("%(code)s (%(source)s %(ref)s) was cancelled: send the delivery under a "
+                         "new reference.", code=receipt.code, source=source, ref=ref))
     if not _not_started(receipt):
-        raise Conflict(f"{receipt.code} ({source} {ref}) is {receipt.status.label.lower()}: it can no "
-                       "longer be changed. Send the rest of the delivery under a new reference.")
+        raise Conflict(_("%(code)s (%(source)s %(ref)s) is %(lower)s: it can no longer be "
+                         "changed. Send the rest of the delivery under a new reference.",
+                         code=receipt.code, source=source, ref=ref, lower=receipt.status.label.lower()))
     receipt.supplier = data.get("supplier")
     receipt.expected_date = data.get("expected_date")
     by_product = {line.product_id: line for line in receipt.lines}
@@ -109,8 +113,9 @@ def cancel_asn(receipt: Receipt, *, user=None) -> Receipt:
     if receipt.status is ReceiptStatus.CANCELLED:
         return receipt
     if not _not_started(receipt):
-        raise Conflict(f"{receipt.code} is {receipt.status.label.lower()}: goods were received, it can "
-                       "no longer be cancelled (close it short on the desk instead).")
+        raise Conflict(_("%(code)s is %(status)s: goods were received, it can no longer be "
+                         "cancelled (close it short on the desk instead).",
+                         code=receipt.code, status=receipt.status.label.lower()))
     receipt.status = ReceiptStatus.CANCELLED
     receipt.discrepancy = None
     db.session.flush()

@@ -27,6 +27,7 @@ from wms.domain.returns.models import (
 from wms.domain.scans.services import parse
 from wms.domain.shipping.models import Parcel, Shipment
 from wms.errors import Conflict, DomainError, NotFound
+from wms.i18n import _
 
 KEYS_HINT = "1 sellable · 2 damaged · 3 opened · 4 not ours"
 # Where a graded unit goes (None: nowhere, it is not ours and is set aside).
@@ -98,22 +99,27 @@ def create_return(order: Order, quantities: dict[int, int] | None = None, *, sou
     """
     shipped = _shipped_lines(order)
     if not shipped:
-        raise DomainError(f"Order {order.reference} has not shipped anything: there is nothing to return.",
+        raise DomainError(_("Order %(reference)s has not shipped anything: there is nothing to "
+                            "return.", reference=order.reference),
                           code="not_shipped")
     quantities = dict(quantities or {})
     by_id = {ln.id: ln for ln in order.lines}
     for line_id, qty in quantities.items():
         line = by_id.get(line_id)
         if line is None:
-            raise DomainError(f"Line {line_id} is not a line of order {order.reference}.", code="unknown_line")
+            raise DomainError(_("Line %(line_id)s is not a line of order %(reference)s.",
+                                line_id=line_id, reference=order.reference), code="unknown_line")
         if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0:
-            raise DomainError(f"The quantity of {line.sku} must be a whole number, 0 or more.",
+            raise DomainError(_("The quantity of %(sku)s must be a whole number, 0 or more.",
+                                sku=line.sku),
                               code="invalid_quantity")
         if qty > line.quantity_shipped:
-            raise DomainError(f"{line.sku}: {qty} announced but only {line.quantity_shipped} shipped.",
+            raise DomainError(_("%(sku)s: %(qty)s announced but only %(quantity_shipped)s "
+                                "shipped.",
+                                sku=line.sku, qty=qty, quantity_shipped=line.quantity_shipped),
                               code="over_shipped")
     if source != "parcel" and not any(quantities.values()):
-        raise DomainError("Announce at least one unit to return.", code="empty_return")
+        raise DomainError(_("Announce at least one unit to return."), code="empty_return")
     ret = CustomerReturn(order_id=order.id, source=source, status=status, reason=(reason or None),
                          shop=shop, ps_return_id=ps_return_id, ps_state=ps_state,
                          external_ref=external_ref, created_by_id=getattr(user, "id", None))
@@ -127,8 +133,9 @@ def create_return(order: Order, quantities: dict[int, int] | None = None, *, sou
     db.session.flush()
     what = ", ".join(f"{ln.sku} × {ln.announced}" for ln in ret.lines if ln.announced) or "nothing announced"
     who = {"shop": "the shop", "desk": "the desk", "api": "the API", "parcel": "an unexpected parcel"}
-    record_return_event(ret, "created", f"Return {ret.code} created by {who.get(source, source)}: {what}.", user)
-    record_event(order, "return", f"Return {ret.code} ({what}).", user)
+    record_return_event(ret, "created", _("Return %(code)s created by %(source)s: %(what)s.",
+                                          code=ret.code, source=who.get(source, source), what=what), user)
+    record_event(order, "return", _("Return %(code)s (%(what)s).", code=ret.code, what=what), user)
     db.session.flush()
     return ret
 
@@ -140,7 +147,7 @@ def returns_query():
 def get_return(return_id: int) -> CustomerReturn:
     ret = db.session.get(CustomerReturn, return_id)
     if ret is None:
-        raise NotFound(f"Return {return_id} does not exist.", code="unknown_return")
+        raise NotFound(_("Return %(return_id)s does not exist.", return_id=return_id), code="unknown_return")
     return ret
 
 
@@ -182,14 +189,16 @@ def return_for_code(code: str, user=None) -> CustomerReturn:
         except ValueError:
             ret = None
         if ret is None:
-            raise NotFound(f"Return {scanned.code} does not exist.", code="unknown_return")
+            raise NotFound(_("Return %(code)s does not exist.", code=scanned.code), code="unknown_return")
         if not ret.is_open:
-            raise DomainError(f"Return {ret.code} is {ret.status.label.lower()} already.", code="return_closed")
+            raise DomainError(_("Return %(code)s is %(status)s already.",
+                                code=ret.code, status=ret.status.label.lower()), code="return_closed")
         return ret
     order = order_for_code(code)
     if order is None:
-        raise NotFound(f"{scanned.code} is no return, order, or tracking number we know. Scan the "
-                       "order reference on the packing slip or the tracking number on the label.",
+        raise NotFound(_("%(code)s is no return, order, or tracking number we know. Scan the "
+                         "order reference on the packing slip or the tracking number on the "
+                         "label.", code=scanned.code),
                        code="unknown_return")
     ret = db.session.execute(
         select(CustomerReturn).where(CustomerReturn.order_id == order.id,
@@ -249,14 +258,14 @@ def start(user, code: str) -> tuple[ReturnView, str]:
     """Open a return on the operator's handheld (one at a time)."""
     ret = return_for_code(code, user)
     if ret.holder_id not in (None, user.id):
-        raise Conflict(f"Return {ret.code} is being received on another handheld.", code="return_held")
+        raise Conflict(_("Return %(code)s is being received on another handheld.", code=ret.code), code="return_held")
     for other in db.session.execute(select(CustomerReturn).where(CustomerReturn.holder_id == user.id,
                                                                  CustomerReturn.id != ret.id)).scalars():
         other.holder_id = None
     if ret.status is ReturnStatus.EXPECTED:
         ret.status = ReturnStatus.IN_PROGRESS
         ret.started_at = utcnow()
-        record_return_event(ret, "started", f"Receiving started on a handheld.", user)
+        record_return_event(ret, "started", _("Receiving started on a handheld."), user)
     ret.holder_id = user.id
     db.session.flush()
     kind = "expected return" if ret.source != "parcel" else "unexpected parcel"
@@ -269,12 +278,13 @@ def scan(user, code: str, qty: int = 1) -> tuple[ReturnView, str]:
     ret = held_return(user)
     if text in CONDITION_KEYS:
         if ret is None:
-            raise DomainError("Scan the return, the order or the tracking number first.", code="no_return")
+            raise DomainError(_("Scan the return, the order or the tracking number first."), code="no_return")
         return grade(user, ret, CONDITION_KEYS[text])
     scanned = parse(text)
     if ret is None or scanned.kind in (ScanKind.RETURN, ScanKind.ORDER, ScanKind.PARCEL):
         if ret is not None and _pending(ret) is not None:
-            raise _refusal(ret, f"Choose the condition of {view_of(ret).pending_sku} first: {KEYS_HINT}.",
+            raise _refusal(ret, _("Choose the condition of %(pending_sku)s first: %(keys_hint)s.",
+                                  pending_sku=view_of(ret).pending_sku, keys_hint=KEYS_HINT),
                            "condition_first")
         return start(user, text)
     return scan_item(user, ret, text, qty)
@@ -290,7 +300,8 @@ def scan_item(user, ret: CustomerReturn, code: str, qty: int = 1) -> tuple[Retur
     """One item (or a pack) back in the parcel: it waits for its condition key."""
     pending = _pending(ret)
     if pending is not None:
-        raise _refusal(ret, f"Choose the condition of {view_of(ret).pending_sku} first: {KEYS_HINT}.",
+        raise _refusal(ret, _("Choose the condition of %(pending_sku)s first: %(keys_hint)s.",
+                              pending_sku=view_of(ret).pending_sku, keys_hint=KEYS_HINT),
                        "condition_first")
     try:
         match = product_by_code(code)
@@ -302,20 +313,23 @@ def scan_item(user, ret: CustomerReturn, code: str, qty: int = 1) -> tuple[Retur
             except DomainError:
                 order = None
             if order is not None:
-                raise _refusal(ret, f"{code} is another order: close or leave {ret.code} first.",
+                raise _refusal(ret, _("%(code)s is another order: close or leave %(ret_code)s "
+                                      "first.", code=code, ret_code=ret.code),
                                "other_order") from None
-        raise _refusal(ret, f"{code} is not a product of order {ret.order.reference}: it is not ours. "
-                            "Set it aside as an exception.", "not_in_order", set_aside=code) from None
+        raise _refusal(ret, _("%(code)s is not a product of order %(reference)s: it is not ours. "
+                              "Set it aside as an exception.",
+                              code=code, reference=ret.order.reference), "not_in_order", set_aside=code) from None
     product = match.product
     units = qty * match.pack_qty
     line = next((ln for ln in ret.lines if ln.product_id == product.id), None)
     if line is None:
-        raise _refusal(ret, f"{product.sku} was not in order {ret.order.reference}: refused. "
-                            "Set it aside as an exception.", "not_in_order", set_aside=code)
+        raise _refusal(ret, _("%(sku)s was not in order %(reference)s: refused. Set it aside as "
+                              "an exception.", sku=product.sku, reference=ret.order.reference), "not_in_order", set_aside=code)
     back = line_received(ret, line.id)
     if back + units > line.shipped:
-        raise _refusal(ret, f"Only {line.shipped} × {product.sku} were shipped and {back} came back "
-                            "already: set this one aside as an exception.", "over_shipped", set_aside=code)
+        raise _refusal(ret, _("Only %(shipped)s × %(sku)s were shipped and %(back)s came back "
+                              "already: set this one aside as an exception.",
+                              shipped=line.shipped, sku=product.sku, back=back), "over_shipped", set_aside=code)
     ret.items.append(ReturnItem(return_line_id=line.id, product_id=product.id, code=code, quantity=units,
                                 user_id=user.id))
     db.session.flush()
@@ -326,14 +340,15 @@ def grade(user, ret: CustomerReturn, condition: ReturnCondition) -> tuple[Return
     """Give the waiting item its condition: into the returns location, quarantine, or set aside."""
     item = _pending(ret)
     if item is None:
-        raise _refusal(ret, "Scan an item first, then press its condition.", "no_item")
+        raise _refusal(ret, _("Scan an item first, then press its condition."), "no_item")
     line = next(ln for ln in ret.lines if ln.id == item.return_line_id)
     kind = DESTINATION[condition]
     item.condition = condition
     if kind is None:
         item.exception = True
         db.session.flush()
-        record_return_event(ret, "exception", f"{line.sku} × {item.quantity} is not ours: set aside.", user)
+        record_return_event(ret, "exception", _("%(sku)s × %(quantity)s is not ours: set aside.",
+                                                sku=line.sku, quantity=item.quantity), user)
         return view_of(ret), f"{line.sku} is not ours: set it aside on the exceptions shelf"
     location = default_location(kind)
     item.location_id = location.id
@@ -348,17 +363,19 @@ def set_aside(user, code: str, qty: int = 1) -> tuple[ReturnView, str]:
     """Record a refused item (not in the order, unknown, or one too many) as an exception."""
     ret = held_return(user)
     if ret is None:
-        raise DomainError("Scan the return, the order or the tracking number first.", code="no_return")
+        raise DomainError(_("Scan the return, the order or the tracking number first."), code="no_return")
     code = (code or "").strip()[:128]
     if not code:
-        raise _refusal(ret, "Nothing to set aside: scan the item.", "bad_scan")
+        raise _refusal(ret, _("Nothing to set aside: scan the item."), "bad_scan")
     try:
         product_id = product_by_code(code).product.id
     except DomainError:
         product_id = None
     ret.items.append(ReturnItem(return_line_id=None, product_id=product_id, code=code, quantity=qty,
                                 condition=ReturnCondition.WRONG_ITEM, exception=True, user_id=user.id))
-    record_return_event(ret, "exception", f"{code} × {qty} set aside: not in order {ret.order.reference}.", user)
+    record_return_event(ret, "exception", _("%(code)s × %(qty)s set aside: not in order "
+                                            "%(reference)s.",
+                                            code=code, qty=qty, reference=ret.order.reference), user)
     db.session.flush()
     return view_of(ret), f"{code} set aside as an exception: put it on the exceptions shelf"
 
@@ -367,12 +384,13 @@ def close(user) -> tuple[ReturnView, str]:
     """Finish the operator's return: record what is missing, tell the shop and the webhooks."""
     ret = held_return(user)
     if ret is None:
-        raise DomainError("No return is open on this handheld.", code="no_return")
+        raise DomainError(_("No return is open on this handheld."), code="no_return")
     if _pending(ret) is not None:
-        raise _refusal(ret, f"Choose the condition of {view_of(ret).pending_sku} first: {KEYS_HINT}.",
+        raise _refusal(ret, _("Choose the condition of %(pending_sku)s first: %(keys_hint)s.",
+                              pending_sku=view_of(ret).pending_sku, keys_hint=KEYS_HINT),
                        "condition_first")
     if not ret.items:
-        raise _refusal(ret, "Nothing was scanned: scan the items, or leave the return open.", "empty")
+        raise _refusal(ret, _("Nothing was scanned: scan the items, or leave the return open."), "empty")
     finish(ret, user)
     message = f"{ret.code} received"
     if ret.discrepancy:
@@ -449,7 +467,8 @@ def leave(user) -> ReturnView:
     ret = held_return(user)
     if ret is not None:
         if _pending(ret) is not None:
-            raise _refusal(ret, f"Choose the condition of {view_of(ret).pending_sku} first: {KEYS_HINT}.",
+            raise _refusal(ret, _("Choose the condition of %(pending_sku)s first: %(keys_hint)s.",
+                                  pending_sku=view_of(ret).pending_sku, keys_hint=KEYS_HINT),
                            "condition_first")
         ret.holder_id = None
         db.session.flush()
@@ -458,17 +477,17 @@ def leave(user) -> ReturnView:
 
 def mark_refunded(ret: CustomerReturn, user=None) -> None:
     if ret.status is not ReturnStatus.RECEIVED:
-        raise DomainError(f"Return {ret.code} is not received yet.", code="not_received")
+        raise DomainError(_("Return %(code)s is not received yet.", code=ret.code), code="not_received")
     if ret.refunded_at is None:
         ret.refunded_at = utcnow()
-        record_return_event(ret, "refunded", "Refund done in the shop.", user)
+        record_return_event(ret, "refunded", _("Refund done in the shop."), user)
         db.session.flush()
 
 
 def cancel(ret: CustomerReturn, user=None, why: str = "Cancelled on the desk.") -> None:
     if ret.status is not ReturnStatus.EXPECTED:
-        raise DomainError(f"Only an expected return can be cancelled; {ret.code} is "
-                          f"{ret.status.label.lower()}.", code="not_expected")
+        raise DomainError(_("Only an expected return can be cancelled; %(code)s is %(status)s.",
+                            code=ret.code, status=ret.status.label.lower()), code="not_expected")
     ret.status = ReturnStatus.CANCELLED
     ret.holder_id = None
     record_return_event(ret, "cancelled", why, user)
@@ -531,10 +550,12 @@ def parse_announced(order: Order, text: str) -> dict[int, int]:
         if not parts:
             continue
         if len(parts) > 2:
-            raise DomainError(f"Line {number}: write “SKU quantity”, e.g. “TSH-BLACK-M 1”.", code="bad_line")
+            raise DomainError(_("Line %(number)s: write “SKU quantity”, e.g. “TSH-BLACK-M 1”.",
+                                number=number), code="bad_line")
         line = by_sku.get(parts[0].upper())
         if line is None:
-            raise DomainError(f"Line {number}: {parts[0]} is not in order {order.reference}.", code="unknown_sku")
+            raise DomainError(_("Line %(number)s: %(parts)s is not in order %(reference)s.",
+                                number=number, parts=parts[0], reference=order.reference), code="unknown_sku")
         qty = inventory.parse_quantity(parts[1] if len(parts) == 2 else "1")
         quantities[line.id] = quantities.get(line.id, 0) + qty
     return quantities
@@ -543,6 +564,7 @@ def parse_announced(order: Order, text: str) -> dict[int, int]:
 def order_by_reference(text: str) -> Order:
     order = order_for_code(text) if (text or "").strip() else None
     if order is None:
-        raise NotFound(f"No order has the reference, code or tracking number {(text or '').strip() or '(empty)'}.",
+        raise NotFound(_("No order has the reference, code or tracking number %(value)s.",
+                         value=(text or '').strip() or '(empty)'),
                        code="unknown_order")
     return order

@@ -21,6 +21,7 @@ from wms.domain.shipping.models import (
     CarrierLabel, CarrierLabelStatus, Parcel, Shipment, ShipmentStatus,
 )
 from wms.errors import Conflict, DomainError
+from wms.i18n import _
 
 # Statuses whose shipment may exist at the carrier (a void must reach it).
 AT_CARRIER = (CarrierLabelStatus.CREATED, CarrierLabelStatus.PENDING)
@@ -56,8 +57,8 @@ def sender_address(shipment: Shipment) -> Address:
     if warehouse is None:
         warehouse = db.session.execute(select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
     if warehouse is None or not (warehouse.address1 and warehouse.postcode and warehouse.city):
-        raise DomainError("The warehouse has no full sender address (street, postcode, city): a "
-                          "supervisor completes it before carrier labels can be made.",
+        raise DomainError(_("The warehouse has no full sender address (street, postcode, city): "
+                            "a supervisor completes it before carrier labels can be made."),
                           code="sender_address")
     return Address(name=warehouse.company or warehouse.name, company=warehouse.company or "",
                    address1=warehouse.address1 or "", address2=warehouse.address2 or "",
@@ -101,7 +102,7 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None or shipment.status is ShipmentStatus.CANCELLED:
         db.session.rollback()
-        raise DomainError("This shipment was unpacked: scan the order again.", code="no_shipment")
+        raise DomainError(_("This shipment was unpacked: scan the order again."), code="no_shipment")
     carrier = shipment.carrier
     adapter = adapter_for(carrier)
     account = carrier_account(carrier)
@@ -113,8 +114,8 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
     window = float(account.get("timeout") or 20) + 10
     if any(_in_flight(row, now, window) for row in rows):
         db.session.rollback()
-        return LabelOutcome(False, f"The WMS is already asking {name} for this label: wait a few "
-                                   "seconds, then press the button again.")
+        return LabelOutcome(False, _("The WMS is already asking %(name)s for this label: wait a "
+                                     "few seconds, then press the button again.", name=name))
     requests = []
     for row in rows:
         try:
@@ -139,8 +140,9 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
                     reference=reference, updated_at=now)).rowcount
         if not claimed:
             db.session.rollback()
-            return LabelOutcome(False, f"The WMS is already asking {name} for this label: wait a "
-                                       "few seconds, then press the button again.")
+            return LabelOutcome(False, _("The WMS is already asking %(name)s for this label: "
+                                         "wait a few seconds, then press the button again.",
+                                         name=name))
         work.append((row.id, request, look_first))
     db.session.commit()
 
@@ -198,9 +200,11 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
     shipment = db.session.get(Shipment, shipment_id)
     left = [row for row in labels_of(shipment) if row.status is not CarrierLabelStatus.CREATED]
     if left:
-        return LabelOutcome(False, f"{len(left)} parcel(s) still wait for their {name} label: retry.",
+        return LabelOutcome(False, _("%(count)s parcel(s) still wait for their %(name)s label: "
+                                     "retry.", count=len(left), name=name),
                             numbers)
-    return LabelOutcome(True, f"{name} label(s) created: {', '.join(numbers) or 'already there'}",
+    return LabelOutcome(True, _("%(name)s label(s) created: %(value)s",
+                                name=name, value=', '.join(numbers) or 'already there'),
                         numbers)
 
 
@@ -212,8 +216,8 @@ def carrier_document(shipment: Shipment) -> tuple[bytes, str] | None:
     if not rows or not created:
         return None
     if len(created) < len(rows):
-        raise DomainError("Not every parcel has its carrier label yet: get the labels at the "
-                          "packing station first.", code="tracking_needed")
+        raise DomainError(_("Not every parcel has its carrier label yet: get the labels at the "
+                            "packing station first."), code="tracking_needed")
     formats = {row.label_format for row in created}
     if formats == {"zpl"}:
         return b"\n".join(row.label for row in created), "zpl"
@@ -304,9 +308,10 @@ def carrier_manifest(dispatch) -> tuple[bytes, str]:
 
     carrier = dispatch.carrier
     if not has_carrier_manifest(carrier):
-        raise DomainError(f"{carrier.name} has no manifest of its own: print the WMS manifest.")
+        raise DomainError(_("%(name)s has no manifest of its own: print the WMS manifest.",
+                            name=carrier.name))
     if dispatch.status is not DispatchStatus.CLOSED:
-        raise DomainError(f"{dispatch.code} is still open: close it first.", code="open_dispatch")
+        raise DomainError(_("%(code)s is still open: close it first.", code=dispatch.code), code="open_dispatch")
     numbers = [p.tracking_number for p in dispatch.parcels if p.tracking_number]
     adapter, account, name = adapter_for(carrier), carrier_account(carrier), carrier.name
     db.session.rollback()

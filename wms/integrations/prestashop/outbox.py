@@ -41,6 +41,7 @@ from wms.integrations.prestashop.client import (
 from wms.integrations.prestashop.mapping import coerce_int, map_carrier
 from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus
 from wms.integrations.prestashop.shops import ShopSettings, shop_settings
+from wms.i18n import _
 
 log = logging.getLogger(__name__)
 protect_logger(log)  # no webservice key in a log line
@@ -258,7 +259,7 @@ def retry_message(message_id: int) -> OutboxMessage:
     """Put a dead (or waiting) message back in the queue now with a fresh set of attempts (flush only)."""
     message = db.session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None:
-        raise NotFound(f"There is no outbox message {message_id}.")
+        raise NotFound(_("There is no outbox message %(message_id)s.", message_id=message_id))
     if message.status == OutboxStatus.DONE:
         raise ValueError(f"Outbox message {message_id} is already done: there is nothing to retry.")
     message.status = OutboxStatus.PENDING

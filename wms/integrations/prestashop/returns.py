@@ -26,6 +26,7 @@ from wms.integrations.prestashop.client import (
 )
 from wms.integrations.prestashop.mapping import coerce_int
 from wms.integrations.prestashop.shops import ShopSettings
+from wms.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,9 @@ def apply_shop_return(shop: str, ps_order_id: int, ps_return_id: int, state: int
     order = db.session.execute(select(Order).where(Order.shop == shop, Order.ps_order_id == ps_order_id)
                                ).scalar_one_or_none()
     if order is None:
-        raise DomainError(f"Return {ps_return_id} is for shop order {ps_order_id}, which the warehouse "
-                          "does not know.", code="unknown_order")
+        raise DomainError(_("Return %(ps_return_id)s is for shop order %(ps_order_id)s, which "
+                            "the warehouse does not know.",
+                            ps_return_id=ps_return_id, ps_order_id=ps_order_id), code="unknown_order")
     by_detail = {ln.ps_order_detail_id: ln for ln in order.lines if ln.ps_order_detail_id}
     quantities: dict[int, int] = {}
     for detail_id, qty in details:

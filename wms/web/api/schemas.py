@@ -6,6 +6,7 @@ from flask import request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from wms.errors import DomainError
+from wms.i18n import _
 
 # Deeper JSON than this is refused before it is parsed (100,000 brackets would exhaust the
 # parser's recursion); no body of this API nests more than a few levels.
@@ -43,13 +44,14 @@ def json_object() -> dict:
         body = {}
     else:
         if _too_deep(raw):
-            raise DomainError(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.", code="bad_json")
+            raise DomainError(_("The JSON body nests deeper than %(max_json_depth)s levels.",
+                                max_json_depth=MAX_JSON_DEPTH), code="bad_json")
         try:
             body = json.loads(raw)
         except (ValueError, RecursionError):
-            raise DomainError("The body is not valid JSON (UTF-8).", code="bad_json") from None
+            raise DomainError(_("The body is not valid JSON (UTF-8)."), code="bad_json") from None
         if not isinstance(body, dict):
-            raise DomainError("The body must be a JSON object, e.g. {\"sku\": \"TSH-1\"}.", code="bad_json")
+            raise DomainError(_('The body must be a JSON object, e.g. {"sku": "TSH-1"}.'), code="bad_json")
     request._wms_json = body
     return body
 
