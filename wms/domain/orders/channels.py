@@ -63,7 +63,7 @@ def upsert_channel_order(data: dict, *, user=None) -> tuple[Order, str]:
     if channel == SHOP_CHANNEL:
         raise DomainError(_("Channel %(shop_channel)s is the shop's own: its orders come from "
                             "the shop import. Name your channel (e.g. 'b2b', 'marketplace').",
-                            SHOP_CHANNEL=repr(SHOP_CHANNEL)), code="invalid")
+                            shop_channel=repr(SHOP_CHANNEL)), code="invalid")
     products = resolve_skus(data["lines"])
     header = _header(data)
     lines = [(products[str(ln["sku"]).strip()], int(ln["quantity"]), ln.get("name")) for ln in data["lines"]]

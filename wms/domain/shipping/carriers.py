@@ -194,7 +194,7 @@ def adapter_for(carrier: Carrier) -> CarrierAdapter:
     if adapter is None:
         raise DomainError(_("Carrier %(name)s uses the adapter “%(adapter)s”, which this WMS "
                             "does not know (known: %(adapters)s).",
-                            name=carrier.name, adapter=carrier.adapter, ADAPTERS=', '.join(sorted(ADAPTERS))))
+                            name=carrier.name, adapter=carrier.adapter, adapters=', '.join(sorted(ADAPTERS))))
     return adapter
 
 

@@ -108,7 +108,7 @@ def set_carrier_service(carrier: Carrier, adapter: str, account: str | None = No
     adapter_for(carrier)  # loads the API adapters into ADAPTERS
     if adapter not in ADAPTERS:
         raise DomainError(_("Choose the adapter: %(adapters)s.",
-                            ADAPTERS=', '.join(sorted(ADAPTERS))), code="bad_carrier")
+                            adapters=', '.join(sorted(ADAPTERS))), code="bad_carrier")
     reference = str(ps_id_reference if ps_id_reference is not None else "").strip()
     if reference and not reference.isdecimal():
         raise DomainError(_("The PrestaShop carrier reference (id_reference) is a number."), code="bad_carrier")

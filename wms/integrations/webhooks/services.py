@@ -88,7 +88,7 @@ def _check_events(events) -> list[str]:
     unknown = [e for e in chosen if e not in ev.EVENTS]
     if unknown:
         raise DomainError(_("Unknown event(s): %(unknown)s; known: %(events)s.",
-                            unknown=', '.join(unknown), EVENTS=', '.join(ev.EVENTS)),
+                            unknown=', '.join(unknown), events=', '.join(ev.EVENTS)),
                           code="invalid")
     if not chosen:
         raise DomainError(_("Choose at least one event to send to this endpoint."), code="invalid")

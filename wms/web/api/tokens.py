@@ -57,7 +57,7 @@ def issue_token(user, name: str, scopes=("read",), expires_at: datetime | None =
     except ValueError as exc:
         raise DomainError(_("scopes: %(exc)s.", exc=exc), code="invalid") from None
     if not stored:
-        raise DomainError(_("Choose at least one scope (%(scopes)s).", SCOPES=', '.join(SCOPES)), code="invalid")
+        raise DomainError(_("Choose at least one scope (%(scopes)s).", scopes=', '.join(SCOPES)), code="invalid")
     if expires_at is not None and expires_at <= utcnow():
         raise DomainError(_("The expiry must be in the future."), code="invalid")
     if parent is not None:
