@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from wms.i18n import _
+from wms.i18n import N_, _
 
 GS = "\x1d"  # FNC1 as a scanner transmits it between fields (ASCII 29, group separator)
 # AIM symbology identifiers that announce GS1 data: GS1-128, GS1 DataMatrix, GS1 QR, DataBar.
@@ -28,15 +28,15 @@ class AI:
 AIS = {ai.code: ai for ai in (
     AI("00", "SSCC", 18, True, True),
     AI("01", "GTIN", 14, True, True),
-    AI("02", "GTIN of contained items", 14, True, True),
-    AI("10", "lot", 20, False),
-    AI("11", "production date", 6, True, True),
-    AI("13", "packaging date", 6, True, True),
-    AI("15", "best before", 6, True, True),
-    AI("17", "expiry", 6, True, True),
-    AI("21", "serial", 20, False),
-    AI("30", "count", 8, False, True),
-    AI("37", "count of trade items", 8, False, True),
+    AI("02", N_("GTIN of contained items"), 14, True, True),
+    AI("10", N_("lot"), 20, False),
+    AI("11", N_("production date"), 6, True, True),
+    AI("13", N_("packaging date"), 6, True, True),
+    AI("15", N_("best before"), 6, True, True),
+    AI("17", N_("expiry"), 6, True, True),
+    AI("21", N_("serial"), 20, False),
+    AI("30", N_("count"), 8, False, True),
+    AI("37", N_("count of trade items"), 8, False, True),
 )}
 _BRACKETED_AI = re.compile(r"\((" + "|".join(AIS) + r")\)")
 # The AIs whose data length is fixed by the standard (from their first two digits); after
@@ -212,7 +212,7 @@ def _parse_raw(text: str) -> dict[str, str]:
             if len(value) != spec.length or GS in value:
                 raise GS1Error(_("(%(ai)s) %(name)s needs %(length)s characters, the scan has "
                                  "%(count)s.",
-                                 ai=ai, name=spec.name, length=spec.length, count=len(value.split(GS)[0])))
+                                 ai=ai, name=_(spec.name), length=spec.length, count=len(value.split(GS)[0])))
             i = start + spec.length
         else:
             end = text.find(GS, start)
@@ -230,22 +230,22 @@ def _store(fields: dict[str, str], ai: str, value: str) -> None:
     if ai in fields:
         raise GS1Error(_("(%(ai)s) appears twice in one scan.", ai=ai))
     if not value:
-        raise GS1Error(_("(%(ai)s) %(name)s is empty.", ai=ai, name=spec.name))
+        raise GS1Error(_("(%(ai)s) %(name)s is empty.", ai=ai, name=_(spec.name)))
     if spec.fixed and len(value) != spec.length:
         raise GS1Error(_("(%(ai)s) %(name)s needs %(length)s characters, not %(count)s.",
-                         ai=ai, name=spec.name, length=spec.length, count=len(value)))
+                         ai=ai, name=_(spec.name), length=spec.length, count=len(value)))
     if len(value) > spec.length:
         raise GS1Error(_("(%(ai)s) %(name)s is %(count)s characters long, at most %(length)s are "
                          "allowed: was a separator (FNC1) lost?",
-                         ai=ai, name=spec.name, count=len(value), length=spec.length))
+                         ai=ai, name=_(spec.name), count=len(value), length=spec.length))
     if spec.numeric and not value.isdecimal():
         raise GS1Error(_("(%(ai)s) %(name)s must be digits, not %(value)s.",
-                         ai=ai, name=spec.name, value=repr(value)))
+                         ai=ai, name=_(spec.name), value=repr(value)))
     bad = sorted({c for c in value if c not in CHARSET_82})
     if bad:
         raise GS1Error(_("(%(ai)s) %(name)s holds %(bad)s, which GS1 does not allow: is the "
                          "scanner's FNC1 substitute set in WMS_GS1_SEPARATOR?",
-                         ai=ai, name=spec.name, bad=repr(''.join(bad))))
+                         ai=ai, name=_(spec.name), bad=repr(''.join(bad))))
     fields[ai] = value
 
 
@@ -257,9 +257,9 @@ def _check(fields: dict[str, str]) -> None:
     for ai in ("01", "02"):
         if ai in fields and not has_valid_check_digit(fields[ai]):
             gtin = fields[ai]
-            raise GS1Error(_("GTIN %(gtin)s has a wrong check digit (expected %(gtin_2)s): the "
+            raise GS1Error(_("GTIN %(gtin)s has a wrong check digit (expected %(digit)s): the "
                              "barcode was misread, scan again.",
-                             gtin=gtin, gtin_2=gs1_check_digit(gtin[:-1])))
+                             gtin=gtin, digit=gs1_check_digit(gtin[:-1])))
     if "17" in fields:
         yymmdd(fields["17"])
     for ai in ("30", "37"):

@@ -29,7 +29,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"row {self.row}: {self.message}"
+        return _("row %(row)s: %(message)s", row=self.row, message=self.message)
 
 
 @dataclass
@@ -100,8 +100,9 @@ def _unquote(value: str) -> str:
 
 def _csv_error(exc: csv.Error) -> str:
     if "field larger than field limit" in str(exc):
-        return f"a cell is larger than {csv.field_size_limit() // 1024} KB: is this the right file?"
-    return f"the file cannot be read as CSV ({exc})"
+        return _("a cell is larger than %(kb)s KB: is this the right file?",
+                 kb=csv.field_size_limit() // 1024)
+    return _("the file cannot be read as CSV (%(error)s)", error=exc)
 
 
 def _text_errors(model, line: int, row: dict, names) -> list[RowError]:
@@ -157,8 +158,8 @@ def import_products(text: str, *, dry_run: bool = False) -> ImportResult:
             errs.append(RowError(line, _("sku “%(sku)s” must be at most 64 characters without "
                                          "spaces", sku=sku)))
         elif sku in seen_skus:
-            errs.append(RowError(line, _("sku %(sku)s appears twice (also on row %(seen_skus)s)",
-                                         sku=sku, seen_skus=seen_skus[sku])))
+            errs.append(RowError(line, _("sku %(sku)s appears twice (also on row %(row)s)",
+                                         sku=sku, row=seen_skus[sku])))
         else:
             seen_skus[sku] = line
         if not name:
@@ -177,8 +178,8 @@ def import_products(text: str, *, dry_run: bool = False) -> ImportResult:
                                              code=code, owner=owner)))
             elif code in seen_barcodes:
                 errs.append(RowError(line, _("barcode %(code)s appears twice (also on row "
-                                             "%(seen_barcodes)s)",
-                                             code=code, seen_barcodes=seen_barcodes[code])))
+                                             "%(row)s)",
+                                             code=code, row=seen_barcodes[code])))
             else:
                 seen_barcodes[code] = line
         ps_pid = _opt_int(row, "ps_product_id", errs, line, 1)
@@ -189,12 +190,12 @@ def import_products(text: str, *, dry_run: bool = False) -> ImportResult:
             key = (ps_pid, ps_cid or 0)
             owner = ps_owner.get(key)
             if owner and owner != sku:
-                errs.append(RowError(line, _("PrestaShop product %(key)s/%(key_2)s already maps "
-                                             "to %(owner)s", key=key[0], key_2=key[1], owner=owner)))
+                errs.append(RowError(line, _("PrestaShop product %(product)s/%(combination)s already maps "
+                                             "to %(owner)s", product=key[0], combination=key[1], owner=owner)))
             elif key in seen_ps:
-                errs.append(RowError(line, _("PrestaShop product %(key)s/%(key_2)s appears twice "
-                                             "(also on row %(seen_ps)s)",
-                                             key=key[0], key_2=key[1], seen_ps=seen_ps[key])))
+                errs.append(RowError(line, _("PrestaShop product %(product)s/%(combination)s appears twice "
+                                             "(also on row %(row)s)",
+                                             product=key[0], combination=key[1], row=seen_ps[key])))
             else:
                 seen_ps[key] = line
         numbers = {n: _opt_int(row, n, errs, line) for n in ("weight_g", "length_mm", "width_mm", "height_mm")}
@@ -254,8 +255,8 @@ def import_stock(text: str, *, user=None, dry_run: bool = False) -> ImportResult
                                                   value=sku or '(empty)')))
         if not (raw_qty.isascii() and raw_qty.isdecimal()) or len(raw_qty) > 9 or int(raw_qty) <= 0:
             result.errors.append(RowError(line, _("quantity must be a whole number above 0 (at "
-                                                  "most 999999999), not “%(raw_qty)s”",
-                                                  raw_qty=_short(raw_qty))))
+                                                  "most 999999999), not “%(value)s”",
+                                                  value=_short(raw_qty))))
         if location is not None and product is not None:
             key = (location.id, product.id)
             if key in seen:
@@ -314,8 +315,8 @@ def import_locations(text: str, *, dry_run: bool = False) -> ImportResult:
         kind_raw = row.get("kind", "").upper().replace(" ", "_")
         kind = LocationKind.__members__.get(kind_raw)
         if kind is None:
-            errs.append(RowError(line, _("kind “%(value)s” is not one of %(__members__)s",
-                                         value=row.get('kind', ''), __members__=', '.join(LocationKind.__members__))))
+            errs.append(RowError(line, _("kind “%(value)s” is not one of %(kinds)s",
+                                         value=row.get('kind', ''), kinds=', '.join(LocationKind.__members__))))
         errs.extend(_text_errors(Location, line, row, ("zone",)))
         numbers = {n: _opt_int(row, n, errs, line) for n in ("aisle", "bay", "level", "walk_sequence")}
         coords = {}

@@ -34,7 +34,7 @@ def _gs1_of(code: str) -> GS1Data | None:
     try:
         return parse_gs1(code, separator)
     except GS1Error as exc:
-        raise DomainError(_("GS1 barcode not understood: %(exc)s", exc=exc), code="bad_scan") from None
+        raise DomainError(_("GS1 barcode not understood: %(reason)s", reason=exc), code="bad_scan") from None
 
 
 def _barcode_for_gtin(code: str) -> Barcode | None:
@@ -90,10 +90,10 @@ def product_by_code(code: str) -> ProductMatch:
         data = _gs1_of(code)
         if data is not None and data.gtin:
             if data.gtin[0] in "12345678":
-                raise NotFound(_("GTIN %(gtin)s (a pack, indicator %(gtin_2)s) is not known. Put "
+                raise NotFound(_("GTIN %(gtin)s (a pack, indicator %(indicator)s) is not known. Put "
                                  "it aside and ask a supervisor to link it to its product as a "
                                  "pack barcode with its count.",
-                                 gtin=data.gtin, gtin_2=data.gtin[0]), code="unknown_barcode")
+                                 gtin=data.gtin, indicator=data.gtin[0]), code="unknown_barcode")
             code = data.gtin
         raise NotFound(_("Barcode %(code)s is not known. Put the item aside and ask a supervisor "
                          "to link the barcode to its product.", code=code), code="unknown_barcode")

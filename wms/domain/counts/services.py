@@ -141,7 +141,8 @@ def approve_count(task: CountTask, user, note: str | None = None) -> CountTask:
         raise PermissionDenied(_("Only a supervisor can approve count differences."))
     lock_task(task)
     _require_status(task, CountStatus.REVIEW)
-    why = f"Cycle count {task.code}" + (f": {note.strip()}" if note and note.strip() else "")
+    why = (_("Cycle count %(code)s: %(note)s", code=task.code, note=note.strip())
+           if note and note.strip() else _("Cycle count %(code)s", code=task.code))
     # Lock every balance first (in one order, so two approvals never wait on each other in a
     # circle): a pick between the check and the posting would be overwritten by the count.
     differences = sorted(task.differences, key=lambda ln: (ln.location_id, ln.product_id))
@@ -236,12 +237,13 @@ def _view(data: dict) -> CountView:
     location = db.session.get(Location, data["location"]) if task and data.get("location") else None
     counted = [ln for ln in task.lines if ln.counted] if task else []
     if task is None:
-        prompt = "Scan a count sheet (CNT-…) or choose a task"
+        prompt = _("Scan a count sheet (CNT-…) or choose a task")
     elif location is None:
-        prompt = (f"Scan location {task.location.code}" if task.scope is CountScope.LOCATION
-                  else f"Scan a location holding {task.product.sku}")
+        prompt = (_("Scan location %(location)s", location=task.location.code)
+                  if task.scope is CountScope.LOCATION
+                  else _("Scan a location holding %(sku)s", sku=task.product.sku))
     else:
-        prompt = f"Scan each product in {location.code}, then Finish"
+        prompt = _("Scan each product in %(location)s, then Finish", location=location.code)
     return CountView(task, location, counted, prompt)
 
 
@@ -262,15 +264,15 @@ def scan(user, code: str, qty: int = 1) -> tuple[CountView, str]:
     if scanned.kind is ScanKind.COUNT:
         task = task_by_code(scanned.code)
         view = start(user, task)
-        return view, f"Counting {task.code}: {task.subject}"
+        return view, _("Counting %(code)s: %(subject)s", code=task.code, subject=task.subject)
     task = _locked_task(data.get("task"))
     if task is None or task.status is not CountStatus.OPEN:
         raise DomainError(_("Scan a count sheet (CNT-…) first."))
     if scanned.kind is ScanKind.LOCATION:
         location = location_by_code(scanned.code)
         if task.scope is CountScope.LOCATION and location.id != task.location_id:
-            raise DomainError(_("%(code)s counts %(location_code)s, not %(location_code2)s.",
-                                code=task.code, location_code=task.location.code, location_code2=location.code))
+            raise DomainError(_("%(code)s counts %(location)s, not %(scanned)s.",
+                                code=task.code, location=task.location.code, scanned=location.code))
         if location.kind in NOT_COUNTABLE:
             raise DomainError(_("%(code)s is a %(kind)s area: not counted.",
                                 code=location.code, kind=location.kind.label.lower()))
@@ -279,16 +281,17 @@ def scan(user, code: str, qty: int = 1) -> tuple[CountView, str]:
                 _take_book(line)
         db.session.flush()
         save_state(state, task=task.id, location=location.id)
-        return _view(state.data), f"Counting in {location.code}"
+        return _view(state.data), _("Counting in %(location)s", location=location.code)
     if scanned.kind is not ScanKind.PRODUCT:
-        raise DomainError(_("%(code)s is a %(value)s: scan a location or a product.",
-                            code=scanned.code, value=scanned.kind.value))
+        raise DomainError(_("%(code)s is a %(kind)s: scan a location or a product.",
+                            code=scanned.code, kind=scanned.kind.label))
     if not data.get("location"):
         raise DomainError(_("Scan the location first, then the products in it."))
     location = db.session.get(Location, data["location"])
     match = product_by_code(scanned.code)
     line = record_count(task, location, match.product, qty * match.pack_qty)
-    return _view(state.data), f"{match.product.sku}: {line.counted} counted in {location.code}"
+    return _view(state.data), _("%(sku)s: %(qty)s counted in %(location)s",
+                                sku=match.product.sku, qty=line.counted, location=location.code)
 
 
 def take_back(user, line_id: int, qty: int = 1) -> tuple[CountView, str]:
@@ -305,8 +308,9 @@ def take_back(user, line_id: int, qty: int = 1) -> tuple[CountView, str]:
     taken = min(qty, line.counted)
     line.counted -= taken
     db.session.flush()
-    return _view(state.data), (f"{line.product.sku}: {taken} taken back, {line.counted} counted "
-                               f"in {line.location.code}")
+    return _view(state.data), _("%(sku)s: %(taken)s taken back, %(qty)s counted in %(location)s",
+                                sku=line.product.sku, taken=taken, qty=line.counted,
+                                location=line.location.code)
 
 
 def finish(user) -> tuple[CountView, str]:
@@ -318,5 +322,5 @@ def finish(user) -> tuple[CountView, str]:
     submit_count(task, user)
     save_state(state)
     if task.status is CountStatus.DONE:
-        return _view({}), f"{task.code} done: everything matched."
-    return _view({}), f"{task.code} sent to a supervisor for approval."
+        return _view({}), _("%(code)s done: everything matched.", code=task.code)
+    return _view({}), _("%(code)s sent to a supervisor for approval.", code=task.code)

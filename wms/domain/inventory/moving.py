@@ -38,11 +38,11 @@ def _view(data: dict) -> MoveView:
     product = db.session.get(Product, data["product"]) if data.get("product") else None
     qty = data.get("qty", 0)
     if source is None:
-        prompt = "Scan the location to take from"
+        prompt = _("Scan the location to take from")
     elif not qty:
-        prompt = f"Scan a product in {source.code}"
+        prompt = _("Scan a product in %(location)s", location=source.code)
     else:
-        prompt = f"Scan more {product.sku}, or the destination location"
+        prompt = _("Scan more %(sku)s, or the destination location", sku=product.sku)
     return MoveView(source, product, qty, prompt)
 
 
@@ -60,7 +60,7 @@ def scan(user, code: str, qty: int = 1) -> tuple[MoveView, str]:
                                     "orders. Scan a storage or dock location.",
                                     code=location.code, kind=location.kind.label.lower()))
             save_state(state, source=location.id)
-            return _view(state.data), f"Taking from {location.code}"
+            return _view(state.data), _("Taking from %(location)s", location=location.code)
         source = db.session.get(Location, data["source"])
         product = db.session.get(Product, data["product"])
         if location.kind in (LocationKind.STAGING, LocationKind.PACKING, LocationKind.RECEIVING,
@@ -71,10 +71,12 @@ def scan(user, code: str, qty: int = 1) -> tuple[MoveView, str]:
         inventory.move(product, source, location, data["qty"], user=user, reason=MoveReason.MOVED,
                        reference=f"move:{source.code}>{location.code}")
         save_state(state)
-        return _view({}), f"Moved {data['qty']} × {product.sku} from {source.code} to {location.code}"
+        return _view({}), _("Moved %(qty)s × %(sku)s from %(source)s to %(location)s",
+                            qty=data['qty'], sku=product.sku, source=source.code,
+                            location=location.code)
     if scanned.kind is not ScanKind.PRODUCT:
-        raise DomainError(_("%(code)s is a %(value)s: scan a location or a product.",
-                            code=scanned.code, value=scanned.kind.value))
+        raise DomainError(_("%(code)s is a %(kind)s: scan a location or a product.",
+                            code=scanned.code, kind=scanned.kind.label))
     if not data.get("source"):
         raise DomainError(_("Scan the location you take from first."))
     match = product_by_code(scanned.code)
@@ -92,7 +94,7 @@ def scan(user, code: str, qty: int = 1) -> tuple[MoveView, str]:
                             "Recount or report it to a supervisor.",
                             code=source.code, free=free, sku=match.product.sku, total=total))
     save_state(state, source=source.id, product=match.product.id, qty=total)
-    return _view(state.data), f"{match.product.sku}: {total} to move"
+    return _view(state.data), _("%(sku)s: %(qty)s to move", sku=match.product.sku, qty=total)
 
 
 def cancel(user) -> None:

@@ -34,8 +34,8 @@ def parse_quantity(raw, *, allow_zero: bool = False) -> int:
         # isdigit() alone accepts "²" and "①", which int() then rejects.
         if not (text.isascii() and text.isdecimal()) or len(text) > 9:
             raise InvalidQuantity(
-                f"“{text[:20]}” is not a quantity: type a whole number, e.g. 6."
-                if text else "Type a quantity, e.g. 6."
+                _("“%(text)s” is not a quantity: type a whole number, e.g. 6.", text=text[:20])
+                if text else _("Type a quantity, e.g. 6.")
             )
         value = int(text)
     check_quantity(value, allow_zero=allow_zero)
@@ -162,9 +162,11 @@ def post_movement(
                   reserved=src.reserved, sku=product.sku, code=source.code))
         if qty - from_reserved > free:
             raise InsufficientStock(
-                f"{source.code} holds {src.on_hand} of {product.sku}"
-                + (f" ({src.reserved} promised to orders)" if src.reserved else "")
-                + f"; cannot take {qty}.",
+                _("%(code)s holds %(on_hand)s of %(sku)s (%(reserved)s promised to orders); "
+                  "cannot take %(qty)s.", code=source.code, on_hand=src.on_hand, sku=product.sku,
+                  reserved=src.reserved, qty=qty) if src.reserved else
+                _("%(code)s holds %(on_hand)s of %(sku)s; cannot take %(qty)s.",
+                  code=source.code, on_hand=src.on_hand, sku=product.sku, qty=qty),
                 available=free,
             )
         src.on_hand -= qty

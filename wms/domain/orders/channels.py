@@ -14,7 +14,7 @@ from wms.db import db, utcnow
 from wms.domain.orders.models import SHOP_CHANNEL, Order, OrderLine, OrderStatus, record_event
 from wms.domain.receiving.asn import CREATED, UNCHANGED, UPDATED, resolve_skus
 from wms.errors import Conflict, DomainError, NotFound
-from wms.i18n import _
+from wms.i18n import _, ngettext
 
 ADDRESS_FIELDS = ("name", "company", "address1", "address2", "postcode", "city", "country", "phone")
 
@@ -81,9 +81,11 @@ def upsert_channel_order(data: dict, *, user=None) -> tuple[Order, str]:
             if order is None:
                 raise
         else:
-            record_event(order, "received", _("Received from channel %(channel)s (%(ref)s) "
-                                              "through the API, %(count)s line(s).",
-                                              channel=channel, ref=ref, count=len(lines)), user)
+            record_event(order, "received", ngettext("Received from channel %(channel)s "
+                                                     "(%(ref)s) through the API, %(num)d line.",
+                                                     "Received from channel %(channel)s "
+                                                     "(%(ref)s) through the API, %(num)d lines.",
+                                                     len(lines), channel=channel, ref=ref), user)
             db.session.flush()
             return order, CREATED
     same_header = all(getattr(order, k) == v for k, v in header.items())
@@ -94,10 +96,10 @@ def upsert_channel_order(data: dict, *, user=None) -> tuple[Order, str]:
         raise Conflict(_("%(code)s (%(channel)s %(ref)s) was cancelled: send it again under a "
                          "new reference.", code=order.code, channel=channel, ref=ref))
     if not _not_started(order):
-        raise Conflict(_("%(code)s (%(channel)s %(ref)s) is %(lower)s: it can no longer be "
+        raise Conflict(_("%(code)s (%(channel)s %(ref)s) is %(status)s: it can no longer be "
                          "changed. Cancel it (POST /api/v1/orders/{id}/cancel) while it is not "
                          "packed, and send a new order.",
-                         code=order.code, channel=channel, ref=ref, lower=order.status.label.lower()))
+                         code=order.code, channel=channel, ref=ref, status=order.status.label.lower()))
     for key, value in header.items():
         setattr(order, key, value)
     if not same_lines:

@@ -9,8 +9,7 @@ from wms.domain.picking.allocation import put_back_picked, release_order_allocat
 from wms.domain.picking.models import Allocation, PickList
 from wms.domain.picking.services import ACTIVE_LISTS, active_pick_lists, detach_order
 from wms.errors import Conflict, DomainError, NotFound
-from wms.text import plural
-from wms.i18n import _
+from wms.i18n import N_, _, _l, ngettext
 
 # An order past these has goods in a parcel: holding or cancelling it is a packing matter.
 HOLDABLE = (OrderStatus.NEW, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED, OrderStatus.PICKING,
@@ -125,8 +124,8 @@ def release_order(order: Order, user=None) -> Order:
     return order
 
 
-SHOP_CANCELLED_AFTER_PACKING = ("Cancelled in the shop after packing: unpack the parcels and put "
-                                "the goods back")
+SHOP_CANCELLED_AFTER_PACKING = N_("Cancelled in the shop after packing: unpack the parcels and "
+                                  "put the goods back")
 
 
 def _packed_units(order: Order) -> int:
@@ -152,13 +151,14 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
                              code=order.code, status=order.status.label.lower()))
         if _packed_units(order):
             released = release_order_allocations(order, user)
-            if order.status is OrderStatus.ON_HOLD and order.hold_reason == SHOP_CANCELLED_AFTER_PACKING:
+            # Stored in the language of whoever held it (the worker speaks the default one).
+            if order.status is OrderStatus.ON_HOLD and order.hold_reason in (
+                    SHOP_CANCELLED_AFTER_PACKING, _(SHOP_CANCELLED_AFTER_PACKING)):
                 return order
             order.status = OrderStatus.ON_HOLD
-            order.hold_reason = SHOP_CANCELLED_AFTER_PACKING
-            record_event(order, "held", _("%(reason)s %(shop_cancelled_after_packing)s "
-                                          "(%(released)s released).",
-                                          reason=reason, shop_cancelled_after_packing=SHOP_CANCELLED_AFTER_PACKING, released=plural(released, 'reserved unit')), user)
+            order.hold_reason = _(SHOP_CANCELLED_AFTER_PACKING)
+            record_event(order, "held", _("%(reason)s %(hold_reason)s (%(released)s released).",
+                                          reason=reason, hold_reason=order.hold_reason, released=ngettext("%(num)d reserved unit", "%(num)d reserved units", released)), user)
             db.session.flush()
             return order
     elif order.status not in CANCELLABLE:
@@ -174,7 +174,7 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
     order.hold_reason = None
     record_event(order, "cancelled", _("Cancelled: %(reason)s (%(released)s released; %(moved)s "
                                        "put back).",
-                                       reason=reason, released=plural(released, 'reserved unit'), moved=plural(moved, 'picked unit')), user)
+                                       reason=reason, released=ngettext("%(num)d reserved unit", "%(num)d reserved units", released), moved=ngettext("%(num)d picked unit", "%(num)d picked units", moved)), user)
     _detach_from_pick_lists(order, user)
     db.session.flush()
     return order
@@ -230,11 +230,11 @@ def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: 
 # ---------------------------------------------------------------- shipping address
 
 ADDRESS_FIELDS = {  # field: (label, max length, required)
-    "ship_name": ("Name", 200, True), "ship_company": ("Company", 200, False),
-    "ship_address1": ("Street", 200, True), "ship_address2": ("Address line 2", 200, False),
-    "ship_postcode": ("Postcode", 20, True), "ship_city": ("City", 80, True),
-    "ship_country": ("Country", 2, True), "ship_phone": ("Phone", 40, False),
-    "relay_point_id": ("Relay point id", 32, False),
+    "ship_name": (_l("Name"), 200, True), "ship_company": (_l("Company"), 200, False),
+    "ship_address1": (_l("Street"), 200, True), "ship_address2": (_l("Address line 2"), 200, False),
+    "ship_postcode": (_l("Postcode"), 20, True), "ship_city": (_l("City"), 80, True),
+    "ship_country": (_l("Country"), 2, True), "ship_phone": (_l("Phone"), 40, False),
+    "relay_point_id": (_l("Relay point id"), 32, False),
 }
 
 
@@ -264,6 +264,7 @@ def update_shipping_address(order: Order, form: dict, user=None) -> Order:
         return order
     for name, value in values.items():
         setattr(order, name, value)
-    record_event(order, "address", "Shipping address corrected: " + ", ".join(changed), user)
+    record_event(order, "address", _("Shipping address corrected: %(fields)s",
+                                      fields=", ".join(str(c) for c in changed)), user)
     db.session.flush()
     return order

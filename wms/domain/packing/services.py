@@ -23,8 +23,7 @@ from wms.domain.shipping.carriers import adapter_for
 from wms.domain.shipping.models import BoxSize, Parcel, ParcelItem, Shipment, ShipmentStatus
 from wms.domain.users.models import Role
 from wms.errors import Conflict, DomainError, PermissionDenied
-from wms.text import plural
-from wms.i18n import _
+from wms.i18n import _, format_decimal, ngettext
 
 FLOW = "packing"
 PACKABLE = (OrderStatus.PICKED, OrderStatus.PACKING)
@@ -118,9 +117,9 @@ def box_misfit(box: BoxSize, parcel: Parcel | None) -> str | None:
             volume += dims[0] * dims[1] * dims[2] * item.quantity
             too_big = too_big or any(a > b for a, b in zip(sorted(dims), sides))
     if box.max_weight_g and grams > box.max_weight_g:
-        return f"too heavy ({box.max_weight_g / 1000:g} kg max)"
+        return _("too heavy (%(kg)s kg max)", kg=format_decimal(box.max_weight_g / 1000))
     if too_big or volume > box.length_mm * box.width_mm * box.height_mm:
-        return "too small"
+        return _("too small")
     return None
 
 
@@ -134,7 +133,7 @@ def propose_box(parcel: Parcel | None, boxes: list[BoxSize]) -> tuple[BoxSize | 
 def _view(data: dict) -> PackView:
     shipment = _shipment(data)
     if shipment is None:
-        return PackView("start", "Scan the tote or the order (SO-…) to pack")
+        return PackView("start", _("Scan the tote or the order (SO-…) to pack"))
     step = data.get("step", "items")
     lines = _lines(shipment)
     parcel = open_parcel(shipment)
@@ -144,19 +143,20 @@ def _view(data: dict) -> PackView:
                     proposed, notes)
     if step == "items":
         left = sum(lv.to_pack for lv in lines)
-        view.prompt = (f"Scan each item into parcel {parcel.number if parcel else 1}"
-                       if left else "All items verified: choose a box, enter the weight, finish")
+        view.prompt = (_("Scan each item into parcel %(number)s", number=parcel.number if parcel else 1)
+                       if left else _("All items verified: choose a box, enter the weight, finish"))
     elif step == "label":
         rows = carrier_labels.labels_of(shipment)
         view.label_error = next((r.error for r in rows if r.error and r.status.name != "CREATED"), None)
-        view.prompt = (f"{shipment.carrier.name} refused the label: fix it, then retry"
-                       if view.label_error else f"Getting the {shipment.carrier.name} label…")
+        view.prompt = (_("%(carrier)s refused the label: fix it, then retry", carrier=shipment.carrier.name)
+                       if view.label_error else _("Getting the %(carrier)s label…", carrier=shipment.carrier.name))
     elif step == "tracking":
         waiting = next(p for p in shipment.parcels if not p.tracking_number)
-        view.prompt = (f"Scan the {shipment.carrier.name} tracking barcode of parcel "
-                       f"{waiting.number}/{len(shipment.parcels)}")
+        view.prompt = _("Scan the %(carrier)s tracking barcode of parcel %(number)s/%(count)s",
+                        carrier=shipment.carrier.name, number=waiting.number, count=len(shipment.parcels))
     else:
-        view.prompt = f"{shipment.order.reference} is packed: print the labels, then scan the next order"
+        view.prompt = _("%(reference)s is packed: print the labels, then scan the next order",
+                        reference=shipment.order.reference)
     return view
 
 
@@ -183,7 +183,7 @@ def scan(user, code: str, qty: int = 1, *, close_on_last: bool = False) -> tuple
     if scanned.kind in (ScanKind.ORDER, ScanKind.TOTE):
         if shipment is not None and step == "items":
             if scanned.code in (shipment.order.code, *_totes_of(shipment.order)):
-                return _view(data), f"Packing {shipment.order.reference}"
+                return _view(data), _("Packing %(reference)s", reference=shipment.order.reference)
             raise DomainError(_("You are packing %(reference)s: finish it (or park it) before "
                                 "starting %(code)s.",
                                 reference=shipment.order.reference, code=scanned.code), code="busy")
@@ -193,11 +193,14 @@ def scan(user, code: str, qty: int = 1, *, close_on_last: bool = False) -> tuple
         waiting = (shipment.parcels and all(p.closed_at for p in shipment.parcels)
                    and carrier_labels.creates_labels(shipment.carrier))
         save_state(state, shipment=shipment.id, step="label" if waiting else "items")
-        return _view(state.data), f"Packing {order.reference} ({order.code}) for {shipment.carrier.name}"
+        return _view(state.data), _("Packing %(reference)s (%(code)s) for %(carrier)s",
+                                    reference=order.reference, code=order.code, carrier=shipment.carrier.name)
     if scanned.kind is not ScanKind.PRODUCT:
-        raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan an item of the order"
-                          if shipment else f"{scanned.code} is a {scanned.kind.value}: scan the tote "
-                          "or the order to pack.", code="bad_scan")
+        raise DomainError(_("%(code)s is a %(kind)s: scan an item of the order",
+                            code=scanned.code, kind=scanned.kind.label)
+                          if shipment else _("%(code)s is a %(kind)s: scan the tote or the order to "
+                                             "pack.", code=scanned.code, kind=scanned.kind.label),
+                          code="bad_scan")
     if shipment is None:
         raise DomainError(_("Scan the tote or the order first, then its items."), code="no_order")
     if step != "items":
@@ -207,7 +210,8 @@ def scan(user, code: str, qty: int = 1, *, close_on_last: bool = False) -> tuple
     match = product_by_code(scanned.code)
     _lock_order(shipment.order_id)  # two packers on one tote: the second waits, then re-reads
     line = pack_item(shipment, match.product, qty * match.pack_qty)
-    message = f"OK {line.sku}: {line.quantity_packed} of {line.quantity_picked} packed"
+    message = _("OK %(sku)s: %(packed)s of %(picked)s packed", sku=line.sku,
+                packed=line.quantity_packed, picked=line.quantity_picked)
     if close_on_last:
         closed, sentence = _close_on_last_scan(user, shipment)
         if closed is not None:
@@ -226,16 +230,17 @@ def _close_on_last_scan(user, shipment: Shipment) -> tuple[PackView | None, str 
     box, _notes = propose_box(parcel, shipping.active_boxes())
     estimate = _estimate_kg(parcel, box)
     if parcel is None or not estimate or box is None:
-        return None, "Not closed automatically (no weight estimate or box): choose the box, weigh, finish"
+        return None, _("Not closed automatically (no weight estimate or box): choose the box, weigh, finish")
     try:
         # A savepoint: if closing fails (e.g. the carrier's tracking range is used up), the
         # scan still counts and the operator finishes by hand, as without the setting.
         with db.session.begin_nested():
             view, message = finish(user, box.code, estimate)
     except DomainError as exc:
-        return None, f"Not closed automatically: {exc.message}"
+        return None, _("Not closed automatically: %(reason)s", reason=exc.message)
     view.closed_now = True
-    return view, f"{message} ({box.code}, {estimate:g} kg estimated)"
+    return view, _("%(message)s (%(box)s, %(kg)s kg estimated)", message=message, box=box.code,
+                   kg=format_decimal(estimate))
 
 
 def _totes_of(order: Order) -> list[str]:
@@ -302,9 +307,12 @@ def pack_item(shipment: Shipment, product, units: int) -> OrderLine:
     line = next((ln for ln in lines if ln.quantity_picked - ln.quantity_packed > 0), lines[-1])
     left = line.quantity_picked - line.quantity_packed
     if units > left:
-        raise DomainError(f"TOO MANY {product.sku}: {line.quantity_picked} were picked and "
-                          f"{line.quantity_packed} are packed already"
-                          + (f", only {left} more fit the order." if left else ". Put the extra aside."),
+        values = dict(sku=product.sku, picked=line.quantity_picked, packed=line.quantity_packed,
+                      left=left)
+        raise DomainError(_("TOO MANY %(sku)s: %(picked)s were picked and %(packed)s are packed "
+                            "already, only %(left)s more fit the order.", **values) if left else
+                          _("TOO MANY %(sku)s: %(picked)s were picked and %(packed)s are packed "
+                            "already. Put the extra aside.", **values),
                           code="too_many")
     parcel = open_parcel(shipment)
     if parcel is None:
@@ -365,8 +373,9 @@ def split_parcel(user, box_code: str, weight_raw) -> tuple[PackView, str]:
     _close(parcel, box_code, weight_raw)
     shipment.parcels.append(Parcel(carrier_id=shipment.carrier_id, number=len(shipment.parcels) + 1))
     db.session.flush()
-    return _view(state.data), (f"Parcel {parcel.number} closed ({parcel.weight_g / 1000:g} kg): "
-                               f"scan the items of parcel {parcel.number + 1}")
+    return _view(state.data), _("Parcel %(number)s closed (%(kg)s kg): scan the items of parcel "
+                                "%(next)s", number=parcel.number,
+                                kg=format_decimal(parcel.weight_g / 1000), next=parcel.number + 1)
 
 
 def finish(user, box_code: str, weight_raw, accept_partial: bool = False) -> tuple[PackView, str]:
@@ -382,7 +391,7 @@ def finish(user, box_code: str, weight_raw, accept_partial: bool = False) -> tup
         shipment.parcels.remove(parcel)  # the empty parcel opened by the last split
     missing = [lv for lv in _lines(shipment) if lv.missing]
     if missing:
-        listing = ", ".join(f"{lv.line.sku} × {lv.missing}" for lv in missing)
+        listing = ", ".join(_("%(sku)s × %(qty)s", sku=lv.line.sku, qty=lv.missing) for lv in missing)
         if not accept_partial:
             raise DomainError(_("Items missing: %(listing)s. Scan them, or ask a supervisor to "
                                 "accept a partial shipment.", listing=listing), code="items_missing")
@@ -399,17 +408,22 @@ def finish(user, box_code: str, weight_raw, accept_partial: bool = False) -> tup
         # The carrier's API makes the labels: recorded now, asked for after this commit.
         carrier_labels.prepare(shipment)
         save_state(state, shipment=shipment.id, step="label")
-        return _view(state.data), (f"{len(shipment.parcels)} parcel(s) closed: getting the "
-                                   f"{shipment.carrier.name} label")
+        return _view(state.data), ngettext("%(num)d parcel closed: getting the %(carrier)s label",
+                                           "%(num)d parcels closed: getting the %(carrier)s labels",
+                                           len(shipment.parcels), carrier=shipment.carrier.name)
     if adapter_for(shipment.carrier).needs_scan:
         save_state(state, shipment=shipment.id, step="tracking")
-        return _view(state.data), (f"{plural(len(shipment.parcels), 'parcel')} closed: scan the "
-                                   f"{shipment.carrier.name} tracking barcode of each")
+        return _view(state.data), ngettext(
+            "%(num)d parcel closed: scan the %(carrier)s tracking barcode of each",
+            "%(num)d parcels closed: scan the %(carrier)s tracking barcode of each",
+            len(shipment.parcels), carrier=shipment.carrier.name)
     for p in shipment.parcels:
         shipping.assign_tracking(p)
     _packed(shipment, user)
     save_state(state, shipment=shipment.id, step="done")
-    return _view(state.data), f"{order.reference} packed in {plural(len(shipment.parcels), 'parcel')}"
+    return _view(state.data), ngettext("%(reference)s packed in %(num)d parcel",
+                                       "%(reference)s packed in %(num)d parcels",
+                                       len(shipment.parcels), reference=order.reference)
 
 
 def get_carrier_labels(user, label_format: str = "pdf") -> tuple[PackView, str, bool]:
@@ -429,9 +443,10 @@ def get_carrier_labels(user, label_format: str = "pdf") -> tuple[PackView, str, 
         _packed(shipment, user)
         save_state(state, shipment=shipment.id, step="done")
     db.session.commit()
-    message = outcome.message if outcome.ok else f"NO LABEL: {outcome.message}"
+    message = outcome.message if outcome.ok else _("NO LABEL: %(reason)s", reason=outcome.message)
     if outcome.ok:
-        message = f"{message}. {shipment.order.reference} is packed"
+        message = _("%(message)s. %(reference)s is packed", message=message,
+                    reference=shipment.order.reference)
     return _view(state.data), message, outcome.ok
 
 
@@ -441,8 +456,10 @@ def _scan_tracking(state, shipment: Shipment, code: str, user) -> tuple[PackView
     if all(p.tracking_number for p in shipment.parcels):
         _packed(shipment, user)
         save_state(state, shipment=shipment.id, step="done")
-        return _view(state.data), f"Parcel {parcel.number}: {number}. {shipment.order.reference} is packed"
-    return _view(state.data), f"Parcel {parcel.number}: {number}"
+        return _view(state.data), _("Parcel %(number)s: %(tracking)s. %(reference)s is packed",
+                                    number=parcel.number, tracking=number,
+                                    reference=shipment.order.reference)
+    return _view(state.data), _("Parcel %(number)s: %(tracking)s", number=parcel.number, tracking=number)
 
 
 def _check_packing(order: Order) -> None:
@@ -461,9 +478,11 @@ def _packed(shipment: Shipment, user) -> None:
     shipment.packed_at = utcnow()
     shipment.order.status = OrderStatus.PACKED
     record_event(shipment.order, "packed",
-                 f"Packed in {plural(len(shipment.parcels), 'parcel')}: "
-                 + ", ".join(f"{p.code} {p.box.code if p.box else ''} {p.weight_g / 1000:g} kg "
-                             f"{p.tracking_number}" for p in shipment.parcels), user)
+                 ngettext("Packed in %(num)d parcel: %(parcels)s", "Packed in %(num)d parcels: %(parcels)s",
+                          len(shipment.parcels), parcels=", ".join(
+                              _("%(code)s %(box)s %(kg)s kg %(tracking)s", code=p.code,
+                                box=p.box.code if p.box else '', kg=format_decimal(p.weight_g / 1000),
+                                tracking=p.tracking_number) for p in shipment.parcels)), user)
     db.session.flush()
 
 
@@ -532,12 +551,13 @@ def unpack_order(order: Order, user) -> Order:
         shipment.status = ShipmentStatus.CANCELLED
     if order.status is OrderStatus.PACKED:
         order.status = OrderStatus.PICKED  # to pack again
-    where = shipments[0].location.code if shipments[0].location is not None else "the packing area"
+    where = shipments[0].location.code if shipments[0].location is not None else _("the packing area")
     numbers = [p.tracking_number for p in parcels if p.tracking_number]
     record_event(order, "unpacked",
-                 f"Unpacked {plural(units, 'unit')} from {', '.join(p.code for p in parcels)}"
-                 + (f" (tracking {', '.join(numbers)} void)" if numbers else "")
-                 + (f", taken off {', '.join(dispatches)}" if dispatches else "")
-                 + f"; the goods wait at {where}.", user)
+                 ngettext("Unpacked %(num)d unit from %(parcels)s", "Unpacked %(num)d units from %(parcels)s",
+                          units, parcels=', '.join(p.code for p in parcels))
+                 + (" " + _("(tracking %(numbers)s void)", numbers=', '.join(numbers)) if numbers else "")
+                 + (", " + _("taken off %(dispatches)s", dispatches=', '.join(dispatches)) if dispatches else "")
+                 + "; " + _("the goods wait at %(location)s.", location=where), user)
     db.session.flush()
     return order

@@ -97,9 +97,11 @@ def create_pick_list(order_ids, *, kind: PickListKind = PickListKind.ORDER, user
     free = {o.id for o in pickable_orders()}
     for order in orders:
         if order.id not in free:
-            raise DomainError(f"{order.code} is {order.status.label.lower()}"
-                              + (" and already on a pick list" if order.status is OrderStatus.ALLOCATED else "")
-                              + ": only allocated orders not on a list can be picked.")
+            if order.status is OrderStatus.ALLOCATED:
+                raise DomainError(_("%(code)s is already on a pick list: only allocated orders "
+                                    "not on a list can be picked.", code=order.code))
+            raise DomainError(_("%(code)s is %(status)s: only allocated orders not on a list can "
+                                "be picked.", code=order.code, status=order.status.label.lower()))
     pick_list = PickList(kind=kind, note=note, created_by_id=getattr(user, "id", None))
     db.session.add(pick_list)
     for position, order_id in enumerate(order_ids, start=1):
@@ -128,11 +130,13 @@ def release_wave(*, carrier_id: int | None = None, ship_by_before: datetime | No
                             "filter."))
     parts = []
     if carrier_id is not None:
-        parts.append(f"carrier {orders[0].carrier.code if orders[0].carrier else carrier_id}")
+        parts.append(_("carrier %(carrier)s",
+                       carrier=orders[0].carrier.code if orders[0].carrier else carrier_id))
     if ship_by_before is not None:
-        parts.append(f"ship by {ship_by_before:%Y-%m-%d %H:%M}")
+        parts.append(_("ship by %(time)s", time=format(ship_by_before, "%Y-%m-%d %H:%M")))
     return create_pick_list([o.id for o in orders], kind=PickListKind.WAVE, user=user,
-                            note="Wave: " + (", ".join(parts) or "all allocated orders"))
+                            note=_("Wave: %(filter)s",
+                                   filter=", ".join(parts) or _("all allocated orders")))
 
 
 def get_pick_list(ref, *, lock: bool = False) -> PickList:
@@ -300,7 +304,7 @@ def _view(data: dict, user) -> PickView:
                 and pick_list.status is not PickListStatus.DONE):
             pick_list = None  # paused or taken over: the operator must scan a list again
     if pick_list is None:
-        return PickView(None, None, None, False, 0, "Scan a pick list (PL-…) or choose one", 0, 0)
+        return PickView(None, None, None, False, 0, _("Scan a pick list (PL-…) or choose one"), 0, 0)
     allocations = [a for a in pick_list.allocations if a.quantity > 0 or a.short]
     total = len(allocations)
     done = sum(1 for a in allocations if a.open_qty == 0)
@@ -310,15 +314,16 @@ def _view(data: dict, user) -> PickView:
     at_location = bool(line and data.get("at") == line.location_id)
     pending = data.get("pending", 0) if line and data.get("line") == line.id else 0
     if tote_for is not None:
-        prompt = f"Scan an empty tote for {tote_for.order.code}"
+        prompt = _("Scan an empty tote for %(code)s", code=tote_for.order.code)
     elif line is None:
-        prompt = f"{pick_list.code} is picked: take the totes to {drop_location().code}"
+        prompt = _("%(code)s is picked: take the totes to %(location)s",
+                   code=pick_list.code, location=drop_location().code)
     elif not at_location:
-        prompt = f"Go to {line.location.code} and scan it"
+        prompt = _("Go to %(location)s and scan it", location=line.location.code)
     elif pending:
-        prompt = "Scan the tote, or more of the product"
+        prompt = _("Scan the tote, or more of the product")
     else:
-        prompt = f"Scan {line.product.sku}"
+        prompt = _("Scan %(sku)s", sku=line.product.sku)
     return PickView(pick_list, line, tote_for, at_location, pending, prompt, done, total)
 
 
@@ -340,7 +345,7 @@ def scan(user, code: str, qty: int = 1) -> tuple[PickView, str]:
     state = load_state(user, FLOW)
     if scanned.kind is ScanKind.PICK_LIST:
         pick_list = start_pick_list(get_pick_list(scanned.code), user)
-        return _view(state.data, user), f"Picking {pick_list.code}"
+        return _view(state.data, user), _("Picking %(code)s", code=pick_list.code)
     pick_list = _held_list(user, state)
     data = dict(state.data)
     tote_for = next_tote_needed(pick_list)
@@ -349,7 +354,8 @@ def scan(user, code: str, qty: int = 1) -> tuple[PickView, str]:
             raise DomainError(_("Scan an empty tote (TOTE-…) for %(code)s first.",
                                 code=tote_for.order.code))
         _assign_tote(pick_list, tote_for, scanned.code)
-        return _view(state.data, user), f"{scanned.code} is for {tote_for.order.code}"
+        return _view(state.data, user), _("%(tote)s is for %(code)s",
+                                          tote=scanned.code, code=tote_for.order.code)
     lines = remaining_lines(pick_list)
     if not lines:
         raise DomainError(_("%(code)s is already picked.", code=pick_list.code))
@@ -371,7 +377,9 @@ def scan(user, code: str, qty: int = 1) -> tuple[PickView, str]:
         if data.get("pending"):
             raise DomainError(_("Scan the tote for the units you hold first."))
         save_state(state, list=pick_list.id, at=location.id, line=line.id)
-        return _view(state.data, user), f"At {location.code}: pick {line.open_qty} × {line.product.sku}"
+        return _view(state.data, user), _("At %(location)s: pick %(qty)s × %(sku)s",
+                                          location=location.code, qty=line.open_qty,
+                                          sku=line.product.sku)
     if scanned.kind is ScanKind.PRODUCT:
         if data.get("at") != line.location_id:
             raise DomainError(_("Scan the location %(code)s first.", code=line.location.code), code="location_first")
@@ -388,10 +396,11 @@ def scan(user, code: str, qty: int = 1) -> tuple[PickView, str]:
                                 open_qty=line.open_qty - pending, sku=line.product.sku, units=units), code="too_many")
         if pick_list.needs_totes:
             save_state(state, list=pick_list.id, at=line.location_id, line=line.id, pending=pending + units)
-            return _view(state.data, user), f"{pending + units} × {line.product.sku}: scan the tote"
+            return _view(state.data, user), _("%(qty)s × %(sku)s: scan the tote",
+                                              qty=pending + units, sku=line.product.sku)
         _pick(pick_list, line, units, user)
         save_state(state, list=pick_list.id, at=line.location_id, line=line.id)
-        return _view(state.data, user), f"Picked {units} × {line.product.sku}"
+        return _view(state.data, user), _("Picked %(qty)s × %(sku)s", qty=units, sku=line.product.sku)
     if scanned.kind is ScanKind.TOTE:
         pending = data.get("pending", 0) if data.get("line") == line.id else 0
         if not pending:
@@ -403,9 +412,10 @@ def scan(user, code: str, qty: int = 1) -> tuple[PickView, str]:
                                 sku=line.product.sku, order_id=line.order_id, tote=tote, code=scanned.code), code="wrong_tote")
         _pick(pick_list, line, pending, user)
         save_state(state, list=pick_list.id, at=line.location_id, line=line.id)
-        return _view(state.data, user), f"Picked {pending} × {line.product.sku} into {tote}"
-    raise DomainError(_("%(code)s is a %(value)s: scan the location, product or tote.",
-                        code=scanned.code, value=scanned.kind.value))
+        return _view(state.data, user), _("Picked %(qty)s × %(sku)s into %(tote)s",
+                                          qty=pending, sku=line.product.sku, tote=tote)
+    raise DomainError(_("%(code)s is a %(kind)s: scan the location, product or tote.",
+                        code=scanned.code, kind=scanned.kind.label))
 
 
 def _lock_tote(tote: str) -> None:
@@ -473,13 +483,15 @@ def _finish_if_done(pick_list: PickList, user) -> None:
         short = [line for line in order.lines if line.quantity_picked < line.quantity]
         if short:
             order.status = OrderStatus.BACKORDERED
-            record_event(order, "picked_short", f"{pick_list.code} done; short: " + "; ".join(
-                f"{line.sku} {line.quantity_picked} of {line.quantity}" for line in short)
-                + ". The rest waits for stock.", user)
+            record_event(order, "picked_short", _(
+                "%(code)s done; short: %(lines)s. The rest waits for stock.", code=pick_list.code,
+                lines="; ".join(_("%(sku)s %(picked)s of %(qty)s", sku=line.sku,
+                                  picked=line.quantity_picked, qty=line.quantity)
+                                for line in short)), user)
         else:
             order.status = OrderStatus.PICKED
-            record_event(order, "picked", _("Picked on %(code)s; in %(value)s.",
-                                            code=pick_list.code, value=plo.tote or drop_location().code), user)
+            record_event(order, "picked", _("Picked on %(code)s; in %(location)s.",
+                                            code=pick_list.code, location=plo.tote or drop_location().code), user)
     db.session.flush()
 
 
@@ -513,14 +525,16 @@ def short_pick(user) -> tuple[PickView, str, bool]:
     db.session.expire(pick_list, ["allocations"])  # the new rows joined the list by foreign key
     if found:
         sequence_allocations(remaining_lines(pick_list))
-        where = ", ".join(f"{a.quantity} from {a.location.code}" for a in new)
-        message = f"Short at {bin_.code}: {where}"
+        where = ", ".join(_("%(qty)s from %(location)s", qty=a.quantity, location=a.location.code)
+                          for a in new)
+        message = _("Short at %(code)s: %(where)s", code=bin_.code, where=where)
         record_event(order, "short_pick", _("%(sku)s: %(missing)s missing at %(code)s "
                                             "(%(pick_list_code)s); reallocated %(where)s. Bin "
                                             "flagged for a count.",
                                             sku=line.product.sku, missing=missing, code=bin_.code, pick_list_code=pick_list.code, where=where), user)
     else:
-        message = f"Short at {bin_.code}: {missing} × {line.product.sku} not available anywhere"
+        message = _("Short at %(code)s: %(qty)s × %(sku)s not available anywhere",
+                    code=bin_.code, qty=missing, sku=line.product.sku)
     if found < missing:
         record_event(order, "short_pick", _("%(sku)s: %(missing)s short at %(code)s "
                                             "(%(pick_list_code)s), no other stock. Bin flagged "

@@ -169,8 +169,8 @@ def send_zpl(printer: Printer, zpl: str | bytes, timeout: float = DEFAULT_TIMEOU
               "on, has paper and is on the network. Use the PDF meanwhile.",
               name=printer.name, address=printer.address, timeout=format(timeout, 'g'))) from None
     except OSError as exc:
-        why = {111: "refused the connection", 113: "cannot be reached (no route)",
-               101: "cannot be reached (network down)"}.get(exc.errno or 0, exc.strerror or str(exc))
+        why = {111: _("refused the connection"), 113: _("cannot be reached (no route)"),
+               101: _("cannot be reached (network down)")}.get(exc.errno or 0, exc.strerror or str(exc))
         raise PrinterUnreachable(
             _("%(name)s (%(address)s) %(why)s: check it is switched on and on the network. Use "
               "the PDF meanwhile.", name=printer.name, address=printer.address, why=why)) from None
@@ -204,16 +204,16 @@ def print_labels(station: Station | None, zpl: str | bytes, what: str, *,
     try:
         send_zpl(printer, zpl, timeout)
     except PrinterUnreachable as exc:
-        return PrintOutcome(False, _("%(capitalize)s NOT printed: %(message)s",
-                                     capitalize=what.capitalize(), message=exc.message), printer)
-    return PrintOutcome(True, _("%(capitalize)s sent to %(name)s.",
-                                capitalize=what.capitalize(), name=printer.name), printer)
+        return PrintOutcome(False, _("%(what)s NOT printed: %(message)s",
+                                     what=what.capitalize(), message=exc.message), printer)
+    return PrintOutcome(True, _("%(what)s sent to %(name)s.",
+                                what=what.capitalize(), name=printer.name), printer)
 
 
 def sample_label(printer: Printer) -> str:
     """Return a small ZPL label that names the printer, for the desk's test print."""
     from wms.labels.zpl import escape_field
 
-    name, hexed = escape_field(f"WMS test print: {printer.name}")
+    name, hexed = escape_field(_("WMS test print: %(name)s", name=printer.name))
     return ("^XA^CI28^FO40,40^A0N,40,40" + ("^FH" if hexed else "") + f"^FD{name}^FS"
             f"^FO40,100^A0N,30,30^FD{printer.host}:{printer.port}^FS^XZ")

@@ -96,11 +96,11 @@ def _view(data: dict) -> PutawayView:
         level = inventory.stock_at(product, dock)
         at_dock = level.available if level else 0
     if product is None:
-        prompt = "Scan a product on the dock"
+        prompt = _("Scan a product on the dock")
     elif suggestion is not None:
-        prompt = f"Go to {suggestion.code} and scan it (or scan another bin)"
+        prompt = _("Go to %(location)s and scan it (or scan another bin)", location=suggestion.code)
     else:
-        prompt = "No empty bin found: scan the bin you put it in"
+        prompt = _("No empty bin found: scan the bin you put it in")
     return PutawayView(dock, product, qty, at_dock, suggestion, prompt)
 
 
@@ -114,13 +114,13 @@ def scan(user, code: str, qty: int = 1) -> tuple[PutawayView, str]:
         location = location_by_code(scanned.code)
         if location.kind in SOURCE_KINDS and not data.get("qty"):
             save_state(state, dock=location.id)
-            return _view(state.data), f"Putting away from {location.code}: scan a product."
+            return _view(state.data), _("Putting away from %(location)s: scan a product.", location=location.code)
         if not data.get("qty"):
             raise DomainError(_("Scan a product on the dock first, then the bin to put it in."))
         return _put(state, data, location, user)
     if scanned.kind is not ScanKind.PRODUCT:
-        raise DomainError(_("%(code)s is a %(value)s: scan a product or a location.",
-                            code=scanned.code, value=scanned.kind.value))
+        raise DomainError(_("%(code)s is a %(kind)s: scan a product or a location.",
+                            code=scanned.code, kind=scanned.kind.label))
     try:
         match = product_by_code(scanned.code)
     except NotFound:
@@ -134,7 +134,7 @@ def scan(user, code: str, qty: int = 1) -> tuple[PutawayView, str]:
     dock = db.session.get(Location, data["dock"]) if data.get("dock") else None
     levels = dock_stock(product, dock)
     if not levels:
-        where = dock.code if dock else "any receiving dock"
+        where = dock.code if dock else _("any receiving dock")
         raise DomainError(_("No %(sku)s waiting on %(where)s: receive it first, or scan the dock "
                             "it is on.", sku=product.sku, where=where))
     level = levels[0]
@@ -146,8 +146,10 @@ def scan(user, code: str, qty: int = 1) -> tuple[PutawayView, str]:
     suggestion = suggest_location(product)
     save_state(state, dock=level.location_id, product=product.id, qty=total,
                suggestion=suggestion.id if suggestion else None)
-    where = f"; put away in {suggestion.code}" if suggestion else ""
-    return _view(state.data), f"{product.sku}: {total} to put away{where}"
+    if suggestion:
+        return _view(state.data), _("%(sku)s: %(qty)s to put away; put away in %(location)s",
+                                    sku=product.sku, qty=total, location=suggestion.code)
+    return _view(state.data), _("%(sku)s: %(qty)s to put away", sku=product.sku, qty=total)
 
 
 def take_all(user) -> tuple[PutawayView, str]:
@@ -161,7 +163,7 @@ def take_all(user) -> tuple[PutawayView, str]:
     if free <= 0:
         raise DomainError(_("Nothing of that product is left on the dock."))
     save_state(state, **dict(data, qty=free))
-    return _view(state.data), f"{level.product.sku}: all {free} to put away"
+    return _view(state.data), _("%(sku)s: all %(qty)s to put away", sku=level.product.sku, qty=free)
 
 
 def _put(state, data: dict, location: Location, user) -> tuple[PutawayView, str]:
@@ -176,8 +178,11 @@ def _put(state, data: dict, location: Location, user) -> tuple[PutawayView, str]
                    reference=f"putaway:{dock.code}")
     suggested = data.get("suggestion")
     save_state(state, dock=dock.id)
-    note = "" if suggested in (None, location.id) else " (not the suggested bin)"
-    return _view(state.data), f"Put away {data['qty']} × {product.sku} in {location.code}{note}"
+    if suggested in (None, location.id):
+        return _view(state.data), _("Put away %(qty)s × %(sku)s in %(location)s",
+                                    qty=data['qty'], sku=product.sku, location=location.code)
+    return _view(state.data), _("Put away %(qty)s × %(sku)s in %(location)s (not the suggested "
+                                "bin)", qty=data['qty'], sku=product.sku, location=location.code)
 
 
 def cancel(user) -> PutawayView:

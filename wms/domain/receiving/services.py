@@ -19,7 +19,7 @@ from wms.domain.receiving.models import CODE_PREFIX, Receipt, ReceiptLine, Recei
 from wms.domain.scans.services import load_state, parse, save_state
 from wms.domain.users.models import Role, User
 from wms.errors import DomainError, NotFound, PermissionDenied
-from wms.i18n import _
+from wms.i18n import _, ngettext
 
 FLOW = "receiving"
 RECEIPT_COLUMNS = ["reference", "supplier", "expected_date", "sku", "quantity"]
@@ -220,9 +220,9 @@ def receive_units(receipt: Receipt, product: Product, units: int, *, user, toler
     total = line.received + units
     if limit is not None and total > limit:
         if approver is None:
-            expected = (f"{line.expected} expected" if line.expected
-                        else f"{product.sku} is not on {receipt.code}")
-            allowed = f", {limit} allowed" if limit != line.expected else ""
+            expected = (_("%(qty)s expected", qty=line.expected) if line.expected
+                        else _("%(sku)s is not on %(code)s", sku=product.sku, code=receipt.code))
+            allowed = ", " + _("%(qty)s allowed", qty=limit) if limit != line.expected else ""
             raise DomainError(
                 _("Over-receipt: %(sku)s would reach %(total)s (%(expected)s%(allowed)s). Not "
                   "received: a supervisor must approve it (badge and PIN here, or the desk).",
@@ -231,7 +231,7 @@ def receive_units(receipt: Receipt, product: Product, units: int, *, user, toler
         _require_supervisor(approver)
         line.approved_max = total
         line.approved_by_id = approver.id
-    approval = (f"over-receipt approved by {approver.username}"
+    approval = (_("over-receipt approved by %(user)s", user=approver.username)
                 if approver is not None and limit is not None and total > limit else None)
     # A GS1 scan's lot, expiry and serial travel with the movement.
     inventory.receive(product, dock_location(receipt), units, user=user,
@@ -283,7 +283,8 @@ def close_receipt(receipt: Receipt, *, user) -> Receipt:
     if missing:
         receipt.status = ReceiptStatus.CLOSED_SHORT
         receipt.discrepancy = "; ".join(
-            f"{line.product.sku}: {line.missing} missing ({line.received} of {line.expected})"
+            _("%(sku)s: %(missing)s missing (%(received)s of %(expected)s)", sku=line.product.sku,
+              missing=line.missing, received=line.received, expected=line.expected)
             for line in missing)[:2000]
     else:
         receipt.status = ReceiptStatus.RECEIVED
@@ -311,8 +312,8 @@ def supervisor_by_badge(badge: str, pin: str) -> User:
         user = users.check_badge(badge, (pin or "").strip())
     except users.SignInRefused as exc:
         if exc.wrong_secret:
-            exc.reword("Badge or PIN not recognised: the supervisor scans their badge and "
-                       "types their PIN again.")
+            exc.reword(_("Badge or PIN not recognised: the supervisor scans their badge and "
+                         "types their PIN again."))
         raise
     _require_supervisor(user)
     return user
@@ -345,11 +346,11 @@ def current(user) -> ReceivingView:
 def _view(data: dict, last_line: ReceiptLine | None = None) -> ReceivingView:
     receipt = db.session.get(Receipt, data["receipt"]) if data.get("receipt") else None
     if receipt is None:
-        return ReceivingView(None, "Scan the receipt code (RCV-…) or start a blind receipt")
+        return ReceivingView(None, _("Scan the receipt code (RCV-…) or start a blind receipt"))
     if not receipt.is_open:
-        return ReceivingView(receipt, f"{receipt.code} is {receipt.status.label.lower()}. "
-                                      "Scan the next receipt.")
-    return ReceivingView(receipt, "Scan each item (or type a quantity for a carton)", last_line)
+        return ReceivingView(receipt, _("%(code)s is %(status)s. Scan the next receipt.",
+                                        code=receipt.code, status=receipt.status.label.lower()))
+    return ReceivingView(receipt, _("Scan each item (or type a quantity for a carton)"), last_line)
 
 
 def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
@@ -362,8 +363,9 @@ def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
         receipt = receipt_by_code(scanned.code)
         _check_open(receipt)
         save_state(state, receipt=receipt.id)
-        return _view(state.data), f"Receiving {receipt.code}" + (
-            f" from {receipt.supplier}" if receipt.supplier else "")
+        return _view(state.data), (_("Receiving %(code)s from %(supplier)s", code=receipt.code,
+                                     supplier=receipt.supplier) if receipt.supplier
+                                   else _("Receiving %(code)s", code=receipt.code))
     if scanned.kind is ScanKind.BADGE and state.data.get("pending") \
             and not state.data["pending"].get("approved"):
         # An over-receipt waits for a supervisor: their badge scanned here is the approval's
@@ -373,8 +375,8 @@ def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
                           code="approval_badge", badge=scanned.code,
                           product_id=int(pending["product"]), total=int(pending["total"]))
     if scanned.kind is not ScanKind.PRODUCT:
-        raise DomainError(_("%(code)s is a %(value)s: scan a product or a receipt code.",
-                            code=scanned.code, value=scanned.kind.value))
+        raise DomainError(_("%(code)s is a %(kind)s: scan a product or a receipt code.",
+                            code=scanned.code, kind=scanned.kind.label))
     if not state.data.get("receipt"):
         raise DomainError(_("Scan the receipt code first (RCV-… on the delivery paperwork), or "
                             "start a blind receipt."))
@@ -398,15 +400,18 @@ def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
 
 def _received_sentence(done: Received) -> str:
     line = done.line
-    text = f"+{done.units} {line.product.sku}: {line.received}"
-    if not line.receipt.blind:
-        text += f" of {line.expected}"
-        if line.missing:
-            text += f", {line.missing} left"
-        elif line.over:
-            text += f", {line.over} over"
+    values = dict(units=done.units, sku=line.product.sku, received=line.received,
+                  expected=line.expected, left=line.missing, over=line.over)
+    if line.receipt.blind:
+        text = _("+%(units)s %(sku)s: %(received)s", **values)
+    elif line.missing:
+        text = _("+%(units)s %(sku)s: %(received)s of %(expected)s, %(left)s left", **values)
+    elif line.over:
+        text = _("+%(units)s %(sku)s: %(received)s of %(expected)s, %(over)s over", **values)
+    else:
+        text = _("+%(units)s %(sku)s: %(received)s of %(expected)s", **values)
     if done.approved_by is not None:
-        text += f" (approved by {done.approved_by.name})"
+        text += " " + _("(approved by %(user)s)", user=done.approved_by.name)
     return text
 
 
@@ -415,7 +420,7 @@ def start_blind(user) -> tuple[ReceivingView, str]:
     state = load_state(user, FLOW)
     receipt = start_blind_receipt(user=user)
     save_state(state, receipt=receipt.id)
-    return _view(state.data), f"Blind receipt {receipt.code} started: scan the items."
+    return _view(state.data), _("Blind receipt %(code)s started: scan the items.", code=receipt.code)
 
 
 def hold_over_receipt(user, product_id: int, total: int) -> None:
@@ -454,7 +459,8 @@ def approve_and_receive(user, badge: str, pin: str, *,
     save_state(state, receipt=receipt.id, pending={**pending, "approved": True})
     if done is None:
         line = _line_for(receipt, product)
-        return _view(state.data, line), f"{product.sku}: already {line.received}, nothing more received."
+        return _view(state.data, line), _("%(sku)s: already %(qty)s, nothing more received.",
+                                          sku=product.sku, qty=line.received)
     return _view(state.data, done.line), _received_sentence(done)
 
 
@@ -466,8 +472,11 @@ def close_current(user) -> tuple[ReceivingView, str]:
     receipt = close_receipt(get_receipt(state.data["receipt"], lock=True), user=user)
     save_state(state)
     if receipt.status is ReceiptStatus.CLOSED_SHORT:
-        return _view({}), f"{receipt.code} closed with discrepancies: {receipt.missing_total} missing."
-    return _view({}), f"{receipt.code} received in full: {receipt.received_total} units."
+        return _view({}), _("%(code)s closed with discrepancies: %(missing)s missing.",
+                            code=receipt.code, missing=receipt.missing_total)
+    return _view({}), ngettext("%(code)s received in full: %(num)d unit.",
+                               "%(code)s received in full: %(num)d units.",
+                               receipt.received_total, code=receipt.code)
 
 
 def leave(user) -> ReceivingView:

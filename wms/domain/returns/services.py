@@ -27,9 +27,9 @@ from wms.domain.returns.models import (
 from wms.domain.scans.services import parse
 from wms.domain.shipping.models import Parcel, Shipment
 from wms.errors import Conflict, DomainError, NotFound
-from wms.i18n import _
+from wms.i18n import _, _l
 
-KEYS_HINT = "1 sellable · 2 damaged · 3 opened · 4 not ours"
+KEYS_HINT = _l("1 sellable · 2 damaged · 3 opened · 4 not ours")
 # Where a graded unit goes (None: nowhere, it is not ours and is set aside).
 DESTINATION = {ReturnCondition.SELLABLE: LocationKind.RETURNS,
                ReturnCondition.DAMAGED: LocationKind.QUARANTINE,
@@ -64,7 +64,7 @@ class ReturnView:
     pending_qty: int = 0
     set_aside: str | None = None  # a refused code the operator may set aside as an exception
     exceptions: int = 0
-    prompt: str = "Scan the return, the order or the parcel's tracking number"
+    prompt: str = _l("Scan the return, the order or the parcel's tracking number")
     open_returns: list = field(default_factory=list)
 
     @property
@@ -131,8 +131,10 @@ def create_return(order: Order, quantities: dict[int, int] | None = None, *, sou
                                     ps_order_detail_id=line.ps_order_detail_id))
     db.session.add(ret)
     db.session.flush()
-    what = ", ".join(f"{ln.sku} × {ln.announced}" for ln in ret.lines if ln.announced) or "nothing announced"
-    who = {"shop": "the shop", "desk": "the desk", "api": "the API", "parcel": "an unexpected parcel"}
+    what = ", ".join(_("%(sku)s × %(qty)s", sku=ln.sku, qty=ln.announced)
+                     for ln in ret.lines if ln.announced) or _("nothing announced")
+    who = {"shop": _("the shop"), "desk": _("the desk"), "api": _("the API"),
+           "parcel": _("an unexpected parcel")}
     record_return_event(ret, "created", _("Return %(code)s created by %(source)s: %(what)s.",
                                           code=ret.code, source=who.get(source, source), what=what), user)
     record_event(order, "return", _("Return %(code)s (%(what)s).", code=ret.code, what=what), user)
@@ -244,9 +246,9 @@ def view_of(ret: CustomerReturn | None, set_aside: str | None = None) -> ReturnV
     if pending is not None:
         sku = next((ln.sku for ln in ret.lines if ln.id == pending.return_line_id), pending.code)
         view.pending_sku, view.pending_qty = sku, pending.quantity
-        view.prompt = f"{sku}: press its condition: {KEYS_HINT}"
+        view.prompt = _("%(sku)s: press its condition: %(keys)s", sku=sku, keys=KEYS_HINT)
     else:
-        view.prompt = "Scan the next item, or close the return"
+        view.prompt = _("Scan the next item, or close the return")
     return view
 
 
@@ -268,8 +270,11 @@ def start(user, code: str) -> tuple[ReturnView, str]:
         record_return_event(ret, "started", _("Receiving started on a handheld."), user)
     ret.holder_id = user.id
     db.session.flush()
-    kind = "expected return" if ret.source != "parcel" else "unexpected parcel"
-    return view_of(ret), f"{ret.code} for order {ret.order.reference} ({kind}): scan each item"
+    if ret.source != "parcel":
+        return view_of(ret), _("%(code)s for order %(reference)s (expected return): scan each item",
+                               code=ret.code, reference=ret.order.reference)
+    return view_of(ret), _("%(code)s for order %(reference)s (unexpected parcel): scan each item",
+                           code=ret.code, reference=ret.order.reference)
 
 
 def scan(user, code: str, qty: int = 1) -> tuple[ReturnView, str]:
@@ -283,8 +288,8 @@ def scan(user, code: str, qty: int = 1) -> tuple[ReturnView, str]:
     scanned = parse(text)
     if ret is None or scanned.kind in (ScanKind.RETURN, ScanKind.ORDER, ScanKind.PARCEL):
         if ret is not None and _pending(ret) is not None:
-            raise _refusal(ret, _("Choose the condition of %(pending_sku)s first: %(keys_hint)s.",
-                                  pending_sku=view_of(ret).pending_sku, keys_hint=KEYS_HINT),
+            raise _refusal(ret, _("Choose the condition of %(sku)s first: %(keys)s.",
+                                  sku=view_of(ret).pending_sku, keys=KEYS_HINT),
                            "condition_first")
         return start(user, text)
     return scan_item(user, ret, text, qty)
@@ -300,8 +305,8 @@ def scan_item(user, ret: CustomerReturn, code: str, qty: int = 1) -> tuple[Retur
     """One item (or a pack) back in the parcel: it waits for its condition key."""
     pending = _pending(ret)
     if pending is not None:
-        raise _refusal(ret, _("Choose the condition of %(pending_sku)s first: %(keys_hint)s.",
-                              pending_sku=view_of(ret).pending_sku, keys_hint=KEYS_HINT),
+        raise _refusal(ret, _("Choose the condition of %(sku)s first: %(keys)s.",
+                              sku=view_of(ret).pending_sku, keys=KEYS_HINT),
                        "condition_first")
     try:
         match = product_by_code(code)
@@ -333,7 +338,7 @@ def scan_item(user, ret: CustomerReturn, code: str, qty: int = 1) -> tuple[Retur
     ret.items.append(ReturnItem(return_line_id=line.id, product_id=product.id, code=code, quantity=units,
                                 user_id=user.id))
     db.session.flush()
-    return view_of(ret), f"{product.sku} × {units} scanned: press 1-4"
+    return view_of(ret), _("%(sku)s × %(qty)s scanned: press 1-4", sku=product.sku, qty=units)
 
 
 def grade(user, ret: CustomerReturn, condition: ReturnCondition) -> tuple[ReturnView, str]:
@@ -349,14 +354,16 @@ def grade(user, ret: CustomerReturn, condition: ReturnCondition) -> tuple[Return
         db.session.flush()
         record_return_event(ret, "exception", _("%(sku)s × %(quantity)s is not ours: set aside.",
                                                 sku=line.sku, quantity=item.quantity), user)
-        return view_of(ret), f"{line.sku} is not ours: set it aside on the exceptions shelf"
+        return view_of(ret), _("%(sku)s is not ours: set it aside on the exceptions shelf", sku=line.sku)
     location = default_location(kind)
     item.location_id = location.id
     db.session.flush()
     inventory.receive_into(item.product_id, location.id, item.quantity, reason=MoveReason.RETURNED,
                            user_id=user.id, reference=ret.code,
-                           note=f"Order {ret.order.reference}: {condition.label.lower()}")
-    return view_of(ret), f"{line.sku} × {item.quantity} {condition.label.lower()}: to {location.code}"
+                           note=_("Order %(reference)s: %(condition)s", reference=ret.order.reference,
+                                  condition=condition.label.lower()))
+    return view_of(ret), _("%(sku)s × %(qty)s %(condition)s: to %(location)s", sku=line.sku,
+                           qty=item.quantity, condition=condition.label.lower(), location=location.code)
 
 
 def set_aside(user, code: str, qty: int = 1) -> tuple[ReturnView, str]:
@@ -377,7 +384,8 @@ def set_aside(user, code: str, qty: int = 1) -> tuple[ReturnView, str]:
                                             "%(reference)s.",
                                             code=code, qty=qty, reference=ret.order.reference), user)
     db.session.flush()
-    return view_of(ret), f"{code} set aside as an exception: put it on the exceptions shelf"
+    return view_of(ret), _("%(code)s set aside as an exception: put it on the exceptions shelf",
+                           code=code)
 
 
 def close(user) -> tuple[ReturnView, str]:
@@ -386,15 +394,15 @@ def close(user) -> tuple[ReturnView, str]:
     if ret is None:
         raise DomainError(_("No return is open on this handheld."), code="no_return")
     if _pending(ret) is not None:
-        raise _refusal(ret, _("Choose the condition of %(pending_sku)s first: %(keys_hint)s.",
-                              pending_sku=view_of(ret).pending_sku, keys_hint=KEYS_HINT),
+        raise _refusal(ret, _("Choose the condition of %(sku)s first: %(keys)s.",
+                              sku=view_of(ret).pending_sku, keys=KEYS_HINT),
                        "condition_first")
     if not ret.items:
         raise _refusal(ret, _("Nothing was scanned: scan the items, or leave the return open."), "empty")
     finish(ret, user)
-    message = f"{ret.code} received"
-    if ret.discrepancy:
-        message += f" with a discrepancy: {ret.discrepancy}"
+    message = (_("%(code)s received with a discrepancy: %(discrepancy)s", code=ret.code,
+                 discrepancy=ret.discrepancy) if ret.discrepancy
+               else _("%(code)s received", code=ret.code))
     return view_of(None), message
 
 
@@ -407,13 +415,16 @@ def summary(ret: CustomerReturn) -> str:
             if i.return_line_id == ln.id and i.condition is not None:
                 by_condition[i.condition] = by_condition.get(i.condition, 0) + i.quantity
         for condition, qty in by_condition.items():
-            parts.append(f"{ln.sku} × {qty} {condition.label.lower()}")
-    aside = [f"{i.code} × {i.quantity}" for i in ret.items if i.exception and i.return_line_id is None]
-    text = f"Return {ret.code} received: " + (", ".join(parts) or "no item of the order")
+            parts.append(_("%(sku)s × %(qty)s %(condition)s", sku=ln.sku, qty=qty,
+                           condition=condition.label.lower()))
+    aside = [_("%(sku)s × %(qty)s", sku=i.code, qty=i.quantity)
+             for i in ret.items if i.exception and i.return_line_id is None]
+    text = _("Return %(code)s received: %(items)s", code=ret.code,
+             items=", ".join(parts) or _("no item of the order"))
     if aside:
-        text += f"; set aside (not in the order): {', '.join(aside)}"
+        text += "; " + _("set aside (not in the order): %(items)s", items=', '.join(aside))
     if ret.discrepancy:
-        text += f"; missing: {ret.discrepancy}"
+        text += "; " + _("missing: %(discrepancy)s", discrepancy=ret.discrepancy)
     return text + "."
 
 
@@ -467,8 +478,8 @@ def leave(user) -> ReturnView:
     ret = held_return(user)
     if ret is not None:
         if _pending(ret) is not None:
-            raise _refusal(ret, _("Choose the condition of %(pending_sku)s first: %(keys_hint)s.",
-                                  pending_sku=view_of(ret).pending_sku, keys_hint=KEYS_HINT),
+            raise _refusal(ret, _("Choose the condition of %(sku)s first: %(keys)s.",
+                                  sku=view_of(ret).pending_sku, keys=KEYS_HINT),
                            "condition_first")
         ret.holder_id = None
         db.session.flush()
@@ -484,13 +495,13 @@ def mark_refunded(ret: CustomerReturn, user=None) -> None:
         db.session.flush()
 
 
-def cancel(ret: CustomerReturn, user=None, why: str = "Cancelled on the desk.") -> None:
+def cancel(ret: CustomerReturn, user=None, why: str = _l("Cancelled on the desk.")) -> None:
     if ret.status is not ReturnStatus.EXPECTED:
         raise DomainError(_("Only an expected return can be cancelled; %(code)s is %(status)s.",
                             code=ret.code, status=ret.status.label.lower()), code="not_expected")
     ret.status = ReturnStatus.CANCELLED
     ret.holder_id = None
-    record_return_event(ret, "cancelled", why, user)
+    record_return_event(ret, "cancelled", str(why), user)
     db.session.flush()
 
 

@@ -21,7 +21,7 @@ from wms.domain.shipping.models import (
     CarrierLabel, CarrierLabelStatus, Parcel, Shipment, ShipmentStatus,
 )
 from wms.errors import Conflict, DomainError
-from wms.i18n import _
+from wms.i18n import _, ngettext
 
 # Statuses whose shipment may exist at the carrier (a void must reach it).
 AT_CARRIER = (CarrierLabelStatus.CREATED, CarrierLabelStatus.PENDING)
@@ -69,8 +69,9 @@ def sender_address(shipment: Shipment) -> Address:
 def _request(shipment: Shipment, parcel: Parcel, row: CarrierLabel, label_format: str) -> LabelRequest:
     order, carrier = shipment.order, shipment.carrier
     if carrier.relay and not order.relay_point_id:
-        raise CarrierError(f"{carrier.name} delivers to a relay point but {order.reference} has "
-                           "none: set the relay point on the order page (desk), then retry.", "relay")
+        raise CarrierError(_("%(carrier)s delivers to a relay point but %(reference)s has none: set "
+                             "the relay point on the order page (desk), then retry.",
+                             carrier=carrier.name, reference=order.reference), "relay")
     recipient = Address(name=order.ship_name or order.customer_name or "", company=order.ship_company or "",
                         address1=order.ship_address1 or "", address2=order.ship_address2 or "",
                         postcode=order.ship_postcode or "", city=order.ship_city or "",
@@ -164,7 +165,8 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
     # 3. Write the answers (short transaction).
     numbers, failure = [], None
     for row_id, _request_, _look in work[len(results):]:  # claimed, not asked (an earlier one failed)
-        db.session.get(CarrierLabel, row_id).error = "Not asked yet: another parcel's label failed first."
+        db.session.get(CarrierLabel, row_id).error = _("Not asked yet: another parcel's label failed "
+                                                       "first.")
     for row_id, created, exc in results:
         row = db.session.get(CarrierLabel, row_id)
         row.updated_at = utcnow()
@@ -180,8 +182,9 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
         if taken is not None:
             row.status = CarrierLabelStatus.FAILED
             row.external_id, row.tracking_number = created.external_id, created.tracking_number
-            row.error = failure = (f"{name} gave tracking number {created.tracking_number}, already "
-                                   f"on {taken.code}: ask a supervisor.")
+            row.error = failure = _("%(carrier)s gave tracking number %(tracking)s, already on "
+                                    "%(code)s: ask a supervisor.", carrier=name,
+                                    tracking=created.tracking_number, code=taken.code)
             continue
         row.status, row.error = CarrierLabelStatus.CREATED, None
         row.external_id, row.tracking_number = created.external_id, created.tracking_number
@@ -190,7 +193,8 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
         if row.parcel.voided_at is not None:
             # Unpacked while the carrier was answering: void it there too.
             row.status = CarrierLabelStatus.VOID_PENDING
-            failure = f"{row.parcel.code} was unpacked meanwhile: its {name} shipment will be voided."
+            failure = _("%(code)s was unpacked meanwhile: its %(carrier)s shipment will be voided.",
+                        code=row.parcel.code, carrier=name)
             continue
         row.parcel.tracking_number = created.tracking_number
         numbers.append(created.tracking_number)
@@ -200,11 +204,13 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
     shipment = db.session.get(Shipment, shipment_id)
     left = [row for row in labels_of(shipment) if row.status is not CarrierLabelStatus.CREATED]
     if left:
-        return LabelOutcome(False, _("%(count)s parcel(s) still wait for their %(name)s label: "
-                                     "retry.", count=len(left), name=name),
+        return LabelOutcome(False, ngettext("%(num)d parcel still waits for its %(name)s label: "
+                                            "retry.", "%(num)d parcels still wait for their "
+                                            "%(name)s label: retry.", len(left), name=name),
                             numbers)
-    return LabelOutcome(True, _("%(name)s label(s) created: %(value)s",
-                                name=name, value=', '.join(numbers) or 'already there'),
+    return LabelOutcome(True, ngettext("%(name)s label created: %(numbers)s",
+                                       "%(name)s labels created: %(numbers)s", max(len(numbers), 1),
+                                       name=name, numbers=', '.join(numbers) or _('already there')),
                         numbers)
 
 
@@ -277,7 +283,7 @@ def void_pending(limit: int = 50) -> list[str]:
                 found = adapter.find(account, request)
                 external_id, number = (found.external_id, found.tracking_number) if found else (None, None)
             said = adapter.cancel(account, external_id, number) if (external_id or number) else \
-                f"nothing was created at {name}"
+                _("nothing was created at %(carrier)s", carrier=name)
             result = (row_id, CarrierLabelStatus.VOIDED, redact(said, account))
         except CarrierError as exc:
             result = (row_id, CarrierLabelStatus.VOID_PENDING, redact(exc.message, account))
@@ -318,5 +324,5 @@ def carrier_manifest(dispatch) -> tuple[bytes, str]:
     try:
         return adapter.close_manifest(account, numbers)
     except CarrierError as exc:
-        raise CarrierUnavailable(f"{name} did not give its deposit slip: "
-                                 f"{redact(exc.message, account)}") from None
+        raise CarrierUnavailable(_("%(carrier)s did not give its deposit slip: %(reason)s",
+                                   carrier=name, reason=redact(exc.message, account))) from None

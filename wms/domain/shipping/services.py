@@ -49,7 +49,7 @@ def box_by_code(code: str) -> BoxSize:
         select(BoxSize).where(BoxSize.code == (code or "").strip().upper(),
                               BoxSize.active.is_(True))).scalar_one_or_none()
     if box is None:
-        choices = ", ".join(b.code for b in active_boxes()) or "none are configured"
+        choices = ", ".join(b.code for b in active_boxes()) or _("none are configured")
         raise DomainError(_("Choose a box size (%(choices)s).", choices=choices), code="box_needed")
     return box
 
@@ -163,8 +163,8 @@ def parse_weight_kg(raw) -> int:
     try:
         kg = float(text)
     except ValueError:
-        raise DomainError(f"“{text}” is not a weight: type the weight in kg, e.g. 1.25."
-                          if text else "Enter the parcel's weight in kg, e.g. 1.25.",
+        raise DomainError(_("“%(text)s” is not a weight: type the weight in kg, e.g. 1.25.", text=text)
+                          if text else _("Enter the parcel's weight in kg, e.g. 1.25."),
                           code="bad_weight") from None
     if not 0 < kg <= 70:
         raise DomainError(_("%(kg)s kg is not a parcel weight: weigh it again (0.01 to 70 kg).",
@@ -282,10 +282,12 @@ def packing_slip_data(shipment: Shipment) -> dict:
              for i, q in sorted(quantities.items(), key=lambda kv: lines[kv[0]].line_no)]
     # Once shipped, this shipment's units are already counted in quantity_shipped.
     here = {} if shipment.status is ShipmentStatus.SHIPPED else quantities
-    backordered = [f"{line.sku} × {line.quantity - line.quantity_shipped - here.get(line.id, 0)}"
+    backordered = [_("%(sku)s × %(qty)s", sku=line.sku,
+                     qty=line.quantity - line.quantity_shipped - here.get(line.id, 0))
                    for line in order.lines
                    if line.quantity - line.quantity_shipped - here.get(line.id, 0) > 0]
-    note = ("Still to come (backordered): " + ", ".join(backordered)) if backordered else None
+    note = (_("Still to come (backordered): %(lines)s", lines=", ".join(backordered))
+            if backordered else None)
     return {"shop": _sender(order),
             "order": {"reference": order.reference, "date": order.ordered_at or order.created_at,
                       **({"note": note} if note else {})},
@@ -451,9 +453,13 @@ def _check_shippable(order: Order, parcels: str, where: str = " aside") -> None:
     if order.status is OrderStatus.PACKED:
         return
     why = f" ({order.hold_reason})" if order.status is OrderStatus.ON_HOLD and order.hold_reason else ""
-    raise DomainError(_("%(reference)s is %(status)s%(why)s, not packed: take "
-                        "%(parcels)s%(where)s and give them to a supervisor.",
-                        reference=order.reference, status=order.status.label.lower(), why=why, parcels=parcels, where=where), code="order_not_packed")
+    values = dict(reference=order.reference, status=order.status.label.lower(), why=why,
+                  parcels=parcels)
+    raise DomainError(_("%(reference)s is %(status)s%(why)s, not packed: take %(parcels)s aside and "
+                        "give them to a supervisor.", **values) if where == " aside" else
+                      _("%(reference)s is %(status)s%(why)s, not packed: take %(parcels)s off this "
+                        "dispatch and give them to a supervisor.", **values),
+                      code="order_not_packed")
 
 
 def _ship(shipment: Shipment, dispatch: Dispatch, user, now: datetime) -> None:

@@ -147,19 +147,26 @@ def _check(kind: str, identifier: str, find, secret_of, secret: str, wrong_messa
                               "%(locked_until)s UTC, or ask a supervisor.",
                               locked_until=format(attempts[client_key].locked_until, '%H:%M')))
     if _locked(attempts.get(account_key), now):
-        raise SignInRefused(_("Too many wrong tries: this %(noun)s is locked until "
-                              "%(locked_until)s UTC. Ask a supervisor to unlock it (desk, "
-                              "Users), or wait.",
-                              noun=noun, locked_until=format(attempts[account_key].locked_until, '%H:%M')))
+        until = format(attempts[account_key].locked_until, '%H:%M')
+        raise SignInRefused(_("Too many wrong tries: this badge is locked until %(until)s UTC. Ask "
+                              "a supervisor to unlock it (desk, Users), or wait.", until=until)
+                            if noun == "badge" else
+                            _("Too many wrong tries: this account is locked until %(until)s UTC. "
+                              "Ask a supervisor to unlock it (desk, Users), or wait.", until=until))
     user = find() if identifier else None
     if not _verify(secret_of(user) if user is not None else None, secret):
         row = count_failure((account_key, client_key))
         warning = ""
         if row.locked_until is not None:
-            warning = (f" Too many wrong tries: this {noun} is now locked for "
-                       f"{int(LOCK_FOR.total_seconds() // 60)} minutes. Ask a supervisor to unlock it.")
+            minutes = int(LOCK_FOR.total_seconds() // 60)
+            warning = " " + (_("Too many wrong tries: this badge is now locked for %(minutes)s "
+                               "minutes. Ask a supervisor to unlock it.", minutes=minutes)
+                             if noun == "badge" else
+                             _("Too many wrong tries: this account is now locked for %(minutes)s "
+                               "minutes. Ask a supervisor to unlock it.", minutes=minutes))
         elif row.failures == MAX_FAILURES - 1:
-            warning = f" 1 try left before this {noun} locks."
+            warning = " " + (_("1 try left before this badge locks.") if noun == "badge"
+                             else _("1 try left before this account locks."))
         raise SignInRefused(wrong_message, user_id=user.id if user else None, wrong_secret=True,
                             keys=(account_key, client_key), warning=warning)
     if not user.active:
@@ -175,7 +182,7 @@ def check_password(username: str, password: str) -> User:
     name = (username or "").strip()
     return _check("user", name.lower(),
                   lambda: db.session.execute(select(User).where(User.username == name)).scalar_one_or_none(),
-                  lambda u: u.password_hash, password, "Wrong user name or password.", "account")
+                  lambda u: u.password_hash, password, _("Wrong user name or password."), "account")
 
 
 def check_badge(badge: str, pin: str, *, role: Role = Role.OPERATOR) -> User:
@@ -184,13 +191,14 @@ def check_badge(badge: str, pin: str, *, role: Role = Role.OPERATOR) -> User:
     user = _check("badge", code,
                   lambda: db.session.execute(select(User).where(func.upper(User.badge_code) == code)).scalar_one_or_none(),
                   lambda u: u.pin_hash, pin or "",
-                  "Badge or PIN not recognised: scan your badge again and type your PIN.", "badge")
+                  _("Badge or PIN not recognised: scan your badge again and type your PIN."),
+                  "badge")
     if len(pin or "") < PIN_MIN_DIGITS[user.role]:
-        raise SignInRefused(_("A %(label)s's PIN has at least %(pin_min_digits)s digits: ask an "
-                              "administrator to set a new one (wms user set-pin).",
-                              label=user.role.label, pin_min_digits=PIN_MIN_DIGITS[user.role]))
+        raise SignInRefused(_("The PIN of a %(role)s has at least %(pin_min_digits)s digits: ask "
+                              "an administrator to set a new one (wms user set-pin).",
+                              role=user.role.title, pin_min_digits=PIN_MIN_DIGITS[user.role]))
     if not user.has_role(role):
-        raise SignInRefused(_("%(name)s is not a %(label)s.", name=user.name, label=role.label))
+        raise SignInRefused(_("%(name)s is not a %(role)s.", name=user.name, role=role.title))
     return user
 
 
@@ -200,8 +208,8 @@ def check_pin_rules(pin: str, role: Role) -> None:
     """Refuse a PIN that is not all digits or too short for the role (admins: 6 digits)."""
     low = PIN_MIN_DIGITS[role]
     if not (pin.isascii() and pin.isdecimal() and low <= len(pin) <= PIN_MAX_DIGITS):
-        raise DomainError(_("A %(label)s's PIN is %(low)s to %(pin_max_digits)s digits.",
-                            label=role.label, low=low, pin_max_digits=PIN_MAX_DIGITS), code="invalid")
+        raise DomainError(_("The PIN of a %(role)s is %(low)s to %(pin_max_digits)s digits.",
+                            role=role.title, low=low, pin_max_digits=PIN_MAX_DIGITS), code="invalid")
 
 
 def check_password_rules(password: str) -> None:

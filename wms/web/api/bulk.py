@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from wms.db import db
 from wms.errors import DomainError
-from wms.web.api.schemas import first_errors, json_object
+from wms.web.api.schemas import first_errors, json_object, plain_messages
 from wms.i18n import _
 
 MAX_BULK_ITEMS = 500
@@ -22,7 +22,7 @@ def load(schema: Schema, body=None) -> dict:
     try:
         return schema.load(body)
     except ValidationError as err:
-        raise DomainError(first_errors(err), code="invalid", fields=err.normalized_messages()) from None
+        raise DomainError(first_errors(err), code="invalid", fields=plain_messages(err.normalized_messages())) from None
 
 
 class BulkResultSchema(Schema):

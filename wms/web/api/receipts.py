@@ -24,9 +24,9 @@ from wms.web.api.stock import paginate
 from wms.web.api.schemas import json_object
 from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import transactional
-from wms.i18n import _
+from wms.i18n import _, _l
 
-NAME = validate.Regexp(r"^[A-Za-z0-9_.:-]{1,32}$", error="1 to 32 letters, digits, - _ . :")
+NAME = validate.Regexp(r"^[A-Za-z0-9_.:-]{1,32}$", error=_l("1 to 32 letters, digits, - _ . :"))
 
 
 class AsnLineSchema(Schema):

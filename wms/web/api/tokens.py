@@ -13,7 +13,7 @@ from wms.db import db, utcnow
 from wms.domain.users.models import SCOPES, ApiToken, Role, normalise_scopes
 from wms.errors import DomainError, NotFound, PermissionDenied
 from wms.web.api import bp
-from wms.web.api.schemas import first_errors, json_object
+from wms.web.api.schemas import first_errors, json_object, plain_messages
 from wms.web.api.stock import paginate
 from wms.web.auth.loader import current_token, require_role, require_scope
 from wms.web.tx import transactional
@@ -115,7 +115,7 @@ def create_token():
     try:
         data = TokenRequestSchema().load(json_object())
     except ValidationError as err:
-        raise DomainError(first_errors(err), code="invalid", fields=err.normalized_messages()) from None
+        raise DomainError(first_errors(err), code="invalid", fields=plain_messages(err.normalized_messages())) from None
     days = data["expires_in_days"]
     token, secret = issue_token(current_user, data["name"], data["scopes"],
                                 utcnow() + timedelta(days=days) if days else None,
