@@ -339,8 +339,8 @@ def _close(parcel: Parcel, box_code: str, weight_raw) -> None:
     grams = shipping.parse_weight_kg(weight_raw)
     if box.max_weight_g and grams > box.max_weight_g:
         raise DomainError(_("%(grams)s kg is over the %(max_weight_g)s kg limit of the "
-                            "%(lower)s: use a bigger box or split the parcel.",
-                            grams=format(grams / 1000, 'g'), max_weight_g=format(box.max_weight_g / 1000, 'g'), lower=box.name.lower()),
+                            "%(box)s box: use a bigger box or split the parcel.",
+                            grams=format(grams / 1000, 'g'), max_weight_g=format(box.max_weight_g / 1000, 'g'), box=box.name),
                           code="too_heavy")
     parcel.box, parcel.weight_g, parcel.closed_at = box, grams, utcnow()
 

@@ -235,8 +235,9 @@ def start_pick_list(pick_list: PickList, user) -> PickList:
         for plo in pick_list.orders:
             if plo.order.status is OrderStatus.ALLOCATED:
                 plo.order.status = OrderStatus.PICKING
-            record_event(plo.order, "picking", _("%(code)s %(record)s by %(name)s.",
-                                                 code=pick_list.code, record=record, name=user.name), user)
+            record_event(plo.order, "picking", _("%(code)s resumed by %(name)s.", code=pick_list.code,
+                                                 name=user.name) if record == "resumed" else
+                         _("%(code)s started by %(name)s.", code=pick_list.code, name=user.name), user)
     save_state(state, list=pick_list.id)
     return pick_list
 

@@ -17,8 +17,9 @@ class PrinterKind(enum.Enum):
 
     @property
     def label(self) -> str:
-        return _({"zpl_tcp": N_("Label printer (ZPL over TCP)"),
-                  "pdf_browser": N_("PDF in the browser")}[self.value])
+        labels = {"zpl_tcp": N_("Label printer (ZPL over TCP)"),
+                  "pdf_browser": N_("PDF in the browser")}
+        return _(labels[self.value])
 
 
 class Printer(db.Model):

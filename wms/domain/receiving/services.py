@@ -61,8 +61,8 @@ def parse_lines(text: str) -> list[tuple[str, int]]:
         if not parts:
             continue
         if len(parts) != 2:
-            raise DomainError(_("Line %(number)s (“%(strip)s”): write a SKU and a quantity, e.g. "
-                                "TSH-BLACK-S 12.", number=number, strip=raw.strip()))
+            raise DomainError(_("Line %(number)s (“%(text)s”): write a SKU and a quantity, e.g. "
+                                "TSH-BLACK-S 12.", number=number, text=raw.strip()))
         try:
             qty = inventory.parse_quantity(parts[1])
         except DomainError as exc:
@@ -88,7 +88,7 @@ def import_receipts(text: str, *, user=None, dry_run: bool = False) -> ImportRes
                                                   value=sku or '(empty)')))
         if not _small_int(raw_qty) or int(raw_qty) <= 0:
             result.errors.append(RowError(line, _("quantity must be a whole number above 0, not "
-                                                  "“%(raw_qty)s”", raw_qty=raw_qty)))
+                                                  "“%(value)s”", value=raw_qty)))
         when = None
         if row.get("expected_date"):
             try:
@@ -101,8 +101,8 @@ def import_receipts(text: str, *, user=None, dry_run: bool = False) -> ImportRes
                                         "lines": [], "first": line})
         if row.get("supplier") and group["supplier"] and row["supplier"] != group["supplier"]:
             result.errors.append(RowError(line, _("reference %(key)s has supplier %(supplier)s "
-                                                  "on row %(first)s, not %(supplier_2)s",
-                                                  key=key, supplier=group['supplier'], first=group['first'], supplier_2=row['supplier'])))
+                                                  "on row %(first)s, not %(other)s",
+                                                  key=key, supplier=group['supplier'], first=group['first'], other=row['supplier'])))
         group["supplier"] = group["supplier"] or row.get("supplier", "")
         group["date"] = group["date"] or when
         if product is not None and _small_int(raw_qty) and int(raw_qty) > 0:
@@ -152,8 +152,8 @@ def get_receipt(receipt_id: int, *, lock: bool = False) -> Receipt:
         query = query.with_for_update(of=Receipt)
     receipt = db.session.execute(query.execution_options(populate_existing=lock)).scalar_one_or_none()
     if receipt is None:
-        raise NotFound(_("Receipt %(code_prefix)s%(receipt_id)s does not exist: check the "
-                         "paperwork.", code_prefix=CODE_PREFIX, receipt_id=receipt_id))
+        raise NotFound(_("Receipt %(code)s does not exist: check the paperwork.",
+                         code=f"{CODE_PREFIX}{receipt_id}"))
     return receipt
 
 

@@ -19,8 +19,7 @@ from wms.domain.shipping.models import (
     BoxSize, Carrier, Dispatch, DispatchStatus, Parcel, Shipment, ShipmentStatus,
 )
 from wms.errors import Conflict, DomainError, NotFound
-from wms.text import plural
-from wms.i18n import _
+from wms.i18n import _, ngettext
 
 SHIPPING_LAYOUT = "shipping_4x6"
 
@@ -225,8 +224,10 @@ def label_records(shipment: Shipment) -> list[dict]:
     """Return one shipping-label record per parcel (the shipping_4x6 layout's fields)."""
     missing = [p.number for p in shipment.parcels if not p.tracking_number]
     if missing:
-        raise DomainError(_("Parcel(s) %(str)s have no tracking number yet: finish packing first.",
-                            str=', '.join(map(str, missing))), code="tracking_needed")
+        raise DomainError(ngettext("Parcel %(parcels)s has no tracking number yet: finish packing first.",
+                                   "Parcels %(parcels)s have no tracking number yet: finish "
+                                   "packing first.", len(missing),
+                                   parcels=', '.join(map(str, missing))), code="tracking_needed")
     order, carrier = shipment.order, shipment.carrier
     count = len(shipment.parcels)
     return [{
@@ -478,8 +479,14 @@ def _ship(shipment: Shipment, dispatch: Dispatch, user, now: datetime) -> None:
     order.shipped_at = now
     numbers = [p.tracking_number for p in shipment.parcels]
     record_event(order, "shipped",
-                 _("%(value)s with %(name)s (%(code)s), %(count)s: %(numbers)s",
-                   value='Shipped' if complete else 'Partly shipped', name=shipment.carrier.name, code=dispatch.code, count=plural(len(numbers), 'parcel'), numbers=', '.join(numbers)), user)
+                 (ngettext("Shipped with %(name)s (%(code)s), %(num)d parcel: %(numbers)s",
+                           "Shipped with %(name)s (%(code)s), %(num)d parcels: %(numbers)s",
+                           len(numbers), name=shipment.carrier.name, code=dispatch.code,
+                           numbers=', '.join(numbers)) if complete else
+                  ngettext("Partly shipped with %(name)s (%(code)s), %(num)d parcel: %(numbers)s",
+                           "Partly shipped with %(name)s (%(code)s), %(num)d parcels: %(numbers)s",
+                           len(numbers), name=shipment.carrier.name, code=dispatch.code,
+                           numbers=', '.join(numbers))), user)
     _push_shipped(order, shipment, numbers)
 
 
@@ -522,8 +529,8 @@ def manifest_data(carrier: Carrier, day: date) -> dict:
                                Dispatch.closed_at < start + timedelta(days=1))
         .order_by(Dispatch.id)).scalars().all()
     if not dispatches:
-        raise NotFound(_("%(name)s collected nothing on %(isoformat)s: close a dispatch first.",
-                         name=carrier.name, isoformat=day.isoformat()))
+        raise NotFound(_("%(name)s collected nothing on %(day)s: close a dispatch first.",
+                         name=carrier.name, day=day.isoformat()))
     parcels = [p for d in dispatches for p in d.parcels]
     any_order = parcels[0].shipment.order
     return {

@@ -26,8 +26,8 @@ class Role(enum.Enum):
     @property
     def title(self) -> str:
         """The role's name in the reader's language, for sentences (`label` stays a code)."""
-        return _({"operator": N_("operator"), "supervisor": N_("supervisor"),
-                  "admin": N_("admin")}[self.label])
+        names = {"operator": N_("operator"), "supervisor": N_("supervisor"), "admin": N_("admin")}
+        return _(names[self.label])
 
     def at_least(self, other: "Role") -> bool:
         return self.value >= other.value

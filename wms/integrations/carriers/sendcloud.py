@@ -107,7 +107,7 @@ class SendcloudAdapter:
             return body["message"]  # cancelled earlier (e.g. by a retry whose answer was lost)
         raise CarrierError(_("Sendcloud did not cancel the parcel: %(message)s",
                              message=body.get("message") or _message(body)
-                             or f"HTTP {response.status_code}"))
+                             or "HTTP %s" % response.status_code))
 
     def tracking_url(self, account: dict, tracking_number: str) -> str | None:
         return None  # Sendcloud gives each parcel's tracking_url in its answer

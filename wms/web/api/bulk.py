@@ -49,8 +49,8 @@ def run_bulk(items, schema: Schema, apply: Callable[[dict], tuple[object, str]])
     if not isinstance(items, list) or not items:
         raise DomainError(_("Send a non-empty list of items."), code="invalid")
     if len(items) > MAX_BULK_ITEMS:
-        raise DomainError(_("At most %(max_bulk_items)s items per request (got %(count)s): split "
-                            "the batch.", max_bulk_items=MAX_BULK_ITEMS, count=len(items)),
+        raise DomainError(_("At most %(max)s items per request (got %(count)s): split "
+                            "the batch.", max=MAX_BULK_ITEMS, count=len(items)),
                           code="too_many_items")
     results = []
     counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}

@@ -58,8 +58,8 @@ def list_counts():
     status = request.args.get("status")
     if status:
         if status not in CountStatus.__members__:
-            raise DomainError(_("status must be one of %(__members__)s.",
-                                __members__=', '.join(CountStatus.__members__)), code="invalid")
+            raise DomainError(_("status must be one of %(choices)s.",
+                                choices=', '.join(CountStatus.__members__)), code="invalid")
         query = query.where(CountTask.status == CountStatus[status])
     return paginate(query, CountTaskSchema())
 

@@ -32,8 +32,8 @@ def list_locations():
     kind = request.args.get("kind")
     if kind:
         if kind not in LocationKind.__members__:
-            raise DomainError(_("kind must be one of %(__members__)s.",
-                                __members__=', '.join(LocationKind.__members__)), code="invalid")
+            raise DomainError(_("kind must be one of %(choices)s.",
+                                choices=', '.join(LocationKind.__members__)), code="invalid")
         query = query.where(Location.kind == LocationKind[kind])
     if request.args.get("needs_count") == "1":
         query = query.where(Location.needs_count.is_(True))

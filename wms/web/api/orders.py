@@ -75,8 +75,8 @@ def _reason() -> str:
 def list_orders():
     status = request.args.get("status")
     if status and status not in OrderStatus.__members__:
-        raise DomainError(_("status must be one of %(__members__)s.",
-                            __members__=', '.join(OrderStatus.__members__)), code="invalid")
+        raise DomainError(_("status must be one of %(choices)s.",
+                            choices=', '.join(OrderStatus.__members__)), code="invalid")
     query = order_services.search_orders(request.args.get("q", ""), OrderStatus[status] if status else None,
                                          open_only=request.args.get("open") == "1",
                                          late=request.args.get("late") == "1")

@@ -99,8 +99,8 @@ def list_receipts():
     status = request.args.get("status")
     if status:
         if status not in ReceiptStatus.__members__:
-            raise DomainError(_("status must be one of %(__members__)s.",
-                                __members__=', '.join(ReceiptStatus.__members__)), code="invalid")
+            raise DomainError(_("status must be one of %(choices)s.",
+                                choices=', '.join(ReceiptStatus.__members__)), code="invalid")
         query = query.where(Receipt.status == ReceiptStatus[status])
     if request.args.get("source"):
         query = query.where(Receipt.source == request.args["source"])

@@ -98,8 +98,8 @@ def list_returns():
     status = request.args.get("status")
     if status:
         if status not in ReturnStatus.__members__:
-            raise DomainError(_("status must be one of %(__members__)s.",
-                                __members__=', '.join(ReturnStatus.__members__)), code="invalid")
+            raise DomainError(_("status must be one of %(choices)s.",
+                                choices=', '.join(ReturnStatus.__members__)), code="invalid")
         query = query.where(CustomerReturn.status == ReturnStatus[status])
     if request.args.get("order"):
         query = query.join(Order, Order.id == CustomerReturn.order_id).where(Order.reference == request.args["order"])

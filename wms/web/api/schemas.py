@@ -45,8 +45,8 @@ def json_object() -> dict:
         body = {}
     else:
         if _too_deep(raw):
-            raise DomainError(_("The JSON body nests deeper than %(max_json_depth)s levels.",
-                                max_json_depth=MAX_JSON_DEPTH), code="bad_json")
+            raise DomainError(_("The JSON body nests deeper than %(max)s levels.",
+                                max=MAX_JSON_DEPTH), code="bad_json")
         try:
             body = json.loads(raw)
         except (ValueError, RecursionError):

@@ -113,8 +113,8 @@ def list_webhook_deliveries():
     status = request.args.get("status")
     if status:
         if status not in OutboxStatus.__members__:
-            raise DomainError(_("status must be one of %(__members__)s.",
-                                __members__=', '.join(OutboxStatus.__members__)), code="invalid")
+            raise DomainError(_("status must be one of %(choices)s.",
+                                choices=', '.join(OutboxStatus.__members__)), code="invalid")
         query = query.where(OutboxMessage.status == OutboxStatus[status])
     if request.args.get("endpoint"):
         if not request.args["endpoint"].isdecimal():
