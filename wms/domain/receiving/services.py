@@ -153,7 +153,7 @@ def get_receipt(receipt_id: int, *, lock: bool = False) -> Receipt:
     receipt = db.session.execute(query.execution_options(populate_existing=lock)).scalar_one_or_none()
     if receipt is None:
         raise NotFound(_("Receipt %(code)s does not exist: check the paperwork.",
-                         code=f"{CODE_PREFIX}{receipt_id}"))
+                         code=CODE_PREFIX + str(receipt_id)))
     return receipt
 
 
