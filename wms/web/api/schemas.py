@@ -222,7 +222,9 @@ def _pattern(english: str) -> re.Pattern:
     return re.compile(regex + r"\Z", re.S)
 
 
-_PATTERNS = [(_pattern(english), message) for english, message in MARSHMALLOW_MESSAGES.items()]
+# Longest first: "Must be … {min} and … {max}." before "Must be … {min}.", which would match it.
+_PATTERNS = [(_pattern(english), message) for english, message
+             in sorted(MARSHMALLOW_MESSAGES.items(), key=lambda kv: -len(kv[0]))]
 
 
 def translate_message(text):
