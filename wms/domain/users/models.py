@@ -119,8 +119,8 @@ def normalise_scopes(scopes) -> str:
     wanted = set(scopes or ())
     unknown = wanted - set(SCOPES)
     if unknown:
-        raise ValueError(f"unknown scope(s): {', '.join(sorted(map(str, unknown)))} "
-                         f"(one or more of {', '.join(SCOPES)})")
+        raise ValueError(_("unknown scope(s): %(unknown)s (one or more of %(scopes)s)",
+                           unknown=', '.join(sorted(map(str, unknown))), scopes=', '.join(SCOPES)))
     return " ".join(s for s in SCOPES if s in wanted)
 
 
