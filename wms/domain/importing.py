@@ -244,7 +244,7 @@ def import_stock(text: str, *, user=None, dry_run: bool = False) -> ImportResult
         location, product = locations.get(code), products.get(sku)
         if location is None:
             result.errors.append(RowError(line, _("location %(value)s does not exist",
-                                                  value=code or '(empty)')))
+                                                  value=code or _('(empty)'))))
         elif location.kind not in (*PICKABLE_KINDS, LocationKind.RECEIVING, LocationKind.QUARANTINE):
             result.errors.append(RowError(line, _("location %(code)s is a %(kind)s location; "
                                                   "stock is loaded into storage, pick faces, "
@@ -252,7 +252,7 @@ def import_stock(text: str, *, user=None, dry_run: bool = False) -> ImportResult
                                                   code=code, kind=location.kind.label.lower())))
         if product is None:
             result.errors.append(RowError(line, _("sku %(value)s is not a known product",
-                                                  value=sku or '(empty)')))
+                                                  value=sku or _('(empty)'))))
         if not (raw_qty.isascii() and raw_qty.isdecimal()) or len(raw_qty) > 9 or int(raw_qty) <= 0:
             result.errors.append(RowError(line, _("quantity must be a whole number above 0 (at "
                                                   "most 999999999), not “%(value)s”",

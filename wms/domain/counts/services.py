@@ -64,7 +64,7 @@ def task_by_code(code: str) -> CountTask:
     task = db.session.get(CountTask, as_id(number)) if as_id(number) is not None else None
     if task is None:
         raise NotFound(_("There is no count task %(value)s: check the sheet's code.",
-                         value=raw or '(empty)'))
+                         value=raw or _('(empty)')))
     return task
 
 
@@ -85,7 +85,7 @@ def _locked_task(task_id: int | None) -> CountTask | None:
 def _require_status(task: CountTask, *allowed: CountStatus) -> None:
     if task.status not in allowed:
         raise Conflict(_("%(code)s is %(status)s; this needs it to be %(value)s.",
-                         code=task.code, status=task.status.label.lower(), value=' or '.join(s.label.lower() for s in allowed)))
+                         code=task.code, status=task.status.label.lower(), value=' / '.join(s.label.lower() for s in allowed)))
 
 
 def record_count(task: CountTask, location: Location, product: Product, qty: int) -> CountLine:

@@ -26,7 +26,7 @@ def order_by_code(code: str) -> Order:
         order = db.session.execute(select(Order).where(Order.reference == raw)).scalars().first()
     if order is None:
         raise NotFound(_("There is no order %(value)s: check the code or the shop reference.",
-                         value=raw or '(empty)'))
+                         value=raw or _('(empty)')))
     return order
 
 

@@ -85,7 +85,7 @@ def import_receipts(text: str, *, user=None, dry_run: bool = False) -> ImportRes
         product = products.get(sku)
         if product is None:
             result.errors.append(RowError(line, _("sku %(value)s is not a known product",
-                                                  value=sku or '(empty)')))
+                                                  value=sku or _('(empty)'))))
         if not _small_int(raw_qty) or int(raw_qty) <= 0:
             result.errors.append(RowError(line, _("quantity must be a whole number above 0, not "
                                                   "“%(value)s”", value=raw_qty)))

@@ -576,6 +576,6 @@ def order_by_reference(text: str) -> Order:
     order = order_for_code(text) if (text or "").strip() else None
     if order is None:
         raise NotFound(_("No order has the reference, code or tracking number %(value)s.",
-                         value=(text or '').strip() or '(empty)'),
+                         value=(text or '').strip() or _('(empty)')),
                        code="unknown_order")
     return order
