@@ -45,6 +45,7 @@ from wms.integrations.prestashop.mapping import (
 )
 from wms.integrations.prestashop.models import StockPushState, SyncCursor
 from wms.integrations.prestashop.shops import ShopSettings
+from wms.i18n import _, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -407,16 +408,20 @@ def _build_order(ctx: _Context, shop_order: ShopOrder, resolver: _ProductResolve
     db.session.add(order)
     _read_relay_point(ctx, order, shop_order)
     unknown = _make_lines(order, shop_order, resolver)
-    record_event(order, "imported", f"Imported from shop {ctx.settings.name!r}, order {shop_order.id} "
-                                    f"({shop_order.reference}), state {shop_order.current_state}.")
+    record_event(order, "imported", _("Imported from shop %(name)s, order %(id)s "
+                                      "(%(reference)s), state %(current_state)s.",
+                                      name=repr(ctx.settings.name), id=shop_order.id, reference=shop_order.reference, current_state=shop_order.current_state))
     if address is None:
-        _hold(order, f"Delivery address {shop_order.id_address_delivery} not found in the shop: "
-                     "fix the order's address in the shop; it is read again at its next change.")
+        _hold(order, _("Delivery address %(id_address_delivery)s not found in the shop: fix the "
+                       "order's address in the shop; it is read again at its next change.",
+                       id_address_delivery=shop_order.id_address_delivery))
     if unknown:
         _hold(order, _hold_reason(unknown))
     if order.carrier_id is None:
-        record_event(order, "carrier_unknown", f"Shop carrier {shop_order.id_carrier} has no WMS carrier "
-                                               "with its id_reference: choose the carrier before packing.")
+        record_event(order, "carrier_unknown", _("Shop carrier %(id_carrier)s has no WMS carrier "
+                                                 "with its id_reference: choose the carrier "
+                                                 "before packing.",
+                                                 id_carrier=shop_order.id_carrier))
     return order
 
 
@@ -435,12 +440,14 @@ def _read_relay_point(ctx: _Context, order: Order, shop_order: ShopOrder) -> Non
             log.warning("shop %r: relay point of order %s not read: %s", ctx.settings.name, shop_order.id, exc)
     if point is not None:
         order.relay_point_id = _cut(str(point["relay_point_id"]).strip(), 32)
-        record_event(order, "relay_point", f"Relay point {order.relay_point_id} chosen in the shop "
-                                           f"({point.get('module') or 'relay module'}).")
+        record_event(order, "relay_point", _("Relay point %(relay_point_id)s chosen in the shop "
+                                             "(%(module)s).", relay_point_id=order.relay_point_id,
+                                             module=point.get('module') or _('relay module')))
         return
     why = f": {ctx.relay_unsupported}" if ctx.relay_unsupported else ""
-    record_event(order, "relay_unknown", f"{carrier.name} delivers to a relay point but the shop gave "
-                                         f"none{why}. Set it on the order page before packing.")
+    record_event(order, "relay_unknown", _("%(name)s delivers to a relay point but the shop gave "
+                                           "none%(why)s. Set it on the order page before packing.",
+                                           name=carrier.name, why=why))
 
 
 def _hold(order: Order, reason: str) -> None:
@@ -475,10 +482,12 @@ def _apply_changes(ctx: _Context, order: Order, shop_order: ShopOrder, resolver:
                 result.held += 1
         elif order.status == OrderStatus.SHIPPED:
             record_event(order, "shop_cancelled_after_ship",
-                         f"The shop set state {shop_order.current_state} after the order shipped: handle the return.")
+                         _("The shop set state %(current_state)s after the order shipped: handle "
+                           "the return.", current_state=shop_order.current_state))
         return
     if old_state != shop_order.current_state:
-        record_event(order, "shop_state", f"Shop state {old_state} -> {shop_order.current_state}.")
+        record_event(order, "shop_state", _("Shop state %(old_state)s -> %(current_state)s.",
+                                            old_state=old_state, current_state=shop_order.current_state))
     if _lines_differ(order, shop_order):
         if _resync_lines(order, shop_order, resolver):
             result.resynced += 1
@@ -499,8 +508,8 @@ def _resync_lines(order: Order, shop_order: ShopOrder, resolver: _ProductResolve
     started = any(ln.quantity_picked or ln.quantity_packed or ln.quantity_shipped for ln in order.lines)
     if started or order.status not in RESYNCABLE:
         record_event(order, "shop_lines_changed",
-                     "The shop changed this order's lines after picking started: check it by hand "
-                     "(the warehouse keeps the lines it is picking).")
+                     _("The shop changed this order's lines after picking started: check it by "
+                       "hand (the warehouse keeps the lines it is picking)."))
         return False
     # Off its pick list first: a list must not keep an order whose lines are rebuilt.
     detach_order(order)
@@ -510,7 +519,9 @@ def _resync_lines(order: Order, shop_order: ShopOrder, resolver: _ProductResolve
     order.lines.clear()
     db.session.flush()
     unknown = _make_lines(order, shop_order, resolver)
-    record_event(order, "resynced", f"Lines re-read from the shop ({len(order.lines)} line(s)).")
+    record_event(order, "resynced", ngettext("Lines re-read from the shop (%(num)d line).",
+                                             "Lines re-read from the shop (%(num)d lines).",
+                                             len(order.lines)))
     if unknown:
         _hold(order, _hold_reason(unknown))
     elif not manual_hold:
@@ -539,7 +550,7 @@ def release_held_orders(shop: str) -> int:
         if all(ln.product_id is not None for ln in order.lines):
             order.status = OrderStatus.NEW
             order.hold_reason = None
-            record_event(order, "released", "Every product is now known: the order is released.")
+            record_event(order, "released", _("Every product is now known: the order is released."))
             released += 1
     db.session.flush()
     return released

@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, post_load, validate
 
 from wms.domain.orders import channels
 from wms.domain.users.models import Role
+from wms.i18n import _l
 from wms.web.api import bp
 from wms.web.api.bulk import MAX_BULK_ITEMS, MAX_LINES, load, run_bulk
 from wms.web.api.orders import OrderDetailSchema
@@ -45,7 +46,7 @@ class AddressSchema(Schema):
     postcode = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
     city = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
     country = fields.String(load_default=None, allow_none=True,
-                            validate=validate.Regexp(r"^[A-Za-z]{2}$", error="an ISO 3166 two-letter code"))
+                            validate=validate.Regexp(r"^[A-Za-z]{2}$", error=_l("an ISO 3166 two-letter code")))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
 
 
