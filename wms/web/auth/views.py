@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from wms.db import db
 from wms.domain.users import services as users
 from wms.domain.users.models import User
+from wms.i18n import _
 
 bp = Blueprint("auth", __name__)
 
@@ -81,7 +82,7 @@ def logout():
     # logout_user() also marks the remember-me cookie for deletion; clearing the whole
     # session here would drop that mark and the cookie would sign the user straight back in.
     logout_user()
-    flash("Signed out.")
+    flash(_("Signed out."))
     return redirect(url_for("auth.handheld_login" if handheld else "auth.login"))
 
 
