@@ -5,7 +5,7 @@ A supervisor manages operators; an administrator manages everyone. Anyone on the
 unlock: an unlock gives no access, it only lets the owner try again."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -16,7 +16,7 @@ from wms.errors import DomainError, NotFound, PermissionDenied
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
-from wms.i18n import _, N_
+from wms.i18n import LANGUAGES, N_, _
 
 add(DESK_MENU, MenuItem(N_("Users"), "desk.users", N_("Who works here; locked badges"), order=52))
 
@@ -140,4 +140,25 @@ def user_activate(user_id: int):
     user = _user(user_id)
     user.active = True
     flash(_("%(name)s can sign in again.", name=user.name), "ok")
+    return redirect(url_for("desk.users"))
+
+
+@bp.route("/users/<int:user_id>/language", methods=["POST"])
+@transactional
+def user_language(user_id: int):
+    """Set a user's language: a code of LANGUAGES, or empty for the browser's choice. A
+    supervisor sets an operator's (and their own), an administrator anyone's."""
+    raw = (request.form.get("language") or "").strip()
+    try:
+        user = _user(user_id, manage=user_id != current_user.id)
+        if raw and raw not in LANGUAGES:
+            raise DomainError(_("%(value)s is not a language of the WMS: choose %(known)s.",
+                                value=raw[:20], known=" / ".join(LANGUAGES.values())))
+    except DomainError as exc:
+        return _page(exc.status if exc.status != 422 else 400, error=exc.message)
+    user.language = raw or None
+    if user.id == current_user.id:
+        g.pop("_flask_babel", None)  # the confirmation already speaks the new language
+    flash(_("%(name)s: %(language)s.", name=user.name,
+            language=LANGUAGES.get(user.language) or _("the browser's language")), "ok")
     return redirect(url_for("desk.users"))
