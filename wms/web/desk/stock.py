@@ -112,5 +112,6 @@ def adjust():
         return render_template("desk/stock/page.html", rows=rows, q=q, reasons=MoveReason,
                                sort="location", totals={}, rows_per_product={},
                                error=exc.message, form=form), 422
-    flash(_("Adjusted %(sku)s in %(location)s by %(delta)s.", sku=product.sku, location=location.code, delta=f"{delta:+d}"), "ok")
+    shown = "%+d" % delta
+    flash(_("Adjusted %(sku)s in %(location)s by %(delta)s.", sku=product.sku, location=location.code, delta=shown), "ok")
     return redirect(url_for("desk.stock", q=product.sku))
