@@ -1,10 +1,9 @@
 """Dates, times and numbers the way the reader's language writes them (issue 18).
 
 Times are stored in UTC (wms.db.UTCDateTime hands them back timezone-aware) and shown in
-the warehouse's time zone: WMS_TIMEZONE, or the site's own `Warehouse.timezone` when the
-installation has exactly one site and it has one. The site's zone is read once and kept for
-a few minutes per process, and never read during a handheld scan or an API call (those use
-what is kept, else WMS_TIMEZONE): formatting a time adds no SQL statement to the heart loop.
+the warehouse's time zone, WMS_TIMEZONE (default Europe/Paris), with no SQL statement: the
+selector (wms.i18n.select_timezone) runs whenever a time is formatted, handheld scans included. (`Warehouse.timezone`
+is for documents of one site; the screens follow the installation's zone.)
 
 Jinja filters (registered on the app):
 - `|datetime` "28 nov. 2026, 00:30" / "Nov 28, 2026, 12:30 AM"; `|datetime('short')` without
@@ -15,57 +14,13 @@ Jinja filters (registered on the app):
 """
 from __future__ import annotations
 
-import time as _time
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask
 from flask_babel import get_locale, get_timezone
 
-SITE_ZONE_SECONDS = 300
-_site_zone: dict[int, tuple[float, str | None]] = {}  # id(app) -> (read at, zone or None)
-
-
-def select_timezone() -> str:
-    """The zone times are shown in: a single site's own, else WMS_TIMEZONE."""
-    app = current_app._get_current_object()
-    default = app.config.get("TIMEZONE") or "UTC"
-    kept = _site_zone.get(id(app))
-    if kept and _time.monotonic() - kept[0] < SITE_ZONE_SECONDS:
-        return kept[1] or default
-    if has_request_context() and (request.blueprint in ("handheld", "api")
-                                  or request.path.startswith(("/handheld", "/api/"))):
-        return kept[1] or default if kept else default
-    zone = _read_site_zone()
-    _site_zone[id(app)] = (_time.monotonic(), zone)
-    return zone or default
-
-
-def forget_site_zone() -> None:
-    """After a site's time zone changes (and in tests)."""
-    _site_zone.clear()
-
-
-def _read_site_zone() -> str | None:
-    from sqlalchemy import select
-
-    from wms.db import db
-    from wms.domain.locations.models import Warehouse
-
-    try:
-        zones = db.session.execute(select(Warehouse.timezone).limit(2)).scalars().all()
-    except Exception:  # no tables yet (a fresh database): the configured zone
-        db.session.rollback()
-        return None
-    if len(zones) != 1 or not zones[0]:
-        return None
-    try:
-        ZoneInfo(zones[0])
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-    return zones[0]
 
 
 def _locale():
@@ -130,6 +85,3 @@ def register(app: Flask) -> None:
     app.add_template_filter(format_time, "time")
     app.add_template_filter(format_number, "number")
     app.add_template_filter(format_percent, "percent")
-    babel = app.extensions.get("babel")
-    if babel is not None:
-        babel.timezone_selector = select_timezone
