@@ -6,6 +6,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from wms.errors import DomainError
+from wms.i18n import _, _l
 from wms.extensions import login_manager
 from wms.web.htmx import is_htmx
 
@@ -104,7 +105,7 @@ def _require_sign_in():
         return None
     if request.path.startswith("/api/"):
         return _json_error(401, "unauthorized",
-                           "Sign in, or send an API token as 'Authorization: Bearer <token>'.")
+                           _("Sign in, or send an API token as 'Authorization: Bearer <token>'."))
     login = "auth.handheld_login" if request.path.startswith("/handheld") else "auth.login"
     target = url_for(login, next=request.full_path if request.method == "GET" else None)
     if is_htmx():
@@ -147,25 +148,30 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        message = "This form has expired (the page was open too long or you signed in again): reload the page and try again."
+        message = _("This form has expired (the page was open too long or you signed in again): "
+                    "reload the page and try again.")
         if _wants_json():
             return _json_error(400, "csrf", message)
         return render_template("errors/error.html", message=message, status=400), 400
 
     codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
              413: "too_large", 500: "server_error"}
-    for status, text in ((400, "The request could not be read: nothing was changed. Reload the page and try again."),
-                         (403, "You do not have the role needed for this page. Ask a supervisor."),
-                         (404, "There is nothing at this address."),
-                         (405, "That action is not allowed here."),
-                         (413, "The request is too large (more than {limit} MB): split the file, or send less at once."),
-                         (500, "Something went wrong on the server; nothing was changed. Try again, and tell a supervisor if it keeps happening.")):
+    # Lazy: each answer speaks the language of its request.
+    for status, text in ((400, _l("The request could not be read: nothing was changed. Reload the page and try again.")),
+                         (403, _l("You do not have the role needed for this page. Ask a supervisor.")),
+                         (404, _l("There is nothing at this address.")),
+                         (405, _l("That action is not allowed here.")),
+                         (413, None),
+                         (500, _l("Something went wrong on the server; nothing was changed. Try again, and tell a supervisor if it keeps happening."))):
         def handler(exc, status=status, text=text):
             from wms.db import db
 
             db.session.rollback()  # an aborted request changes nothing
             if status == 413:
-                text = text.format(limit=round((app.config.get("MAX_CONTENT_LENGTH") or 0) / 1e6))
+                text = _("The request is too large (more than %(limit)s MB): split the file, or send less at once.",
+                         limit=round((app.config.get("MAX_CONTENT_LENGTH") or 0) / 1e6))
+            else:
+                text = str(text)
             # A sentence given to abort() (e.g. a missing API scope) says more than the default.
             described = getattr(exc, "description", None)
             if status != 500 and described and described != getattr(type(exc), "description", None):
@@ -197,13 +203,18 @@ def _jsonable(value) -> bool:
 
 def _register_template_helpers(app: Flask) -> None:
     from wms.domain.users.models import Role
+    from wms.i18n import LANGUAGES, get_locale
     from wms.text import plural
+    from wms.web import formats
 
+    # Kept for templates not moved to ngettext yet; new text uses ngettext.
     app.add_template_filter(plural, "plural")
+    formats.register(app)
 
     @app.context_processor
     def inject():
-        return {"Role": Role, "htmx_js": "vendor/htmx-2.0.11.min.js", "desk_menu": _desk_menu}
+        return {"Role": Role, "htmx_js": "vendor/htmx-2.0.11.min.js", "desk_menu": _desk_menu,
+                "LANGUAGES": LANGUAGES, "current_locale": lambda: str(get_locale() or "en")}
 
     def _desk_menu():
         from wms.web.menu import DESK_MENU

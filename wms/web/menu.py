@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class MenuItem:
+    # English, marked with N_(): a template shows `_(item.title)` in the reader's language.
     title: str
     endpoint: str
     hint: str = ""
@@ -22,7 +23,7 @@ DESK_MENU: list[MenuItem] = []
 def add(menu: list[MenuItem], item: MenuItem) -> None:
     if all(existing.endpoint != item.endpoint for existing in menu):
         menu.append(item)
-        menu.sort(key=lambda m: (m.order, m.title))
+        menu.sort(key=lambda m: (m.order, str(m.title)))
 
 
 def import_submodules(package_name: str, package_path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 from werkzeug.routing import IntegerConverter
+from wms.i18n import _
 
 # The handheld and the desk load scripts and styles from /static only: nothing inline.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -53,8 +54,8 @@ def setup_security(app: Flask) -> None:
         for values in (request.args, request.form):
             for key, value in values.items(multi=True):
                 if "\x00" in key or "\x00" in value:
-                    abort(400, "The request holds a NUL character: nothing was changed. "
-                               "Retype the value (or check the file or script that sent it).")
+                    abort(400, _("The request holds a NUL character: nothing was changed. "
+                                 "Retype the value (or check the file or script that sent it)."))
         return None
 
     hsts = app.config.get("SESSION_COOKIE_SECURE") and int(app.config.get("HSTS_SECONDS") or 0)

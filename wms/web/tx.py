@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from wms.db import db, utcnow
 from wms.domain.scans.models import ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied
+from wms.i18n import _
 
 SCAN_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 # Built once: the one statement that records a scan and its answer.
@@ -65,7 +66,7 @@ def _request_hash() -> str | None:
 def _replay(record: ScanRecord, user_id: int | None, request_hash: str | None = None) -> Response:
     if record.user_id != user_id or record.endpoint != (request.endpoint or ""):
         # Never hand one operator's (or screen's) stored answer to another.
-        return Response("This scan id was already used by another screen or operator: scan again.",
+        return Response(_("This scan id was already used by another screen or operator: scan again."),
                         status=409, mimetype="text/plain")
     if request_hash is not None and record.request_hash not in (None, request_hash):
         # A script reused its Idempotency-Key for another request: replaying the first
@@ -73,8 +74,8 @@ def _replay(record: ScanRecord, user_id: int | None, request_hash: str | None = 
         from flask import jsonify
 
         response = jsonify(error={"code": "idempotency_key_reused",
-                                  "message": "This Idempotency-Key was already used with another "
-                                             "body: send a new key for a new request."})
+                                  "message": _("This Idempotency-Key was already used with another "
+                                                        "body: send a new key for a new request.")})
         response.status_code = 422
         return response
     response = Response(record.body or "", status=record.status_code,
@@ -120,7 +121,7 @@ def scan_endpoint(view):
         if scan_id is None:
             return transactional(view)(*args, **kwargs)
         if not isinstance(scan_id, str) or not SCAN_ID.match(scan_id):
-            return Response("The scan id sent by the screen is malformed; reload the page.",
+            return Response(_("The scan id sent by the screen is malformed; reload the page."),
                             status=400, mimetype="text/plain")
         # Read before any rollback below: a rollback expires the user and would reload it.
         user_id = current_user.id if current_user.is_authenticated else None
@@ -160,7 +161,7 @@ def scan_endpoint(view):
 def _replay_stored(scan_id: str, user_id: int | None, request_hash: str | None = None) -> Response:
     record = _stored(scan_id)
     if record is None:  # pragma: no cover - the unique index said it exists
-        response = Response("This scan could not be checked: scan again.", status=409,
+        response = Response(_("This scan could not be checked: scan again."), status=409,
                             mimetype="text/plain")
     else:
         response = _replay(record, user_id, request_hash)  # before the rollback, which would expire it

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from wms.db import db, utcnow
 from wms.domain.users.models import ApiToken, Role, User
+from wms.i18n import _
 
 AUTH_METHODS = ("password", "badge")
 MAX_ID = 2**31 - 1
@@ -84,5 +85,5 @@ def require_scope(scope: str) -> None:
     require_role)."""
     token = current_token()
     if token is not None and not token.allows(scope):
-        abort(403, f"This API token lacks the '{scope}' scope: create a token with it "
-                   "(desk, API) to do this.")
+        abort(403, _("This API token lacks the '%(scope)s' scope: create a token with it "
+                     "(desk, API) to do this.", scope=scope))

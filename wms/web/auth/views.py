@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from wms.db import db
 from wms.domain.users import services as users
 from wms.domain.users.models import User
+from wms.i18n import _
 
 bp = Blueprint("auth", __name__)
 
@@ -81,7 +82,7 @@ def logout():
     # logout_user() also marks the remember-me cookie for deletion; clearing the whole
     # session here would drop that mark and the cookie would sign the user straight back in.
     logout_user()
-    flash("Signed out.")
+    flash(_("Signed out."))
     return redirect(url_for("auth.handheld_login" if handheld else "auth.login"))
 
 
@@ -90,3 +91,22 @@ def me():
     """Who is signed in (used by screens to show the operator's name)."""
     return {"username": current_user.username, "name": current_user.name,
             "role": current_user.role.label}
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """The signed-in user's own language: "en", "fr"..., or empty for the browser's choice.
+
+    Only this user's row changes: their sessions go on (no new sign-in, same CSRF token).
+    """
+    from flask import abort
+
+    from wms.i18n import LANGUAGES
+
+    raw = (request.form.get("language") or "").strip()
+    if raw and raw not in LANGUAGES:
+        abort(400, _("%(value)s is not a language of the WMS: choose one of %(known)s, or the "
+                     "browser's choice.", value=raw[:20], known=", ".join(LANGUAGES.values())))
+    current_user.language = raw or None
+    db.session.commit()
+    return redirect(_safe_next(url_for("index")))

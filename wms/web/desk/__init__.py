@@ -5,6 +5,7 @@ from flask_login import current_user
 from wms.domain.users.models import Role
 from wms.web.auth.loader import require_role
 from wms.web.menu import import_submodules
+from wms.i18n import _
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
@@ -15,7 +16,7 @@ def _supervisors_only():
     if current_user.auth_method == "badge":
         # A badge + PIN is for the scanner; the desk (stock corrections, users, tokens) asks
         # for the password.
-        flash("The desk needs your password: a badge sign-in is for the scanner.")
+        flash(_("The desk needs your password: a badge sign-in is for the scanner."))
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     return None
 

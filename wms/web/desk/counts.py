@@ -15,9 +15,9 @@ from wms.errors import DomainError
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
-from wms.text import plural
+from wms.i18n import _, N_, ngettext
 
-add(DESK_MENU, MenuItem("Counts", "desk.counts", "Cycle counts and their differences", order=35))
+add(DESK_MENU, MenuItem(N_("Counts"), "desk.counts", N_("Cycle counts and their differences"), order=35))
 
 
 def _list(error: str | None = None, form=None, status_code: int = 200):
@@ -50,11 +50,11 @@ def count_create():
                     made.append(count_services.create_count(user=current_user, location=location).code)
                 except DomainError:
                     continue  # a task already covers it
-            flash(f"Created {plural(len(made), 'count task')} for flagged bins.", "ok")
+            flash(ngettext("Created %(num)d count task for flagged bins.", "Created %(num)d count tasks for flagged bins.", len(made)), "ok")
             return redirect(url_for("desk.counts"))
         code = form.get("code", "").strip()
         if not code:
-            raise DomainError("Type a location code or a product SKU / barcode to count.")
+            raise DomainError(_("Type a location code or a product SKU / barcode to count."))
         if form.get("scope") == "product":
             task = count_services.create_count(user=current_user, product=product_by_code(code).product,
                                        note=form.get("note"))
@@ -63,7 +63,7 @@ def count_create():
                                        note=form.get("note"))
     except DomainError as exc:
         return _list(exc.message, form, exc.status)
-    flash(f"{task.code} created: count {task.subject} on the handheld.", "ok")
+    flash(_("%(code)s created: count %(subject)s on the handheld.", code=task.code, subject=task.subject), "ok")
     return redirect(url_for("desk.count_page", task_id=task.id))
 
 

@@ -11,9 +11,9 @@ from wms.web.desk import bp
 from wms.web.htmx import is_htmx, trigger
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
-from wms.text import plural
+from wms.i18n import _, N_, ngettext
 
-add(DESK_MENU, MenuItem("Dispatch", "desk.dispatch", "Hand parcels to carriers, manifests", order=45))
+add(DESK_MENU, MenuItem(N_("Dispatch"), "desk.dispatch", N_("Hand parcels to carriers, manifests"), order=45))
 
 
 @bp.route("/dispatch")
@@ -52,7 +52,7 @@ def dispatch_start(code):
     """Start a dispatch for the carrier (or carry on with the one already open)."""
     carrier = shipping.carrier_by_code(code)
     dispatch = shipping.open_dispatch(carrier, current_user)
-    return _render_dispatch(dispatch, f"{dispatch.code} open: scan the parcels for {carrier.name}")
+    return _render_dispatch(dispatch, _("%(code)s open: scan the parcels for %(carrier)s", code=dispatch.code, carrier=carrier.name))
 
 
 @bp.route("/dispatch/<int:dispatch_id>/scan", methods=["POST"])
@@ -64,8 +64,8 @@ def dispatch_scan(dispatch_id):
     except DomainError as exc:
         return _render_dispatch(dispatch, exc.message, ok=False,
                                 status=exc.status if exc.status in (409, 422) else 422)
-    return _render_dispatch(dispatch, f"{parcel.code} ({parcel.tracking_number}, "
-                                      f"{parcel.shipment.order.reference}) added")
+    return _render_dispatch(dispatch, _("%(parcel)s (%(tracking)s, %(order)s) added", parcel=parcel.code,
+                                        tracking=parcel.tracking_number, order=parcel.shipment.order.reference))
 
 
 @bp.route("/dispatch/<int:dispatch_id>/remove", methods=["POST"])
@@ -76,7 +76,7 @@ def dispatch_remove(dispatch_id):
         parcel = shipping.remove_parcel(dispatch, request.form.get("code", ""))
     except DomainError as exc:
         return _render_dispatch(dispatch, exc.message, ok=False, status=422)
-    return _render_dispatch(dispatch, f"{parcel.code} taken off the dispatch")
+    return _render_dispatch(dispatch, _("%(parcel)s taken off the dispatch", parcel=parcel.code))
 
 
 @bp.route("/dispatch/<int:dispatch_id>/close", methods=["POST"])
@@ -88,8 +88,9 @@ def dispatch_close(dispatch_id):
     except DomainError as exc:
         return _render_dispatch(dispatch, exc.message, ok=False,
                                 status=exc.status if exc.status in (409, 422) else 422)
-    return _render_dispatch(dispatch, f"{dispatch.code} closed: {plural(len(shipments), 'order')} shipped "
-                                      f"with {dispatch.carrier.name}")
+    return _render_dispatch(dispatch, ngettext("%(code)s closed: %(num)d order shipped with %(carrier)s",
+                                               "%(code)s closed: %(num)d orders shipped with %(carrier)s",
+                                               len(shipments), code=dispatch.code, carrier=dispatch.carrier.name))
 
 
 @bp.route("/dispatch/carriers/<code>/range", methods=["POST"])
@@ -102,12 +103,16 @@ def dispatch_range(code):
             raise ValueError
         start, end = int(raw[0]), int(raw[1])
     except ValueError:
-        raise DomainError("Type the first and the last tracking number of the range as digits.") from None
+        raise DomainError(_("Type the first and the last tracking number of the range as digits.")) from None
     shipping.set_tracking_range(carrier, start, end, request.form.get("prefix"))
-    used = (f" ({start} to {carrier.range_next - 1} are already on parcels)"
-            if carrier.range_next != start else "")
-    return _render_dispatch(shipping.find_open_dispatch(carrier),
-                            f"{carrier.name}: tracking numbers {carrier.range_next} to {end} ready{used}",
+    if carrier.range_next != start:
+        done = _("%(carrier)s: tracking numbers %(first)s to %(last)s ready (%(start)s to %(used)s are "
+                 "already on parcels)", carrier=carrier.name, first=carrier.range_next, last=end,
+                 start=start, used=carrier.range_next - 1)
+    else:
+        done = _("%(carrier)s: tracking numbers %(first)s to %(last)s ready", carrier=carrier.name,
+                 first=carrier.range_next, last=end)
+    return _render_dispatch(shipping.find_open_dispatch(carrier), done,
                             carrier=carrier)
 
 
@@ -126,7 +131,7 @@ def dispatch_service(code):
     return _render_dispatch(shipping.find_open_dispatch(carrier),
                             f"{carrier.name}: {carrier.adapter}"
                             + (f" {carrier.account} {carrier.service_code}" if carrier.account else "")
-                            + (" (relay point)" if carrier.relay else ""), carrier=carrier)
+                            + (" (%s)" % _("relay point") if carrier.relay else ""), carrier=carrier)
 
 
 @bp.route("/dispatch/<int:dispatch_id>/carrier-manifest.pdf")
@@ -148,9 +153,9 @@ def dispatch_manifest(code, day):
     try:
         when = date.fromisoformat(day)
     except ValueError:
-        raise DomainError(f"{day[:20]} is not a date (YYYY-MM-DD).") from None
+        raise DomainError(_("%(value)s is not a date (YYYY-MM-DD).", value=day[:20])) from None
     if not 2000 <= when.year <= 2999:
-        raise DomainError(f"{day} is not a day the warehouse shipped on: choose a date from 2000 to 2999.")
+        raise DomainError(_("%(value)s is not a day the warehouse shipped on: choose a date from 2000 to 2999.", value=day))
     response = Response(shipping.manifest(carrier, when), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="manifest-{carrier.code}-{day}.pdf"'
     return response

@@ -17,8 +17,9 @@ from wms.integrations.prestashop.outbox import dead_messages, retry_message
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.i18n import _, N_
 
-add(DESK_MENU, MenuItem("Exceptions", "desk.exceptions", "Unknown SKUs, shorts, differences, sync", order=5))
+add(DESK_MENU, MenuItem(N_("Exceptions"), "desk.exceptions", N_("Unknown SKUs, shorts, differences, sync"), order=5))
 
 LIMIT = 100
 
@@ -92,15 +93,15 @@ def dead_letters() -> list:
 def sections() -> list[Section]:
     """Every kind of exception the inbox shows, in the order to look at them."""
     return [
-        Section("unknown_skus", "Unknown SKUs in shop orders", "Create the product, then release the order.", unknown_skus()),
-        Section("dead_letters", "Shop messages and webhooks that failed", "Fix the cause, then retry.", dead_letters()),
-        Section("short_picks", "Short picks", "Count the bin; allocate the order again.", short_picks()),
-        Section("lines_short", "Order lines short of stock", "Receive or move stock in, then allocate again.",
+        Section("unknown_skus", _("Unknown SKUs in shop orders"), _("Create the product, then release the order."), unknown_skus()),
+        Section("dead_letters", _("Shop messages and webhooks that failed"), _("Fix the cause, then retry."), dead_letters()),
+        Section("short_picks", _("Short picks"), _("Count the bin; allocate the order again."), short_picks()),
+        Section("lines_short", _("Order lines short of stock"), _("Receive or move stock in, then allocate again."),
                 lines_short()),
-        Section("counts", "Count differences to approve", "Approve, or send back for a recount.", counts_to_approve()),
-        Section("receipts", "Receipts with discrepancies", "Check with the supplier.", receipt_discrepancies()),
-        Section("held", "Orders on hold", "Release when the reason is gone.", held_orders()),
-        Section("bins", "Bins flagged for a count", "Create count tasks.", bins_to_count()),
+        Section("counts", _("Count differences to approve"), _("Approve, or send back for a recount."), counts_to_approve()),
+        Section("receipts", _("Receipts with discrepancies"), _("Check with the supplier."), receipt_discrepancies()),
+        Section("held", _("Orders on hold"), _("Release when the reason is gone."), held_orders()),
+        Section("bins", _("Bins flagged for a count"), _("Create count tasks."), bins_to_count()),
     ]
 
 
@@ -117,5 +118,5 @@ def exception_retry_message(message_id: int):
     except (DomainError, ValueError) as exc:
         flash(getattr(exc, "message", str(exc)), "error")
         return redirect(url_for("desk.exceptions"))
-    flash(f"Message {message_id} is queued again.", "ok")
+    flash(_("Message %(id)s is queued again.", id=message_id), "ok")
     return redirect(url_for("desk.exceptions"))

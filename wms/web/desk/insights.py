@@ -13,10 +13,11 @@ from wms.integrations.prestashop.shops import configured_shops
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.i18n import N_, ngettext
 
-add(DESK_MENU, MenuItem("Drift", "desk.drift", "Shop quantities against what the warehouse can sell",
+add(DESK_MENU, MenuItem(N_("Drift"), "desk.drift", N_("Shop quantities against what the warehouse can sell"),
                         order=32))
-add(DESK_MENU, MenuItem("Productivity", "desk.productivity", "Scans, lines and units per hour, refusals",
+add(DESK_MENU, MenuItem(N_("Productivity"), "desk.productivity", N_("Scans, lines and units per hour, refusals"),
                         order=36))
 
 
@@ -48,5 +49,5 @@ def productivity_refresh():
     """Recompute today's and yesterday's figures now (the worker does it on its rounds)."""
     start = utcnow() - timedelta(days=2)
     written = productivity.aggregate_days(complete_after=start)
-    flash(f"Figures recomputed: {written} operator-day{'s' if written != 1 else ''}.", "ok")
+    flash(ngettext("Figures recomputed: %(num)d operator-day.", "Figures recomputed: %(num)d operator-days.", written), "ok")
     return redirect(url_for("desk.productivity"))

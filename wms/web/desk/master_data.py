@@ -16,9 +16,10 @@ from wms.errors import DomainError
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.i18n import _, N_
 
-add(DESK_MENU, MenuItem("Products", "desk.products", "Catalogue, barcodes, CSV", order=50))
-add(DESK_MENU, MenuItem("Locations", "desk.locations", "Bins and docks, CSV", order=51))
+add(DESK_MENU, MenuItem(N_("Products"), "desk.products", N_("Catalogue, barcodes, CSV"), order=50))
+add(DESK_MENU, MenuItem(N_("Locations"), "desk.locations", N_("Bins and docks, CSV"), order=51))
 
 # What can be imported: the import function and the columns it reads.
 IMPORTS = {
@@ -50,15 +51,15 @@ def product_create():
     sku, name, barcode = form.get("sku", "").strip(), form.get("name", "").strip(), form.get("barcode", "").strip()
     try:
         if not sku or not name:
-            raise DomainError("A product needs a SKU and a name.")
+            raise DomainError(_("A product needs a SKU and a name."))
         if any(c.isspace() for c in sku):
-            raise DomainError("A SKU has no spaces.")
-        for column, label, value in ((Product.sku, "SKU", sku), (Product.name, "name", name),
-                                     (Product.variant, "variant", form.get("variant", "").strip())):
+            raise DomainError(_("A SKU has no spaces."))
+        for column, label, value in ((Product.sku, N_("SKU"), sku), (Product.name, N_("name"), name),
+                                     (Product.variant, N_("variant"), form.get("variant", "").strip())):
             if problem := text_problem(column, value):
-                raise DomainError(f"The {label} {problem}.")
+                raise DomainError(_("The %(field)s %(problem)s.", field=_(label), problem=problem))
         if db.session.execute(select(Product).where(Product.sku == sku)).scalar_one_or_none():
-            raise DomainError(f"{sku} already exists.")
+            raise DomainError(_("%(sku)s already exists.", sku=sku))
         product = Product(sku=sku, name=name, variant=form.get("variant", "").strip() or None)
         db.session.add(product)
         db.session.flush()
@@ -68,7 +69,7 @@ def product_create():
         rows = db.session.execute(select(Product).order_by(Product.sku).limit(300)).scalars().all()
         return render_template("desk/master/products.html", rows=rows, q="", form=form,
                                error=getattr(exc, "message", str(exc))), 422
-    flash(f"Product {sku} created.", "ok")
+    flash(_("Product %(sku)s created.", sku=sku), "ok")
     return redirect(url_for("desk.products", q=sku))
 
 
@@ -129,7 +130,7 @@ def _uploaded_text() -> str:
     if upload and upload.filename:
         raw = upload.read(MAX_UPLOAD + 1)
         if len(raw) > MAX_UPLOAD:
-            raise DomainError("The file is larger than 5 MB: split it.")
+            raise DomainError(_("The file is larger than 5 MB: split it."))
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -137,11 +138,11 @@ def _uploaded_text() -> str:
         try:
             return raw.decode("cp1252")  # Excel on Windows saves "CSV" in the ANSI code page
         except UnicodeDecodeError:
-            raise DomainError("The file is neither UTF-8 nor Windows-1252 text: save it from the "
-                              "spreadsheet as “CSV UTF-8”.") from None
+            raise DomainError(_("The file is neither UTF-8 nor Windows-1252 text: save it from the "
+                                "spreadsheet as “CSV UTF-8”.")) from None
     text = request.form.get("text", "")
     if len(text.encode("utf-8", "surrogatepass")) > MAX_UPLOAD:
-        raise DomainError("The pasted text is larger than 5 MB: split it, or upload it as files.")
+        raise DomainError(_("The pasted text is larger than 5 MB: split it, or upload it as files."))
     return text
 
 
@@ -158,17 +159,19 @@ def import_csv(what: str):
         return render_template("desk/master/import.html", what=what, columns=columns, error=exc.message), 422
     if not text.strip():
         return render_template("desk/master/import.html", what=what, columns=columns,
-                               error="Choose a CSV file (or paste its text)."), 422
+                               error=_("Choose a CSV file (or paste its text).")), 422
     confirm = request.form.get("confirm") == "1"
     try:
         result = function(text, dry_run=not confirm)
     except importing.ImportRefused as refused:
-        rows, _ = importing.read_csv(text, columns, [])
+        rows, _problems = importing.read_csv(text, columns, [])
         return render_template("desk/master/import.html", what=what, columns=columns, text=text,
                                result=refused.result, preview=rows[:200]), 422
     if confirm:
-        flash(f"Imported {what}: {result.created} created, {result.updated} updated.", "ok")
+        flash((_("Imported products: %(created)s created, %(updated)s updated.", created=result.created, updated=result.updated)
+               if what == "products" else
+               _("Imported locations: %(created)s created, %(updated)s updated.", created=result.created, updated=result.updated)), "ok")
         return redirect(url_for(f"desk.{what}"))
-    rows, _ = importing.read_csv(text, columns, [])
+    rows, _problems = importing.read_csv(text, columns, [])
     return render_template("desk/master/import.html", what=what, columns=columns, text=text,
                            result=result, preview=rows[:200], ready=True)

@@ -18,8 +18,9 @@ from wms.integrations.prestashop.outbox import retry_message
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.i18n import _, N_
 
-add(DESK_MENU, MenuItem("Orders", "desk.orders", "Search, hold, release, cancel", order=10))
+add(DESK_MENU, MenuItem(N_("Orders"), "desk.orders", N_("Search, hold, release, cancel"), order=10))
 
 PAGE_SIZE = 50
 
@@ -104,7 +105,7 @@ def _act(order_id: int, action, done: str):
     except DomainError as exc:
         flash(exc.message, "error")
         return _render_page(order, exc.message), exc.status
-    flash(done.format(order=order), "ok")
+    flash(done(order), "ok")
     return redirect(url_for("desk.order_page", order_id=order.id))
 
 
@@ -112,21 +113,21 @@ def _act(order_id: int, action, done: str):
 @transactional
 def order_hold(order_id: int):
     return _act(order_id, lambda o: order_services.hold_order(o, request.form.get("reason", ""), current_user),
-                "{order.code} is on hold.")
+                lambda o: _("%(code)s is on hold.", code=o.code))
 
 
 @bp.route("/orders/<int:order_id>/release", methods=["POST"])
 @transactional
 def order_release(order_id: int):
     return _act(order_id, lambda o: order_services.release_order(o, current_user),
-                "{order.code} released: {order.status.label}.")
+                lambda o: _("%(code)s released: %(status)s.", code=o.code, status=o.status.label))
 
 
 @bp.route("/orders/<int:order_id>/cancel", methods=["POST"])
 @transactional
 def order_cancel(order_id: int):
     return _act(order_id, lambda o: order_services.cancel_order(o, request.form.get("reason", ""), current_user),
-                "{order.code} cancelled; its stock is free again.")
+                lambda o: _("%(code)s cancelled; its stock is free again.", code=o.code))
 
 
 @bp.route("/orders/<int:order_id>/allocate", methods=["POST"])
@@ -135,14 +136,14 @@ def order_allocate(order_id: int):
     def allocate(order):
         allocate_orders([order.id], current_user)
 
-    return _act(order_id, allocate, "{order.code}: allocation run; now {order.status.label}.")
+    return _act(order_id, allocate, lambda o: _("%(code)s: allocation run; now %(status)s.", code=o.code, status=o.status.label))
 
 
 @bp.route("/orders/<int:order_id>/address", methods=["POST"])
 @transactional
 def order_address(order_id: int):
     return _act(order_id, lambda o: order_services.update_shipping_address(o, request.form, current_user),
-                "{order.code}: shipping address saved; the next carrier label uses it.")
+                lambda o: _("%(code)s: shipping address saved; the next carrier label uses it.", code=o.code))
 
 
 @bp.route("/orders/<int:order_id>/unpack", methods=["POST"])
@@ -150,16 +151,16 @@ def order_unpack(order_id: int):
     def unpack(order):
         unpack_order(order, current_user)
 
-    response = transactional(lambda: _act(order_id, unpack, "{order.code} unpacked: its parcels are "
-                                          "void; the goods wait at the packing bench "
-                                          "({order.status.label})."))()
+    response = transactional(lambda: _act(order_id, unpack, lambda o: _(
+        "%(code)s unpacked: its parcels are void; the goods wait at the packing bench (%(status)s).",
+        code=o.code, status=o.status.label)))()
     if response.status_code < 400:
         # After the commit, with no transaction open: void the parcels at their carrier (what
         # fails stays to void, and `wms void-carrier-labels` retries it).
         from wms.domain.shipping.labels import void_pending
 
         for sentence in void_pending():
-            flash(f"Carrier: {sentence}", "ok")
+            flash(_("Carrier: %(sentence)s", sentence=sentence), "ok")
     return response
 
 
@@ -175,5 +176,5 @@ def order_retry_message(order_id: int, message_id: int):
         message = getattr(exc, "message", str(exc))
         flash(message, "error")
         return _render_page(order, message), 409
-    flash(f"Message {message_id} is queued again: the worker sends it at its next pass.", "ok")
+    flash(_("Message %(id)s is queued again: the worker sends it at its next pass.", id=message_id), "ok")
     return redirect(url_for("desk.order_page", order_id=order.id))

@@ -18,8 +18,9 @@ from wms.errors import DomainError
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.i18n import _, N_, ngettext
 
-add(DESK_MENU, MenuItem("Picking", "desk.picking", "Allocate, pick lists, waves, short picks", order=20))
+add(DESK_MENU, MenuItem(N_("Picking"), "desk.picking", N_("Allocate, pick lists, waves, short picks"), order=20))
 
 
 @bp.route("/picking/", endpoint="picking")
@@ -43,7 +44,7 @@ def picking_page():
 @transactional
 def picking_allocate():
     report = allocate_orders(user=current_user)
-    flash(f"Allocation: {report.summary}.", "ok")
+    flash(_("Allocation: %(summary)s.", summary=report.summary), "ok")
     return redirect(url_for("desk.picking"))
 
 
@@ -57,12 +58,12 @@ def picking_create():
         else:
             lists = [pick_service.create_pick_list([i], user=current_user) for i in ids]
             if not lists:
-                raise DomainError("Tick at least one order.")
+                raise DomainError(_("Tick at least one order."))
     except DomainError as exc:
         db.session.rollback()  # nothing half-done is committed with the redirect
         flash(exc.message, "error")
         return redirect(url_for("desk.picking")), 303
-    flash("Created " + ", ".join(pl.code for pl in lists) + ".", "ok")
+    flash(_("Created %(codes)s.", codes=", ".join(pl.code for pl in lists)), "ok")
     return redirect(url_for("desk.picking"))
 
 
@@ -77,16 +78,16 @@ def picking_wave():
             try:
                 cutoff = datetime.fromisoformat(raw_cutoff).replace(tzinfo=timezone.utc)
             except ValueError:
-                raise DomainError(f"“{raw_cutoff}” is not a date and time, e.g. 2026-11-23T15:00.") from None
+                raise DomainError(_("“%(value)s” is not a date and time, e.g. 2026-11-23T15:00.", value=raw_cutoff)) from None
         if carrier_id and as_id(carrier_id) is None:
-            raise DomainError("Choose a carrier from the list.")
+            raise DomainError(_("Choose a carrier from the list."))
         pick_list = pick_service.release_wave(carrier_id=int(carrier_id) if carrier_id else None,
                                          ship_by_before=cutoff, user=current_user)
     except DomainError as exc:
         db.session.rollback()  # nothing half-done is committed with the redirect
         flash(exc.message, "error")
         return redirect(url_for("desk.picking")), 303
-    flash(f"Released wave {pick_list.code} with {len(pick_list.orders)} orders.", "ok")
+    flash(ngettext("Released wave %(code)s with %(num)d order.", "Released wave %(code)s with %(num)d orders.", len(pick_list.orders), code=pick_list.code), "ok")
     return redirect(url_for("desk.picking"))
 
 
@@ -99,7 +100,7 @@ def picking_pause(list_id):
         db.session.rollback()  # nothing half-done is committed with the redirect
         flash(exc.message, "error")
         return redirect(url_for("desk.picking")), 303
-    flash(f"{pick_list.code} paused; any operator can resume it.", "ok")
+    flash(_("%(code)s paused; any operator can resume it.", code=pick_list.code), "ok")
     return redirect(url_for("desk.picking"))
 
 

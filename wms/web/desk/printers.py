@@ -9,8 +9,9 @@ from wms.errors import DomainError
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.i18n import _, N_
 
-add(DESK_MENU, MenuItem("Printers", "desk.printers", "Label printers and packing stations", order=85))
+add(DESK_MENU, MenuItem(N_("Printers"), "desk.printers", N_("Label printers and packing stations"), order=85))
 
 
 def _page(error: str | None = None, status: int = 200):
@@ -36,7 +37,7 @@ def printer_create():
         printer = printing.save_printer(**_printer_fields(request.form))
     except DomainError as exc:
         return _page(exc.message, exc.status)
-    flash(f"Printer “{printer.name}” added.", "ok")
+    flash(_("Printer “%(name)s” added.", name=printer.name), "ok")
     return redirect(url_for("desk.printers"))
 
 
@@ -49,7 +50,7 @@ def printer_update(printer_id: int):
                               active=request.form.get("active") == "1")
     except DomainError as exc:
         return _page(exc.message, exc.status)
-    flash(f"Printer “{printer.name}” saved.", "ok")
+    flash(_("Printer “%(name)s” saved.", name=printer.name), "ok")
     return redirect(url_for("desk.printers"))
 
 
@@ -59,7 +60,7 @@ def printer_delete(printer_id: int):
     printer = printing.get_printer(printer_id)
     name = printer.name
     printing.delete_printer(printer)
-    flash(f"Printer “{name}” removed: its stations print PDFs until they get another.", "ok")
+    flash(_("Printer “%(name)s” removed: its stations print PDFs until they get another.", name=name), "ok")
     return redirect(url_for("desk.printers"))
 
 
@@ -67,14 +68,14 @@ def printer_delete(printer_id: int):
 def printer_test(printer_id: int):
     printer = printing.get_printer(printer_id)
     if printer.kind is not PrinterKind.ZPL_TCP:
-        flash(f"{printer.name} prints PDFs in the browser: there is nothing to send.", "error")
+        flash(_("%(name)s prints PDFs in the browser: there is nothing to send.", name=printer.name), "error")
         return redirect(url_for("desk.printers"))
     try:
         sent = printing.send_zpl(printer, printing.sample_label(printer))
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        flash(f"Test label sent to {printer.name} ({sent} bytes): check that it came out.", "ok")
+        flash(_("Test label sent to %(name)s (%(bytes)s bytes): check that it came out.", name=printer.name, bytes=sent), "ok")
     return redirect(url_for("desk.printers"))
 
 
@@ -92,7 +93,7 @@ def station_create():
         station = printing.save_station(**_station_fields(request.form))
     except DomainError as exc:
         return _page(exc.message, exc.status)
-    flash(f"Station “{station.name}” added: choose it on the device (handheld menu, Station).", "ok")
+    flash(_("Station “%(name)s” added: choose it on the device (handheld menu, Station).", name=station.name), "ok")
     return redirect(url_for("desk.printers"))
 
 
@@ -104,5 +105,5 @@ def station_update(station_id: int):
         printing.save_station(**_station_fields(request.form), station=station)
     except DomainError as exc:
         return _page(exc.message, exc.status)
-    flash(f"Station “{station.name}” saved.", "ok")
+    flash(_("Station “%(name)s” saved.", name=station.name), "ok")
     return redirect(url_for("desk.printers"))

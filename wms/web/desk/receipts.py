@@ -16,9 +16,9 @@ from wms.errors import DomainError
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
-from wms.text import plural
+from wms.i18n import _, N_, ngettext
 
-add(DESK_MENU, MenuItem("Receipts", "desk.receipts", "Expected deliveries and what arrived",
+add(DESK_MENU, MenuItem(N_("Receipts"), "desk.receipts", N_("Expected deliveries and what arrived"),
                         order=20, role="SUPERVISOR"))
 
 
@@ -47,13 +47,13 @@ def receipt_new():
             try:
                 when = date.fromisoformat(form["expected_date"])
             except ValueError:
-                raise DomainError(f"{form['expected_date']} is not a date (use 2026-12-01).") from None
+                raise DomainError(_("%(value)s is not a date (use 2026-12-01).", value=form['expected_date'])) from None
         receipt = receiving.create_receipt(receiving.parse_lines(form.get("lines", "")),
                                            supplier=form.get("supplier"), expected_date=when,
                                            reference=form.get("reference"), user=current_user)
     except DomainError as exc:
         return _list_page(422, error=exc.message, form=form)
-    flash(f"Receipt {receipt.code} created: {receipt.expected_total} units expected.", "ok")
+    flash(ngettext("Receipt %(code)s created: %(num)d unit expected.", "Receipt %(code)s created: %(num)d units expected.", receipt.expected_total, code=receipt.code), "ok")
     return redirect(url_for("desk.receipt", receipt_id=receipt.id))
 
 
@@ -66,7 +66,9 @@ def receipt_import():
         result = receiving.import_receipts(text, user=current_user)
     except ImportRefused as exc:
         return _list_page(422, import_errors=[str(e) for e in exc.result.errors])
-    flash(f"Imported {plural(result.created, 'receipt')} from {plural(result.rows, 'row')}.", "ok")
+    flash(_("Imported %(receipts)s from %(rows)s.",
+            receipts=ngettext("%(num)d receipt", "%(num)d receipts", result.created),
+            rows=ngettext("%(num)d row", "%(num)d rows", result.rows)), "ok")
     return redirect(url_for("desk.receipts"))
 
 
@@ -80,7 +82,7 @@ def receipt_link_barcode():
                                          pack_qty=pack_qty, user=current_user)
     except DomainError as exc:
         return _list_page(422, link_error=exc.message, form=form)
-    flash(f"Barcode {form.get('code', '').strip()} now means {product.sku}.", "ok")
+    flash(_("Barcode %(barcode)s now means %(sku)s.", barcode=form.get('code', '').strip(), sku=product.sku), "ok")
     return redirect(url_for("desk.receipts"))
 
 
@@ -104,7 +106,7 @@ def receipt_approve(receipt_id: int):
     except DomainError as exc:
         db.session.rollback()
         return _detail(receiving.get_receipt(receipt_id), 422, exc.message)
-    flash(f"{product.sku} may now be received up to {total} on {receipt.code}.", "ok")
+    flash(_("%(sku)s may now be received up to %(total)s on %(code)s.", sku=product.sku, total=total, code=receipt.code), "ok")
     return redirect(url_for("desk.receipt", receipt_id=receipt.id))
 
 

@@ -17,18 +17,19 @@ from wms.errors import DomainError
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.i18n import _, N_, ngettext
 
-add(DESK_MENU, MenuItem("Returns", "desk.returns", "Customer returns, refunds to do, returns rate",
+add(DESK_MENU, MenuItem(N_("Returns"), "desk.returns", N_("Customer returns, refunds to do, returns rate"),
                         order=22, role="SUPERVISOR"))
 
 VIEWS = {
-    "open": ("Expected and in progress", lambda q: q.where(CustomerReturn.status.in_(
+    "open": (N_("Expected and in progress"), lambda q: q.where(CustomerReturn.status.in_(
         (ReturnStatus.EXPECTED, ReturnStatus.IN_PROGRESS)))),
     "expected": ("Expected", lambda q: q.where(CustomerReturn.status == ReturnStatus.EXPECTED)),
-    "in_progress": ("In progress", lambda q: q.where(CustomerReturn.status == ReturnStatus.IN_PROGRESS)),
-    "discrepancy": ("Received with discrepancies", lambda q: q.where(
+    "in_progress": (N_("In progress"), lambda q: q.where(CustomerReturn.status == ReturnStatus.IN_PROGRESS)),
+    "discrepancy": (N_("Received with discrepancies"), lambda q: q.where(
         CustomerReturn.status == ReturnStatus.RECEIVED, CustomerReturn.discrepancy.is_not(None))),
-    "exceptions": ("With items set aside", lambda q: q.where(CustomerReturn.items.any(ReturnItem.exception.is_(True)))),
+    "exceptions": (N_("With items set aside"), lambda q: q.where(CustomerReturn.items.any(ReturnItem.exception.is_(True)))),
     "received": ("Received", lambda q: q.where(CustomerReturn.status == ReturnStatus.RECEIVED)),
     "all": ("All", lambda q: q),
 }
@@ -64,7 +65,7 @@ def return_new():
                                     source="desk", user=current_user, reason=form.get("reason"))
     except DomainError as exc:
         return _list_page(422, error=exc.message, form=form)
-    flash(f"Return {ret.code} created for order {order.reference}: {ret.announced_total} unit(s) expected.", "ok")
+    flash(ngettext("Return %(code)s created for order %(order)s: %(num)d unit expected.", "Return %(code)s created for order %(order)s: %(num)d units expected.", ret.announced_total, code=ret.code, order=order.reference), "ok")
     return redirect(url_for("desk.return_detail", return_id=ret.id))
 
 
@@ -88,20 +89,20 @@ def _act(return_id: int, action, done: str):
     except DomainError as exc:
         db.session.rollback()
         return _detail(returns.get_return(return_id), 422, exc.message)
-    flash(done.format(code=ret.code), "ok")
+    flash(done(ret.code), "ok")
     return redirect(url_for("desk.return_detail", return_id=ret.id))
 
 
 @bp.route("/returns/<int:return_id>/cancel", methods=["POST"])
 @transactional
 def return_cancel(return_id: int):
-    return _act(return_id, returns.cancel, "{code} cancelled.")
+    return _act(return_id, returns.cancel, lambda code: _("%(code)s cancelled.", code=code))
 
 
 @bp.route("/returns/<int:return_id>/refunded", methods=["POST"])
 @transactional
 def return_refunded(return_id: int):
-    return _act(return_id, returns.mark_refunded, "{code}: refund noted as done.")
+    return _act(return_id, returns.mark_refunded, lambda code: _("%(code)s: refund noted as done.", code=code))
 
 
 def _day(raw: str | None, default: date) -> date:
@@ -110,9 +111,9 @@ def _day(raw: str | None, default: date) -> date:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise DomainError(f"{raw} is not a date (use 2026-12-01).", code="bad_date") from None
+        raise DomainError(_("%(value)s is not a date (use 2026-12-01).", value=raw), code="bad_date") from None
     if not 2000 <= day.year <= 2999:
-        raise DomainError(f"{raw} is out of range: give a date between 2000 and 2999.", code="bad_date")
+        raise DomainError(_("%(value)s is out of range: give a date between 2000 and 2999.", value=raw), code="bad_date")
     return day
 
 
@@ -123,7 +124,7 @@ def returns_rate():
         start = _day(request.args.get("start"), today - timedelta(days=30))
         end = _day(request.args.get("end"), today)
         if end < start:
-            raise DomainError("The period ends before it starts.", code="bad_period")
+            raise DomainError(_("The period ends before it starts."), code="bad_period")
     except DomainError as exc:
         return render_template("desk/returns/rate.html", rows=[], start=request.args.get("start", ""),
                                end=request.args.get("end", ""), error=exc.message), 422

@@ -21,8 +21,9 @@ from wms.errors import DomainError
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.i18n import _, N_
 
-add(DESK_MENU, MenuItem("Stock", "desk.stock", "Balances by product and location", order=30))
+add(DESK_MENU, MenuItem(N_("Stock"), "desk.stock", N_("Balances by product and location"), order=30))
 # The ledger is reached from the Stock page (the desk bar has no room for every page at 1366 px).
 
 PAGE_SIZE = 100
@@ -79,7 +80,7 @@ def ledger():
             try:
                 when = datetime.fromisoformat(args[name])
             except ValueError:
-                flash(f"{args[name]} is not a date (use 2026-11-23).", "error")
+                flash(_("%(value)s is not a date (use 2026-11-23).", value=args[name]), "error")
                 continue
             query = query.where(getattr(StockMove.created_at, op)(when))
     from wms.web.security import page_number
@@ -111,5 +112,6 @@ def adjust():
         return render_template("desk/stock/page.html", rows=rows, q=q, reasons=MoveReason,
                                sort="location", totals={}, rows_per_product={},
                                error=exc.message, form=form), 422
-    flash(f"Adjusted {product.sku} in {location.code} by {delta:+d}.", "ok")
+    shown = "%+d" % delta
+    flash(_("Adjusted %(sku)s in %(location)s by %(delta)s.", sku=product.sku, location=location.code, delta=shown), "ok")
     return redirect(url_for("desk.stock", q=product.sku))

@@ -12,8 +12,9 @@ from wms.web.api.tokens import MAX_DAYS, issue_token, revoke_token, visible_toke
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.i18n import _, N_
 
-add(DESK_MENU, MenuItem("API", "desk.tokens", "Tokens for scripts; the API's OpenAPI document", order=90))
+add(DESK_MENU, MenuItem(N_("API"), "desk.tokens", N_("Tokens for scripts; the API's OpenAPI document"), order=90))
 
 
 def _page(**context):
@@ -34,7 +35,7 @@ def token_create():
     try:
         days = request.form.get("expires_in_days", "").strip()
         if days and not (days.isascii() and days.isdecimal() and 1 <= int(days) <= MAX_DAYS):
-            raise DomainError(f"The expiry is a number of days from 1 to {MAX_DAYS}, or empty for none.")
+            raise DomainError(_("The expiry is a number of days from 1 to %(max)s, or empty for none.", max=MAX_DAYS))
         token, secret = issue_token(current_user, request.form.get("name", ""),
                                     request.form.getlist("scopes"),
                                     utcnow() + timedelta(days=int(days)) if days else None)
@@ -50,5 +51,5 @@ def token_create():
 @transactional
 def token_revoke(token_id: int):
     token = revoke_token(current_user, token_id)
-    flash(f"Token “{token.name}” revoked: scripts using it are refused from now on.", "ok")
+    flash(_("Token “%(name)s” revoked: scripts using it are refused from now on.", name=token.name), "ok")
     return redirect(url_for("desk.tokens"))

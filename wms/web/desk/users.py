@@ -5,7 +5,7 @@ A supervisor manages operators; an administrator manages everyone. Anyone on the
 unlock: an unlock gives no access, it only lets the owner try again."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -16,8 +16,9 @@ from wms.errors import DomainError, NotFound, PermissionDenied
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
+from wms.i18n import LANGUAGES, N_, _
 
-add(DESK_MENU, MenuItem("Users", "desk.users", "Who works here; locked badges", order=52))
+add(DESK_MENU, MenuItem(N_("Users"), "desk.users", N_("Who works here; locked badges"), order=52))
 
 
 def _page(status: int = 200, **context):
@@ -43,9 +44,9 @@ def _roles_to_give() -> list[Role]:
 def _user(user_id: int, *, manage: bool = True) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound(f"There is no user {user_id}.")
+        raise NotFound(_("There is no user %(id)s.", id=user_id))
     if manage and not _may_manage(user):
-        raise PermissionDenied(f"Only an administrator can change {user.name} ({user.role.label}).")
+        raise PermissionDenied(_("Only an administrator can change %(name)s (%(role)s).", name=user.name, role=user.role.label))
     return user
 
 
@@ -67,15 +68,15 @@ def user_add():
     try:
         role = Role.__members__.get(form.get("role", "OPERATOR").upper())
         if role not in _roles_to_give():
-            raise PermissionDenied("A supervisor adds operators; an administrator adds supervisors and administrators.")
+            raise PermissionDenied(_("A supervisor adds operators; an administrator adds supervisors and administrators."))
         password = form.get("password") or None
         if role is not Role.OPERATOR and password is None:
-            raise DomainError("Supervisors and administrators need a desk password.")
+            raise DomainError(_("Supervisors and administrators need a desk password."))
         user = users.create_user(form.get("username", ""), form.get("name", ""), role, password,
                                  form.get("badge", ""), form.get("pin", "").strip() or None)
     except DomainError as exc:
         return _page(exc.status, error=exc.message)
-    flash(f"{user.name} ({user.role.label}) added.", "ok")
+    flash(_("%(name)s (%(role)s) added.", name=user.name, role=user.role.label), "ok")
     return redirect(url_for("desk.users"))
 
 
@@ -84,7 +85,8 @@ def user_add():
 def user_unlock(user_id: int):
     user = _user(user_id, manage=False)
     was = users.unlock(user)
-    flash(f"{user.name} unlocked: they can sign in again." if was else f"{user.name} was not locked.", "ok")
+    flash(_("%(name)s unlocked: they can sign in again.", name=user.name) if was
+          else _("%(name)s was not locked.", name=user.name), "ok")
     return redirect(url_for("desk.users"))
 
 
@@ -93,7 +95,7 @@ def user_unlock(user_id: int):
 def user_unlock_key():
     """Unlock a counter that belongs to no user (an unknown name, a badge, a client address)."""
     users.unlock_key(request.form.get("key", ""))
-    flash("Unlocked.", "ok")
+    flash(_("Unlocked."), "ok")
     return redirect(url_for("desk.users"))
 
 
@@ -105,7 +107,7 @@ def user_set_pin(user_id: int):
         users.set_pin(user, request.form.get("pin", ""))
     except DomainError as exc:
         return _page(exc.status, error=exc.message)
-    flash(f"New PIN set for {user.name}: their scanner sessions ended, the badge is unlocked.", "ok")
+    flash(_("New PIN set for %(name)s: their scanner sessions ended, the badge is unlocked.", name=user.name), "ok")
     return redirect(url_for("desk.users"))
 
 
@@ -114,7 +116,7 @@ def user_set_pin(user_id: int):
 def user_sign_out(user_id: int):
     user = _user(user_id)
     users.sign_out_everywhere(user)
-    flash(f"{user.name} is signed out on every device.", "ok")
+    flash(_("%(name)s is signed out on every device.", name=user.name), "ok")
     return redirect(url_for("desk.users"))
 
 
@@ -124,11 +126,11 @@ def user_deactivate(user_id: int):
     try:
         user = _user(user_id)
         if user.id == current_user.id:
-            raise DomainError("You cannot deactivate yourself: ask another administrator.")
+            raise DomainError(_("You cannot deactivate yourself: ask another administrator."))
     except DomainError as exc:
         return _page(exc.status, error=exc.message)
     users.deactivate(user)
-    flash(f"{user.name} deactivated: signed out everywhere, API tokens revoked.", "ok")
+    flash(_("%(name)s deactivated: signed out everywhere, API tokens revoked.", name=user.name), "ok")
     return redirect(url_for("desk.users"))
 
 
@@ -137,5 +139,26 @@ def user_deactivate(user_id: int):
 def user_activate(user_id: int):
     user = _user(user_id)
     user.active = True
-    flash(f"{user.name} can sign in again.", "ok")
+    flash(_("%(name)s can sign in again.", name=user.name), "ok")
+    return redirect(url_for("desk.users"))
+
+
+@bp.route("/users/<int:user_id>/language", methods=["POST"])
+@transactional
+def user_language(user_id: int):
+    """Set a user's language: a code of LANGUAGES, or empty for the browser's choice. A
+    supervisor sets an operator's (and their own), an administrator anyone's."""
+    raw = (request.form.get("language") or "").strip()
+    try:
+        user = _user(user_id, manage=user_id != current_user.id)
+        if raw and raw not in LANGUAGES:
+            raise DomainError(_("%(value)s is not a language of the WMS: choose %(known)s.",
+                                value=raw[:20], known=" / ".join(LANGUAGES.values())))
+    except DomainError as exc:
+        return _page(exc.status if exc.status != 422 else 400, error=exc.message)
+    user.language = raw or None
+    if user.id == current_user.id:
+        g.pop("_flask_babel", None)  # the confirmation already speaks the new language
+    flash(_("%(name)s: %(language)s.", name=user.name,
+            language=LANGUAGES.get(user.language) or _("the browser's language")), "ok")
     return redirect(url_for("desk.users"))

@@ -11,6 +11,7 @@ from wms.integrations.webhooks import events as ev
 from wms.integrations.webhooks import services as webhooks
 from wms.web.desk import bp
 from wms.web.tx import transactional
+from wms.i18n import _
 
 # Reached from the API page (the desk's bar has no room for every page at 1366 px).
 
@@ -45,7 +46,8 @@ def webhook_create():
 def webhook_toggle(endpoint_id: int):
     endpoint = webhooks.get_endpoint(endpoint_id)
     webhooks.update_endpoint(endpoint, active=not endpoint.active)
-    flash(f"{endpoint.url} is {'enabled' if endpoint.active else 'disabled: it gets no new events'}.", "ok")
+    flash(_("%(url)s is enabled.", url=endpoint.url) if endpoint.active
+          else _("%(url)s is disabled: it gets no new events.", url=endpoint.url), "ok")
     return redirect(url_for("desk.webhooks_page"))
 
 
@@ -57,5 +59,5 @@ def webhook_retry(message_id: int):
     except (DomainError, ValueError) as exc:
         flash(getattr(exc, "message", str(exc)), "error")
         return redirect(url_for("desk.webhooks_page"))
-    flash(f"Delivery {message_id} is queued again: the worker sends it on its next round.", "ok")
+    flash(_("Delivery %(id)s is queued again: the worker sends it on its next round.", id=message_id), "ok")
     return redirect(url_for("desk.webhooks_page"))
