@@ -204,11 +204,8 @@ def _jsonable(value) -> bool:
 def _register_template_helpers(app: Flask) -> None:
     from wms.domain.users.models import Role
     from wms.i18n import LANGUAGES, get_locale
-    from wms.text import plural
     from wms.web import formats
 
-    # Kept for templates not moved to ngettext yet; new text uses ngettext.
-    app.add_template_filter(plural, "plural")
     formats.register(app)
 
     @app.context_processor
