@@ -164,6 +164,13 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
                                      f"{plural(moved, 'picked unit')} put back).", user)
     _detach_from_pick_lists(order, user)
     db.session.flush()
+    # A split order: its parts (shipped from other sites) go with it.
+    for part in order.parts:
+        if part.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
+            try:
+                cancel_order(part, reason, user, from_shop=from_shop)
+            except Conflict as exc:
+                record_event(order, "part_not_cancelled", exc.message, user)
     return order
 
 

@@ -274,7 +274,7 @@ def start_shipment(order: Order, user) -> Shipment:
     carrier = shipping.carrier_for_order(order)
     from wms.domain.picking.allocation import picked_location
 
-    location = picked_location()
+    location = picked_location(order.warehouse_id)
     shipment = Shipment(order_id=order.id, carrier_id=carrier.id, service=carrier.service,
                         location_id=location.id, packed_by_id=user.id)
     shipment.parcels.append(Parcel(carrier_id=carrier.id, number=1))

@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, or_, select, update
 
 from wms.barcodes import ScanKind
 from wms.db import as_id, db, utcnow
@@ -16,6 +16,7 @@ from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason
 from wms.domain.locations.models import Location, LocationKind
 from wms.domain.locations.services import location_by_code
+from wms.domain.locations.sites import all_warehouses, current_site_id
 from wms.domain.orders.models import Order, OrderLine, OrderStatus, record_event
 from wms.domain.picking import routing
 from wms.domain.picking.allocation import allocate_line, picked_location
@@ -25,6 +26,7 @@ from wms.domain.picking.models import (
 from wms.domain.scans.services import load_state, parse, save_state
 from wms.domain.users.models import Role
 from wms.errors import Conflict, DomainError, NotFound
+from wms.i18n import _
 from wms.resources import resource_dir
 
 FLOW = "pick"
@@ -98,6 +100,9 @@ def create_pick_list(order_ids, *, kind: PickListKind = PickListKind.ORDER, user
             raise DomainError(f"{order.code} is {order.status.label.lower()}"
                               + (" and already on a pick list" if order.status is OrderStatus.ALLOCATED else "")
                               + ": only allocated orders not on a list can be picked.")
+    if len({o.warehouse_id for o in orders}) > 1:
+        raise DomainError(_("These orders ship from several sites: make one pick list per site."),
+                          code="several_sites")
     pick_list = PickList(kind=kind, note=note, created_by_id=getattr(user, "id", None))
     db.session.add(pick_list)
     for position, order_id in enumerate(order_ids, start=1):
@@ -116,10 +121,17 @@ def create_pick_list(order_ids, *, kind: PickListKind = PickListKind.ORDER, user
 
 
 def release_wave(*, carrier_id: int | None = None, ship_by_before: datetime | None = None,
-                 user=None) -> PickList:
-    """Release a wave: every allocated order for a carrier and/or due before a time, as one list."""
-    orders = [o for o in pickable_orders()
-              if (carrier_id is None or o.carrier_id == carrier_id)
+                 user=None, warehouse_id: int | None = None) -> PickList:
+    """Release a wave: every allocated order for a carrier and/or due before a time, as one list.
+
+    Several sites: the wave is of one site (``warehouse_id``, else the first site with orders).
+    """
+    orders = pickable_orders()
+    if warehouse_id is None and orders:
+        warehouse_id = orders[0].warehouse_id
+    orders = [o for o in orders
+              if o.warehouse_id == warehouse_id
+              and (carrier_id is None or o.carrier_id == carrier_id)
               and (ship_by_before is None or (o.ship_by is not None and o.ship_by <= ship_by_before))]
     if not orders:
         raise DomainError("No allocated orders match this wave: run allocation or widen the filter.")
@@ -170,15 +182,17 @@ _DROP_LOCATION: dict[str, tuple[int, float]] = {}
 DROP_LOCATION_TTL_S = 60.0
 
 
-def drop_location() -> Location:
-    """The packing location picked units go to (picked_location()), kept for a minute."""
-    key = str(db.engine.url)
+def drop_location(warehouse_id: int | None = None) -> Location:
+    """The packing location picked units go to (picked_location()) in a site, kept for a minute."""
+    if warehouse_id is None:
+        warehouse_id = current_site_id()
+    key = f"{db.engine.url}#{warehouse_id}"
     kept = _DROP_LOCATION.get(key)
     if kept is not None and kept[1] > time.monotonic():
         location = db.session.get(Location, kept[0])
         if location is not None and location.active and location.kind is LocationKind.PACKING:
             return location
-    location = picked_location()
+    location = picked_location(warehouse_id)
     _DROP_LOCATION[key] = (location.id, time.monotonic() + DROP_LOCATION_TTL_S)
     return location
 
@@ -189,6 +203,14 @@ def _forget_drop_location(_mapper, _connection, _target) -> None:
     # A location added or changed in this process may now come first: look again.
     # (Other processes notice within DROP_LOCATION_TTL_S.)
     _DROP_LOCATION.clear()
+
+def list_site(pick_list: PickList) -> int | None:
+    """The site a pick list is picked in (its orders' site), or None when unknown."""
+    for plo in pick_list.orders:
+        if plo.order.warehouse_id is not None:
+            return plo.order.warehouse_id
+    return None
+
 
 def remaining_lines(pick_list: PickList) -> list[Allocation]:
     return [a for a in pick_list.allocations if a.open_qty > 0]
@@ -208,6 +230,12 @@ def start_pick_list(pick_list: PickList, user) -> PickList:
     if pick_list.assigned_user_id not in (None, user.id):
         raise Conflict(f"{pick_list.code} is being picked by {pick_list.assigned_user.name}: "
                        "ask them (or a supervisor) to pause it first.")
+    site, here = list_site(pick_list), current_site_id()
+    if site is not None and here is not None and site != here:
+        names = {w.id: w.name for w in all_warehouses()}
+        raise DomainError(_("%(list)s is picked in %(site)s, not in %(here)s: take a list of %(here)s.",
+                            list=pick_list.code, site=names.get(site, "?"), here=names.get(here, "?")),
+                          code="other_site")
     # One list at a time per operator: a held list is paused so nobody is locked out by it.
     state = load_state(user, FLOW)
     held = state.data.get("list")
@@ -303,7 +331,7 @@ def _view(data: dict, user) -> PickView:
     if tote_for is not None:
         prompt = f"Scan an empty tote for {tote_for.order.code}"
     elif line is None:
-        prompt = f"{pick_list.code} is picked: take the totes to {drop_location().code}"
+        prompt = f"{pick_list.code} is picked: take the totes to {drop_location(list_site(pick_list)).code}"
     elif not at_location:
         prompt = f"Go to {line.location.code} and scan it"
     elif pending:
@@ -431,7 +459,7 @@ def _pick(pick_list: PickList, line: Allocation, units: int, user) -> None:
         raise DomainError(f"{order.code} is {order.status.label.lower()}: leave its items, go to the "
                           "next line.", code="order_stopped")
     # line.location, not its id: the screen shows the bin next, so load it once, here.
-    inventory.move(line.product_id, line.location, drop_location(), units, user=user,
+    inventory.move(line.product_id, line.location, drop_location(line.location.warehouse_id), units, user=user,
                    reason=MoveReason.PICKED, reference=pick_list.code, from_reserved=units)
     line.picked += units
     # One UPDATE instead of loading the order line to add to it (objects in the session follow).
@@ -459,7 +487,8 @@ def _finish_if_done(pick_list: PickList, user) -> None:
                 + ". The rest waits for stock.", user)
         else:
             order.status = OrderStatus.PICKED
-            record_event(order, "picked", f"Picked on {pick_list.code}; in {plo.tote or drop_location().code}.", user)
+            record_event(order, "picked", f"Picked on {pick_list.code}; in "
+                         f"{plo.tote or drop_location(order.warehouse_id).code}.", user)
     db.session.flush()
 
 
@@ -506,10 +535,14 @@ def short_pick(user) -> tuple[PickView, str, bool]:
     return _view(state.data, user), message, found == missing
 
 
-def open_pick_lists() -> list[PickList]:
-    """Lists still to pick, being picked, or paused, oldest first."""
-    return list(db.session.execute(
-        select(PickList).where(PickList.status.in_(ACTIVE_LISTS)).order_by(PickList.id)).scalars())
+def open_pick_lists(warehouse_id: int | None = None) -> list[PickList]:
+    """Lists still to pick, being picked, or paused, oldest first (of one site, or all)."""
+    query = select(PickList).where(PickList.status.in_(ACTIVE_LISTS))
+    if warehouse_id is not None:
+        query = query.where(PickList.id.in_(
+            select(PickListOrder.pick_list_id).join(Order, Order.id == PickListOrder.order_id)
+            .where(or_(Order.warehouse_id == warehouse_id, Order.warehouse_id.is_(None)))))
+    return list(db.session.execute(query.order_by(PickList.id)).scalars())
 
 
 def order_for_tote(code: str) -> Order:

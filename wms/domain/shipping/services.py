@@ -19,6 +19,7 @@ from wms.domain.shipping.models import (
     BoxSize, Carrier, Dispatch, DispatchStatus, Parcel, Shipment, ShipmentStatus,
 )
 from wms.errors import Conflict, DomainError, NotFound
+from wms.i18n import _
 from wms.text import plural
 
 SHIPPING_LAYOUT = "shipping_4x6"
@@ -195,10 +196,11 @@ def tracking_link(carrier: Carrier, number: str | None) -> str | None:
 # ---------------------------------------------------------------- labels and slips
 
 def _sender(order: Order, shipment: Shipment | None = None) -> dict:
-    # The warehouse the parcel leaves from (its packing location's), else the first one.
+    # The warehouse the parcel leaves from (its packing location's), else the order's site,
+    # else the first one.
     warehouse = (shipment.location.warehouse if shipment is not None and shipment.location is not None
                  else None)
-    warehouse = warehouse or db.session.execute(
+    warehouse = warehouse or order.warehouse or db.session.execute(
         select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
     if warehouse is None:
         raise DomainError("No warehouse is configured: the sender address is missing.")
@@ -392,7 +394,7 @@ def _shipping_location(shipment: Shipment):
         return shipment.location
     from wms.domain.picking.allocation import picked_location
 
-    return picked_location()
+    return picked_location(shipment.order.warehouse_id)
 
 
 def close_dispatch(dispatch: Dispatch, user=None) -> list[Shipment]:
@@ -471,11 +473,52 @@ def _push_shipped(order: Order, shipment: Shipment, numbers: list[str]) -> None:
     from wms.integrations.webhooks.services import emit_order_shipped
 
     emit_order_shipped(order, shipment)
+    root = order.parent if order.parent_id is not None else order
+    if root.parts:
+        # A split order: the shop hears once, when the last part left, with every number.
+        family = [root, *root.parts]
+        if any(o.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED) for o in family):
+            record_event(order, "part_shipped", _("This part left; the shop is told when every part "
+                                                  "of %(order)s has.", order=root.reference))
+            return
+        numbers = split_tracking_numbers(family)
+        if not root.from_shop:
+            return
+        enqueue("order_shipped", {"order_id": root.id, "tracking_number": _joined(numbers),
+                                  "tracking_numbers": numbers, "carrier_id": shipment.carrier_id},
+                dedupe_key=f"order_shipped:{shipment.id}")
+        return
     if not order.from_shop:
         return
     enqueue("order_shipped", {"order_id": order.id, "tracking_number": numbers[0],
                               "tracking_numbers": numbers, "carrier_id": shipment.carrier_id},
             dedupe_key=f"order_shipped:{shipment.id}")
+
+
+# PrestaShop keeps one tracking number per order carrier row, 64 characters at most.
+TRACKING_FIELD_MAX = 64
+
+
+def split_tracking_numbers(family) -> list[str]:
+    """Every tracking number of the shipped parts of a split order (parent first, parcel order)."""
+    numbers: list[str] = []
+    for member in family:
+        for shipment in db.session.execute(
+                select(Shipment).where(Shipment.order_id == member.id, Shipment.status == ShipmentStatus.SHIPPED)
+                .order_by(Shipment.id)).scalars():
+            numbers += [p.tracking_number for p in shipment.parcels if p.tracking_number]
+    return list(dict.fromkeys(numbers))
+
+
+def _joined(numbers: list[str]) -> str:
+    """The numbers as one tracking field ("N1, N2"), as many as fit in the shop's field."""
+    out = ""
+    for number in numbers:
+        candidate = f"{out}, {number}" if out else number
+        if len(candidate) > TRACKING_FIELD_MAX:
+            break
+        out = candidate
+    return out
 
 
 def open_dispatches() -> list[Dispatch]:

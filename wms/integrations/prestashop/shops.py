@@ -91,7 +91,7 @@ def _settings(name: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> 
         page_size=int(pick("page_size", 100)),
         overlap_s=int(pick("overlap_s", 120)),
         import_since=_parse_since(pick("import_since")),
-        split_policy=parse_split_policy(pick("split_policy", "backorder")),
+        split_policy=parse_split_policy(pick("split_policy", config.get("SPLIT_POLICY", "backorder"))),
         extra=dict(spec),
     )
 

@@ -457,15 +457,23 @@ def _shop_line_key(lines) -> list[tuple]:
 
 
 def _lines_differ(order: Order, shop_order: ShopOrder) -> bool:
-    ours = sorted((ln.ps_order_detail_id, ln.ps_product_id, ln.ps_combination_id or 0, ln.quantity)
-                  for ln in order.lines)
+    if order.parts:
+        # A split order: its lines are shared with its parts (quantities add up per shop line).
+        summed: dict[tuple, int] = defaultdict(int)
+        for member in (order, *order.parts):
+            for ln in member.lines:
+                summed[(ln.ps_order_detail_id, ln.ps_product_id, ln.ps_combination_id or 0)] += ln.quantity
+        ours = sorted((*key, qty) for key, qty in summed.items() if qty > 0)
+    else:
+        ours = sorted((ln.ps_order_detail_id, ln.ps_product_id, ln.ps_combination_id or 0, ln.quantity)
+                      for ln in order.lines)
     return ours != _shop_line_key(shop_order.lines)
 
 
 def _resync_lines(order: Order, shop_order: ShopOrder, resolver: _ProductResolver) -> bool:
     """Rebuild the lines of an order not yet picked; return False when it is too late to do it safely."""
     started = any(ln.quantity_picked or ln.quantity_packed or ln.quantity_shipped for ln in order.lines)
-    if started or order.status not in RESYNCABLE:
+    if started or order.status not in RESYNCABLE or order.parts:
         record_event(order, "shop_lines_changed",
                      "The shop changed this order's lines after picking started: check it by hand "
                      "(the warehouse keeps the lines it is picking).")
