@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from wms.db import db, utcnow
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory.models import StockLevel
-from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.models import Location, LocationKind, Warehouse
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, record_event
 from wms.domain.orders.services import cancel_order, lock_order
 from wms.domain.picking.allocation import release_order_allocations
@@ -579,14 +579,20 @@ def unimported_units(settings: ShopSettings, client: PrestaShopClient) -> dict[t
 
 
 def available_quantities(products: list[Product], unimported: dict[tuple[int, int], int]) -> dict[int, int]:
-    """Return what the shop may sell per product id: sellable on hand - reserved - open unallocated - not imported."""
+    """Return what the shop may sell per product id: sellable on hand - reserved - open unallocated - not imported.
+
+    Sellable on hand is the sum over the sellable sites (a site may be left out, e.g. a returns
+    site: Warehouse.sellable).
+    """
     ids = [p.id for p in products]
     if not ids:
         return {}
     stock = dict(db.session.execute(
         select(StockLevel.product_id, func.sum(StockLevel.on_hand - StockLevel.reserved))
         .join(Location, Location.id == StockLevel.location_id)
-        .where(StockLevel.product_id.in_(ids), Location.kind.not_in(UNSELLABLE_KINDS))
+        .join(Warehouse, Warehouse.id == Location.warehouse_id)
+        .where(StockLevel.product_id.in_(ids), Location.kind.not_in(UNSELLABLE_KINDS),
+               Warehouse.sellable.is_(True))
         .group_by(StockLevel.product_id)).all())
     demand: dict[int, int] = defaultdict(int)
     for line in db.session.execute(select(OrderLine).join(Order).where(
