@@ -526,12 +526,14 @@ def open_dispatches() -> list[Dispatch]:
         select(Dispatch).where(Dispatch.status == DispatchStatus.OPEN).order_by(Dispatch.id)).scalars())
 
 
-def packed_waiting(carrier: Carrier | None = None) -> list[Parcel]:
-    """Return packed parcels not yet on any dispatch (for one carrier, or all)."""
+def packed_waiting(carrier: Carrier | None = None, warehouse_id: int | None = None) -> list[Parcel]:
+    """Return packed parcels not yet on any dispatch (for one carrier, or all; in one site, or all)."""
     query = (select(Parcel).join(Shipment).where(Shipment.status == ShipmentStatus.PACKED,
                                                  Parcel.dispatch_id.is_(None)))
     if carrier is not None:
         query = query.where(Shipment.carrier_id == carrier.id)
+    if warehouse_id is not None:
+        query = query.where(Shipment.order_id.in_(select(Order.id).where(Order.warehouse_id == warehouse_id)))
     return list(db.session.execute(query.order_by(Parcel.id)).scalars())
 
 

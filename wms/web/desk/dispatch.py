@@ -18,8 +18,13 @@ add(DESK_MENU, MenuItem("Dispatch", "desk.dispatch", "Hand parcels to carriers, 
 
 @bp.route("/dispatch")
 def dispatch():
+    from wms.web.desk.sites import desk_site_id
+
     carriers = shipping.active_carriers()
-    waiting = {c.id: len(shipping.packed_waiting(c)) for c in carriers}
+    site = desk_site_id()
+    if site is not None:
+        carriers = [c for c in carriers if c.serves(site)]
+    waiting = {c.id: len(shipping.packed_waiting(c, site)) for c in carriers}
     open_by_carrier = {d.carrier_id: d for d in shipping.open_dispatches()}
     return render_template("desk/dispatch/page.html", carriers=carriers, waiting=waiting,
                            open_by_carrier=open_by_carrier, today=utcnow().date())
