@@ -78,11 +78,15 @@ def test_import_stock_refuses_bad_rows(app, make_location, make_product):
 
 
 def test_demo_seed_is_realistic(app, demo):
-    from wms.domain.locations.models import Location
+    from wms.domain.locations.models import Location, Warehouse
 
     assert db.session.query(Location).count() >= 200
     zones = {z for (z,) in db.session.query(Location.zone).filter(Location.aisle.isnot(None)).distinct()}
-    assert zones == {"A", "B"}
+    # Paris (zones A, B) and Lyon (L, M, two blocks): issue 14's two sites.
+    assert zones == {"A", "B", "L", "M"}
+    paris, lyon = db.session.query(Warehouse).order_by(Warehouse.id).all()
+    assert (paris.name, lyon.name) == ("Paris", "Lyon")
+    assert {loc.warehouse_id for loc in db.session.query(Location).filter(Location.zone.in_(["L", "M"]))} == {lyon.id}
     products = db.session.query(Product).all()
     assert len(products) >= 100
     assert all(p.barcodes for p in products)

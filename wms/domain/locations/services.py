@@ -26,14 +26,14 @@ def location_by_code(code: str) -> Location:
 def default_location(kind: LocationKind, warehouse_id: int | None = None) -> Location:
     """Return the first active location of a kind (e.g. the receiving dock), in one site.
 
-    No site given: the handheld's site, else any.
+    No site given: the handheld's site, else the first site that has one.
     """
     if warehouse_id is None:
         warehouse_id = current_site_id()
     query = select(Location).where(Location.kind == kind, Location.active.is_(True))
     if warehouse_id is not None:
         query = query.where(Location.warehouse_id == warehouse_id)
-    location = db.session.execute(query.order_by(Location.code).limit(1)).scalar_one_or_none()
+    location = db.session.execute(query.order_by(Location.warehouse_id, Location.code).limit(1)).scalar_one_or_none()
     if location is None:
         raise NotFound(f"There is no {kind.label.lower()} location. Ask a supervisor to create one.")
     return location

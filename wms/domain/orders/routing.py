@@ -124,8 +124,8 @@ def _coverage(order: Order, stock: dict[int, int]) -> dict[int, int]:
 
 
 def plan(order: Order, sites: list[Warehouse] | None = None, rules: list[RoutingRule] | None = None,
-         stock: dict[int, dict[int, int]] | None = None) -> Route:
-    """Decide where an order goes (nothing is changed)."""
+         stock: dict[int, dict[int, int]] | None = None, policy: SplitPolicy | None = None) -> Route:
+    """Decide where an order goes (nothing is changed); ``policy``: instead of the shop's."""
     sites = all_sites() if sites is None else sites
     if not sites:
         return Route(None, "")
@@ -151,7 +151,7 @@ def plan(order: Order, sites: list[Warehouse] | None = None, rules: list[Routing
                 reason = _("Routed to %(site)s: the first site (by priority) that can ship the whole "
                            "order.", site=warehouse.name)
             return Route(warehouse.id, reason)
-    policy = split_policy(order)
+    policy = policy or split_policy(order)
     # The site with the most units first (ties: the preference order).
     most = sorted(ranked, key=lambda item: -sum(covers[item[0].id].values()))
     best = most[0][0]
@@ -200,10 +200,11 @@ def plan(order: Order, sites: list[Warehouse] | None = None, rules: list[Routing
                             sites=", ".join(names)), SplitPolicy.SPLIT, parts)
 
 
-def route_order(order: Order, user=None, *, sites: list[Warehouse] | None = None) -> tuple[Route, list[Order]]:
+def route_order(order: Order, user=None, *, sites: list[Warehouse] | None = None,
+                policy: SplitPolicy | None = None) -> tuple[Route, list[Order]]:
     """Give a NEW order its site (and for a split, its part orders); return the route and new parts."""
     sites = all_sites() if sites is None else sites
-    route = plan(order, sites)
+    route = plan(order, sites, policy=policy)
     if not sites:
         return route, []
     order.routing_reason = route.reason[:500] or None

@@ -48,9 +48,40 @@ def layout() -> routing.Layout:
     return _layout(str(current_app.config.get("LAYOUT_PATH") or DEFAULT_LAYOUT))
 
 
+@lru_cache(maxsize=8)
+def _site_layouts(folder: str) -> dict[str, str]:
+    """warehouse code -> path of its warehouse-<name>.json in a folder (the other sites' plans)."""
+    import json
+    from pathlib import Path
+
+    found = {}
+    for path in sorted(Path(folder).glob("warehouse-*.json")):
+        try:
+            found[str(json.loads(path.read_text())["warehouse"]["code"])] = str(path)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return found
+
+
+def layout_for(warehouse_id: int | None) -> routing.Layout:
+    """The floor plan of one site: its warehouse-<name>.json next to the first site's plan
+    (WMS_LAYOUT_PATH's folder, else seed_data/), else the first site's plan."""
+    if warehouse_id is not None:
+        from pathlib import Path
+
+        from wms.domain.locations.models import Warehouse
+
+        warehouse = db.session.get(Warehouse, warehouse_id)
+        folder = Path(str(current_app.config.get("LAYOUT_PATH") or DEFAULT_LAYOUT)).parent
+        path = _site_layouts(str(folder)).get(warehouse.code) if warehouse is not None else None
+        if path:
+            return _layout(path)
+    return layout()
+
+
 def sequence_allocations(allocations: list[Allocation]) -> list[Allocation]:
     """Number allocations in walking order; locations off the aisle grid go last by walk_sequence."""
-    plan = layout()
+    plan = layout_for(allocations[0].location.warehouse_id if allocations else None)
     routed, rest = [], []
     for allocation in allocations:
         loc = allocation.location
