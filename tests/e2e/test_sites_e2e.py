@@ -26,7 +26,7 @@ def demo_sites(live_server):
         seed_demo_work()
         db.session.commit()
         paris, lyon = db.session.execute(select(Warehouse).order_by(Warehouse.id)).scalars().all()
-        order = [o for o in pickable_orders() if o.warehouse_id == paris.id][-1]
+        order = [o for o in pickable_orders() if o.warehouse_id == paris.id and o.parent_id is None][-1]
         info = {"order_id": order.id, "order": order.code, "paris": paris.id, "lyon": lyon.id}
         db.session.remove()
     return info
