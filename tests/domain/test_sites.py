@@ -33,6 +33,7 @@ def two_sites(app, make_warehouse, make_product, make_user):
         sites = {}
         for code, name, prefix, prio in (("PAR", "Paris", "A", 0), ("LYO", "Lyon", "B", 1)):
             wh = make_warehouse(code, name, priority=prio)
+            wh.city, wh.postcode = name, ("75001" if code == "PAR" else "69007")
             sites[code] = wh
             for loc_code, kind in ((f"{prefix}-01-01-1", LocationKind.PICK_FACE),
                                    (f"{prefix}-02-01-1", LocationKind.STORAGE),
@@ -276,3 +277,39 @@ def test_concurrent_allocations_in_two_sites_never_over_reserve(app, two_sites):
     for allocation in db.session.execute(select(Allocation)).scalars():
         assert allocation.location.warehouse_id == allocation.order.warehouse_id
     assert inventory.ledger_problems() == []
+
+
+def test_each_site_hands_its_own_parcels_to_the_carrier(two_sites, app):
+    s = two_sites(paris={"SKU-A": 2}, lyon={"SKU-B": 3})
+    in_paris = order_of(s, {"SKU-A": 1}, reference="P1")
+    in_lyon = order_of(s, {"SKU-B": 1}, reference="L1")
+    allocate_orders()
+    assert (in_paris.warehouse_id, in_lyon.warehouse_id) == (s.paris.id, s.lyon.id)
+
+    def packed(order):
+        pick_list = picking.create_pick_list([order.id])
+        picking.scan(s.operator, pick_list.code)
+        line = picking.current(s.operator).line
+        picking.scan(s.operator, line.location.code)
+        picking.scan(s.operator, line.product.barcodes[0].code)
+        packing.scan(s.operator, order.code)
+        packing.scan(s.operator, order.lines[0].product.barcodes[0].code)
+        return packing.finish(s.operator, "BOX-M", "1")[0].shipment
+
+    paris_parcel, lyon_parcel = packed(in_paris).parcels[0], packed(in_lyon).parcels[0]
+    at_paris = shipping.open_dispatch(s.carrier, s.operator, s.paris.id)
+    at_lyon = shipping.open_dispatch(s.carrier, s.operator, s.lyon.id)
+    assert at_paris.id != at_lyon.id
+    assert shipping.open_dispatch(s.carrier, s.operator, s.lyon.id).id == at_lyon.id
+    assert [p.code for p in shipping.packed_waiting(s.carrier, s.lyon.id)] == [lyon_parcel.code]
+    with pytest.raises(DomainError, match=f"{lyon_parcel.code} leaves from Lyon, not from Paris") as refused:
+        shipping.add_parcel(at_paris, lyon_parcel.code, s.operator)
+    assert refused.value.code == "other_site"
+    shipping.add_parcel(at_paris, paris_parcel.code, s.operator)
+    shipping.add_parcel(at_lyon, lyon_parcel.code, s.operator)
+    shipping.close_dispatch(at_lyon, s.operator)
+    manifest = shipping.manifest_data(s.carrier, at_lyon.closed_at.date(), s.lyon.id)
+    assert [p["order_reference"] for p in manifest["parcels"]] == ["L1"]
+    assert manifest["shipper"]["city"] == "Lyon" and manifest["shipper"]["postcode"] == "69007"
+    # The Paris parcel waits on its own dispatch: Paris has not handed it over yet.
+    assert in_paris.status is OrderStatus.PACKED and in_lyon.status is OrderStatus.SHIPPED

@@ -125,3 +125,21 @@ def test_desk_edits_routing_rules_and_sites(client, login_as, two_sites):
     r = client.post(f"/desk/sites/rules/{rule.id}/delete")
     assert r.status_code == 302
     assert db.session.execute(select(RoutingRule)).scalars().all() == []
+
+
+def test_a_packing_bench_in_lyon_leaves_a_paris_order(client, login_as, two_sites):
+    s = two_sites(paris={"SKU-A": 5})
+    station = Station(name="Lyon bench", warehouse_id=s.lyon.id)
+    db.session.add(station)
+    order = order_of(s, {"SKU-A": 1})
+    allocate_orders([order.id])
+    pick_list = picking.create_pick_list([order.id])
+    picking.scan(s.operator, pick_list.code)
+    picking.scan(s.operator, "A-01-01-1")
+    picking.scan(s.operator, s.products["SKU-A"].barcodes[0].code)
+    db.session.commit()
+    login_as("operator")
+    choose_station(client, station)
+    r = client.post("/handheld/packing/scan", data={"code": order.code}, headers=HX)
+    assert r.status_code == 422
+    assert f"{order.code} ships from Paris, not from Lyon" in r.get_data(as_text=True)

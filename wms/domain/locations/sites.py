@@ -44,6 +44,18 @@ def check_site(warehouse_id: int | None, code: str, site_id: int | None = None) 
     raise other_site_refusal(warehouse_id, code, site)
 
 
+def check_order_site(order) -> None:
+    """Refuse an order of another site than the handheld's (packing: the order's code scanned)."""
+    site = current_site_id()
+    if site is None or order.warehouse_id is None or order.warehouse_id == site:
+        return
+    names = dict(db.session.execute(select(Warehouse.id, Warehouse.name)
+                                    .where(Warehouse.id.in_([order.warehouse_id, site]))).all())
+    raise DomainError(_("%(order)s ships from %(site)s, not from %(here)s: leave it for %(site)s.",
+                        order=order.code, site=names.get(order.warehouse_id, "?"), here=names.get(site, "?")),
+                      code="other_site")
+
+
 def all_warehouses() -> list[Warehouse]:
     return list(db.session.execute(select(Warehouse).order_by(Warehouse.id)).scalars())
 

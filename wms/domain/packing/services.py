@@ -271,6 +271,9 @@ def start_shipment(order: Order, user) -> Shipment:
         return shipment
     if not any(line.quantity_picked > line.quantity_packed for line in order.lines):
         raise DomainError(f"{order.reference} has nothing picked left to pack.", code="nothing_to_pack")
+    from wms.domain.locations.sites import check_order_site
+
+    check_order_site(order)  # a bench of another site does not pack it
     carrier = shipping.carrier_for_order(order)
     from wms.domain.picking.allocation import picked_location
 

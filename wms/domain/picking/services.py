@@ -194,9 +194,13 @@ def pick_list_document(pick_list: PickList) -> dict:
     """The data the printed pick list needs (documents.pick_list_pdf), lines in route order."""
     totes = {plo.order_id: plo.tote for plo in pick_list.orders}
     lines = [a for a in pick_list.allocations if a.open_qty > 0 or a.picked > 0]
+    site = list_site(pick_list) if len(all_warehouses()) > 1 else None
     return {
         "code": pick_list.code,
         "operator": pick_list.assigned_user.name if pick_list.assigned_user else None,
+        # Several sites: the printed list says which one it is picked in.
+        "warehouse": next((plo.order.warehouse.name for plo in pick_list.orders
+                           if plo.order.warehouse_id == site), None) if site is not None else None,
         "date": pick_list.created_at,
         "lines": [{"sequence": a.sequence, "location": a.location.code, "sku": a.product.sku,
                    "name": a.product.name, "quantity": a.quantity,

@@ -221,8 +221,11 @@ class Dispatch(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The site the carrier collects at (its manifest's sender); None: any (one site installs).
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouse.id"))
 
     carrier = relationship("Carrier")
+    warehouse = relationship("Warehouse")
     parcels: Mapped[list[Parcel]] = relationship(back_populates="dispatch", order_by="Parcel.id")
 
     @property

@@ -304,24 +304,27 @@ def get_dispatch(dispatch_id: int) -> Dispatch:
     return dispatch
 
 
-def find_open_dispatch(carrier: Carrier) -> Dispatch | None:
-    """Return the carrier's open dispatch, or None; never starts one."""
-    return db.session.execute(
-        select(Dispatch).where(Dispatch.carrier_id == carrier.id,
-                               Dispatch.status == DispatchStatus.OPEN)
-        .order_by(Dispatch.id).limit(1)).scalar_one_or_none()
+def _open_query(carrier: Carrier, warehouse_id: int | None):
+    query = select(Dispatch).where(Dispatch.carrier_id == carrier.id, Dispatch.status == DispatchStatus.OPEN)
+    if warehouse_id is not None:
+        # One open dispatch per carrier and site: each site hands its own parcels over.
+        query = query.where(Dispatch.warehouse_id == warehouse_id)
+    return query.order_by(Dispatch.id).limit(1)
 
 
-def open_dispatch(carrier: Carrier, user=None) -> Dispatch:
-    """Return the carrier's open dispatch, starting one if there is none."""
+def find_open_dispatch(carrier: Carrier, warehouse_id: int | None = None) -> Dispatch | None:
+    """Return the carrier's open dispatch (at a site), or None; never starts one."""
+    return db.session.execute(_open_query(carrier, warehouse_id)).scalar_one_or_none()
+
+
+def open_dispatch(carrier: Carrier, user=None, warehouse_id: int | None = None) -> Dispatch:
+    """Return the carrier's open dispatch (at a site), starting one if there is none."""
     # Lock the carrier so two screens do not both open a dispatch for it.
     db.session.execute(select(Carrier.id).where(Carrier.id == carrier.id).with_for_update())
-    dispatch = db.session.execute(
-        select(Dispatch).where(Dispatch.carrier_id == carrier.id,
-                               Dispatch.status == DispatchStatus.OPEN)
-        .order_by(Dispatch.id).limit(1)).scalar_one_or_none()
+    dispatch = db.session.execute(_open_query(carrier, warehouse_id)).scalar_one_or_none()
     if dispatch is None:
-        dispatch = Dispatch(carrier_id=carrier.id, created_by_id=getattr(user, "id", user))
+        dispatch = Dispatch(carrier_id=carrier.id, created_by_id=getattr(user, "id", user),
+                            warehouse_id=warehouse_id)
         db.session.add(dispatch)
         db.session.flush()
     return dispatch
@@ -371,6 +374,11 @@ def add_parcel(dispatch: Dispatch, code: str, user=None) -> Parcel:
                           "finish packing it first.", code="not_packed")
     if parcel.dispatch_id is not None:
         raise Conflict(f"{parcel.code} is already on {parcel.dispatch.code}.", code="other_dispatch")
+    site = shipment.order.warehouse_id
+    if dispatch.warehouse_id is not None and site is not None and site != dispatch.warehouse_id:
+        raise DomainError(_("%(parcel)s leaves from %(site)s, not from %(here)s: it goes on a dispatch "
+                            "of %(site)s.", parcel=parcel.code, site=shipment.order.warehouse.name,
+                            here=dispatch.warehouse.name), code="other_site")
     _check_shippable(shipment.order, parcel.code)
     parcel.dispatch_id = dispatch.id
     parcel.dispatched_at = utcnow()
@@ -537,15 +545,16 @@ def packed_waiting(carrier: Carrier | None = None, warehouse_id: int | None = No
     return list(db.session.execute(query.order_by(Parcel.id)).scalars())
 
 
-def manifest_data(carrier: Carrier, day: date) -> dict:
-    """Return the manifest of the dispatches a carrier collected on one (UTC) day."""
+def manifest_data(carrier: Carrier, day: date, warehouse_id: int | None = None) -> dict:
+    """Return the manifest of the dispatches a carrier collected on one (UTC) day (at one site)."""
     start = datetime.combine(day, time.min).replace(tzinfo=utcnow().tzinfo)
-    dispatches = db.session.execute(
-        select(Dispatch).where(Dispatch.carrier_id == carrier.id,
-                               Dispatch.status == DispatchStatus.CLOSED,
-                               Dispatch.closed_at >= start,
-                               Dispatch.closed_at < start + timedelta(days=1))
-        .order_by(Dispatch.id)).scalars().all()
+    query = select(Dispatch).where(Dispatch.carrier_id == carrier.id,
+                                   Dispatch.status == DispatchStatus.CLOSED,
+                                   Dispatch.closed_at >= start,
+                                   Dispatch.closed_at < start + timedelta(days=1))
+    if warehouse_id is not None:
+        query = query.where(Dispatch.warehouse_id == warehouse_id)
+    dispatches = db.session.execute(query.order_by(Dispatch.id)).scalars().all()
     if not dispatches:
         raise NotFound(f"{carrier.name} collected nothing on {day.isoformat()}: close a dispatch first.")
     parcels = [p for d in dispatches for p in d.parcels]
@@ -564,11 +573,11 @@ def manifest_data(carrier: Carrier, day: date) -> dict:
     }
 
 
-def manifest(carrier: Carrier, day: date) -> bytes:
-    """Render the A4 manifest of a carrier's collections on one day."""
+def manifest(carrier: Carrier, day: date, warehouse_id: int | None = None) -> bytes:
+    """Render the A4 manifest of a carrier's collections on one day (at one site)."""
     from wms.labels.documents import manifest_pdf
 
-    return manifest_pdf(manifest_data(carrier, day))
+    return manifest_pdf(manifest_data(carrier, day, warehouse_id))
 
 
 def carrier_by_code(code: str) -> Carrier:

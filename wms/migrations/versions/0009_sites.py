@@ -1,5 +1,5 @@
-"""Several warehouses (issue 14): orders routed to a site, stations in a site, carriers per site,
-routing rules, sellable sites.
+"""Several warehouses (issue 14): orders routed to a site, stations and dispatches in a site,
+carriers per site, routing rules, sellable sites.
 
 Revision ID: 0009_sites
 Revises: i18_languages
@@ -23,6 +23,7 @@ _REFERENCES = [
     ('customer_order', 'warehouse_id', 'warehouse', 'fk_customer_order_warehouse_id_warehouse'),
     ('customer_order', 'parent_id', 'customer_order', 'fk_customer_order_parent_id_customer_order'),
     ('station', 'warehouse_id', 'warehouse', 'fk_station_warehouse_id_warehouse'),
+    ('dispatch', 'warehouse_id', 'warehouse', 'fk_dispatch_warehouse_id_warehouse'),
 ]
 
 
