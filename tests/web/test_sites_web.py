@@ -60,6 +60,10 @@ def test_a_list_of_another_site_is_not_started(client, login_as, two_sites):
     choose_station(client, station)
     r = client.post("/handheld/pick/scan", data={"code": pick_list.code}, headers=HX)
     assert r.status_code == 422 and "is picked in Paris, not in Lyon" in r.get_data(as_text=True)
+    # Nor offered on the Lyon handheld's list of lists.
+    assert pick_list.code not in client.get("/handheld/pick").get_data(as_text=True)
+    client.post("/handheld/station", data={"station": ""})
+    assert pick_list.code in client.get("/handheld/pick").get_data(as_text=True)
 
 
 def test_desk_filters_by_site_and_routes_an_order_to_the_other_site(client, login_as, two_sites):
