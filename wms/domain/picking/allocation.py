@@ -49,7 +49,8 @@ def priority_key(order: Order):
         -(order.priority or 0),
         0 if carrier is not None and carrier.express else 1,
         _aware(order.ship_by),
-        carrier.cutoff if carrier is not None and carrier.cutoff else time.max,
+        # The cut-off at the order's site (a carrier may collect earlier at one site).
+        (carrier.cutoff_at(order.warehouse_id) if carrier is not None else None) or time.max,
         _aware(order.ordered_at or order.created_at),
         order.id,
     )
