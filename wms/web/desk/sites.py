@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -42,7 +42,7 @@ def desk_site_id() -> int | None:
 @bp.app_context_processor
 def _site_filter():
     # Templates of the desk read desk_sites (every site) and desk_site (the chosen one's id).
-    if not request.blueprint == "desk":
+    if not has_request_context() or request.blueprint != "desk":
         return {}
     sites = all_warehouses()
     return {"desk_sites": sites, "desk_site": desk_site_id() if len(sites) > 1 else None}
