@@ -313,3 +313,27 @@ def test_each_site_hands_its_own_parcels_to_the_carrier(two_sites, app):
     assert manifest["shipper"]["city"] == "Lyon" and manifest["shipper"]["postcode"] == "69007"
     # The Paris parcel waits on its own dispatch: Paris has not handed it over yet.
     assert in_paris.status is OrderStatus.PACKED and in_lyon.status is OrderStatus.SHIPPED
+
+
+def test_a_rule_by_carrier_and_a_carrier_collecting_nowhere(two_sites):
+    s = two_sites(paris={"SKU-A": 5}, lyon={"SKU-A": 5})
+    express = Carrier(code="EXP", name="Express", adapter="manual")
+    db.session.add(express)
+    db.session.flush()
+    db.session.add(RoutingRule(priority=1, carrier_id=express.id, warehouse_id=s.lyon.id))
+    db.session.flush()
+    standard = order_of(s, {"SKU-A": 1}, reference="STD")
+    fast = order_of(s, {"SKU-A": 1}, reference="EXP")
+    fast.carrier_id = express.id
+    db.session.flush()
+    allocate_orders([standard.id, fast.id])
+    assert (standard.warehouse_id, fast.warehouse_id) == (s.paris.id, s.lyon.id)
+    assert "Express" in fast.routing_reason
+    # A carrier limited to Lyon never sends an order to Paris; limited to none of the sites
+    # given, the order waits with a sentence.
+    s.carrier.sites.append(CarrierSite(warehouse_id=s.lyon.id))
+    db.session.flush()
+    lost = order_of(s, {"SKU-A": 1}, reference="LOST")
+    assert routing.plan(lost).warehouse_id == s.lyon.id
+    route = routing.plan(lost, sites=[s.paris])
+    assert route.warehouse_id is None and "Rangex collects from none of the sites" in route.reason
