@@ -14,6 +14,7 @@ from wms.domain.orders.models import Order, OrderStatus
 from wms.domain.picking.allocation import allocate_orders
 from wms.domain.shipping.models import BoxSize, Carrier
 from wms.integrations.prestashop.outbox import process_outbox
+from wms.integrations.prestashop.shops import shop_settings
 from wms.integrations.prestashop.sync import import_orders
 
 
@@ -22,8 +23,13 @@ def settings(app, fake_shop, shop_url):
     return configure_shop(app, shop_url, fake_shop.key, PRESTASHOP_SPLIT_POLICY="split")
 
 
+@pytest.mark.parametrize("partial_state", [None, 3])
 def test_a_split_shop_order_is_shipped_once_with_every_tracking_number(app, fake_shop, settings, make_warehouse,
-                                                                       make_user):
+                                                                       make_user, partial_state):
+    """With partial_state: the shop has a "partially shipped" state (here 3), set when the first part left."""
+    if partial_state:
+        app.config["PRESTASHOP_PARTIAL_SHIPPED_STATE"] = str(partial_state)
+        settings = shop_settings("default", app.config)
     p1 = fake_shop.add_product(reference="SPL-1", ean13="3000000000205", quantity=10)
     p2 = fake_shop.add_product(reference="SPL-2", ean13="3000000000212", quantity=10)
     ps_id = fake_shop.add_order(lines=[{"product_id": p1, "quantity": 2}, {"product_id": p2, "quantity": 3}])
@@ -51,8 +57,11 @@ def test_a_split_shop_order_is_shipped_once_with_every_tracking_number(app, fake
         s = type("S", (), dict(operator=make_user("operator"), carrier=carrier))
         first = _fulfil(s, order)
         db.session.commit()
-        assert process_outbox(lambda shop: (settings, client)).done == 0
+        assert process_outbox(lambda shop: (settings, client)).done == (1 if partial_state else 0)
         assert [h for h in fake_shop.histories(ps_id) if h["id_order_state"] == 4] == []
+        if partial_state:
+            assert fake_shop.histories(ps_id)[-1]["id_order_state"] == partial_state
+            assert fake_shop.order_carriers_of(ps_id)[0]["tracking_number"] == first.parcels[0].tracking_number
         second = _fulfil(s, part)
         db.session.commit()
         process_outbox(lambda shop: (settings, client))

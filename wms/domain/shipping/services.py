@@ -485,11 +485,17 @@ def _push_shipped(order: Order, shipment: Shipment, numbers: list[str]) -> None:
     if root.parts:
         # A split order: the shop hears once, when the last part left, with every number.
         family = [root, *root.parts]
+        numbers = split_tracking_numbers(family)
         if any(o.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED) for o in family):
             record_event(order, "part_shipped", _("This part left; the shop is told when every part "
                                                   "of %(order)s has.", order=root.reference))
+            if root.from_shop and _partial_state(root) is not None:
+                # The shop has a "partially shipped" state: it hears this part's numbers now.
+                enqueue("order_shipped", {"order_id": root.id, "tracking_number": _joined(numbers),
+                                          "tracking_numbers": numbers, "carrier_id": shipment.carrier_id,
+                                          "partial": True},
+                        dedupe_key=f"order_partly_shipped:{shipment.id}")
             return
-        numbers = split_tracking_numbers(family)
         if not root.from_shop:
             return
         enqueue("order_shipped", {"order_id": root.id, "tracking_number": _joined(numbers),
@@ -501,6 +507,17 @@ def _push_shipped(order: Order, shipment: Shipment, numbers: list[str]) -> None:
     enqueue("order_shipped", {"order_id": order.id, "tracking_number": numbers[0],
                               "tracking_numbers": numbers, "carrier_id": shipment.carrier_id},
             dedupe_key=f"order_shipped:{shipment.id}")
+
+
+def _partial_state(order: Order) -> int | None:
+    from flask import current_app
+
+    from wms.integrations.prestashop.shops import shop_settings
+
+    try:
+        return shop_settings(order.shop, current_app.config).partial_shipped_state
+    except (LookupError, ValueError):
+        return None
 
 
 # PrestaShop keeps one tracking number per order carrier row, 64 characters at most.

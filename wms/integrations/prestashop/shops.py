@@ -36,6 +36,9 @@ class ShopSettings:
     # Several sites: what to do with an order no single site can ship whole
     # ("wait", "backorder" or "split"; see wms.domain.orders.routing).
     split_policy: str = "backorder"
+    # A state meaning "partially shipped", where the shop has one: set when a part of a split
+    # order left before the others (None: the shop hears only the final "Shipped").
+    partial_shipped_state: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -92,6 +95,8 @@ def _settings(name: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> 
         overlap_s=int(pick("overlap_s", 120)),
         import_since=_parse_since(pick("import_since")),
         split_policy=parse_split_policy(pick("split_policy", config.get("SPLIT_POLICY", "backorder"))),
+        partial_shipped_state=min(parse_states(pick("partial_shipped_state"), "PRESTASHOP_PARTIAL_SHIPPED_STATE"),
+                                  default=None),
         extra=dict(spec),
     )
 
