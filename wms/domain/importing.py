@@ -15,6 +15,7 @@ from wms.domain.catalog.services import add_barcode
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockLevel
 from wms.domain.locations.models import Location, PICKABLE_KINDS, LocationKind
+from wms.i18n import _
 
 PRODUCT_COLUMNS = ["sku", "name", "variant", "barcodes", "ps_product_id", "ps_combination_id",
                    "weight_g", "length_mm", "width_mm", "height_mm", "zone"]
@@ -254,7 +255,8 @@ def import_stock(text: str, *, user=None, dry_run: bool = False) -> ImportResult
     return result
 
 
-LOCATION_COLUMNS = ["code", "kind", "zone", "aisle", "bay", "level", "pos_x", "pos_y", "walk_sequence"]
+# "warehouse": the site's code (several sites); empty or absent: the first site.
+LOCATION_COLUMNS = ["code", "kind", "zone", "aisle", "bay", "level", "pos_x", "pos_y", "walk_sequence", "warehouse"]
 LOCATION_REQUIRED = ["code", "kind"]
 
 
@@ -269,7 +271,8 @@ def import_locations(text: str, *, dry_run: bool = False) -> ImportResult:
     if errors:
         raise ImportRefused(result)
     existing = {loc.code: loc for loc in db.session.execute(select(Location)).scalars()}
-    warehouse = db.session.execute(select(Warehouse).order_by(Warehouse.id)).scalars().first()
+    sites = {w.code.upper(): w for w in db.session.execute(select(Warehouse).order_by(Warehouse.id)).scalars()}
+    warehouse = next(iter(sites.values()), None)
     if warehouse is None:
         result.errors.append(RowError(1, "there is no warehouse yet: create one (wms seed) first"))
         raise ImportRefused(result)
@@ -299,16 +302,25 @@ def import_locations(text: str, *, dry_run: bool = False) -> ImportResult:
                     raise ValueError
             except ValueError:
                 errs.append(RowError(line, f"{name} must be a number of metres (up to 100000), not “{_short(value)}”"))
+        site = warehouse
+        if (row.get("warehouse") or "").strip():
+            site = sites.get(row["warehouse"].strip().upper())
+            if site is None:
+                errs.append(RowError(line, _("warehouse “%(code)s” does not exist (sites: %(sites)s)",
+                                             code=_short(row["warehouse"]), sites=", ".join(sites))))
+            elif code in existing and existing[code].warehouse_id != site.id:
+                errs.append(RowError(line, _("%(code)s is a location of another site: a location does not "
+                                             "move between sites (create a new code)", code=code)))
         result.errors.extend(errs)
-        parsed.append((code, kind, row.get("zone") or None, numbers, coords))
+        parsed.append((code, kind, row.get("zone") or None, numbers, coords, site))
     if result.errors:
         raise ImportRefused(result)
     if dry_run:
         return result
-    for code, kind, zone, numbers, coords in parsed:
+    for code, kind, zone, numbers, coords, site in parsed:
         location = existing.get(code)
         if location is None:
-            location = Location(code=code, kind=kind, warehouse_id=warehouse.id)
+            location = Location(code=code, kind=kind, warehouse_id=site.id)
             db.session.add(location)
             result.created += 1
         else:
