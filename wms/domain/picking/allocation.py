@@ -15,6 +15,7 @@ from wms.domain.orders import routing
 from wms.domain.orders.models import Order, OrderLine, OrderStatus, record_event
 from wms.domain.picking.models import Allocation
 from wms.errors import DomainError, InsufficientStock
+from wms.i18n import _
 
 ALLOCATABLE = (OrderStatus.NEW, OrderStatus.BACKORDERED)
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
@@ -246,7 +247,8 @@ def put_back_picked(order: Order, user=None) -> int:
             qty = min(back, allocation.picked)
             target = allocation.location
             if not target.active:
-                raise DomainError(f"{target.code} is not in use: move {line.sku} from {pack.code} by hand.")
+                raise DomainError(_("%(bin)s is not in use: move %(sku)s from %(pack)s by hand.",
+                                  bin=target.code, sku=line.sku, pack=pack.code))
             inventory.move(allocation.product_id, pack, target, qty, user=user,
                            reason=MoveReason.PUT_BACK, reference=order.code)
             # The units are free stock again, not promised to this order.

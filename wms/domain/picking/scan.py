@@ -36,6 +36,7 @@ from wms.domain.picking.services import FLOW, STOPPED, PickView
 from wms.domain.scans.models import FlowState, ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied
 from wms.errors import DomainError
+from wms.i18n import _
 
 
 def _open_line(list_id, offset: int):
@@ -197,7 +198,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
                         reference=f"PL-{list_id}")
     advanced = db.session.execute(_ADVANCE, {"line": line_id, "list": list_id, "units": units})
     if advanced.rowcount != 1:  # pragma: no cover - the locks above make this impossible
-        raise DomainError("This line changed while you scanned: scan again.", code="stale")
+        raise DomainError(_("This line changed while you scanned: scan again."), code="stale")
     db.session.execute(_ORDER_LINE, {"order_line": order_line_id, "units": units})
     message = f"Picked {units} × {sku}"
     if units < open_qty:

@@ -7,6 +7,7 @@ from flask_login import current_user
 from wms.db import utcnow
 from wms.domain.shipping import services as shipping
 from wms.errors import DomainError
+from wms.i18n import _
 from wms.web.desk import bp
 from wms.web.htmx import is_htmx, trigger
 from wms.web.menu import DESK_MENU, MenuItem, add
@@ -116,7 +117,7 @@ def dispatch_range(code):
             raise ValueError
         start, end = int(raw[0]), int(raw[1])
     except ValueError:
-        raise DomainError("Type the first and the last tracking number of the range as digits.") from None
+        raise DomainError(_("Type the first and the last tracking number of the range as digits.")) from None
     shipping.set_tracking_range(carrier, start, end, request.form.get("prefix"))
     used = (f" ({start} to {carrier.range_next - 1} are already on parcels)"
             if carrier.range_next != start else "")
@@ -162,9 +163,10 @@ def dispatch_manifest(code, day):
     try:
         when = date.fromisoformat(day)
     except ValueError:
-        raise DomainError(f"{day[:20]} is not a date (YYYY-MM-DD).") from None
+        raise DomainError(_("%(day)s is not a date (YYYY-MM-DD).", day=day[:20])) from None
     if not 2000 <= when.year <= 2999:
-        raise DomainError(f"{day} is not a day the warehouse shipped on: choose a date from 2000 to 2999.")
+        raise DomainError(_("%(day)s is not a day the warehouse shipped on: choose a date from 2000 to 2999.",
+                            day=day))
     response = Response(shipping.manifest(carrier, when, _site()), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="manifest-{carrier.code}-{day}.pdf"'
     return response

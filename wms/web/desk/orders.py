@@ -13,6 +13,7 @@ from wms.domain.picking.allocation import allocate_orders
 from wms.domain.picking.models import Allocation
 from wms.domain.shipping.models import Shipment
 from wms.errors import DomainError
+from wms.i18n import _
 from wms.integrations.prestashop.models import OutboxMessage
 from wms.integrations.prestashop.outbox import retry_message
 from wms.web.desk import bp
@@ -181,5 +182,5 @@ def order_retry_message(order_id: int, message_id: int):
         message = getattr(exc, "message", str(exc))
         flash(message, "error")
         return _render_page(order, message), 409
-    flash(f"Message {message_id} is queued again: the worker sends it at its next pass.", "ok")
+    flash(_("Message %(id)s is queued again: the worker sends it at its next pass.", id=message_id), "ok")
     return redirect(url_for("desk.order_page", order_id=order.id))

@@ -15,6 +15,7 @@ from wms.domain.picking.allocation import allocate_orders
 from wms.domain.picking.models import PickList, PickListKind, PickListOrder
 from wms.domain.shipping.models import Carrier
 from wms.errors import DomainError
+from wms.i18n import _, ngettext
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
@@ -69,7 +70,7 @@ def picking_create():
         else:
             lists = [pick_service.create_pick_list([i], user=current_user) for i in ids]
             if not lists:
-                raise DomainError("Tick at least one order.")
+                raise DomainError(_("Tick at least one order."))
     except DomainError as exc:
         db.session.rollback()  # nothing half-done is committed with the redirect
         flash(exc.message, "error")
@@ -89,9 +90,10 @@ def picking_wave():
             try:
                 cutoff = datetime.fromisoformat(raw_cutoff).replace(tzinfo=timezone.utc)
             except ValueError:
-                raise DomainError(f"“{raw_cutoff}” is not a date and time, e.g. 2026-11-23T15:00.") from None
+                raise DomainError(_("“%(value)s” is not a date and time, e.g. 2026-11-23T15:00.",
+                                      value=raw_cutoff[:40])) from None
         if carrier_id and as_id(carrier_id) is None:
-            raise DomainError("Choose a carrier from the list.")
+            raise DomainError(_("Choose a carrier from the list."))
         from wms.web.desk.sites import desk_site_id
 
         pick_list = pick_service.release_wave(carrier_id=int(carrier_id) if carrier_id else None,
@@ -101,7 +103,8 @@ def picking_wave():
         db.session.rollback()  # nothing half-done is committed with the redirect
         flash(exc.message, "error")
         return redirect(url_for("desk.picking")), 303
-    flash(f"Released wave {pick_list.code} with {len(pick_list.orders)} orders.", "ok")
+    flash(ngettext("Released wave %(list)s with %(num)d order.", "Released wave %(list)s with %(num)d orders.",
+                   len(pick_list.orders), list=pick_list.code), "ok")
     return redirect(url_for("desk.picking"))
 
 
@@ -114,7 +117,7 @@ def picking_pause(list_id):
         db.session.rollback()  # nothing half-done is committed with the redirect
         flash(exc.message, "error")
         return redirect(url_for("desk.picking")), 303
-    flash(f"{pick_list.code} paused; any operator can resume it.", "ok")
+    flash(_("%(list)s paused; any operator can resume it.", list=pick_list.code), "ok")
     return redirect(url_for("desk.picking"))
 
 

@@ -18,6 +18,7 @@ from wms.domain.locations.models import Location
 from wms.domain.locations.services import location_by_code
 from wms.domain.users.models import User
 from wms.errors import DomainError
+from wms.i18n import _
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
@@ -87,7 +88,7 @@ def ledger():
             try:
                 when = datetime.fromisoformat(args[name])
             except ValueError:
-                flash(f"{args[name]} is not a date (use 2026-11-23).", "error")
+                flash(_("%(value)s is not a date (use 2026-11-23).", value=args[name][:40]), "error")
                 continue
             query = query.where(getattr(StockMove.created_at, op)(when))
     from wms.web.security import page_number
