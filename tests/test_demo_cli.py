@@ -37,7 +37,16 @@ def test_demo_is_ready_to_use_and_kept_on_a_second_run(demo_env):
         assert lists == [("ORDER", "OPEN")] * 3 + [("BATCH", "OPEN")]
         assert q("SELECT s.name, p.kind FROM station s JOIN printer p ON p.id = s.printer_id") == [
             ("Packing 1", "PDF_BROWSER")]
-        assert q("SELECT count(*) FROM customer_order WHERE is_demo")[0][0] == 24
+        # 24 demo orders and the split one (issue 14), whose part ships from the other site.
+        assert q("SELECT count(*) FROM customer_order WHERE is_demo AND parent_id IS NULL")[0][0] == 25
+        assert q("SELECT name FROM warehouse ORDER BY id") == [("Paris",), ("Lyon",)]
+        [(parent_site, part_site, reason)] = q(
+            "SELECT o.warehouse_id, p.warehouse_id, o.routing_reason FROM customer_order p "
+            "JOIN customer_order o ON o.id = p.parent_id")
+        assert {parent_site, part_site} == {1, 2} and "split between" in reason
+        # Orders to the neighbours go to Lyon when it can ship them whole (the demo's rule).
+        assert q("SELECT count(*) FROM customer_order WHERE warehouse_id = 2 AND routing_reason LIKE '%prefers it%'")[0][0] >= 1
+        assert q("SELECT name FROM station WHERE warehouse_id = 2") == [("Lyon 1",)]
         orders_before = q("SELECT count(*) FROM customer_order")[0][0]
     sheet = tmp_path / "demo-barcodes.pdf"
     assert sheet.read_bytes().startswith(b"%PDF")

@@ -76,6 +76,11 @@ class Config:
     PS_RETURN_DENIED_STATE = 4
     PS_RETURN_COMPLETED_STATE = 5
 
+    # Several sites: an order no single site can ship whole "wait"s for one, is "backorder"ed
+    # at the site with the most, or "split" across sites. Per shop: "split_policy" in
+    # WMS_PRESTASHOP_SHOPS (or WMS_PRESTASHOP_SPLIT_POLICY for every shop); this one for the rest.
+    SPLIT_POLICY = "backorder"
+
     # Webhooks to the merchant's other systems (docs/webhooks.md).
     WEBHOOK_TIMEOUT_S = 10
     WEBHOOK_BACKOFF_S = 30

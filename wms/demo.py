@@ -29,6 +29,7 @@ def seed_demo_work(user=None) -> dict:
     (single orders and a batch into totes) and a packing station whose printer is a PDF.
     Runs once: it does nothing when a receipt or a pick list exists already."""
     from wms.domain.catalog.models import Product
+    from wms.domain.orders.models import Order
     from wms.domain.picking.models import PickList, PickListKind
     from wms.domain.picking.services import create_pick_list, pickable_orders
     from wms.domain.printing.models import Printer, PrinterKind, Station
@@ -46,7 +47,11 @@ def seed_demo_work(user=None) -> dict:
                                              supplier=DEMO_SUPPLIER, reference=DEMO_RECEIPT_REFERENCE,
                                              user=user)
     if not db.session.scalar(select(func.count()).select_from(PickList)):
+        # The first site's orders (the barcode sheet shows its bins); with several sites the
+        # other sites' orders wait on the desk (Picking, filtered by site).
         free = pickable_orders()
+        first_site = min((o.warehouse_id for o in free if o.warehouse_id is not None), default=None)
+        free = [o for o in free if o.warehouse_id == first_site]
         for order in free[:SINGLE_LISTS]:
             made["pick_lists"].append(create_pick_list([order.id], user=user))
         batch = free[SINGLE_LISTS:SINGLE_LISTS + BATCH_ORDERS]
@@ -61,8 +66,37 @@ def seed_demo_work(user=None) -> dict:
             db.session.flush()
         made["station"] = Station(name=DEMO_STATION, printer_id=printer.id)
         db.session.add(made["station"])
+    _demo_site_stations(made)
+    if not db.session.scalar(select(func.count()).select_from(Order).where(Order.parent_id.is_not(None))):
+        from wms.seed import seed_demo_split_order
+
+        made["split_order"] = seed_demo_split_order()
+    seed_demo_transfer(user)
     db.session.flush()
     return made
+
+
+DEMO_SITE_STATION = "Lyon 1"
+
+
+def _demo_site_stations(made: dict) -> None:
+    """With a second site: a station in it, so a handheld that chooses it works in Lyon."""
+    from wms.domain.locations.models import Warehouse
+    from wms.domain.printing.models import Station
+
+    sites = db.session.execute(select(Warehouse).order_by(Warehouse.id)).scalars().all()
+    if len(sites) < 2 or db.session.execute(
+            select(Station).where(Station.name == DEMO_SITE_STATION)).scalar_one_or_none() is not None:
+        return
+    made["site_station"] = Station(name=DEMO_SITE_STATION, warehouse_id=sites[1].id)
+    db.session.add(made["site_station"])
+
+
+def seed_demo_transfer(user=None) -> None:
+    """Hook for the demo's transfer between the sites (issue 14 item 3, built on another branch):
+    once transfers exist, make one here, e.g. a few units of a product Lyon lacks, from Paris to
+    Lyon, left to pick at Paris. Nothing to do until then."""
+    return None
 
 
 @dataclass(frozen=True)
@@ -101,8 +135,10 @@ def sheet_sections(users: list[dict]) -> list[SheetSection]:
             "Scanning more than expected asks for a supervisor's badge and PIN.", items))
     dock = db.session.execute(select(Location).where(Location.kind == LocationKind.RECEIVING)
                               .order_by(Location.code)).scalars().first()
-    storage = db.session.execute(select(Location).where(Location.kind == LocationKind.STORAGE)
-                                 .order_by(Location.walk_sequence)).scalars().all()
+    storage_query = select(Location).where(Location.kind == LocationKind.STORAGE)
+    if dock is not None:
+        storage_query = storage_query.where(Location.warehouse_id == dock.warehouse_id)  # the dock's site
+    storage = db.session.execute(storage_query.order_by(Location.walk_sequence)).scalars().all()
     bins = ([SheetItem(dock.code, "receiving dock: where received goods wait")] if dock else [])
     bins += [SheetItem(loc.code, "storage bin") for loc in storage[:4]]
     sections.append(SheetSection(

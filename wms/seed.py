@@ -65,6 +65,11 @@ def load_warehouse(path: Path) -> Warehouse:
     return warehouse
 
 
+def warehouse_files(folder: Path) -> list[Path]:
+    """The sites of seed_data/: warehouse.json (the first site), then warehouse-<name>.json."""
+    return [folder / "warehouse.json", *sorted(folder.glob("warehouse-*.json"))]
+
+
 def load_users(path: Path) -> list[dict]:
     users = json.loads(path.read_text())
     for spec in users:
@@ -95,7 +100,8 @@ def seed_master(app_config) -> list[dict]:
 
     Nothing here talks to a shop or could be mistaken for a shop's data; return the users."""
     folder = seed_dir(app_config)
-    load_warehouse(folder / "warehouse.json")
+    for path in warehouse_files(folder):
+        load_warehouse(path)
     load_carriers(folder / "carriers.json")
     from wms.domain.shipping.services import load_boxes
 
@@ -118,7 +124,9 @@ def seed_demo_stock(app_config) -> None:
     # Stock is an initial load: only into a warehouse that has no movements yet.
     if not db.session.scalar(select(func.count()).select_from(StockMove)):
         admin = db.session.execute(select(User).where(User.role == Role.ADMIN)).scalars().first()
-        import_stock((folder / "stock.csv").read_text(), user=admin)
+        # stock.csv fills the first site, stock-<name>.csv the others (by their bins' codes).
+        for path in [folder / "stock.csv", *sorted(folder.glob("stock-*.csv"))]:
+            import_stock(path.read_text(), user=admin)
 
 
 def seed_demo(app_config) -> list[dict]:
@@ -205,5 +213,62 @@ def seed_demo_orders(count: int = 24) -> int:
         record_event(order, "imported", _("Demo order %(reference)s (made up by `wms demo`; never "
                                           "sent to a shop).", reference=order.reference))
     db.session.flush()
+    seed_demo_routing()
     allocate_orders()
     return count
+
+
+# Several sites in the demo: orders to these countries prefer Lyon (when it can ship them whole).
+DEMO_LYON_COUNTRIES = "BE,DE,IT,CH,LU"
+# The demo's split order: more of these than either site has alone (Paris 4 + Lyon 6).
+DEMO_SPLIT_LINES = (("TSH-BLACK-L", 8), ("TSH-BLACK-S", 1))
+
+
+def seed_demo_routing() -> None:
+    """A routing rule for the demo: the eastern and southern neighbours prefer Lyon."""
+    from wms.domain.orders.models import RoutingRule
+
+    lyon = db.session.execute(select(Warehouse).where(Warehouse.code == "LYO")).scalar_one_or_none()
+    if lyon is None or db.session.scalar(select(func.count()).select_from(RoutingRule)):
+        return
+    db.session.add(RoutingRule(priority=1, countries=DEMO_LYON_COUNTRIES, warehouse_id=lyon.id))
+    db.session.flush()
+
+
+def seed_demo_split_order(number: int | None = None):
+    """One demo order no site can ship whole, split between Paris and Lyon (whatever the policy).
+
+    `wms demo` makes it (wms.demo.seed_demo_work), after the demo orders."""
+    from decimal import Decimal
+
+    from wms.db import utcnow
+    from wms.domain.catalog.models import Product
+    from wms.domain.orders.models import Order, OrderLine, SplitPolicy, record_event
+    from wms.domain.orders.routing import route_order
+    from wms.domain.picking.allocation import allocate_orders
+
+    if db.session.scalar(select(func.count()).select_from(Warehouse)) < 2:
+        return None
+    if number is None:
+        number = (db.session.scalar(select(func.count()).select_from(Order)) or 0) + 1
+    products = {p.sku: p for p in db.session.execute(
+        select(Product).where(Product.sku.in_([sku for sku, _qty in DEMO_SPLIT_LINES]))).scalars()}
+    carrier = db.session.execute(select(Carrier).order_by(Carrier.id)).scalars().first()
+    if len(products) < len(DEMO_SPLIT_LINES) or carrier is None:
+        return None
+    name, street, postcode, city, country = DEMO_CUSTOMERS[0]
+    order = Order(shop=None, ps_order_id=None, is_demo=True, reference=f"DEMO{number:05d}",
+                  customer_name=name, customer_email=f"customer{number}@example.com", ship_name=name,
+                  ship_address1=street, ship_postcode=postcode, ship_city=city, ship_country=country,
+                  carrier_id=carrier.id, currency="EUR", ordered_at=utcnow(), total_paid=Decimal("99.00"))
+    for line_no, (sku, qty) in enumerate(DEMO_SPLIT_LINES, start=1):
+        product = products[sku]
+        order.lines.append(OrderLine(line_no=line_no, product_id=product.id, sku=sku, name=product.display_name,
+                                     quantity=qty, unit_price=Decimal("11.00")))
+    db.session.add(order)
+    db.session.flush()
+    record_event(order, "imported", _("Demo order %(reference)s (made up by `wms demo`; never "
+                                      "sent to a shop).", reference=order.reference))
+    _route, parts = route_order(order, policy=SplitPolicy.SPLIT)
+    allocate_orders([order.id, *(p.id for p in parts)])
+    return order

@@ -78,11 +78,15 @@ def test_import_stock_refuses_bad_rows(app, make_location, make_product):
 
 
 def test_demo_seed_is_realistic(app, demo):
-    from wms.domain.locations.models import Location
+    from wms.domain.locations.models import Location, Warehouse
 
     assert db.session.query(Location).count() >= 200
     zones = {z for (z,) in db.session.query(Location.zone).filter(Location.aisle.isnot(None)).distinct()}
-    assert zones == {"A", "B"}
+    # Paris (zones A, B) and Lyon (L, M, two blocks): issue 14's two sites.
+    assert zones == {"A", "B", "L", "M"}
+    paris, lyon = db.session.query(Warehouse).order_by(Warehouse.id).all()
+    assert (paris.name, lyon.name) == ("Paris", "Lyon")
+    assert {loc.warehouse_id for loc in db.session.query(Location).filter(Location.zone.in_(["L", "M"]))} == {lyon.id}
     products = db.session.query(Product).all()
     assert len(products) >= 100
     assert all(p.barcodes for p in products)
@@ -103,3 +107,23 @@ def test_demo_orders_are_allocated_and_keep_the_ledger_sound(app, demo):
     assert sum(a.quantity for a in db.session.query(Allocation)) == sum(
         line.quantity for o in orders for line in o.lines)
     assert ledger_problems() == []
+
+
+def test_locations_import_into_a_named_site(app, make_warehouse, make_location):
+    from wms.domain.importing import ImportRefused, import_locations
+    from wms.domain.locations.models import Location
+
+    make_location("A-01-01-1")
+    lyon = make_warehouse("LYO", "Lyon")
+    result = import_locations("code,kind,warehouse\nL-01-01-1,STORAGE,lyo\nA-01-02-1,PICK_FACE,\n")
+    assert result.created == 2
+    by_code = {loc.code: loc.warehouse.code for loc in db.session.query(Location)}
+    assert by_code == {"A-01-01-1": "WH1", "L-01-01-1": "LYO", "A-01-02-1": "WH1"}
+    # Updating without the column keeps the site; naming another site or an unknown one is refused.
+    assert import_locations("code,kind\nL-01-01-1,PICK_FACE\n").updated == 1
+    with pytest.raises(ImportRefused) as refused:
+        import_locations("code,kind,warehouse\nL-01-01-1,STORAGE,WH1\nX-01-01-1,STORAGE,NOPE\n")
+    messages = [str(e) for e in refused.value.result.errors]
+    assert any("L-01-01-1 is a location of another site" in m for m in messages)
+    assert any("warehouse “NOPE” does not exist (sites: WH1, LYO)" in m for m in messages)
+    assert db.session.query(Location).count() == 3 and lyon.id

@@ -80,3 +80,35 @@ def _bin(code):
     from wms.domain.locations.services import location_by_code
 
     return location_by_code(code)
+
+
+def test_pushed_stock_is_the_sum_over_sellable_sites(fake_shop, settings, client, stocked, make_warehouse):
+    from wms.domain.locations.models import Location
+
+    lyon = make_warehouse("LYO", "Lyon")
+    returns_site = make_warehouse("RET", "Returns site", sellable=False)
+    for code, site in (("B-01-01-1", lyon), ("C-01-01-1", returns_site)):
+        db.session.add(Location(warehouse_id=site.id, code=code, kind=LocationKind.STORAGE))
+    db.session.flush()
+    receive(stocked["STK-1"], _bin("B-01-01-1"), 8)
+    receive(stocked["STK-1"], _bin("C-01-01-1"), 30)
+    db.session.commit()
+    push_stock(settings, client)
+    # 20 in the first site + 8 in Lyon - 2 imported - 3 unpaid; the returns site is not for sale.
+    assert fake_shop.stock(stocked["p1"])[0]["quantity"] == 23
+    lyon.sellable = False
+    db.session.commit()
+    push_stock(settings, client)
+    assert fake_shop.stock(stocked["p1"])[0]["quantity"] == 15
+    # Lyon alone: 8 - 2 - 3.
+    lyon.sellable = True
+    first = db.session.get(Location, _bin("A-01-01-1").id).warehouse
+    first.sellable = False
+    db.session.commit()
+    push_stock(settings, client)
+    assert fake_shop.stock(stocked["p1"])[0]["quantity"] == 3
+    # Never negative: no sellable site left, 5 units still promised.
+    lyon.sellable = False
+    db.session.commit()
+    push_stock(settings, client)
+    assert fake_shop.stock(stocked["p1"])[0]["quantity"] == 0

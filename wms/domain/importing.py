@@ -280,7 +280,8 @@ def import_stock(text: str, *, user=None, dry_run: bool = False) -> ImportResult
     return result
 
 
-LOCATION_COLUMNS = ["code", "kind", "zone", "aisle", "bay", "level", "pos_x", "pos_y", "walk_sequence"]
+# "warehouse": the site's code (several sites); empty or absent: the first site.
+LOCATION_COLUMNS = ["code", "kind", "zone", "aisle", "bay", "level", "pos_x", "pos_y", "walk_sequence", "warehouse"]
 LOCATION_REQUIRED = ["code", "kind"]
 
 
@@ -295,7 +296,8 @@ def import_locations(text: str, *, dry_run: bool = False) -> ImportResult:
     if errors:
         raise ImportRefused(result)
     existing = {loc.code: loc for loc in db.session.execute(select(Location)).scalars()}
-    warehouse = db.session.execute(select(Warehouse).order_by(Warehouse.id)).scalars().first()
+    sites = {w.code.upper(): w for w in db.session.execute(select(Warehouse).order_by(Warehouse.id)).scalars()}
+    warehouse = next(iter(sites.values()), None)
     if warehouse is None:
         result.errors.append(RowError(1, _("there is no warehouse yet: create one (wms seed) first")))
         raise ImportRefused(result)
@@ -330,16 +332,25 @@ def import_locations(text: str, *, dry_run: bool = False) -> ImportResult:
                 errs.append(RowError(line, _("%(name)s must be a number of metres (up to "
                                              "100000), not “%(value)s”",
                                              name=name, value=_short(value))))
+        site = warehouse
+        if (row.get("warehouse") or "").strip():
+            site = sites.get(row["warehouse"].strip().upper())
+            if site is None:
+                errs.append(RowError(line, _("warehouse “%(code)s” does not exist (sites: %(sites)s)",
+                                             code=_short(row["warehouse"]), sites=", ".join(sites))))
+            elif code in existing and existing[code].warehouse_id != site.id:
+                errs.append(RowError(line, _("%(code)s is a location of another site: a location does not "
+                                             "move between sites (create a new code)", code=code)))
         result.errors.extend(errs)
-        parsed.append((code, kind, row.get("zone") or None, numbers, coords))
+        parsed.append((code, kind, row.get("zone") or None, numbers, coords, site))
     if result.errors:
         raise ImportRefused(result)
     if dry_run:
         return result
-    for code, kind, zone, numbers, coords in parsed:
+    for code, kind, zone, numbers, coords, site in parsed:
         location = existing.get(code)
         if location is None:
-            location = Location(code=code, kind=kind, warehouse_id=warehouse.id)
+            location = Location(code=code, kind=kind, warehouse_id=site.id)
             db.session.add(location)
             result.created += 1
         else:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import db, enum_column
@@ -46,6 +46,10 @@ class Warehouse(db.Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     # IANA time zone of the site ("Europe/Paris"); None: WMS_TIMEZONE.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # Its stock counts in what the shops may sell (a returns site or a 3PL may be left out).
+    sellable: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Order routing: among sites equally able to ship an order, the lower number goes first.
+    priority: Mapped[int] = mapped_column(default=0, server_default="0")
 
     locations: Mapped[list["Location"]] = relationship(back_populates="warehouse")
 

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from wms.db import db
 from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.sites import check_site, current_site_id
 from wms.errors import DomainError, NotFound
 from wms.i18n import _
 
@@ -18,15 +19,22 @@ def location_by_code(code: str) -> Location:
                        code="unknown_location")
     if not location.active:
         raise DomainError(_("Location %(code)s is not in use.", code=location.code), code="inactive_location")
+    # A handheld works in its station's site: a bin of another site is refused by name.
+    check_site(location.warehouse_id, location.code)
     return location
 
 
 def default_location(kind: LocationKind, warehouse_id: int | None = None) -> Location:
-    """Return the first active location of a kind (e.g. the receiving dock)."""
+    """Return the first active location of a kind (e.g. the receiving dock), in one site.
+
+    No site given: the handheld's site, else the first site that has one.
+    """
+    if warehouse_id is None:
+        warehouse_id = current_site_id()
     query = select(Location).where(Location.kind == kind, Location.active.is_(True))
     if warehouse_id is not None:
         query = query.where(Location.warehouse_id == warehouse_id)
-    location = db.session.execute(query.order_by(Location.code).limit(1)).scalar_one_or_none()
+    location = db.session.execute(query.order_by(Location.warehouse_id, Location.code).limit(1)).scalar_one_or_none()
     if location is None:
         raise NotFound(_("There is no %(kind)s location. Ask a supervisor to create one.",
                          kind=kind.label.lower()))

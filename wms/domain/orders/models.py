@@ -41,6 +41,8 @@ class Order(db.Model):
         # The sender's own order number, once per channel (an order posted twice is stored once).
         UniqueConstraint("channel", "external_ref", name="uq_customer_order_channel_external_ref"),
         Index("ix_customer_order_status", "status"),
+        Index("ix_customer_order_warehouse_id", "warehouse_id"),
+        Index("ix_customer_order_parent_id", "parent_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +76,13 @@ class Order(db.Model):
     relay_point_id: Mapped[str | None] = mapped_column(String(32))
 
     carrier_id: Mapped[int | None] = mapped_column(ForeignKey("carrier.id"))
+    # The site that ships it; None until routed (wms.domain.orders.routing).
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouse.id"))
+    # Why it was routed there, shown on the order page.
+    routing_reason: Mapped[str | None] = mapped_column(String(500))
+    # A part of a split order: the shop order it belongs to (the part is never pushed itself;
+    # the shop hears "shipped" from the parent once every part left).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("customer_order.id"))
     total_paid: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     total_shipping: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     currency: Mapped[str | None] = mapped_column(String(3))
@@ -91,6 +100,9 @@ class Order(db.Model):
     events: Mapped[list["OrderEvent"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id")
     carrier = relationship("Carrier")
+    warehouse = relationship("Warehouse")
+    parent = relationship("Order", remote_side="Order.id", back_populates="parts")
+    parts: Mapped[list["Order"]] = relationship(back_populates="parent", order_by="Order.id")
 
     @property
     def code(self) -> str:
@@ -154,3 +166,43 @@ def record_event(order: Order, kind: str, message: str, user=None) -> OrderEvent
     event = OrderEvent(kind=kind, message=message, user_id=getattr(user, "id", user))
     order.events.append(event)
     return event
+
+
+class SplitPolicy(enum.Enum):
+    """What happens to an order no single site can ship whole (per shop)."""
+
+    WAIT = "wait"  # no site yet: it waits until one site can ship it all
+    BACKORDER = "backorder"  # the site with the most ships what it has, the rest is backordered
+    SPLIT = "split"  # each site ships its part (a part order), the shop hears once the last left
+
+
+class RoutingRule(db.Model):
+    """A supervisor's routing preference: orders to these countries (and carrier) go to this site.
+
+    Rules are read by ascending priority; the first rule that matches an order and names a site
+    able to ship it whole decides. Empty countries or carrier: any.
+    """
+
+    __tablename__ = "routing_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    priority: Mapped[int] = mapped_column(default=0)
+    # ISO codes separated by commas ("FR,BE,LU"); None: every country.
+    countries: Mapped[str | None] = mapped_column(String(200))
+    carrier_id: Mapped[int | None] = mapped_column(ForeignKey("carrier.id", ondelete="CASCADE"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id", ondelete="CASCADE"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+    carrier = relationship("Carrier")
+    warehouse = relationship("Warehouse")
+
+    @property
+    def country_list(self) -> list[str]:
+        return [c.strip().upper() for c in (self.countries or "").split(",") if c.strip()]
+
+    def matches(self, order: Order) -> bool:
+        countries = self.country_list
+        if countries and (order.ship_country or "").upper() not in countries:
+            return False
+        return self.carrier_id is None or self.carrier_id == order.carrier_id

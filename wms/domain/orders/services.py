@@ -177,6 +177,13 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
                                        reason=reason, released=ngettext("%(num)d reserved unit", "%(num)d reserved units", released), moved=ngettext("%(num)d picked unit", "%(num)d picked units", moved)), user)
     _detach_from_pick_lists(order, user)
     db.session.flush()
+    # A split order: its parts (shipped from other sites) go with it.
+    for part in order.parts:
+        if part.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
+            try:
+                cancel_order(part, reason, user, from_shop=from_shop)
+            except Conflict as exc:
+                record_event(order, "part_not_cancelled", exc.message, user)
     return order
 
 

@@ -281,10 +281,13 @@ def start_shipment(order: Order, user) -> Shipment:
     if not any(line.quantity_picked > line.quantity_packed for line in order.lines):
         raise DomainError(_("%(reference)s has nothing picked left to pack.",
                             reference=order.reference), code="nothing_to_pack")
+    from wms.domain.locations.sites import check_order_site
+
+    check_order_site(order)  # a bench of another site does not pack it
     carrier = shipping.carrier_for_order(order)
     from wms.domain.picking.allocation import picked_location
 
-    location = picked_location()
+    location = picked_location(order.warehouse_id)
     shipment = Shipment(order_id=order.id, carrier_id=carrier.id, service=carrier.service,
                         location_id=location.id, packed_by_id=user.id)
     shipment.parcels.append(Parcel(carrier_id=carrier.id, number=1))

@@ -11,6 +11,7 @@ from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockLevel
 from wms.domain.locations.models import PICKABLE_KINDS, Location, LocationKind
 from wms.domain.locations.services import default_location
+from wms.domain.orders import routing
 from wms.domain.orders.models import Order, OrderLine, OrderStatus, record_event
 from wms.domain.picking.models import Allocation
 from wms.errors import DomainError, InsufficientStock
@@ -53,7 +54,8 @@ def priority_key(order: Order):
         -(order.priority or 0),
         0 if carrier is not None and carrier.express else 1,
         _aware(order.ship_by),
-        carrier.cutoff if carrier is not None and carrier.cutoff else time.max,
+        # The cut-off at the order's site (a carrier may collect earlier at one site).
+        (carrier.cutoff_at(order.warehouse_id) if carrier is not None else None) or time.max,
         _aware(order.ordered_at or order.created_at),
         order.id,
     )
@@ -88,30 +90,31 @@ def _lock_stock(product_ids: set[int]) -> None:
     ).all()
 
 
-def candidate_levels(product_id: int, exclude_location_ids=()) -> list[StockLevel]:
-    """Stock rows an order line may be allocated from, best first.
+def candidate_levels(product_id: int, exclude_location_ids=(), warehouse_id: int | None = None) -> list[StockLevel]:
+    """Stock rows an order line may be allocated from, best first (in one site when given).
 
     Pick faces before storage, then the oldest stock first; bins waiting for a count are
     skipped because their quantity is in doubt.
     """
-    rows = db.session.execute(
-        select(StockLevel).join(Location, StockLevel.location_id == Location.id)
-        .where(StockLevel.product_id == product_id,
-               StockLevel.on_hand > StockLevel.reserved,
-               Location.kind.in_(PICKABLE_KINDS), Location.active.is_(True),
-               Location.needs_count.is_(False),
-               Location.id.not_in(list(exclude_location_ids) or [-1]))
-        .execution_options(populate_existing=True)
-    ).scalars().all()
+    query = (select(StockLevel).join(Location, StockLevel.location_id == Location.id)
+             .where(StockLevel.product_id == product_id,
+                    StockLevel.on_hand > StockLevel.reserved,
+                    Location.kind.in_(PICKABLE_KINDS), Location.active.is_(True),
+                    Location.needs_count.is_(False),
+                    Location.id.not_in(list(exclude_location_ids) or [-1])))
+    if warehouse_id is not None:
+        query = query.where(Location.warehouse_id == warehouse_id)
+    rows = db.session.execute(query.execution_options(populate_existing=True)).scalars().all()
     return sorted(rows, key=lambda lvl: (
         0 if lvl.location.kind is LocationKind.PICK_FACE else 1,
         _aware(lvl.first_in_at), lvl.location.walk_sequence, lvl.location.code))
 
 
 def allocate_line(line: OrderLine, qty: int, *, exclude_location_ids=(), pick_list_id=None) -> list[Allocation]:
-    """Reserve up to qty units for one order line; return the new allocations (may fall short)."""
+    """Reserve up to qty units for one order line in its order's site; return the new allocations
+    (may fall short)."""
     made = []
-    for level in candidate_levels(line.product_id, exclude_location_ids):
+    for level in candidate_levels(line.product_id, exclude_location_ids, line.order.warehouse_id):
         if qty <= 0:
             break
         take = min(qty, level.available)
@@ -147,7 +150,18 @@ def allocate_orders(order_ids=None, user=None) -> AllocationReport:
                 select(Order.id).where(Order.id.in_(list(order_ids)), Order.status.in_(ALLOCATABLE))
             ).scalars() if i not in got)
     _lock_stock({line.product_id for o in orders for line in o.lines if line.product_id})
-    for order in sorted(orders, key=priority_key):
+    sites = routing.all_sites()
+    queue = sorted(orders, key=priority_key)
+    while queue:
+        order = queue.pop(0)
+        if order.warehouse_id is None and sites:
+            # Routed once, when first allocated (and again while it waits for a whole site).
+            route, parts = routing.route_order(order, user, sites=sites)
+            queue[:0] = parts
+            if order.warehouse_id is None:
+                _wait(order, route.reason, user)
+                report.backordered.append(order.id)
+                continue
         missing = []
         reserved_now = 0
         unknown = [line for line in order.lines if line.product_id is None]
@@ -188,6 +202,15 @@ def allocate_orders(order_ids=None, user=None) -> AllocationReport:
     return report
 
 
+def _wait(order: Order, reason: str, user) -> None:
+    """No site yet (the shop's policy is to wait for one able to ship it whole)."""
+    before = order.status
+    order.status = OrderStatus.BACKORDERED
+    last = order.events[-1] if order.events else None
+    if before is not OrderStatus.BACKORDERED or last is None or last.message != reason:
+        record_event(order, "backordered", reason, user)
+
+
 def open_allocations(order: Order) -> list[Allocation]:
     """The order's allocations that still hold a reservation."""
     return list(db.session.execute(
@@ -212,14 +235,14 @@ def release_order_allocations(order: Order, user=None) -> int:
     return units
 
 
-def picked_location() -> Location:
-    """Where picked goods wait for packing: the packing location pickers drop totes at."""
-    return default_location(LocationKind.PACKING)
+def picked_location(warehouse_id: int | None = None) -> Location:
+    """Where picked goods wait for packing: the packing location pickers drop totes at (in a site)."""
+    return default_location(LocationKind.PACKING, warehouse_id)
 
 
 def put_back_picked(order: Order, user=None) -> int:
     """Move picked but unpacked units of an order back to the bins they came from; return units."""
-    pack = picked_location()
+    pack = picked_location(order.warehouse_id)
     units = 0
     for line in order.lines:
         back = line.quantity_picked - max(line.quantity_packed, line.quantity_shipped)

@@ -29,6 +29,7 @@ from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason
 from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.sites import current_site_id, other_site_refusal
 from wms.domain.orders.models import Order, OrderLine
 from wms.domain.picking.models import Allocation, PickList, PickListKind, PickListStatus
 from wms.domain.picking.services import FLOW, STOPPED, PickView
@@ -72,11 +73,13 @@ def _build_read(product_scan: bool):
             Barcode.product_id, Barcode.pack_qty, scanned.sku, scanned.active,
             # Where picked units go: picking.allocation.picked_location(), read afresh with the
             # scan (an index on kind), so a supervisor's change counts from the next scan.
-            select(Location.id).where(Location.kind == LocationKind.PACKING, Location.active.is_(True))
+            # In the bin's site: each site has its own packing bench.
+            select(Location.id).where(Location.kind == LocationKind.PACKING, Location.active.is_(True),
+                                      Location.warehouse_id == bin_.warehouse_id)
             .order_by(Location.code).limit(1).scalar_subquery(),
         ]
     else:
-        columns += [scanned.id, scanned.active]
+        columns += [scanned.id, scanned.active, scanned.warehouse_id]
     query = (
         select(*columns)
         .select_from(FlowState)
@@ -161,9 +164,12 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
                  SimpleNamespace(sku=sku, name=name))
     view = _view(list_id, line, data.get("at"), done, total)
     if not product_scan:
-        location_id, location_active = scan
+        location_id, location_active, location_site = scan
         if location_id is None or not location_active:
             return None  # unknown or unused: the full service says which
+        site = current_site_id()
+        if site is not None and location_site != site:
+            raise _refusal(view, other_site_refusal(location_site, scanned.code, site).message, "other_site")
         if location_id != bin_id:
             raise _refusal(view, _("Wrong location: you scanned %(code)s; go to %(location_code)s.",
                                    code=scanned.code, location_code=bin_code),

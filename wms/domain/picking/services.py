@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, or_, select, update
 
 from wms.barcodes import ScanKind
 from wms.db import as_id, db, utcnow
@@ -16,6 +16,7 @@ from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason
 from wms.domain.locations.models import Location, LocationKind
 from wms.domain.locations.services import location_by_code
+from wms.domain.locations.sites import all_warehouses, current_site_id
 from wms.domain.orders.models import Order, OrderLine, OrderStatus, record_event
 from wms.domain.picking import routing
 from wms.domain.picking.allocation import allocate_line, picked_location
@@ -25,6 +26,7 @@ from wms.domain.picking.models import (
 from wms.domain.scans.services import load_state, parse, save_state
 from wms.domain.users.models import Role
 from wms.errors import Conflict, DomainError, NotFound
+from wms.i18n import _
 from wms.resources import resource_dir
 from wms.i18n import _
 
@@ -47,9 +49,40 @@ def layout() -> routing.Layout:
     return _layout(str(current_app.config.get("LAYOUT_PATH") or DEFAULT_LAYOUT))
 
 
+@lru_cache(maxsize=8)
+def _site_layouts(folder: str) -> dict[str, str]:
+    """warehouse code -> path of its warehouse-<name>.json in a folder (the other sites' plans)."""
+    import json
+    from pathlib import Path
+
+    found = {}
+    for path in sorted(Path(folder).glob("warehouse-*.json")):
+        try:
+            found[str(json.loads(path.read_text())["warehouse"]["code"])] = str(path)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return found
+
+
+def layout_for(warehouse_id: int | None) -> routing.Layout:
+    """The floor plan of one site: its warehouse-<name>.json next to the first site's plan
+    (WMS_LAYOUT_PATH's folder, else seed_data/), else the first site's plan."""
+    if warehouse_id is not None:
+        from pathlib import Path
+
+        from wms.domain.locations.models import Warehouse
+
+        warehouse = db.session.get(Warehouse, warehouse_id)
+        folder = Path(str(current_app.config.get("LAYOUT_PATH") or DEFAULT_LAYOUT)).parent
+        path = _site_layouts(str(folder)).get(warehouse.code) if warehouse is not None else None
+        if path:
+            return _layout(path)
+    return layout()
+
+
 def sequence_allocations(allocations: list[Allocation]) -> list[Allocation]:
     """Number allocations in walking order; locations off the aisle grid go last by walk_sequence."""
-    plan = layout()
+    plan = layout_for(allocations[0].location.warehouse_id if allocations else None)
     routed, rest = [], []
     for allocation in allocations:
         loc = allocation.location
@@ -102,6 +135,9 @@ def create_pick_list(order_ids, *, kind: PickListKind = PickListKind.ORDER, user
                                     "not on a list can be picked.", code=order.code))
             raise DomainError(_("%(code)s is %(status)s: only allocated orders not on a list can "
                                 "be picked.", code=order.code, status=order.status.label.lower()))
+    if len({o.warehouse_id for o in orders}) > 1:
+        raise DomainError(_("These orders ship from several sites: make one pick list per site."),
+                          code="several_sites")
     pick_list = PickList(kind=kind, note=note, created_by_id=getattr(user, "id", None))
     db.session.add(pick_list)
     for position, order_id in enumerate(order_ids, start=1):
@@ -120,10 +156,17 @@ def create_pick_list(order_ids, *, kind: PickListKind = PickListKind.ORDER, user
 
 
 def release_wave(*, carrier_id: int | None = None, ship_by_before: datetime | None = None,
-                 user=None) -> PickList:
-    """Release a wave: every allocated order for a carrier and/or due before a time, as one list."""
-    orders = [o for o in pickable_orders()
-              if (carrier_id is None or o.carrier_id == carrier_id)
+                 user=None, warehouse_id: int | None = None) -> PickList:
+    """Release a wave: every allocated order for a carrier and/or due before a time, as one list.
+
+    Several sites: the wave is of one site (``warehouse_id``, else the first site with orders).
+    """
+    orders = pickable_orders()
+    if warehouse_id is None and orders:
+        warehouse_id = orders[0].warehouse_id
+    orders = [o for o in orders
+              if o.warehouse_id == warehouse_id
+              and (carrier_id is None or o.carrier_id == carrier_id)
               and (ship_by_before is None or (o.ship_by is not None and o.ship_by <= ship_by_before))]
     if not orders:
         raise DomainError(_("No allocated orders match this wave: run allocation or widen the "
@@ -159,9 +202,13 @@ def pick_list_document(pick_list: PickList) -> dict:
     """The data the printed pick list needs (documents.pick_list_pdf), lines in route order."""
     totes = {plo.order_id: plo.tote for plo in pick_list.orders}
     lines = [a for a in pick_list.allocations if a.open_qty > 0 or a.picked > 0]
+    site = list_site(pick_list) if len(all_warehouses()) > 1 else None
     return {
         "code": pick_list.code,
         "operator": pick_list.assigned_user.name if pick_list.assigned_user else None,
+        # Several sites: the printed list says which one it is picked in.
+        "warehouse": next((plo.order.warehouse.name for plo in pick_list.orders
+                           if plo.order.warehouse_id == site), None) if site is not None else None,
         "date": pick_list.created_at,
         "lines": [{"sequence": a.sequence, "location": a.location.code, "sku": a.product.sku,
                    "name": a.product.name, "quantity": a.quantity,
@@ -178,15 +225,17 @@ _DROP_LOCATION: dict[str, tuple[int, float]] = {}
 DROP_LOCATION_TTL_S = 60.0
 
 
-def drop_location() -> Location:
-    """The packing location picked units go to (picked_location()), kept for a minute."""
-    key = str(db.engine.url)
+def drop_location(warehouse_id: int | None = None) -> Location:
+    """The packing location picked units go to (picked_location()) in a site, kept for a minute."""
+    if warehouse_id is None:
+        warehouse_id = current_site_id()
+    key = f"{db.engine.url}#{warehouse_id}"
     kept = _DROP_LOCATION.get(key)
     if kept is not None and kept[1] > time.monotonic():
         location = db.session.get(Location, kept[0])
         if location is not None and location.active and location.kind is LocationKind.PACKING:
             return location
-    location = picked_location()
+    location = picked_location(warehouse_id)
     _DROP_LOCATION[key] = (location.id, time.monotonic() + DROP_LOCATION_TTL_S)
     return location
 
@@ -197,6 +246,14 @@ def _forget_drop_location(_mapper, _connection, _target) -> None:
     # A location added or changed in this process may now come first: look again.
     # (Other processes notice within DROP_LOCATION_TTL_S.)
     _DROP_LOCATION.clear()
+
+def list_site(pick_list: PickList) -> int | None:
+    """The site a pick list is picked in (its orders' site), or None when unknown."""
+    for plo in pick_list.orders:
+        if plo.order.warehouse_id is not None:
+            return plo.order.warehouse_id
+    return None
+
 
 def remaining_lines(pick_list: PickList) -> list[Allocation]:
     return [a for a in pick_list.allocations if a.open_qty > 0]
@@ -217,6 +274,12 @@ def start_pick_list(pick_list: PickList, user) -> PickList:
     if pick_list.assigned_user_id not in (None, user.id):
         raise Conflict(_("%(code)s is being picked by %(name)s: ask them (or a supervisor) to "
                          "pause it first.", code=pick_list.code, name=pick_list.assigned_user.name))
+    site, here = list_site(pick_list), current_site_id()
+    if site is not None and here is not None and site != here:
+        names = {w.id: w.name for w in all_warehouses()}
+        raise DomainError(_("%(list)s is picked in %(site)s, not in %(here)s: take a list of %(here)s.",
+                            list=pick_list.code, site=names.get(site, "?"), here=names.get(here, "?")),
+                          code="other_site")
     # One list at a time per operator: a held list is paused so nobody is locked out by it.
     state = load_state(user, FLOW)
     held = state.data.get("list")
@@ -318,7 +381,7 @@ def _view(data: dict, user) -> PickView:
         prompt = _("Scan an empty tote for %(code)s", code=tote_for.order.code)
     elif line is None:
         prompt = _("%(code)s is picked: take the totes to %(location)s",
-                   code=pick_list.code, location=drop_location().code)
+                   code=pick_list.code, location=drop_location(list_site(pick_list)).code)
     elif not at_location:
         prompt = _("Go to %(location)s and scan it", location=line.location.code)
     elif pending:
@@ -461,7 +524,7 @@ def _pick(pick_list: PickList, line: Allocation, units: int, user) -> None:
         raise DomainError(_("%(code)s is %(status)s: leave its items, go to the next line.",
                             code=order.code, status=order.status.label.lower()), code="order_stopped")
     # line.location, not its id: the screen shows the bin next, so load it once, here.
-    inventory.move(line.product_id, line.location, drop_location(), units, user=user,
+    inventory.move(line.product_id, line.location, drop_location(line.location.warehouse_id), units, user=user,
                    reason=MoveReason.PICKED, reference=pick_list.code, from_reserved=units)
     line.picked += units
     # One UPDATE instead of loading the order line to add to it (objects in the session follow).
@@ -492,7 +555,8 @@ def _finish_if_done(pick_list: PickList, user) -> None:
         else:
             order.status = OrderStatus.PICKED
             record_event(order, "picked", _("Picked on %(code)s; in %(location)s.",
-                                            code=pick_list.code, location=plo.tote or drop_location().code), user)
+                                            code=pick_list.code,
+                                             location=plo.tote or drop_location(order.warehouse_id).code), user)
     db.session.flush()
 
 
@@ -547,10 +611,14 @@ def short_pick(user) -> tuple[PickView, str, bool]:
     return _view(state.data, user), message, found == missing
 
 
-def open_pick_lists() -> list[PickList]:
-    """Lists still to pick, being picked, or paused, oldest first."""
-    return list(db.session.execute(
-        select(PickList).where(PickList.status.in_(ACTIVE_LISTS)).order_by(PickList.id)).scalars())
+def open_pick_lists(warehouse_id: int | None = None) -> list[PickList]:
+    """Lists still to pick, being picked, or paused, oldest first (of one site, or all)."""
+    query = select(PickList).where(PickList.status.in_(ACTIVE_LISTS))
+    if warehouse_id is not None:
+        query = query.where(PickList.id.in_(
+            select(PickListOrder.pick_list_id).join(Order, Order.id == PickListOrder.order_id)
+            .where(or_(Order.warehouse_id == warehouse_id, Order.warehouse_id.is_(None)))))
+    return list(db.session.execute(query.order_by(PickList.id)).scalars())
 
 
 def order_for_tote(code: str) -> Order:

@@ -51,9 +51,12 @@ class Station(db.Model):
     printer_id: Mapped[int | None] = mapped_column(ForeignKey("printer.id", ondelete="SET NULL"))
     # Packing: when the last item of the order is scanned, close the parcel and print its label.
     print_on_last_scan: Mapped[bool] = mapped_column(default=False)
+    # The site the station stands in: a handheld that chose it works there only.
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouse.id"))
     created_at: Mapped[datetime] = created_at_column()
 
     printer: Mapped[Printer | None] = relationship()
+    warehouse = relationship("Warehouse")
 
     def __repr__(self) -> str:
         return f"<Station {self.name}>"

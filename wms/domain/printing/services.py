@@ -85,8 +85,11 @@ def save_printer(name: str, kind, host: str | None = None, port=DEFAULT_PORT, *,
 
 
 def save_station(name: str, printer: Printer | None = None, print_on_last_scan: bool = False, *,
-                 station: Station | None = None) -> Station:
-    """Create a station with its default printer, or change one when `station` is given."""
+                 station: Station | None = None, warehouse=None) -> Station:
+    """Create a station with its default printer, or change one when `station` is given.
+
+    ``warehouse``: the site it stands in (an id, "" for none; None leaves it as it is).
+    """
     name = _clean_name(name, "station")
     _check_unique(Station, name, station.id if station else None)
     if print_on_last_scan and (printer is None or printer.kind is not PrinterKind.ZPL_TCP):
@@ -97,8 +100,21 @@ def save_station(name: str, printer: Printer | None = None, print_on_last_scan: 
         station = Station(name=name)
         db.session.add(station)
     station.name, station.printer, station.print_on_last_scan = name, printer, print_on_last_scan
+    if warehouse is not None:
+        station.warehouse_id = _warehouse_id(warehouse)
     db.session.flush()
     return station
+
+
+def _warehouse_id(raw) -> int | None:
+    from wms.domain.locations.models import Warehouse
+
+    if raw in ("", None):
+        return None
+    ident = as_id(getattr(raw, "id", raw))
+    if ident is None or db.session.get(Warehouse, ident) is None:
+        raise NotFound(_("Warehouse %(id)s does not exist: choose one of the list.", id=raw))
+    return ident
 
 
 def get_printer(printer_id) -> Printer:

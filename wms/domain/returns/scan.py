@@ -38,8 +38,9 @@ except ImportError:  # pragma: no cover - before that branch is merged
 
 
 def _location(kind: LocationKind, column):
+    # As locations.services.default_location: the first site's first one.
     return (select(column).where(Location.kind == kind, Location.active.is_(True))
-            .order_by(Location.code).limit(1).scalar_subquery())
+            .order_by(Location.warehouse_id, Location.code).limit(1).scalar_subquery())
 
 
 def _build_read():

@@ -54,6 +54,7 @@ def labels_of(shipment: Shipment) -> list[CarrierLabel]:
 def sender_address(shipment: Shipment) -> Address:
     """The sender: the warehouse the parcel leaves from (its packing location's warehouse)."""
     warehouse = shipment.location.warehouse if shipment.location is not None else None
+    warehouse = warehouse or shipment.order.warehouse
     if warehouse is None:
         warehouse = db.session.execute(select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
     if warehouse is None or not (warehouse.address1 and warehouse.postcode and warehouse.city):

@@ -43,6 +43,34 @@ class Carrier(db.Model):
     # The next number to hand out; persisted so a restart never reuses one.
     range_next: Mapped[int | None]
 
+    # The sites it collects from; none listed: every site.
+    sites: Mapped[list["CarrierSite"]] = relationship(
+        back_populates="carrier", cascade="all, delete-orphan", order_by="CarrierSite.warehouse_id")
+
+    def serves(self, warehouse_id: int | None) -> bool:
+        """True when this carrier collects from the site (a carrier with no sites serves all)."""
+        return not self.sites or any(s.warehouse_id == warehouse_id for s in self.sites)
+
+    def cutoff_at(self, warehouse_id: int | None) -> time | None:
+        """The cut-off time at one site: the site's own, else the carrier's."""
+        for site in self.sites:
+            if site.warehouse_id == warehouse_id and site.cutoff is not None:
+                return site.cutoff
+        return self.cutoff
+
+
+class CarrierSite(db.Model):
+    """A site a carrier collects from, with that site's cut-off time (None: the carrier's)."""
+
+    __tablename__ = "carrier_site"
+
+    carrier_id: Mapped[int] = mapped_column(ForeignKey("carrier.id", ondelete="CASCADE"), primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouse.id", ondelete="CASCADE"), primary_key=True)
+    cutoff: Mapped[time | None] = mapped_column(Time())
+
+    carrier: Mapped[Carrier] = relationship(back_populates="sites")
+    warehouse = relationship("Warehouse")
+
 
 class BoxSize(db.Model):
     """A carton the packing station offers (configured in seed_data/boxes.json or the desk)."""
@@ -194,8 +222,11 @@ class Dispatch(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The site the carrier collects at (its manifest's sender); None: any (one site installs).
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouse.id"))
 
     carrier = relationship("Carrier")
+    warehouse = relationship("Warehouse")
     parcels: Mapped[list[Parcel]] = relationship(back_populates="dispatch", order_by="Parcel.id")
 
     @property

@@ -200,10 +200,11 @@ def tracking_link(carrier: Carrier, number: str | None) -> str | None:
 # ---------------------------------------------------------------- labels and slips
 
 def _sender(order: Order, shipment: Shipment | None = None) -> dict:
-    # The warehouse the parcel leaves from (its packing location's), else the first one.
+    # The warehouse the parcel leaves from (its packing location's), else the order's site,
+    # else the first one.
     warehouse = (shipment.location.warehouse if shipment is not None and shipment.location is not None
                  else None)
-    warehouse = warehouse or db.session.execute(
+    warehouse = warehouse or order.warehouse or db.session.execute(
         select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
     if warehouse is None:
         raise DomainError(_("No warehouse is configured: the sender address is missing."))
@@ -319,24 +320,27 @@ def get_dispatch(dispatch_id: int) -> Dispatch:
     return dispatch
 
 
-def find_open_dispatch(carrier: Carrier) -> Dispatch | None:
-    """Return the carrier's open dispatch, or None; never starts one."""
-    return db.session.execute(
-        select(Dispatch).where(Dispatch.carrier_id == carrier.id,
-                               Dispatch.status == DispatchStatus.OPEN)
-        .order_by(Dispatch.id).limit(1)).scalar_one_or_none()
+def _open_query(carrier: Carrier, warehouse_id: int | None):
+    query = select(Dispatch).where(Dispatch.carrier_id == carrier.id, Dispatch.status == DispatchStatus.OPEN)
+    if warehouse_id is not None:
+        # One open dispatch per carrier and site: each site hands its own parcels over.
+        query = query.where(Dispatch.warehouse_id == warehouse_id)
+    return query.order_by(Dispatch.id).limit(1)
 
 
-def open_dispatch(carrier: Carrier, user=None) -> Dispatch:
-    """Return the carrier's open dispatch, starting one if there is none."""
+def find_open_dispatch(carrier: Carrier, warehouse_id: int | None = None) -> Dispatch | None:
+    """Return the carrier's open dispatch (at a site), or None; never starts one."""
+    return db.session.execute(_open_query(carrier, warehouse_id)).scalar_one_or_none()
+
+
+def open_dispatch(carrier: Carrier, user=None, warehouse_id: int | None = None) -> Dispatch:
+    """Return the carrier's open dispatch (at a site), starting one if there is none."""
     # Lock the carrier so two screens do not both open a dispatch for it.
     db.session.execute(select(Carrier.id).where(Carrier.id == carrier.id).with_for_update())
-    dispatch = db.session.execute(
-        select(Dispatch).where(Dispatch.carrier_id == carrier.id,
-                               Dispatch.status == DispatchStatus.OPEN)
-        .order_by(Dispatch.id).limit(1)).scalar_one_or_none()
+    dispatch = db.session.execute(_open_query(carrier, warehouse_id)).scalar_one_or_none()
     if dispatch is None:
-        dispatch = Dispatch(carrier_id=carrier.id, created_by_id=getattr(user, "id", user))
+        dispatch = Dispatch(carrier_id=carrier.id, created_by_id=getattr(user, "id", user),
+                            warehouse_id=warehouse_id)
         db.session.add(dispatch)
         db.session.flush()
     return dispatch
@@ -392,6 +396,11 @@ def add_parcel(dispatch: Dispatch, code: str, user=None) -> Parcel:
     if parcel.dispatch_id is not None:
         raise Conflict(_("%(code)s is already on %(dispatch_code)s.",
                          code=parcel.code, dispatch_code=parcel.dispatch.code), code="other_dispatch")
+    site = shipment.order.warehouse_id
+    if dispatch.warehouse_id is not None and site is not None and site != dispatch.warehouse_id:
+        raise DomainError(_("%(parcel)s leaves from %(site)s, not from %(here)s: it goes on a dispatch "
+                            "of %(site)s.", parcel=parcel.code, site=shipment.order.warehouse.name,
+                            here=dispatch.warehouse.name), code="other_site")
     _check_shippable(shipment.order, parcel.code)
     parcel.dispatch_id = dispatch.id
     parcel.dispatched_at = utcnow()
@@ -416,7 +425,7 @@ def _shipping_location(shipment: Shipment):
         return shipment.location
     from wms.domain.picking.allocation import picked_location
 
-    return picked_location()
+    return picked_location(shipment.order.warehouse_id)
 
 
 def close_dispatch(dispatch: Dispatch, user=None) -> list[Shipment]:
@@ -506,6 +515,27 @@ def _push_shipped(order: Order, shipment: Shipment, numbers: list[str]) -> None:
     from wms.integrations.webhooks.services import emit_order_shipped
 
     emit_order_shipped(order, shipment)
+    root = order.parent if order.parent_id is not None else order
+    if root.parts:
+        # A split order: the shop hears once, when the last part left, with every number.
+        family = [root, *root.parts]
+        numbers = split_tracking_numbers(family)
+        if any(o.status not in (OrderStatus.SHIPPED, OrderStatus.CANCELLED) for o in family):
+            record_event(order, "part_shipped", _("This part left; the shop is told when every part "
+                                                  "of %(order)s has.", order=root.reference))
+            if root.from_shop and _partial_state(root) is not None:
+                # The shop has a "partially shipped" state: it hears this part's numbers now.
+                enqueue("order_shipped", {"order_id": root.id, "tracking_number": _joined(numbers),
+                                          "tracking_numbers": numbers, "carrier_id": shipment.carrier_id,
+                                          "partial": True},
+                        dedupe_key=f"order_partly_shipped:{shipment.id}")
+            return
+        if not root.from_shop:
+            return
+        enqueue("order_shipped", {"order_id": root.id, "tracking_number": _joined(numbers),
+                                  "tracking_numbers": numbers, "carrier_id": shipment.carrier_id},
+                dedupe_key=f"order_shipped:{shipment.id}")
+        return
     if not order.from_shop:
         return
     enqueue("order_shipped", {"order_id": order.id, "tracking_number": numbers[0],
@@ -513,29 +543,69 @@ def _push_shipped(order: Order, shipment: Shipment, numbers: list[str]) -> None:
             dedupe_key=f"order_shipped:{shipment.id}")
 
 
+def _partial_state(order: Order) -> int | None:
+    from flask import current_app
+
+    from wms.integrations.prestashop.shops import shop_settings
+
+    try:
+        return shop_settings(order.shop, current_app.config).partial_shipped_state
+    except (LookupError, ValueError):
+        return None
+
+
+# PrestaShop keeps one tracking number per order carrier row, 64 characters at most.
+TRACKING_FIELD_MAX = 64
+
+
+def split_tracking_numbers(family) -> list[str]:
+    """Every tracking number of the shipped parts of a split order (parent first, parcel order)."""
+    numbers: list[str] = []
+    for member in family:
+        for shipment in db.session.execute(
+                select(Shipment).where(Shipment.order_id == member.id, Shipment.status == ShipmentStatus.SHIPPED)
+                .order_by(Shipment.id)).scalars():
+            numbers += [p.tracking_number for p in shipment.parcels if p.tracking_number]
+    return list(dict.fromkeys(numbers))
+
+
+def _joined(numbers: list[str]) -> str:
+    """The numbers as one tracking field ("N1, N2"), as many as fit in the shop's field."""
+    out = ""
+    for number in numbers:
+        candidate = f"{out}, {number}" if out else number
+        if len(candidate) > TRACKING_FIELD_MAX:
+            break
+        out = candidate
+    return out
+
+
 def open_dispatches() -> list[Dispatch]:
     return list(db.session.execute(
         select(Dispatch).where(Dispatch.status == DispatchStatus.OPEN).order_by(Dispatch.id)).scalars())
 
 
-def packed_waiting(carrier: Carrier | None = None) -> list[Parcel]:
-    """Return packed parcels not yet on any dispatch (for one carrier, or all)."""
+def packed_waiting(carrier: Carrier | None = None, warehouse_id: int | None = None) -> list[Parcel]:
+    """Return packed parcels not yet on any dispatch (for one carrier, or all; in one site, or all)."""
     query = (select(Parcel).join(Shipment).where(Shipment.status == ShipmentStatus.PACKED,
                                                  Parcel.dispatch_id.is_(None)))
     if carrier is not None:
         query = query.where(Shipment.carrier_id == carrier.id)
+    if warehouse_id is not None:
+        query = query.where(Shipment.order_id.in_(select(Order.id).where(Order.warehouse_id == warehouse_id)))
     return list(db.session.execute(query.order_by(Parcel.id)).scalars())
 
 
-def manifest_data(carrier: Carrier, day: date) -> dict:
-    """Return the manifest of the dispatches a carrier collected on one (UTC) day."""
+def manifest_data(carrier: Carrier, day: date, warehouse_id: int | None = None) -> dict:
+    """Return the manifest of the dispatches a carrier collected on one (UTC) day (at one site)."""
     start = datetime.combine(day, time.min).replace(tzinfo=utcnow().tzinfo)
-    dispatches = db.session.execute(
-        select(Dispatch).where(Dispatch.carrier_id == carrier.id,
-                               Dispatch.status == DispatchStatus.CLOSED,
-                               Dispatch.closed_at >= start,
-                               Dispatch.closed_at < start + timedelta(days=1))
-        .order_by(Dispatch.id)).scalars().all()
+    query = select(Dispatch).where(Dispatch.carrier_id == carrier.id,
+                                   Dispatch.status == DispatchStatus.CLOSED,
+                                   Dispatch.closed_at >= start,
+                                   Dispatch.closed_at < start + timedelta(days=1))
+    if warehouse_id is not None:
+        query = query.where(Dispatch.warehouse_id == warehouse_id)
+    dispatches = db.session.execute(query.order_by(Dispatch.id)).scalars().all()
     if not dispatches:
         raise NotFound(_("%(name)s collected nothing on %(day)s: close a dispatch first.",
                          name=carrier.name, day=day.isoformat()))
@@ -555,11 +625,11 @@ def manifest_data(carrier: Carrier, day: date) -> dict:
     }
 
 
-def manifest(carrier: Carrier, day: date) -> bytes:
-    """Render the A4 manifest of a carrier's collections on one day."""
+def manifest(carrier: Carrier, day: date, warehouse_id: int | None = None) -> bytes:
+    """Render the A4 manifest of a carrier's collections on one day (at one site)."""
     from wms.labels.documents import manifest_pdf
 
-    return manifest_pdf(manifest_data(carrier, day))
+    return manifest_pdf(manifest_data(carrier, day, warehouse_id))
 
 
 def carrier_by_code(code: str) -> Carrier:

@@ -326,21 +326,29 @@ def handle_order_shipped(payload: dict[str, Any], get_client: ClientGetter) -> N
                                               "row: the tracking number could not be set there.",
                                               ps_order_id=order.ps_order_id))
 
+    # A part of a split order left before the others: the shop's "partially shipped" state.
+    target = settings.shipped_state
+    done_states = set(settings.shipped_states)
+    if payload.get("partial"):
+        if not settings.partial_shipped_state:
+            return
+        target = settings.partial_shipped_state
+        done_states.add(target)
     # Read before writing: order_histories is not idempotent (a repeat re-sends the e-mail).
-    if _current_state(client, order.ps_order_id) in settings.shipped_states:
+    if _current_state(client, order.ps_order_id) in done_states:
         record_event(order, "pushed", _("Shop order %(ps_order_id)s already shipped; tracking "
                                         "%(tracking)s.",
                                         ps_order_id=order.ps_order_id, tracking=tracking or '-'))
         return
     try:
-        client.add_order_history(order.ps_order_id, settings.shipped_state, send_email=True)
+        client.add_order_history(order.ps_order_id, target, send_email=True)
     except ShopWriteUncertain:
         # The shop may have applied it: look before anyone posts again.
-        if _current_state(client, order.ps_order_id) not in settings.shipped_states:
+        if _current_state(client, order.ps_order_id) not in done_states:
             raise
     record_event(order, "pushed", _("Shop order %(ps_order_id)s set to state %(shipped_state)s "
                                     "with tracking %(tracking)s.",
-                                    ps_order_id=order.ps_order_id, shipped_state=settings.shipped_state,
+                                    ps_order_id=order.ps_order_id, shipped_state=target,
                                     tracking=tracking or '-'))
 
 

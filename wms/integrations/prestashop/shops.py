@@ -33,6 +33,12 @@ class ShopSettings:
     overlap_s: int = 120
     # The first import ignores orders last changed before this (shop local time); None = all.
     import_since: datetime | None = None
+    # Several sites: what to do with an order no single site can ship whole
+    # ("wait", "backorder" or "split"; see wms.domain.orders.routing).
+    split_policy: str = "backorder"
+    # A state meaning "partially shipped", where the shop has one: set when a part of a split
+    # order left before the others (None: the shop hears only the final "Shipped").
+    partial_shipped_state: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -88,8 +94,22 @@ def _settings(name: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> 
         page_size=int(pick("page_size", 100)),
         overlap_s=int(pick("overlap_s", 120)),
         import_since=_parse_since(pick("import_since")),
+        split_policy=parse_split_policy(pick("split_policy", config.get("SPLIT_POLICY", "backorder"))),
+        partial_shipped_state=min(parse_states(pick("partial_shipped_state"), "PRESTASHOP_PARTIAL_SHIPPED_STATE"),
+                                  default=None),
         extra=dict(spec),
     )
+
+
+SPLIT_POLICIES = ("wait", "backorder", "split")
+
+
+def parse_split_policy(raw: Any) -> str:
+    """Return "wait", "backorder" or "split"; raise ValueError for anything else."""
+    value = str(raw or "backorder").strip().lower()
+    if value not in SPLIT_POLICIES:
+        raise ValueError(f"PRESTASHOP_SPLIT_POLICY must be wait, backorder or split, got {raw!r}")
+    return value
 
 
 def _parse_since(raw: Any) -> datetime | None:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from wms.db import db, utcnow
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory.models import StockLevel
-from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.models import Location, LocationKind, Warehouse
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, record_event
 from wms.domain.orders.services import cancel_order, lock_order
 from wms.domain.picking.allocation import release_order_allocations
@@ -498,15 +498,23 @@ def _shop_line_key(lines) -> list[tuple]:
 
 
 def _lines_differ(order: Order, shop_order: ShopOrder) -> bool:
-    ours = sorted((ln.ps_order_detail_id, ln.ps_product_id, ln.ps_combination_id or 0, ln.quantity)
-                  for ln in order.lines)
+    if order.parts:
+        # A split order: its lines are shared with its parts (quantities add up per shop line).
+        summed: dict[tuple, int] = defaultdict(int)
+        for member in (order, *order.parts):
+            for ln in member.lines:
+                summed[(ln.ps_order_detail_id, ln.ps_product_id, ln.ps_combination_id or 0)] += ln.quantity
+        ours = sorted((*key, qty) for key, qty in summed.items() if qty > 0)
+    else:
+        ours = sorted((ln.ps_order_detail_id, ln.ps_product_id, ln.ps_combination_id or 0, ln.quantity)
+                      for ln in order.lines)
     return ours != _shop_line_key(shop_order.lines)
 
 
 def _resync_lines(order: Order, shop_order: ShopOrder, resolver: _ProductResolver) -> bool:
     """Rebuild the lines of an order not yet picked; return False when it is too late to do it safely."""
     started = any(ln.quantity_picked or ln.quantity_packed or ln.quantity_shipped for ln in order.lines)
-    if started or order.status not in RESYNCABLE:
+    if started or order.status not in RESYNCABLE or order.parts:
         record_event(order, "shop_lines_changed",
                      _("The shop changed this order's lines after picking started: check it by "
                        "hand (the warehouse keeps the lines it is picking)."))
@@ -614,14 +622,20 @@ def unimported_units(settings: ShopSettings, client: PrestaShopClient) -> dict[t
 
 
 def available_quantities(products: list[Product], unimported: dict[tuple[int, int], int]) -> dict[int, int]:
-    """Return what the shop may sell per product id: sellable on hand - reserved - open unallocated - not imported."""
+    """Return what the shop may sell per product id: sellable on hand - reserved - open unallocated - not imported.
+
+    Sellable on hand is the sum over the sellable sites (a site may be left out, e.g. a returns
+    site: Warehouse.sellable).
+    """
     ids = [p.id for p in products]
     if not ids:
         return {}
     stock = dict(db.session.execute(
         select(StockLevel.product_id, func.sum(StockLevel.on_hand - StockLevel.reserved))
         .join(Location, Location.id == StockLevel.location_id)
-        .where(StockLevel.product_id.in_(ids), Location.kind.not_in(UNSELLABLE_KINDS))
+        .join(Warehouse, Warehouse.id == Location.warehouse_id)
+        .where(StockLevel.product_id.in_(ids), Location.kind.not_in(UNSELLABLE_KINDS),
+               Warehouse.sellable.is_(True))
         .group_by(StockLevel.product_id)).all())
     demand: dict[int, int] = defaultdict(int)
     for line in db.session.execute(select(OrderLine).join(Order).where(

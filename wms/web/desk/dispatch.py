@@ -7,6 +7,7 @@ from flask_login import current_user
 from wms.db import utcnow
 from wms.domain.shipping import services as shipping
 from wms.errors import DomainError
+from wms.i18n import _
 from wms.web.desk import bp
 from wms.web.htmx import is_htmx, trigger
 from wms.web.menu import DESK_MENU, MenuItem, add
@@ -18,19 +19,33 @@ add(DESK_MENU, MenuItem(N_("Dispatch"), "desk.dispatch", N_("Hand parcels to car
 
 @bp.route("/dispatch")
 def dispatch():
+    from wms.web.desk.sites import desk_site_id
+
     carriers = shipping.active_carriers()
-    waiting = {c.id: len(shipping.packed_waiting(c)) for c in carriers}
-    open_by_carrier = {d.carrier_id: d for d in shipping.open_dispatches()}
+    site = desk_site_id()
+    if site is not None:
+        carriers = [c for c in carriers if c.serves(site)]
+    waiting = {c.id: len(shipping.packed_waiting(c, site)) for c in carriers}
+    open_by_carrier = {d.carrier_id: d for d in shipping.open_dispatches()
+                       if site is None or d.warehouse_id in (None, site)}
     return render_template("desk/dispatch/page.html", carriers=carriers, waiting=waiting,
                            open_by_carrier=open_by_carrier, today=utcnow().date())
+
+
+def _site() -> int | None:
+    """The desk's site (each site hands its own parcels to the carrier); None: all."""
+    from wms.web.desk.sites import desk_site_id
+
+    return desk_site_id()
 
 
 def _render_dispatch(dispatch, message=None, ok=True, status=200, carrier=None):
     carrier = carrier if dispatch is None else dispatch.carrier
     from wms.domain.shipping.labels import has_carrier_manifest
 
+    site = dispatch.warehouse_id if dispatch is not None and dispatch.warehouse_id else _site()
     context = dict(dispatch=dispatch, carrier=carrier, message=message, ok=ok, today=utcnow().date(),
-                   waiting=shipping.packed_waiting(carrier),
+                   waiting=shipping.packed_waiting(carrier, site),
                    carrier_manifest=has_carrier_manifest(carrier))
     template = "desk/dispatch/_dispatch.html" if is_htmx() else "desk/dispatch/carrier.html"
     response = make_response(render_template(template, **context), status)
@@ -43,7 +58,7 @@ def _render_dispatch(dispatch, message=None, ok=True, status=200, carrier=None):
 def dispatch_carrier(code):
     """Show the carrier's open dispatch, or offer to start one: a GET changes nothing."""
     carrier = shipping.carrier_by_code(code)
-    return _render_dispatch(shipping.find_open_dispatch(carrier), carrier=carrier)
+    return _render_dispatch(shipping.find_open_dispatch(carrier, _site()), carrier=carrier)
 
 
 @bp.route("/dispatch/carriers/<code>", methods=["POST"])
@@ -51,7 +66,7 @@ def dispatch_carrier(code):
 def dispatch_start(code):
     """Start a dispatch for the carrier (or carry on with the one already open)."""
     carrier = shipping.carrier_by_code(code)
-    dispatch = shipping.open_dispatch(carrier, current_user)
+    dispatch = shipping.open_dispatch(carrier, current_user, _site())
     return _render_dispatch(dispatch, _("%(code)s open: scan the parcels for %(carrier)s", code=dispatch.code, carrier=carrier.name))
 
 
@@ -112,7 +127,7 @@ def dispatch_range(code):
     else:
         done = _("%(carrier)s: tracking numbers %(first)s to %(last)s ready", carrier=carrier.name,
                  first=carrier.range_next, last=end)
-    return _render_dispatch(shipping.find_open_dispatch(carrier), done,
+    return _render_dispatch(shipping.find_open_dispatch(carrier, _site()), done,
                             carrier=carrier)
 
 
@@ -126,9 +141,9 @@ def dispatch_service(code):
                                      request.form.get("service_code"), request.form.get("relay") == "1",
                                      request.form.get("ps_id_reference"))
     except DomainError as exc:
-        return _render_dispatch(shipping.find_open_dispatch(carrier), exc.message, ok=False,
+        return _render_dispatch(shipping.find_open_dispatch(carrier, _site()), exc.message, ok=False,
                                 status=exc.status if exc.status in (409, 422) else 422, carrier=carrier)
-    return _render_dispatch(shipping.find_open_dispatch(carrier),
+    return _render_dispatch(shipping.find_open_dispatch(carrier, _site()),
                             f"{carrier.name}: {carrier.adapter}"
                             + (f" {carrier.account} {carrier.service_code}" if carrier.account else "")
                             + (" (%s)" % _("relay point") if carrier.relay else ""), carrier=carrier)
@@ -153,9 +168,10 @@ def dispatch_manifest(code, day):
     try:
         when = date.fromisoformat(day)
     except ValueError:
-        raise DomainError(_("%(value)s is not a date (YYYY-MM-DD).", value=day[:20])) from None
+        raise DomainError(_("%(day)s is not a date (YYYY-MM-DD).", day=day[:20])) from None
     if not 2000 <= when.year <= 2999:
-        raise DomainError(_("%(value)s is not a day the warehouse shipped on: choose a date from 2000 to 2999.", value=day))
-    response = Response(shipping.manifest(carrier, when), mimetype="application/pdf")
+        raise DomainError(_("%(day)s is not a day the warehouse shipped on: choose a date from 2000 to 2999.",
+                            day=day))
+    response = Response(shipping.manifest(carrier, when, _site()), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="manifest-{carrier.code}-{day}.pdf"'
     return response

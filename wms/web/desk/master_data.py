@@ -120,7 +120,8 @@ def products_csv():
 def locations_csv():
     rows = [[loc.code, loc.kind.name, loc.zone or "", loc.aisle if loc.aisle is not None else "",
              loc.bay if loc.bay is not None else "", loc.level if loc.level is not None else "",
-             "" if loc.pos_x is None else loc.pos_x, "" if loc.pos_y is None else loc.pos_y, loc.walk_sequence]
+             "" if loc.pos_x is None else loc.pos_x, "" if loc.pos_y is None else loc.pos_y, loc.walk_sequence,
+             loc.warehouse.code]
             for loc in db.session.execute(select(Location).order_by(Location.code)).scalars()]
     return _export("locations.csv", importing.LOCATION_COLUMNS, rows)
 

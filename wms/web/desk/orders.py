@@ -13,6 +13,7 @@ from wms.domain.picking.allocation import allocate_orders
 from wms.domain.picking.models import Allocation
 from wms.domain.shipping.models import Shipment
 from wms.errors import DomainError
+from wms.i18n import _
 from wms.integrations.prestashop.models import OutboxMessage
 from wms.integrations.prestashop.outbox import retry_message
 from wms.web.desk import bp
@@ -42,6 +43,12 @@ def orders():
         shipped_since = _start_of_today()
     query = order_services.search_orders(args.get("q", ""), status, open_only=bool(args.get("open")),
                                  late=bool(args.get("late")), shipped_since=shipped_since)
+    from wms.web.desk.sites import desk_site_id
+
+    site = desk_site_id()
+    if site is not None:
+        # A site's orders, and those no site took yet (waiting for one).
+        query = query.where(or_(Order.warehouse_id == site, Order.warehouse_id.is_(None)))
     page = _page_number()
     rows = db.session.execute(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).scalars().all()
     return render_template("desk/orders/list.html", rows=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE,

@@ -5,16 +5,17 @@ from datetime import datetime, timezone
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from wms.db import as_id, db
 from wms.domain.locations.models import Location
 from wms.domain.orders.models import Order, OrderEvent, OrderStatus
 from wms.domain.picking import services as pick_service
 from wms.domain.picking.allocation import allocate_orders
-from wms.domain.picking.models import PickList, PickListKind
+from wms.domain.picking.models import PickList, PickListKind, PickListOrder
 from wms.domain.shipping.models import Carrier
 from wms.errors import DomainError
+from wms.i18n import _, ngettext
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
@@ -25,17 +26,29 @@ add(DESK_MENU, MenuItem(N_("Picking"), "desk.picking", N_("Allocate, pick lists,
 
 @bp.route("/picking/", endpoint="picking")
 def picking_page():
-    waiting = db.session.execute(
-        select(Order).where(Order.status.in_((OrderStatus.NEW, OrderStatus.BACKORDERED)))
-        .order_by(Order.id).limit(200)).scalars().all()
+    from wms.web.desk.sites import desk_site_id
+
+    site = desk_site_id()
+    waiting_query = select(Order).where(Order.status.in_((OrderStatus.NEW, OrderStatus.BACKORDERED)))
+    if site is not None:
+        waiting_query = waiting_query.where(or_(Order.warehouse_id == site, Order.warehouse_id.is_(None)))
+    waiting = db.session.execute(waiting_query.order_by(Order.id).limit(200)).scalars().all()
     shorts = db.session.execute(
         select(OrderEvent).where(OrderEvent.kind.in_(("short_pick", "picked_short")))
         .order_by(OrderEvent.id.desc()).limit(50)).scalars().all()
     to_count = db.session.execute(
         select(Location).where(Location.needs_count.is_(True)).order_by(Location.code)).scalars().all()
-    recent = db.session.execute(select(PickList).order_by(PickList.id.desc()).limit(30)).scalars().all()
+    recent_query = select(PickList).order_by(PickList.id.desc()).limit(30)
+    ready = pick_service.pickable_orders()
+    if site is not None:
+        recent_query = recent_query.where(PickList.id.in_(
+            select(PickListOrder.pick_list_id).join(Order, Order.id == PickListOrder.order_id)
+            .where(Order.warehouse_id == site)))
+        ready = [o for o in ready if o.warehouse_id == site]
+        to_count = [loc for loc in to_count if loc.warehouse_id == site]
+    recent = db.session.execute(recent_query).scalars().all()
     carriers = db.session.execute(select(Carrier).order_by(Carrier.name)).scalars().all()
-    return render_template("desk/picking/page.html", waiting=waiting, ready=pick_service.pickable_orders(),
+    return render_template("desk/picking/page.html", waiting=waiting, ready=ready,
                            lists=recent, shorts=shorts, to_count=to_count, carriers=carriers)
 
 
@@ -78,16 +91,21 @@ def picking_wave():
             try:
                 cutoff = datetime.fromisoformat(raw_cutoff).replace(tzinfo=timezone.utc)
             except ValueError:
-                raise DomainError(_("“%(value)s” is not a date and time, e.g. 2026-11-23T15:00.", value=raw_cutoff)) from None
+                raise DomainError(_("“%(value)s” is not a date and time, e.g. 2026-11-23T15:00.",
+                                      value=raw_cutoff[:40])) from None
         if carrier_id and as_id(carrier_id) is None:
             raise DomainError(_("Choose a carrier from the list."))
+        from wms.web.desk.sites import desk_site_id
+
         pick_list = pick_service.release_wave(carrier_id=int(carrier_id) if carrier_id else None,
-                                         ship_by_before=cutoff, user=current_user)
+                                         ship_by_before=cutoff, user=current_user,
+                                         warehouse_id=desk_site_id())
     except DomainError as exc:
         db.session.rollback()  # nothing half-done is committed with the redirect
         flash(exc.message, "error")
         return redirect(url_for("desk.picking")), 303
-    flash(ngettext("Released wave %(code)s with %(num)d order.", "Released wave %(code)s with %(num)d orders.", len(pick_list.orders), code=pick_list.code), "ok")
+    flash(ngettext("Released wave %(list)s with %(num)d order.", "Released wave %(list)s with %(num)d orders.",
+                   len(pick_list.orders), list=pick_list.code), "ok")
     return redirect(url_for("desk.picking"))
 
 
@@ -100,7 +118,7 @@ def picking_pause(list_id):
         db.session.rollback()  # nothing half-done is committed with the redirect
         flash(exc.message, "error")
         return redirect(url_for("desk.picking")), 303
-    flash(_("%(code)s paused; any operator can resume it.", code=pick_list.code), "ok")
+    flash(_("%(list)s paused; any operator can resume it.", list=pick_list.code), "ok")
     return redirect(url_for("desk.picking"))
 
 

@@ -7,6 +7,7 @@ from wms.domain.printing import services as printing
 from wms.domain.printing.models import PrinterKind
 from wms.errors import DomainError
 from wms.web.desk import bp
+from wms.domain.locations.sites import all_warehouses
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
 from wms.i18n import _, N_
@@ -17,7 +18,7 @@ add(DESK_MENU, MenuItem(N_("Printers"), "desk.printers", N_("Label printers and 
 def _page(error: str | None = None, status: int = 200):
     return render_template("desk/printers/page.html", printers=printing.all_printers(),
                            stations=printing.all_stations(), kinds=list(PrinterKind),
-                           error=error), status
+                           warehouses=all_warehouses(), error=error), status
 
 
 def _printer_fields(form) -> dict:
@@ -83,7 +84,8 @@ def _station_fields(form) -> dict:
     raw = form.get("printer_id", "")
     return {"name": form.get("name", ""),
             "printer": printing.get_printer(raw) if raw else None,
-            "print_on_last_scan": form.get("print_on_last_scan") == "1"}
+            "print_on_last_scan": form.get("print_on_last_scan") == "1",
+            "warehouse": form.get("warehouse_id", "")}
 
 
 @bp.route("/stations", methods=["POST"])

@@ -18,6 +18,7 @@ from wms.domain.locations.models import Location
 from wms.domain.locations.services import location_by_code
 from wms.domain.users.models import User
 from wms.errors import DomainError
+from wms.i18n import _
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
@@ -37,8 +38,13 @@ SORTS = {"location": (Location.walk_sequence, Location.code, Product.sku),
 def stock():
     q = request.args.get("q", "").strip()
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "location"
+    from wms.web.desk.sites import desk_site_id
+
+    site = desk_site_id()
     query = (select(StockLevel).join(Product).join(Location)
              .where(StockLevel.on_hand > 0).order_by(*SORTS[sort]))
+    if site is not None:
+        query = query.where(Location.warehouse_id == site)
     if q:
         like = f"%{q}%"
         query = query.where(or_(Product.sku.ilike(like), Product.name.ilike(like),
@@ -48,10 +54,13 @@ def stock():
     totals = {}
     product_ids = {row.product_id for row in rows}
     if product_ids:
-        totals = {pid: (on_hand, reserved) for pid, on_hand, reserved in db.session.execute(
-            select(StockLevel.product_id, func.sum(StockLevel.on_hand), func.sum(StockLevel.reserved))
-            .where(StockLevel.product_id.in_(product_ids), StockLevel.on_hand > 0)
-            .group_by(StockLevel.product_id))}
+        totals_query = (select(StockLevel.product_id, func.sum(StockLevel.on_hand), func.sum(StockLevel.reserved))
+                        .where(StockLevel.product_id.in_(product_ids), StockLevel.on_hand > 0)
+                        .group_by(StockLevel.product_id))
+        if site is not None:
+            totals_query = totals_query.join(Location, Location.id == StockLevel.location_id).where(
+                Location.warehouse_id == site)
+        totals = {pid: (on_hand, reserved) for pid, on_hand, reserved in db.session.execute(totals_query)}
     rows_per_product = Counter(row.product_id for row in rows)
     return render_template("desk/stock/page.html", rows=rows, q=q, sort=sort, totals=totals,
                            rows_per_product=rows_per_product, reasons=MoveReason)
@@ -80,7 +89,7 @@ def ledger():
             try:
                 when = datetime.fromisoformat(args[name])
             except ValueError:
-                flash(_("%(value)s is not a date (use 2026-11-23).", value=args[name]), "error")
+                flash(_("%(value)s is not a date (use 2026-11-23).", value=args[name][:40]), "error")
                 continue
             query = query.where(getattr(StockMove.created_at, op)(when))
     from wms.web.security import page_number

@@ -17,7 +17,8 @@ add(HANDHELD_MENU, MenuItem(N_("Pick"), "handheld.pick", N_("Pick lists in walki
 
 
 def _render(view, message=None, ok=True, status=200):
-    lists = picking.open_pick_lists() if view.pick_list is None else []
+    # The lists of the handheld's site (its station's), and those of no site yet.
+    lists = picking.open_pick_lists(g.get("site_id")) if view.pick_list is None else []
     return flow_screen("picking", view=view, lists=lists, message=message, ok=ok, status=status)
 
 

@@ -1,0 +1,66 @@
+"""Two sites in a real browser (issue 14): a handheld whose station is in Lyon refuses a bin of
+Paris by name, and the desk routes an order to the other site."""
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from tests.conftest import screenshot
+from tests.e2e.test_core_e2e import sign_in as handheld_sign_in
+from tests.e2e.test_returns_e2e import scan
+from wms.db import db
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_sites(live_server):
+    """The demo (Paris and Lyon, demo orders, a Lyon station); an order of Paris not on a list."""
+    from wms.demo import seed_demo_work
+    from wms.domain.locations.models import Warehouse
+    from wms.domain.picking.services import pickable_orders
+    from wms.seed import seed_demo, seed_demo_orders
+
+    with live_server.application.app_context():
+        seed_demo(live_server.application.config)
+        seed_demo_orders()
+        seed_demo_work()
+        db.session.commit()
+        paris, lyon = db.session.execute(select(Warehouse).order_by(Warehouse.id)).scalars().all()
+        order = [o for o in pickable_orders() if o.warehouse_id == paris.id and o.parent_id is None][-1]
+        info = {"order_id": order.id, "order": order.code, "paris": paris.id, "lyon": lyon.id}
+        db.session.remove()
+    return info
+
+
+def test_a_lyon_handheld_refuses_a_paris_bin(phone, live_server, demo_sites):
+    page = phone
+    handheld_sign_in(page, live_server.url)
+    page.goto(live_server.url + "/handheld/station")
+    page.get_by_role("button", name="Lyon 1").click()
+    expect(page.locator(".hh-site")).to_have_text("Lyon")
+    page.goto(live_server.url + "/handheld/move")
+    expect(page.locator(".hh-site")).to_have_text("Lyon")
+    answer = scan(page, "A-01-01-1", expect="error")
+    assert "A-01-01-1 is a bin of Paris, not of Lyon" in answer
+    screenshot(page, "sites-handheld-refuses-other-site")
+    assert "Taking from L-01-01-1" in scan(page, "L-01-01-1")
+
+
+def test_the_desk_routes_an_order_to_the_other_site(desktop, live_server, demo_sites):
+    page = desktop
+    page.goto(f"{live_server.url}/login")
+    page.fill("input[name=username]", "sam")
+    page.fill("input[name=password]", "sam-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/desk/")
+    page.goto(f"{live_server.url}/desk/orders/{demo_sites['order_id']}")
+    expect(page.locator("[data-site]")).to_have_text("Paris")
+    form = page.get_by_role("form", name="Ship from another site")
+    form.locator("select[name=warehouse_id]").select_option(str(demo_sites["lyon"]))
+    form.get_by_role("button", name="Route there").click()
+    expect(page.locator("[data-site]")).to_have_text("Lyon")
+    expect(page.locator("[data-routing-reason]")).to_contain_text("on the desk")
+    screenshot(page, "sites-desk-routed")
+    # The orders list filtered on Lyon shows it.
+    page.goto(f"{live_server.url}/desk/orders?site={demo_sites['lyon']}")
+    expect(page.get_by_role("link", name=demo_sites["order"], exact=True)).to_be_visible()

@@ -1,0 +1,65 @@
+"""Sites: the warehouse a handheld works in, and the refusal of a bin of another site.
+
+A handheld chooses its station; the station stands in a warehouse, and from then on every scan
+that names a bin of another site is refused with a sentence naming the bin's site. The web
+layer puts the device's site in ``flask.g.site_id`` for the request (wms.web.handheld); the
+scan paths call :func:`check_site` with the ``warehouse_id`` of the location row they already
+read, so the check costs no statement (only a refusal reads the two site names).
+"""
+from __future__ import annotations
+
+from flask import g, has_app_context
+from sqlalchemy import select
+
+from wms.db import db
+from wms.domain.locations.models import Warehouse
+from wms.errors import DomainError
+from wms.i18n import _
+
+
+def current_site_id() -> int | None:
+    """The warehouse the handheld of this request works in, or None (desk, API, no station)."""
+    if not has_app_context():
+        return None
+    return g.get("site_id")
+
+
+def other_site_refusal(warehouse_id: int, code: str, site_id: int) -> DomainError:
+    """The refusal of bin ``code`` of warehouse ``warehouse_id`` scanned by a handheld of ``site_id``."""
+    names = dict(db.session.execute(select(Warehouse.id, Warehouse.name)
+                                    .where(Warehouse.id.in_([warehouse_id, site_id]))).all())
+    return DomainError(_("%(code)s is a bin of %(site)s, not of %(here)s: scan a bin of %(here)s.",
+                         code=code, site=names.get(warehouse_id, "?"), here=names.get(site_id, "?")),
+                       code="other_site")
+
+
+def check_site(warehouse_id: int | None, code: str, site_id: int | None = None) -> None:
+    """Refuse a bin of another site than the handheld's (no site chosen: every bin is fine).
+
+    ``warehouse_id`` and ``code`` come from the location row the scan already read.
+    """
+    site = current_site_id() if site_id is None else site_id
+    if site is None or warehouse_id is None or warehouse_id == site:
+        return
+    raise other_site_refusal(warehouse_id, code, site)
+
+
+def check_order_site(order) -> None:
+    """Refuse an order of another site than the handheld's (packing: the order's code scanned)."""
+    site = current_site_id()
+    if site is None or order.warehouse_id is None or order.warehouse_id == site:
+        return
+    names = dict(db.session.execute(select(Warehouse.id, Warehouse.name)
+                                    .where(Warehouse.id.in_([order.warehouse_id, site]))).all())
+    raise DomainError(_("%(order)s ships from %(site)s, not from %(here)s: leave it for %(site)s.",
+                        order=order.code, site=names.get(order.warehouse_id, "?"), here=names.get(site, "?")),
+                      code="other_site")
+
+
+def all_warehouses() -> list[Warehouse]:
+    return list(db.session.execute(select(Warehouse).order_by(Warehouse.id)).scalars())
+
+
+def first_warehouse() -> Warehouse | None:
+    """The first site (an installation with one site: that one)."""
+    return db.session.execute(select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
