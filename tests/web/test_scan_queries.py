@@ -263,6 +263,7 @@ def test_receiving_and_putaway_scans_stay_within_their_bounds(server, operator_c
     with count_queries() as counted["receiving product"]:
         r = _flow_scan(client, "receiving", barcode, "rcv-0000-0003")
     assert "+1 MUG-1: 2 of 5" in r.get_data(as_text=True)
+    _flow_scan(client, "putaway", "DOCK-01", "pa-0000-0000")
     with count_queries() as counted["putaway product"]:
         _flow_scan(client, "putaway", barcode, "pa-0000-0001")
     with count_queries() as counted["putaway location"]:

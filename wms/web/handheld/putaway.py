@@ -1,12 +1,14 @@
 """Handheld: put received goods away from the dock into a suggested (or chosen) bin."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_login import current_user
 
 from wms.db import db
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.receiving import putaway
+from wms.domain.receiving.putaway_scan import fast_scan
+from wms.domain.scans.services import parse
 from wms.errors import DomainError
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
@@ -35,7 +37,11 @@ def putaway_page():
 def putaway_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
-        view, message = putaway.scan(current_user, request.form.get("code", ""), qty)
+        code = request.form.get("code", "")
+        # A product taken from the dock and the bin it goes into take the fast path; anything
+        # else (and every refusal) the full service.
+        done = fast_scan(current_user, parse(code), qty, g.get("scan_id"))
+        view, message = done if done is not None else putaway.scan(current_user, code, qty)
     except DomainError as exc:
         return _refused(exc)
     return _render(view, message)
