@@ -280,6 +280,7 @@ def test_move_scans_stay_within_their_bounds(server, operator_client, count_quer
     barcode = product.main_barcode
     client = operator_client()
     counted = {}
+    _flow_scan(client, "move", "A-02-01-1", "mv-0000-0000")  # the first move makes the flow's row
     with count_queries() as counted["move location"]:
         _flow_scan(client, "move", "A-01-01-1", "mv-0000-0001")
     with count_queries() as counted["move product"]:

@@ -1,9 +1,11 @@
 """Handheld: move stock from one bin to another by scanning."""
-from flask import request
+from flask import g, request
 from flask_login import current_user
 
 from wms.domain.inventory import moving
+from wms.domain.inventory.scan import fast_scan
 from wms.domain.inventory.services import parse_quantity
+from wms.domain.scans.services import parse
 from wms.errors import DomainError
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
@@ -27,7 +29,11 @@ def move():
 def move_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
-        view, message = moving.scan(current_user, request.form.get("code", ""), qty)
+        code = request.form.get("code", "")
+        # The bin and product scans of a move take the fast path; anything else (and every
+        # refusal) the full service.
+        done = fast_scan(current_user, parse(code), qty, g.get("scan_id"))
+        view, message = done if done is not None else moving.scan(current_user, code, qty)
     except DomainError as exc:
         return _render(moving.current(current_user), exc.message, ok=False, status=422)
     return _render(view, message)
