@@ -1,10 +1,12 @@
 """Handheld: count a bin or a product blind, then send the count for approval."""
-from flask import abort, request
+from flask import abort, g, request
 from flask_login import current_user
 
 from wms.db import db
 from wms.domain.counts import services as counts
 from wms.domain.counts.models import CountTask
+from wms.domain.counts.scan import fast_scan
+from wms.domain.scans.services import parse
 from wms.domain.inventory.services import parse_quantity
 from wms.errors import DomainError
 from wms.web.handheld import bp
@@ -30,7 +32,11 @@ def count():
 def count_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
-        view, message = counts.scan(current_user, request.form.get("code", ""), qty)
+        code = request.form.get("code", "")
+        # The bin and unit scans of a count take the fast path; anything else (and every
+        # refusal) the full service.
+        done = fast_scan(current_user, parse(code), qty, g.get("scan_id"))
+        view, message = done if done is not None else counts.scan(current_user, code, qty)
     except DomainError as exc:
         return _render(counts.current(current_user), exc.message, ok=False, status=422)
     return _render(view, message)
