@@ -1,10 +1,12 @@
 """Handheld / packing desk: verify items into parcels, weigh them, print labels and the slip."""
-from flask import Response, request, url_for
+from flask import Response, g, request, url_for
 from flask_login import current_user
 
+from wms.barcodes import parse_scan
 from wms.db import db
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.packing import services as packer
+from wms.domain.packing.scan import fast_scan
 from wms.domain.printing.models import PrinterKind
 from wms.domain.printing.services import PrintOutcome, print_labels
 from wms.domain.shipping import services as shipping
@@ -43,8 +45,14 @@ def packing_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
         station = current_station()
-        view, message = packer.scan(current_user, request.form.get("code", ""), qty,
-                                    close_on_last=bool(station and station.print_on_last_scan))
+        code = request.form.get("code", "")
+        close_on_last = bool(station and station.print_on_last_scan)
+        # An item verified into the open parcel takes the fast path; anything else (and
+        # every refusal) the full service.
+        # (parse_scan, not parse: at the tracking step a carrier's barcode need not parse.)
+        done = fast_scan(current_user, parse_scan(code), qty, g.get("scan_id"), close_on_last=close_on_last)
+        view, message = done if done is not None else packer.scan(current_user, code, qty,
+                                                                  close_on_last=close_on_last)
     except DomainError as exc:
         return _refused(exc)
     if view.closed_now and view.step == "done":
