@@ -275,7 +275,10 @@ def live_server(db_url, tmp_path):
     """The app served over HTTP on 127.0.0.1 in a thread (real cookies, CSRF on)."""
     from werkzeug.serving import make_server
 
-    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "live-secret"})
+    # ASK_LANGUAGE off: the browser tests sign in and go straight to work; the French run
+    # (tests/e2e/test_french_e2e.py) turns it on to tap its language first.
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "live-secret",
+                      "ASK_LANGUAGE": False})
     app.instance_path = str(tmp_path)
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)

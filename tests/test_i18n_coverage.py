@@ -81,7 +81,13 @@ def test_template_text_is_translatable(path):
 # Calls whose message argument an operator or a supervisor reads.
 MESSAGE_CALLS = {"DomainError", "NotFound", "InvalidQuantity", "InsufficientStock", "Conflict",
                  "PermissionDenied", "flash", "_json_error", "json_error", "abort", "RowError",
-                 "ScanRefused", "RoutingError", "ValidationError"}
+                 "ScanRefused", "RoutingError", "ValidationError",
+                 # the domain's own refusals and the sentences it stores or hands back
+                 "SignInRefused", "GS1Error", "PrinterUnreachable", "CarrierError",
+                 "CarrierUnavailable", "_refusal", "reword", "record_event", "record_return_event",
+                 "LabelOutcome", "PrintOutcome", "Scan"}
+# Keyword arguments that carry a sentence (a screen's prompt, a scan's refusal).
+MESSAGE_KEYWORDS = {"message", "description", "reason", "prompt", "error"}
 
 
 def _call_name(node: ast.Call) -> str:
@@ -109,7 +115,7 @@ def untranslated_in_python(source: str) -> list[tuple[int, str]]:
         if not isinstance(node, ast.Call) or _call_name(node) not in MESSAGE_CALLS:
             continue
         candidates = list(node.args[:3]) + [k.value for k in node.keywords
-                                             if k.arg in ("message", "description", "reason")]
+                                             if k.arg in MESSAGE_KEYWORDS]
         for arg in candidates:
             if _is_english(arg):
                 found.append((node.lineno, ast.unparse(arg)[:80]))
@@ -133,6 +139,9 @@ def test_the_checks_catch_english():
     assert untranslated_in_python('flash("Saved the order.", "ok")')
     assert not untranslated_in_python('raise DomainError(_("%(code)s is not a bin.", code=code))')
     assert not untranslated_in_python('raise NotFound(code, code="no_such_bin")')
+    assert untranslated_in_python('record_event(order, "held", f"Held by the shop: {why}", user)')
+    assert untranslated_in_python('Scan(ScanKind.INVALID, code, raw, error="Nothing was scanned.")')
+    assert not untranslated_in_python('record_event(order, "held", _("Held: %(r)s", r=r), user)')
 
 
 @pytest.fixture(scope="module")

@@ -88,6 +88,8 @@ def test_the_wheel_carries_templates_static_labels_and_seed_data(installed):
         in_wheel = {n[len(f"wms/_data/{folder}/"):] for n in names if n.startswith(f"wms/_data/{folder}/")}
         assert in_repo and in_repo == in_wheel, folder
     assert "wms/migrations/versions/0001_initial_schema.py" in names
+    # The catalogues ship compiled: an installed WMS cannot count on writing next to itself.
+    assert "wms/translations/fr/LC_MESSAGES/messages.mo" in names
 
 
 def test_installed_wheel_upgrades_seeds_and_serves(installed):

@@ -7,20 +7,26 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from wms.gs1 import GS1Data, GS1Error, configured_separator, looks_like_gs1, parse_gs1
+from wms.i18n import N_, _
 
 
 class ScanKind(enum.Enum):
-    LOCATION = "location"
-    PRODUCT = "product"
-    RECEIPT = "receipt"
-    ORDER = "order"
-    PICK_LIST = "pick list"
-    TOTE = "tote"
-    PARCEL = "parcel"
-    COUNT = "count task"
-    BADGE = "badge"
-    RETURN = "return"
-    INVALID = "invalid"
+    LOCATION = N_("location")
+    PRODUCT = N_("product")
+    RECEIPT = N_("receipt")
+    ORDER = N_("order")
+    PICK_LIST = N_("pick list")
+    TOTE = N_("tote")
+    PARCEL = N_("parcel")
+    COUNT = N_("count task")
+    BADGE = N_("badge")
+    RETURN = N_("return")
+    INVALID = N_("invalid")
+
+    @property
+    def label(self) -> str:
+        """What the code is, in the reader's language (for sentences)."""
+        return _(self.value)
 
 
 # Codes the WMS prints carry a prefix that names what they are (InvenTree's idea of
@@ -115,10 +121,10 @@ def parse_scan(raw: str, location_pattern: str | None = None,
         return gs1_scan
     code = clean(raw)
     if not code:
-        return Scan(ScanKind.INVALID, code, raw, error="Nothing was scanned: scan again.")
+        return Scan(ScanKind.INVALID, code, raw, error=_("Nothing was scanned: scan again."))
     if len(code) > 128:
         return Scan(ScanKind.INVALID, code[:128], raw,
-                    error="That code is too long to be one of ours: scan a single barcode.")
+                    error=_("That code is too long to be one of ours: scan a single barcode."))
     upper = code.upper()
     for prefix, kind in PREFIXES.items():
         if upper.startswith(prefix) and len(upper) > len(prefix):
@@ -126,8 +132,8 @@ def parse_scan(raw: str, location_pattern: str | None = None,
     if code.isdecimal() and len(code) in (8, 12, 13, 14):
         if not has_valid_check_digit(code):
             return Scan(ScanKind.INVALID, code, raw,
-                        error=f"{code} has a wrong check digit: the barcode was misread, "
-                              "scan it again or type it.")
+                        error=_("%(code)s has a wrong check digit: the barcode was misread, "
+                                "scan it again or type it.", code=code))
         return Scan(ScanKind.PRODUCT, code, raw, symbology=numeric_symbology(code))
     # ASCII: \d must not match "١" or "２" (a code that prints and scans differently).
     if _compiled(location_pattern).match(upper):
@@ -145,10 +151,12 @@ def _gs1_scan(raw: str, separator: str | None) -> Scan | None:
         data = parse_gs1(text, separator)
     except GS1Error as exc:
         return Scan(ScanKind.INVALID, text.replace("\x1d", " ")[:128], raw,
-                    error=f"GS1 barcode not understood: {exc} Scan it again or type the GTIN.")
+                    error=_("GS1 barcode not understood: %(reason)s Scan it again or type the "
+                            "GTIN.", reason=exc))
     if data.gtin is None:
         return Scan(ScanKind.INVALID, data.element_string(), raw, gs1=data,
-                    error="That GS1 label has no product (GTIN): scan the item's or carton's barcode.")
+                    error=_("That GS1 label has no product (GTIN): scan the item's or carton's "
+                            "barcode."))
     return Scan(ScanKind.PRODUCT, data.element_string(), raw,
                 symbology=data.symbology or "GS1", gs1=data)
 
@@ -157,15 +165,18 @@ def validate_product_barcode(code: str) -> str:
     """Check a barcode before it is attached to a product; return its symbology name."""
     code = clean(code)
     if not code:
-        raise ValueError("The barcode is empty.")
+        raise ValueError(_("The barcode is empty."))
     if code.isdecimal() and len(code) in (8, 12, 13, 14):
         if not has_valid_check_digit(code):
             raise ValueError(
-                f"{code}: wrong check digit (expected {gs1_check_digit(code[:-1])} at the end).")
+                _("%(code)s: wrong check digit (expected %(digit)s at the end).", code=code,
+                  digit=gs1_check_digit(code[:-1])))
         return numeric_symbology(code)
     upper = code.upper()
     if any(upper.startswith(p) for p in PREFIXES) or re.match(configured_location_pattern(), upper, re.ASCII):
-        raise ValueError(f"{code} looks like a location or a WMS document code, not a product.")
+        raise ValueError(_("%(code)s looks like a location or a WMS document code, not a product.",
+                           code=code))
     if not all(32 <= ord(c) < 127 for c in code) or len(code) > 48:
-        raise ValueError(f"{code!r}: a Code 128 barcode holds up to 48 printable ASCII characters.")
+        raise ValueError(_("%(code)s: a Code 128 barcode holds up to 48 printable ASCII characters.",
+                           code=repr(code)))
     return "Code 128"

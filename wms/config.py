@@ -47,6 +47,9 @@ class Config:
     # Languages (wms/i18n.py): the screens' language when neither the user nor the browser
     # chose one, and the time zone times are shown in (a site may set its own).
     DEFAULT_LANGUAGE = "en"
+    # The handheld asks an operator without a language for one, with one tap, at the first
+    # badge sign-in; false: never asks (the browser's language, then DEFAULT_LANGUAGE).
+    ASK_LANGUAGE = True
     TIMEZONE = "Europe/Paris"
 
     # Scans: a scan id seen again within this many hours returns the stored answer.

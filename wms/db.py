@@ -44,17 +44,19 @@ def text_problem(column, value: str, *, multiline: bool = False) -> str | None:
     invisible format characters (zero-width spaces). None when it is fine."""
     import unicodedata
 
+    from wms.i18n import _
+
     length = getattr(column.property.columns[0].type, "length", None)
     if length is not None and len(value) > length:
-        return f"is {len(value)} characters long; at most {length}"
+        return _("is %(length)s characters long; at most %(max)s", length=len(value), max=length)
     for ch in value:
         if multiline and ch in "\n\r\t":
             continue
         category = unicodedata.category(ch)
         if category == "Cc":
-            return "holds a control character (NUL, tab, line break…)"
+            return _("holds a control character (NUL, tab, line break…)")
         if category == "Cf":
-            return "holds an invisible character (zero-width space…)"
+            return _("holds an invisible character (zero-width space…)")
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from wms.i18n import N_, _
 
 GS = "\x1d"  # FNC1 as a scanner transmits it between fields (ASCII 29, group separator)
 # AIM symbology identifiers that announce GS1 data: GS1-128, GS1 DataMatrix, GS1 QR, DataBar.
@@ -27,15 +28,15 @@ class AI:
 AIS = {ai.code: ai for ai in (
     AI("00", "SSCC", 18, True, True),
     AI("01", "GTIN", 14, True, True),
-    AI("02", "GTIN of contained items", 14, True, True),
-    AI("10", "lot", 20, False),
-    AI("11", "production date", 6, True, True),
-    AI("13", "packaging date", 6, True, True),
-    AI("15", "best before", 6, True, True),
-    AI("17", "expiry", 6, True, True),
-    AI("21", "serial", 20, False),
-    AI("30", "count", 8, False, True),
-    AI("37", "count of trade items", 8, False, True),
+    AI("02", N_("GTIN of contained items"), 14, True, True),
+    AI("10", N_("lot"), 20, False),
+    AI("11", N_("production date"), 6, True, True),
+    AI("13", N_("packaging date"), 6, True, True),
+    AI("15", N_("best before"), 6, True, True),
+    AI("17", N_("expiry"), 6, True, True),
+    AI("21", N_("serial"), 20, False),
+    AI("30", N_("count"), 8, False, True),
+    AI("37", N_("count of trade items"), 8, False, True),
 )}
 _BRACKETED_AI = re.compile(r"\((" + "|".join(AIS) + r")\)")
 # The AIs whose data length is fixed by the standard (from their first two digits); after
@@ -107,7 +108,7 @@ class GS1Data:
 def yymmdd(raw: str) -> date:
     """Read a GS1 date; day 00 means the last day of the month, the century per GS1 rules."""
     if len(raw) != 6 or not raw.isdecimal():
-        raise GS1Error(f"{raw} is not a date written YYMMDD.")
+        raise GS1Error(_("%(raw)s is not a date written YYMMDD.", raw=raw))
     yy, mm, dd = int(raw[:2]), int(raw[2:4]), int(raw[4:])
     # GS1 General Specifications 7.12: a year up to 50 ahead is this century, else the last.
     this_year = date.today().year
@@ -118,13 +119,14 @@ def yymmdd(raw: str) -> date:
     elif this_year - year >= 50:
         year += 100
     if not 1 <= mm <= 12:
-        raise GS1Error(f"{raw}: month {mm:02d} does not exist.")
+        raise GS1Error(_("%(raw)s: month %(mm)s does not exist.", raw=raw, mm=format(mm, '02d')))
     if dd == 0:
         dd = _last_day(year, mm)
     try:
         return date(year, mm, dd)
     except ValueError:
-        raise GS1Error(f"{raw}: {year}-{mm:02d}-{dd:02d} is not a date.") from None
+        raise GS1Error(_("%(raw)s: %(year)s-%(mm)s-%(dd)s is not a date.",
+                         raw=raw, year=year, mm=format(mm, '02d'), dd=format(dd, '02d'))) from None
 
 
 def _last_day(year: int, month: int) -> int:
@@ -184,7 +186,8 @@ def _parse_bracketed(text: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     marks = list(_BRACKETED_AI.finditer(text))
     if not marks or marks[0].start() != 0:
-        raise GS1Error(f"Cannot read {text!r}: it should start with an AI in brackets, e.g. (01).")
+        raise GS1Error(_("Cannot read %(text)s: it should start with an AI in brackets, e.g. "
+                         "(01).", text=repr(text)))
     for mark, following in zip(marks, marks[1:] + [None]):
         value = text[mark.end():following.start() if following else len(text)]
         _store(fields, mark.group(1), value.strip(GS))
@@ -201,14 +204,15 @@ def _parse_raw(text: str) -> dict[str, str]:
         ai = text[i:i + 2]
         spec = AIS.get(ai)
         if spec is None:
-            raise GS1Error(f"Application identifier ({ai}) is not one this warehouse reads "
-                           "(01, 02, 10, 11, 13, 15, 17, 21, 30, 37, 00).")
+            raise GS1Error(_("Application identifier (%(ai)s) is not one this warehouse reads "
+                             "(01, 02, 10, 11, 13, 15, 17, 21, 30, 37, 00).", ai=ai))
         start = i + 2
         if spec.fixed:
             value = text[start:start + spec.length]
             if len(value) != spec.length or GS in value:
-                raise GS1Error(f"({ai}) {spec.name} needs {spec.length} characters, the scan has "
-                               f"{len(value.split(GS)[0])}.")
+                raise GS1Error(_("(%(ai)s) %(name)s needs %(length)s characters, the scan has "
+                                 "%(count)s.",
+                                 ai=ai, name=_(spec.name), length=spec.length, count=len(value.split(GS)[0])))
             i = start + spec.length
         else:
             end = text.find(GS, start)
@@ -222,22 +226,26 @@ def _parse_raw(text: str) -> dict[str, str]:
 def _store(fields: dict[str, str], ai: str, value: str) -> None:
     spec = AIS.get(ai)
     if spec is None:
-        raise GS1Error(f"Application identifier ({ai}) is not one this warehouse reads.")
+        raise GS1Error(_("Application identifier (%(ai)s) is not one this warehouse reads.", ai=ai))
     if ai in fields:
-        raise GS1Error(f"({ai}) appears twice in one scan.")
+        raise GS1Error(_("(%(ai)s) appears twice in one scan.", ai=ai))
     if not value:
-        raise GS1Error(f"({ai}) {spec.name} is empty.")
+        raise GS1Error(_("(%(ai)s) %(name)s is empty.", ai=ai, name=_(spec.name)))
     if spec.fixed and len(value) != spec.length:
-        raise GS1Error(f"({ai}) {spec.name} needs {spec.length} characters, not {len(value)}.")
+        raise GS1Error(_("(%(ai)s) %(name)s needs %(length)s characters, not %(count)s.",
+                         ai=ai, name=_(spec.name), length=spec.length, count=len(value)))
     if len(value) > spec.length:
-        raise GS1Error(f"({ai}) {spec.name} is {len(value)} characters long, at most "
-                       f"{spec.length} are allowed: was a separator (FNC1) lost?")
+        raise GS1Error(_("(%(ai)s) %(name)s is %(count)s characters long, at most %(length)s are "
+                         "allowed: was a separator (FNC1) lost?",
+                         ai=ai, name=_(spec.name), count=len(value), length=spec.length))
     if spec.numeric and not value.isdecimal():
-        raise GS1Error(f"({ai}) {spec.name} must be digits, not {value!r}.")
+        raise GS1Error(_("(%(ai)s) %(name)s must be digits, not %(value)s.",
+                         ai=ai, name=_(spec.name), value=repr(value)))
     bad = sorted({c for c in value if c not in CHARSET_82})
     if bad:
-        raise GS1Error(f"({ai}) {spec.name} holds {''.join(bad)!r}, which GS1 does not allow: "
-                       "is the scanner's FNC1 substitute set in WMS_GS1_SEPARATOR?")
+        raise GS1Error(_("(%(ai)s) %(name)s holds %(bad)s, which GS1 does not allow: is the "
+                         "scanner's FNC1 substitute set in WMS_GS1_SEPARATOR?",
+                         ai=ai, name=_(spec.name), bad=repr(''.join(bad))))
     fields[ai] = value
 
 
@@ -245,19 +253,20 @@ def _check(fields: dict[str, str]) -> None:
     from wms.barcodes import gs1_check_digit, has_valid_check_digit
 
     if not fields:
-        raise GS1Error("The GS1 scan holds no data.")
+        raise GS1Error(_("The GS1 scan holds no data."))
     for ai in ("01", "02"):
         if ai in fields and not has_valid_check_digit(fields[ai]):
             gtin = fields[ai]
-            raise GS1Error(f"GTIN {gtin} has a wrong check digit (expected "
-                           f"{gs1_check_digit(gtin[:-1])}): the barcode was misread, scan again.")
+            raise GS1Error(_("GTIN %(gtin)s has a wrong check digit (expected %(digit)s): the "
+                             "barcode was misread, scan again.",
+                             gtin=gtin, digit=gs1_check_digit(gtin[:-1])))
     if "17" in fields:
         yymmdd(fields["17"])
     for ai in ("30", "37"):
         if ai in fields and int(fields[ai]) < 1:
-            raise GS1Error(f"({ai}) count is 0: nothing to count.")
+            raise GS1Error(_("(%(ai)s) count is 0: nothing to count.", ai=ai))
     if "30" in fields and "37" in fields:
-        raise GS1Error("The scan has two counts, (30) and (37): scan a single-item barcode.")
+        raise GS1Error(_("The scan has two counts, (30) and (37): scan a single-item barcode."))
 
 
 def gtin_candidates(gtin14: str) -> list[str]:

@@ -22,7 +22,7 @@ PACKAGE_DIR = Path(__file__).parent
 # gettext names and which arguments hold the message (Babel's own defaults plus ours).
 KEYWORDS = {
     "_": None, "gettext": None, "N_": None, "pgettext": ((1, "c"), 2),
-    "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
+    "ngettext": (1, 2), "ungettext": (1, 2), "_l": None, "lazy_gettext": None,
     "_nl": (1, 2), "lazy_ngettext": (1, 2),
 }
 JINJA_OPTIONS = {"extensions": "jinja2.ext.do,jinja2.ext.loopcontrols",
@@ -40,10 +40,18 @@ def extract() -> Catalog:
         options = {"**.html": JINJA_OPTIONS, "**.txt": JINJA_OPTIONS}
         for filename, lineno, message, comments, context in extract_from_dir(
                 str(directory), method_map, options_map=options, keywords=KEYWORDS,
-                comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
+                comment_tags=("TRANSLATORS:",), strip_comment_tags=True,
+                directory_filter=_searched):
             catalog.add(message, None, [(f"{prefix}/{filename}", lineno)],
                         auto_comments=comments, context=context)
     return catalog
+
+
+def _searched(directory: str) -> bool:
+    """Every folder but hidden ones and caches: Babel's default also skips folders whose name
+    starts with "_", such as templates/handheld/_macros."""
+    name = Path(directory).name
+    return not name.startswith(".") and name != "__pycache__"
 
 
 def read_catalog(language: str) -> Catalog:

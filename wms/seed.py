@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from wms.db import db
+from wms.i18n import _
 from wms.domain.importing import import_products, import_stock
 from wms.domain.locations.models import Location, LocationKind, Warehouse
 from wms.domain.shipping.models import Carrier
@@ -201,7 +202,8 @@ def seed_demo_orders(count: int = 24) -> int:
         order.total_shipping = Decimal("4.90")
         db.session.add(order)
         db.session.flush()
-        record_event(order, "imported", f"Demo order {order.reference} (made up by `wms demo`; never sent to a shop).")
+        record_event(order, "imported", _("Demo order %(reference)s (made up by `wms demo`; never "
+                                          "sent to a shop).", reference=order.reference))
     db.session.flush()
     allocate_orders()
     return count

@@ -1,3 +1,35 @@
+// The sentences of the page's language: the handheld writes them into a JSON data block
+// (#i18n-messages, built by wms/web/handheld/messages.py); the English here is the fallback.
+// t(key, english, values) fills %(name)s / %(name)d; n(key, count, one, other) picks the form
+// for the count ("0", "1" or "other").
+window.wmsMessages = (function () {
+  "use strict";
+  var messages = null;
+  function load() {
+    if (messages) { return messages; }
+    try {
+      var block = document.getElementById("i18n-messages");
+      messages = block ? JSON.parse(block.textContent) || {} : {};
+    } catch (e) { messages = {}; }
+    return messages;
+  }
+  function fill(text, values) {
+    return String(text).replace(/%\((\w+)\)[sd]/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+  function t(key, english, values) {
+    var text = load()[key];
+    return fill(typeof text === "string" ? text : english, values);
+  }
+  function n(key, count, one, other) {
+    var forms = load()[key];
+    var text = forms && typeof forms === "object" ? (forms[String(count)] || forms.other) : (count === 1 ? one : other);
+    return fill(text, { num: count });
+  }
+  return { t: t, n: n };
+})();
+
 // Shared behaviour of every page: after htmx swaps content in, focus what asks for it at once
 // (a scanner types the next code straight away: keystrokes must not land on a removed field).
 function wmsFocusSwapped(event) {
@@ -58,12 +90,12 @@ document.addEventListener("htmx:afterSettle", wmsFocusSwapped);
     yes.className = "primary";
     yes.setAttribute("data-confirm-answer", "yes");
     yes.innerHTML = "<kbd>F1</kbd> ";
-    yes.appendChild(document.createTextNode(options.yes || "Yes"));
+    yes.appendChild(document.createTextNode(options.yes || window.wmsMessages.t("yes", "Yes")));
     var no = document.createElement("button");
     no.type = "button";
     no.setAttribute("data-confirm-answer", "no");
     no.innerHTML = "<kbd>Esc</kbd> ";
-    no.appendChild(document.createTextNode(options.no || "No"));
+    no.appendChild(document.createTextNode(options.no || window.wmsMessages.t("no", "No")));
     row.appendChild(yes);
     row.appendChild(no);
     box.appendChild(row);

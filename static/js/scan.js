@@ -9,6 +9,8 @@
   var sending = false;
   var retryDelay = 0;
   var audio = null;
+  function t(key, english, values) { return window.wmsMessages.t(key, english, values); }
+  function n(key, count, one, other) { return window.wmsMessages.n(key, count, one, other); }
 
   function load() {
     try { return JSON.parse(localStorage.getItem(STORE) || "[]"); } catch (e) { return []; }
@@ -78,7 +80,7 @@
     bar.classList.toggle("queue-done", !text);
     var head = document.createElement("div");
     head.className = "queue-head";
-    head.textContent = text || "All scans sent";
+    head.textContent = text || t("all_sent", "All scans sent");
     bar.appendChild(head);
     if (shown.length) {
       var list = document.createElement("ul");
@@ -86,7 +88,7 @@
         var li = document.createElement("li");
         li.setAttribute("data-state", e.state);
         li.setAttribute("data-scan-id", e.id);
-        var label = { queued: "queued", applied: "applied", refused: "refused" }[e.state] || e.state;
+        var label = { queued: t("queued", "queued"), applied: t("applied", "applied"), refused: t("refused", "refused") }[e.state] || e.state;
         li.textContent = e.code + " · " + label;
         list.appendChild(li);
       });
@@ -104,8 +106,18 @@
     if (!status) { return; }
     status.className = "status status-warn";
     status.setAttribute("data-status", "offline");
-    status.textContent = "No network: " + waiting + (waiting === 1 ? " scan waiting" : " scans waiting") +
-      (waiting ? ": they go when it is back." : ": scans will wait.");
+    status.textContent = waiting ? n("offline_waiting", waiting,
+      "No network: %(num)d scan waiting, it goes when the network is back.",
+      "No network: %(num)d scans waiting, they go when the network is back.")
+      : t("offline_none", "No network: scans will wait.");
+  }
+
+  function notSent(count) {
+    return n("offline_queue", count, "%(num)d scan not sent yet: no network. Retrying, do not scan again.",
+             "%(num)d scans not sent yet: no network. Retrying, do not scan again.");
+  }
+  function waitingToSend(count) {
+    return n("waiting", count, "%(num)d scan waiting to be sent…", "%(num)d scans waiting to be sent…");
   }
 
   function enqueue(form) {
@@ -127,9 +139,9 @@
     if (sending || offline) {
       track(item, "queued");
       if (offline) {
-        var n = mine().length;
-        showOffline(n);
-        showQueue(n + (n === 1 ? " scan" : " scans") + " not sent yet: no network. Retrying — do not scan again.");
+        var count = mine().length;
+        showOffline(count);
+        showQueue(notSent(count));
       }
     }
     form.querySelector("input[name=code]").value = "";
@@ -165,7 +177,7 @@
     var waiting = mine();
     if (sending || !waiting.length) {
       if (!waiting.length) { showQueue(""); }
-      else if (shown.length && !offline) { showQueue(waiting.length + (waiting.length === 1 ? " scan" : " scans") + " waiting to be sent…"); }
+      else if (shown.length && !offline) { showQueue(waitingToSend(waiting.length)); }
       return;
     }
     var item = waiting[0];
@@ -174,7 +186,7 @@
     body.append("scan_id", item.id);
     body.append("csrf_token", csrf());
     sending = true;
-    if (waiting.length > 1 && !offline) { showQueue(waiting.length + " scans waiting to be sent…"); }
+    if (waiting.length > 1 && !offline) { showQueue(waitingToSend(waiting.length)); }
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, 15000);
     fetch(item.url, {
@@ -199,10 +211,10 @@
       offline = false;
       track(item, response.ok ? "applied" : "refused");
       if (response.status === 400) {
-        swapStatus("Not applied: the page is out of date. Reload it and scan again.", false);
+        swapStatus(t("stale_page", "Not applied: the page is out of date. Reload it and scan again."), false);
         document.body.dispatchEvent(new CustomEvent("scan-error", { bubbles: true }));
       } else if (response.status >= 500) {
-        swapStatus("The server failed on that scan; nothing was changed. Scan it again.", false);
+        swapStatus(t("server_failed", "The server failed on that scan; nothing was changed. Scan it again."), false);
         document.body.dispatchEvent(new CustomEvent("scan-error", { bubbles: true }));
       } else {
         // An error answer names its own target (the status line) with HX-Retarget.
@@ -219,11 +231,11 @@
       clearTimeout(timer);
       sending = false;
       retryDelay = Math.min(retryDelay ? retryDelay * 2 : 500, 8000);
-      var n = mine().length;
+      var count = mine().length;
       offline = true;
       mine().forEach(function (waiting) { track(waiting, "queued"); });
-      showOffline(n);
-      showQueue(n + (n === 1 ? " scan" : " scans") + " not sent yet: no network. Retrying — do not scan again.");
+      showOffline(count);
+      showQueue(notSent(count));
       setTimeout(pump, retryDelay);
     });
   }
@@ -241,7 +253,7 @@
   function noteRefusal() {
     var status = document.getElementById("status");
     var list = loadRefusals();
-    list.push({ user: me(), reason: status ? status.textContent.trim().slice(0, 300) : "Refused" });
+    list.push({ user: me(), reason: status ? status.textContent.trim().slice(0, 300) : t("refusal", "Refused") });
     saveRefusals(list);
     clearTimeout(refusalTimer);
     refusalTimer = setTimeout(sendRefusals, 5000);
@@ -328,8 +340,10 @@
         // Asked on the page (a native dialog would eat the scanner's next Enter).
         event.preventDefault();
         window.wmsConfirm.ask({
-          text: unsent.length + (unsent.length === 1 ? " scan is" : " scans are") + " not sent yet (no network). Sign out and lose " + (unsent.length === 1 ? "it" : "them") + "?",
-          yes: "Sign out, lose " + (unsent.length === 1 ? "it" : "them"), no: "Stay", anchor: form,
+          text: n("logout_unsent", unsent.length, "%(num)d scan is not sent yet (no network). Sign out and lose it?",
+                  "%(num)d scans are not sent yet (no network). Sign out and lose them?"),
+          yes: n("logout_yes", unsent.length, "Sign out, lose it", "Sign out, lose them"),
+          no: t("logout_no", "Stay"), anchor: form,
           onYes: function () { form.setAttribute("data-confirmed", "1"); form.requestSubmit(); }
         });
         return;

@@ -115,6 +115,16 @@ RESOURCES: dict[str, Resource] = {
             },
             {"GET", "POST", "PUT", "PATCH", "DELETE"},
         ),
+        # The shop's installed languages; orders, customers and carts carry an id_lang.
+        _resource(
+            "languages",
+            "language",
+            {
+                "id": INT, "name": STR, "iso_code": STR, "locale": STR, "language_code": STR,
+                "active": BOOL, "is_rtl": BOOL, "date_format_lite": STR, "date_format_full": STR,
+            },
+            {"GET", "POST", "PUT", "PATCH", "DELETE"},
+        ),
         _resource(
             "carriers",
             "carrier",
@@ -233,6 +243,16 @@ ORDER_RETURN_STATES = [(1, "Waiting for confirmation"), (2, "Waiting for package
 
 # (id, iso_code, name)
 COUNTRIES = [(1, "DE", "Germany"), (8, "FR", "France"), (17, "GB", "United Kingdom"), (21, "US", "United States")]
+
+# (id, iso_code, name, locale, date_format_lite) as a shop installs them; FakeShop(languages=n)
+# installs the first n.
+LANGUAGES = [
+    (1, "en", "English (English)", "en-US", "m/d/Y"),
+    (2, "fr", "Français (French)", "fr-FR", "d/m/Y"),
+    (3, "de", "Deutsch (German)", "de-DE", "d.m.Y"),
+    (4, "es", "Español (Spanish)", "es-ES", "d/m/Y"),
+    (5, "it", "Italiano (Italian)", "it-IT", "d/m/Y"),
+]
 
 # (id, id_reference, name, url, deleted, active)
 CARRIERS = [

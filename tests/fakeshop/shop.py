@@ -20,12 +20,12 @@ from werkzeug.wrappers import Request, Response
 
 from .faults import Faults
 from .schema import (
-    BOOL, CARRIERS, COUNTRIES, DATE, INT, LANG, MONEY, ORDER_STATES, RESOURCES, STR, ZERO_DATE,
-    Resource,
+    BOOL, CARRIERS, COUNTRIES, DATE, INT, LANG, LANGUAGES, MONEY, ORDER_STATES, RESOURCES, STR,
+    ZERO_DATE, Resource,
 )
 
 DEFAULT_KEY = "TESTKEY0123456789ABCDEFGHIJKLMNO"  # 32 characters, like a real key
-LANG_ISO = {1: "en", 2: "fr", 3: "de", 4: "es", 5: "it"}
+LANG_ISO = {ident: iso for ident, iso, *_ in LANGUAGES}
 _FILTER_PARAM = re.compile(r"^filter\[([a-z0-9_]+)\]$")
 _SORT_ITEM = re.compile(r"^([a-z0-9_]+)_(ASC|DESC)$")
 
@@ -160,6 +160,13 @@ class FakeShop:
             self._insert("countries", {
                 "iso_code": iso, "name": name, "active": 1, "need_zip_code": 1, "id_zone": 1,
             }, ident)
+        for ident, iso, name, locale, date_format in LANGUAGES:
+            if ident in self.languages:
+                self._insert("languages", {
+                    "iso_code": iso, "name": name, "locale": locale, "language_code": locale.lower(),
+                    "active": 1, "is_rtl": 0, "date_format_lite": date_format,
+                    "date_format_full": f"{date_format} H:i:s",
+                }, ident)
         for ident, ref, name, url, deleted, active in CARRIERS:
             self._insert("carriers", {
                 "id_reference": ref, "name": name, "url": url, "deleted": deleted,
@@ -167,6 +174,17 @@ class FakeShop:
             }, ident)
 
     # ------------------------------------------------------------------ helpers for tests
+
+    def add_language(self, iso_code: str, name: str = "", active: bool = True) -> int:
+        """Install one more language (translated fields then list it too); return its id."""
+        with self._lock:
+            ident = self._insert("languages", {
+                "iso_code": iso_code, "name": name or iso_code, "locale": iso_code,
+                "language_code": iso_code, "active": int(active), "date_format_lite": "Y-m-d",
+                "date_format_full": "Y-m-d H:i:s",
+            })
+            self.languages.append(ident)
+            return ident
 
     def add_customer(self, email: str | None = None, firstname: str = "Jane", lastname: str = "Doe") -> int:
         """Create a customer and return its id."""
@@ -307,11 +325,13 @@ class FakeShop:
         payment: str = "Bank wire",
         shipping: str | Decimal = "4.99",
         country_id: int = 8,
+        lang_id: int = 1,
     ) -> int:
         """Create an order (customer, address, carrier row, history, stock decrease) and return its id.
 
         ``lines``: [{"product_id", "combination_id"=0, "quantity"=1, optional "unit_price",
         "reference", "ean13", "name"}]; None creates a product and orders one unit.
+        ``lang_id``: the language the customer ordered in (an id of the languages resource).
         """
         with self._lock:
             if lines is None:
@@ -336,7 +356,7 @@ class FakeShop:
             ident = self._next_id["orders"]
             order_id = self._insert("orders", {
                 "id_address_delivery": address_id, "id_address_invoice": address_id,
-                "id_cart": ident, "id_currency": 1, "id_lang": 1, "id_customer": customer_id,
+                "id_cart": ident, "id_currency": 1, "id_lang": lang_id, "id_customer": customer_id,
                 "id_carrier": carrier_id, "current_state": state, "module": "ps_wirepayment",
                 "valid": self.tables["order_states"][state]["paid"], "date_add": stamp,
                 "date_upd": stamp, "id_shop_group": 1, "id_shop": 1, "secure_key": "f" * 32,

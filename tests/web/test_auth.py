@@ -34,6 +34,10 @@ def test_handheld_badge_and_pin(client, make_user):
     assert r.status_code == 401 and b"not recognised" in r.data
     r = client.post("/handheld/login", data={"badge": "badge-0042", "pin": "4321"})
     assert r.status_code == 302 and r.headers["Location"] == "/handheld/"
+    # First badge sign-in of a user without a language: one tap chooses it (issue 18).
+    home = client.get("/handheld/")
+    assert home.status_code == 302 and home.headers["Location"].startswith("/handheld/language")
+    assert client.post("/handheld/language", data={"language": "en", "next": "/handheld/"}).status_code == 302
     home = client.get("/handheld/")
     assert home.status_code == 200 and user.name.split()[0].encode() in home.data
 

@@ -86,7 +86,7 @@ def test_closing_gets_the_sendcloud_label_and_its_number_goes_to_the_shop(client
     r = post(client, "/handheld/packing/label")
     body = r.get_data(as_text=True)
     number = fake.parcels[1000]["tracking_number"]
-    assert r.status_code == 200 and f"label(s) created: {number}" in body and "WEBSHOP-1 is packed" in body
+    assert r.status_code == 200 and f"label created: {number}" in body and "WEBSHOP-1 is packed" in body
     assert "data-pdf-fallback" in body  # no station printer: the carrier's PDF to open
     row = label_row()
     assert row.status is CarrierLabelStatus.CREATED and row.external_id == "1000" and row.label == PDF

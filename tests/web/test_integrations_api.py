@@ -51,7 +51,7 @@ def test_an_asn_posted_twice_creates_one_receipt_and_updates_while_not_started(c
         {"sku": "ALSO-NOPE", "quantity": 1}]))
     assert bad.status_code == 422
     error = bad.get_json()["error"]
-    assert error["code"] == "invalid_lines" and "3 line(s) refused" in error["message"]
+    assert error["code"] == "invalid_lines" and "3 lines refused" in error["message"]
     assert [e["index"] for e in error["details"]["lines"]] == [1, 2, 3]
     receipt = db.session.get(Receipt, body["id"])
     db.session.refresh(receipt)

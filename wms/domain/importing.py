@@ -15,6 +15,7 @@ from wms.domain.catalog.services import add_barcode
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockLevel
 from wms.domain.locations.models import Location, PICKABLE_KINDS, LocationKind
+from wms.i18n import _
 
 PRODUCT_COLUMNS = ["sku", "name", "variant", "barcodes", "ps_product_id", "ps_combination_id",
                    "weight_g", "length_mm", "width_mm", "height_mm", "zone"]
@@ -28,7 +29,7 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"row {self.row}: {self.message}"
+        return _("row %(row)s: %(message)s", row=self.row, message=self.message)
 
 
 @dataclass
@@ -71,11 +72,13 @@ def read_csv(text: str, columns: list[str], required: list[str]) -> tuple[list[t
     twice = sorted({h for h in header if h and header.count(h) > 1})
     if twice:
         # csv.DictReader would keep the last of two "sku" columns and drop the first silently.
-        errors.append(RowError(1, f"column(s) appearing twice: {', '.join(twice)}"))
+        errors.append(RowError(1, _("column(s) appearing twice: %(twice)s", twice=', '.join(twice))))
     if missing:
-        errors.append(RowError(1, f"missing column(s): {', '.join(missing)} (expected {', '.join(columns)})"))
+        errors.append(RowError(1, _("missing column(s): %(missing)s (expected %(columns)s)",
+                                    missing=', '.join(missing), columns=', '.join(columns))))
     if unknown:
-        errors.append(RowError(1, f"unknown column(s): {', '.join(unknown)} (expected {', '.join(columns)})"))
+        errors.append(RowError(1, _("unknown column(s): %(unknown)s (expected %(columns)s)",
+                                    unknown=', '.join(unknown), columns=', '.join(columns))))
     reader.fieldnames = header
     rows = []
     try:
@@ -97,8 +100,9 @@ def _unquote(value: str) -> str:
 
 def _csv_error(exc: csv.Error) -> str:
     if "field larger than field limit" in str(exc):
-        return f"a cell is larger than {csv.field_size_limit() // 1024} KB: is this the right file?"
-    return f"the file cannot be read as CSV ({exc})"
+        return _("a cell is larger than %(kb)s KB: is this the right file?",
+                 kb=csv.field_size_limit() // 1024)
+    return _("the file cannot be read as CSV (%(error)s)", error=exc)
 
 
 def _text_errors(model, line: int, row: dict, names) -> list[RowError]:
@@ -107,7 +111,8 @@ def _text_errors(model, line: int, row: dict, names) -> list[RowError]:
     for name in names:
         value = row.get(name, "")
         if value and (problem := text_problem(getattr(model, name), value)):
-            errors.append(RowError(line, f"{name} “{_short(value)}” {problem}"))
+            errors.append(RowError(line, _("%(name)s “%(value)s” %(problem)s",
+                                           name=name, value=_short(value), problem=problem)))
     return errors
 
 
@@ -122,7 +127,9 @@ def _opt_int(row: dict, name: str, errors: list, line: int, minimum: int = 0, ma
     digits = value.removeprefix("-")
     if (not (digits.isascii() and digits.isdecimal()) or len(digits) > 10 or int(value) < minimum
             or int(value) > maximum):
-        errors.append(RowError(line, f"{name} must be a whole number from {minimum} to {maximum}, not “{_short(value)}”"))
+        errors.append(RowError(line, _("%(name)s must be a whole number from %(minimum)s to "
+                                       "%(maximum)s, not “%(value)s”",
+                                       name=name, minimum=minimum, maximum=maximum, value=_short(value))))
         return None
     return int(value)
 
@@ -146,41 +153,49 @@ def import_products(text: str, *, dry_run: bool = False) -> ImportResult:
         errs: list[RowError] = []
         sku, name = row.get("sku", ""), row.get("name", "")
         if not sku:
-            errs.append(RowError(line, "sku is empty"))
+            errs.append(RowError(line, _("sku is empty")))
         elif len(sku) > 64 or any(c.isspace() for c in sku):
-            errs.append(RowError(line, f"sku “{sku}” must be at most 64 characters without spaces"))
+            errs.append(RowError(line, _("sku “%(sku)s” must be at most 64 characters without "
+                                         "spaces", sku=sku)))
         elif sku in seen_skus:
-            errs.append(RowError(line, f"sku {sku} appears twice (also on row {seen_skus[sku]})"))
+            errs.append(RowError(line, _("sku %(sku)s appears twice (also on row %(row)s)",
+                                         sku=sku, row=seen_skus[sku])))
         else:
             seen_skus[sku] = line
         if not name:
-            errs.append(RowError(line, "name is empty"))
+            errs.append(RowError(line, _("name is empty")))
         errs.extend(_text_errors(Product, line, row, ("sku", "name", "variant", "zone")))
         codes = [c.strip() for c in row.get("barcodes", "").split("|") if c.strip()]
         for code in codes:
             try:
                 validate_product_barcode(code)
             except ValueError as exc:
-                errs.append(RowError(line, f"barcode {exc}"))
+                errs.append(RowError(line, _("barcode %(exc)s", exc=exc)))
                 continue
             owner = barcode_owner.get(code)
             if owner and owner != sku:
-                errs.append(RowError(line, f"barcode {code} already belongs to {owner}"))
+                errs.append(RowError(line, _("barcode %(code)s already belongs to %(owner)s",
+                                             code=code, owner=owner)))
             elif code in seen_barcodes:
-                errs.append(RowError(line, f"barcode {code} appears twice (also on row {seen_barcodes[code]})"))
+                errs.append(RowError(line, _("barcode %(code)s appears twice (also on row "
+                                             "%(row)s)",
+                                             code=code, row=seen_barcodes[code])))
             else:
                 seen_barcodes[code] = line
         ps_pid = _opt_int(row, "ps_product_id", errs, line, 1)
         ps_cid = _opt_int(row, "ps_combination_id", errs, line, 0)
         if ps_cid is not None and ps_pid is None:
-            errs.append(RowError(line, "ps_combination_id needs ps_product_id"))
+            errs.append(RowError(line, _("ps_combination_id needs ps_product_id")))
         if ps_pid is not None:
             key = (ps_pid, ps_cid or 0)
             owner = ps_owner.get(key)
             if owner and owner != sku:
-                errs.append(RowError(line, f"PrestaShop product {key[0]}/{key[1]} already maps to {owner}"))
+                errs.append(RowError(line, _("PrestaShop product %(product)s/%(combination)s already maps "
+                                             "to %(owner)s", product=key[0], combination=key[1], owner=owner)))
             elif key in seen_ps:
-                errs.append(RowError(line, f"PrestaShop product {key[0]}/{key[1]} appears twice (also on row {seen_ps[key]})"))
+                errs.append(RowError(line, _("PrestaShop product %(product)s/%(combination)s appears twice "
+                                             "(also on row %(row)s)",
+                                             product=key[0], combination=key[1], row=seen_ps[key])))
             else:
                 seen_ps[key] = line
         numbers = {n: _opt_int(row, n, errs, line) for n in ("weight_g", "length_mm", "width_mm", "height_mm")}
@@ -228,19 +243,30 @@ def import_stock(text: str, *, user=None, dry_run: bool = False) -> ImportResult
         code, sku, raw_qty = row.get("location", "").upper(), row.get("sku", ""), row.get("quantity", "")
         location, product = locations.get(code), products.get(sku)
         if location is None:
-            result.errors.append(RowError(line, f"location {code or '(empty)'} does not exist"))
+            result.errors.append(RowError(line, _("location %(value)s does not exist",
+                                                  value=code or _('(empty)'))))
         elif location.kind not in (*PICKABLE_KINDS, LocationKind.RECEIVING, LocationKind.QUARANTINE):
-            result.errors.append(RowError(line, f"location {code} is a {location.kind.label.lower()} location; stock is loaded into storage, pick faces, docks or quarantine"))
+            result.errors.append(RowError(line, _("location %(code)s is a %(kind)s location; "
+                                                  "stock is loaded into storage, pick faces, "
+                                                  "docks or quarantine",
+                                                  code=code, kind=location.kind.label.lower())))
         if product is None:
-            result.errors.append(RowError(line, f"sku {sku or '(empty)'} is not a known product"))
+            result.errors.append(RowError(line, _("sku %(value)s is not a known product",
+                                                  value=sku or _('(empty)'))))
         if not (raw_qty.isascii() and raw_qty.isdecimal()) or len(raw_qty) > 9 or int(raw_qty) <= 0:
-            result.errors.append(RowError(line, f"quantity must be a whole number above 0 (at most 999999999), not “{_short(raw_qty)}”"))
+            result.errors.append(RowError(line, _("quantity must be a whole number above 0 (at "
+                                                  "most 999999999), not “%(value)s”",
+                                                  value=_short(raw_qty))))
         if location is not None and product is not None:
             key = (location.id, product.id)
             if key in seen:
-                result.errors.append(RowError(line, f"{code} / {sku} appears twice (also on row {seen[key]})"))
+                result.errors.append(RowError(line, _("%(code)s / %(sku)s appears twice (also on "
+                                                      "row %(seen)s)",
+                                                      code=code, sku=sku, seen=seen[key])))
             elif key in stocked:
-                result.errors.append(RowError(line, f"{code} already holds {sku}: an initial load goes into empty bins; use an adjustment or a count"))
+                result.errors.append(RowError(line, _("%(code)s already holds %(sku)s: an "
+                                                      "initial load goes into empty bins; use an "
+                                                      "adjustment or a count", code=code, sku=sku)))
             seen[key] = line
         parsed.append((location, product, raw_qty))
     if result.errors:
@@ -271,7 +297,7 @@ def import_locations(text: str, *, dry_run: bool = False) -> ImportResult:
     existing = {loc.code: loc for loc in db.session.execute(select(Location)).scalars()}
     warehouse = db.session.execute(select(Warehouse).order_by(Warehouse.id)).scalars().first()
     if warehouse is None:
-        result.errors.append(RowError(1, "there is no warehouse yet: create one (wms seed) first"))
+        result.errors.append(RowError(1, _("there is no warehouse yet: create one (wms seed) first")))
         raise ImportRefused(result)
     seen: dict[str, int] = {}
     parsed = []
@@ -279,15 +305,18 @@ def import_locations(text: str, *, dry_run: bool = False) -> ImportResult:
         errs: list[RowError] = []
         code = row.get("code", "").upper()
         if parse_scan(code, DEFAULT_LOCATION_PATTERN).kind is not ScanKind.LOCATION:
-            errs.append(RowError(line, f"code “{code}” is not a location code (e.g. A-01-02-3 or DOCK-01)"))
+            errs.append(RowError(line, _("code “%(code)s” is not a location code (e.g. A-01-02-3 "
+                                         "or DOCK-01)", code=code)))
         elif code in seen:
-            errs.append(RowError(line, f"code {code} appears twice (also on row {seen[code]})"))
+            errs.append(RowError(line, _("code %(code)s appears twice (also on row %(seen)s)",
+                                         code=code, seen=seen[code])))
         else:
             seen[code] = line
         kind_raw = row.get("kind", "").upper().replace(" ", "_")
         kind = LocationKind.__members__.get(kind_raw)
         if kind is None:
-            errs.append(RowError(line, f"kind “{row.get('kind', '')}” is not one of {', '.join(LocationKind.__members__)}"))
+            errs.append(RowError(line, _("kind “%(value)s” is not one of %(kinds)s",
+                                         value=row.get('kind', ''), kinds=', '.join(LocationKind.__members__))))
         errs.extend(_text_errors(Location, line, row, ("zone",)))
         numbers = {n: _opt_int(row, n, errs, line) for n in ("aisle", "bay", "level", "walk_sequence")}
         coords = {}
@@ -298,7 +327,9 @@ def import_locations(text: str, *, dry_run: bool = False) -> ImportResult:
                 if coords[name] is not None and not (math.isfinite(coords[name]) and abs(coords[name]) <= 100_000):
                     raise ValueError
             except ValueError:
-                errs.append(RowError(line, f"{name} must be a number of metres (up to 100000), not “{_short(value)}”"))
+                errs.append(RowError(line, _("%(name)s must be a number of metres (up to "
+                                             "100000), not “%(value)s”",
+                                             name=name, value=_short(value))))
         result.errors.extend(errs)
         parsed.append((code, kind, row.get("zone") or None, numbers, coords))
     if result.errors:

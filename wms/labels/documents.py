@@ -1,4 +1,9 @@
-"""Render A4 warehouse documents to PDF: packing slip, pick list and carrier manifest."""
+"""Render A4 warehouse documents to PDF: packing slip, pick list and carrier manifest.
+
+Every fixed text is in gettext and dates and numbers follow the locale (wms/labels/locale.py):
+the pick list and the manifest speak the language of whoever prints them; the caller renders
+the packing slip inside `customer_locale(order.language)`, the customer's language.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +20,20 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from wms.i18n import _, ngettext
+
 from .fonts import fallback_font, fits_winansi
 from .layout import LabelDataError
+from .locale import current_locale, format_day, format_moment, format_number, format_quantity
 from .pdf import QUIET_MODULES, code128_modules
 from .resolve import MISSING, lookup
 
 MARGIN = 15 * mm
 CONTENT_WIDTH = A4[0] - 2 * MARGIN
 GRID = colors.Color(0.6, 0.6, 0.6)
+# Languages whose fixed texts the PDF built-in fonts (WinAnsi) can draw.
+WINANSI_LANGUAGES = {"en", "fr", "es", "it", "de", "pt", "nl", "ca", "da", "sv", "nb", "no", "fi",
+                     "ga", "is"}
 HEADER_FILL = colors.Color(0.9, 0.9, 0.9)
 
 
@@ -47,34 +58,35 @@ def packing_slip_pdf(data: Mapping[str, Any]) -> bytes:
     reference = doc.text("order.reference")
     story: list[Flowable] = [
         Table(
-            [[doc.para(doc.address("shop"), "small"), [doc.para("PACKING SLIP", "title"),
-              doc.para(f"Order <b>{escape(reference)}</b>", "right"),
-              doc.para(f"Date {escape(doc.date('order.date'))}", "right"),
+            [[doc.para(doc.address("shop"), "small"), [doc.para(escape(_("Packing slip").upper()), "title"),
+              doc.para(_bold(_("Order %(reference)s", reference="\0"), reference), "right"),
+              doc.para(escape(_("Date %(date)s", date=doc.date("order.date"))), "right"),
               BarcodeFlowable(reference, 70 * mm, 12 * mm, align="right")]]],
             colWidths=[CONTENT_WIDTH * 0.5, CONTENT_WIDTH * 0.5],
             style=[("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                    ("RIGHTPADDING", (0, 0), (-1, -1), 0)],
         ),
         Spacer(1, 8 * mm),
-        doc.para("Ship to", "caption"),
+        doc.para(escape(_("Ship to")), "caption"),
         doc.para(doc.address("recipient", with_company=True), "address"),
         Spacer(1, 8 * mm),
     ]
     items = doc.items("items", ("sku", "name", "quantity"))
-    rows = [["SKU", "Product", doc.para("<b>Qty</b>", "right")]]
+    rows = [["SKU", _("Product"), doc.strong(_("Qty"), "right")]]
     for item in items:
         rows.append([doc.para(escape(str(item["sku"]))), doc.para(escape(str(item["name"]))),
                      doc.para(str(item["quantity"]), "right")])
     total = sum(_number(item["quantity"], "items quantity") for item in items)
-    rows.append(["", doc.para("<b>Total items</b>", "right"), doc.para(f"<b>{_fmt_number(total)}</b>", "right")])
+    rows.append(["", doc.strong(_("Total items"), "right"),
+                 doc.para(f"<b>{_fmt_number(total)}</b>", "right")])
     story.append(doc.table(rows, [40 * mm, CONTENT_WIDTH - 60 * mm, 20 * mm], total_row=True))
     story.append(Spacer(1, 6 * mm))
     parcels = doc.value("parcel_count")
-    story.append(doc.para(f"Parcels in this shipment: <b>{escape(str(parcels))}</b>"))
+    story.append(doc.para(_bold(_("Parcels in this shipment: %(count)s", count="\0"), str(parcels))))
     note = doc.value("order.note", optional=True)
     if note:
-        story += [Spacer(1, 4 * mm), doc.para("Note", "caption"), doc.para(escape(str(note)))]
-    return doc.build(story, f"Packing slip {reference}")
+        story += [Spacer(1, 4 * mm), doc.para(escape(_("Note")), "caption"), doc.para(escape(str(note)))]
+    return doc.build(story, _("Packing slip %(reference)s", reference=reference))
 
 
 def pick_list_pdf(data: Mapping[str, Any]) -> bytes:
@@ -97,15 +109,18 @@ def pick_list_pdf(data: Mapping[str, Any]) -> bytes:
     code = doc.text("code")
     operator = doc.value("operator", optional=True) or "-"
     warehouse = doc.value("warehouse", optional=True)
-    heading = [doc.para("PICK LIST", "title"), doc.para(f"<b>{escape(code)}</b>", "big")]
-    meta = f"Operator <b>{escape(str(operator))}</b><br/>Date {escape(doc.date('date'))}"
+    heading = [doc.para(escape(_("Pick list").upper()), "title"), doc.para(f"<b>{escape(code)}</b>", "big")]
+    meta = [_bold(_("Operator %(name)s", name="\0"), str(operator)),
+            escape(_("Date %(date)s", date=doc.date("date", with_time=True)))]
     if warehouse:
-        meta += f"<br/>Warehouse {escape(str(warehouse))}"
+        meta.append(escape(_("Warehouse %(name)s", name=str(warehouse))))
     lines = sorted(doc.items("lines", ("sequence", "location", "sku", "name", "quantity")),
                    key=lambda line: _number(line["sequence"], "lines sequence"))
     units = sum(_number(l['quantity'], 'lines quantity') for l in lines)
-    meta += (f"<br/>{len(lines)} line{'' if len(lines) == 1 else 's'}, "
-             f"{_fmt_number(units)} unit{'' if units == 1 else 's'}")
+    meta.append(escape(_("%(lines)s, %(units)s",
+                         lines=ngettext("%(num)d line", "%(num)d lines", len(lines)),
+                         units=_units(units))))
+    meta = "<br/>".join(meta)
     story: list[Flowable] = [
         Table([[heading, doc.para(meta, "right"), BarcodeFlowable(code, 60 * mm, 14 * mm, align="right")]],
               colWidths=[55 * mm, CONTENT_WIDTH - 115 * mm, 60 * mm],
@@ -114,7 +129,8 @@ def pick_list_pdf(data: Mapping[str, Any]) -> bytes:
         Spacer(1, 6 * mm),
     ]
     location_w, sku_w = 52 * mm, 52 * mm
-    rows = [["#", "Location", "SKU", "Product", doc.para("<b>Qty</b>", "right"), "Tote", "\u2713"]]
+    rows = [["#", _("Location"), "SKU", _("Product"), doc.strong(_("Qty"), "right"),
+             _("Tote"), "\u2713"]]
     for line in lines:
         location, sku = str(line["location"]), str(line["sku"])
         rows.append([
@@ -130,7 +146,7 @@ def pick_list_pdf(data: Mapping[str, Any]) -> bytes:
     widths[3] = CONTENT_WIDTH - sum(widths)
     table = doc.table(rows, widths)
     story.append(table)
-    return doc.build(story, f"Pick list {code}")
+    return doc.build(story, _("Pick list %(code)s", code=code))
 
 
 def manifest_pdf(data: Mapping[str, Any]) -> bytes:
@@ -153,23 +169,26 @@ def manifest_pdf(data: Mapping[str, Any]) -> bytes:
     carrier = doc.text("carrier")
     service = doc.value("service", optional=True)
     reference = doc.value("reference", optional=True)
-    title = f"{carrier} manifest" + (f" {reference}" if reference else "")
-    meta = f"Carrier <b>{escape(carrier)}</b>"
+    title = (_("%(carrier)s manifest %(reference)s", carrier=carrier, reference=reference) if reference
+             else _("%(carrier)s manifest", carrier=carrier))
+    meta = _bold(_("Carrier %(name)s", name="\0"), carrier)
     if service:
         meta += f" \u2013 {escape(str(service))}"
-    meta += f"<br/>Date {escape(doc.date('date'))}"
+    meta += "<br/>" + escape(_("Date %(date)s", date=doc.date("date")))
     if reference:
-        meta += f"<br/>Manifest <b>{escape(str(reference))}</b>"
+        meta += "<br/>" + _bold(_("Manifest %(reference)s", reference="\0"), str(reference))
     parcels = doc.items("parcels", ("tracking_number", "order_reference", "recipient", "weight_kg"))
     story: list[Flowable] = [
-        Table([[doc.para(doc.address("shipper"), "small"), [doc.para("CARRIER MANIFEST", "title"), doc.para(meta, "right")]]],
+        Table([[doc.para(doc.address("shipper"), "small"), [doc.para(escape(_("Carrier manifest").upper()), "title"),
+                                                        doc.para(meta, "right")]]],
               colWidths=[CONTENT_WIDTH * 0.5] * 2,
               style=[("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                      ("RIGHTPADDING", (0, 0), (-1, -1), 0)]),
         Spacer(1, 6 * mm),
     ]
     tracking_w = 70 * mm
-    rows = [["#", "Tracking number", "Order", "Recipient", doc.para("<b>Weight</b>", "right")]]
+    rows = [["#", _("Tracking number"), _("Order"), _("Recipient"),
+             doc.strong(_("Weight"), "right")]]
     total_weight = 0.0
     for number, parcel in enumerate(parcels, start=1):
         tracking = str(parcel["tracking_number"])
@@ -183,19 +202,22 @@ def manifest_pdf(data: Mapping[str, Any]) -> bytes:
             [BarcodeFlowable(tracking, tracking_w - 4 * mm, 9 * mm), doc.para(escape(tracking), "small")],
             doc.para(escape(str(parcel["order_reference"]))),
             doc.para(recipient),
-            doc.para(f"{weight:.2f} kg", "right"),
+            doc.para(f"{format_number(weight, 2)} kg", "right"),
         ])
-    rows.append(["", doc.para(f"<b>{len(parcels)} parcels</b>"), "", doc.para("<b>Total weight</b>", "right"),
-                 doc.para(f"<b>{total_weight:.2f} kg</b>", "right")])
+    count = ngettext("%(num)d parcel", "%(num)d parcels", len(parcels))
+    rows.append(["", doc.para(f"<b>{escape(count)}</b>"), "",
+                 doc.strong(_("Total weight"), "right"),
+                 doc.para(f"<b>{format_number(total_weight, 2)} kg</b>", "right")])
     widths = [9 * mm, tracking_w, 32 * mm, 0, 22 * mm]
     widths[3] = CONTENT_WIDTH - sum(widths)
     story.append(doc.table(rows, widths, total_row=True))
     story.append(Spacer(1, 14 * mm))
     signature = [
-        [doc.para("<b>Handed over by (warehouse)</b>"), "", doc.para("<b>Collected by (driver)</b>")],
-        [doc.para("Name"), "", doc.para("Name")],
-        [doc.para("Signature"), "", doc.para("Signature")],
-        [doc.para("Date and time"), "", doc.para("Date and time")],
+        [doc.strong(_("Handed over by (warehouse)")), "",
+         doc.strong(_("Collected by (driver)"))],
+        [doc.para(escape(_("Name"))), "", doc.para(escape(_("Name")))],
+        [doc.para(escape(_("Signature"))), "", doc.para(escape(_("Signature")))],
+        [doc.para(escape(_("Date and time"))), "", doc.para(escape(_("Date and time")))],
     ]
     story.append(Table(
         signature, colWidths=[CONTENT_WIDTH * 0.45, CONTENT_WIDTH * 0.1, CONTENT_WIDTH * 0.45],
@@ -254,7 +276,9 @@ class _Doc:
         self.data = data
         self.kind = kind
         regular, bold = "Helvetica", "Helvetica-Bold"
-        if not all(fits_winansi(text) for text in _strings(data)):
+        # The fixed texts are in the document's language: one outside Latin-1 needs DejaVu too.
+        latin = current_locale().language in WINANSI_LANGUAGES
+        if not latin or not all(fits_winansi(text) for text in _strings(data)):
             # One TrueType family for the whole document when any text is outside Latin-1.
             regular = fallback_font("Helvetica") or regular
             bold = fallback_font("Helvetica-Bold") or bold
@@ -292,12 +316,14 @@ class _Doc:
             raise LabelDataError(f"{self.kind}: field {path!r} is empty")
         return text
 
-    def date(self, path: str) -> str:
+    def date(self, path: str, with_time: bool = False) -> str:
+        """The date in the document's language ("23 nov. 2025"), with the time when asked
+        and known, in the warehouse's time zone."""
         value = self.value(path)
-        if isinstance(value, dt.datetime):
-            return value.strftime("%Y-%m-%d %H:%M")
-        if isinstance(value, dt.date):
-            return value.isoformat()
+        if isinstance(value, dt.datetime) and with_time:
+            return format_moment(value)
+        if isinstance(value, (dt.date, dt.datetime)):
+            return format_day(value)
         return str(value)
 
     def address(self, prefix: str, with_company: bool = False) -> str:
@@ -329,6 +355,9 @@ class _Doc:
                 raise LabelDataError(f"{self.kind}: {path}[{number}] is missing {', '.join(missing)}")
         return list(items)
 
+    def strong(self, text: str, style: str = "body") -> Paragraph:
+        return Paragraph(f"<b>{escape(text)}</b>", self.styles[style])
+
     def para(self, markup: str, style: str = "body") -> Paragraph:
         return Paragraph(markup, self.styles[style])
 
@@ -357,7 +386,7 @@ class _Doc:
             canvas.setFont(font, 7)
             canvas.setFillColor(colors.Color(0.4, 0.4, 0.4))
             canvas.drawString(MARGIN, 8 * mm, title)
-            canvas.drawRightString(A4[0] - MARGIN, 8 * mm, f"Page {document.page}")
+            canvas.drawRightString(A4[0] - MARGIN, 8 * mm, _("Page %(number)d", number=document.page))
             canvas.restoreState()
 
         document = SimpleDocTemplate(
@@ -390,4 +419,16 @@ def _number(value: Any, where: str) -> float:
 
 
 def _fmt_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    return format_quantity(value)
+
+
+def _units(units: float) -> str:
+    if float(units).is_integer():
+        return ngettext("%(num)d unit", "%(num)d units", int(units))
+    return _("%(quantity)s units", quantity=_fmt_number(units))
+
+
+def _bold(sentence: str, value: str) -> str:
+    """Paragraph markup of a translated sentence whose placeholder (given as "\\0") is in bold."""
+    before, _sep, after = sentence.partition("\0")
+    return f"{escape(before)}<b>{escape(value)}</b>{escape(after)}"

@@ -54,6 +54,8 @@ class TextElement:
     line_spacing: float = 1.15
     uppercase: bool = False
     optional: bool = False
+    # Look the text up in the catalogue (context "label") before filling its placeholders.
+    translate: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ _ELEMENT_KEYS = {
     | {
         "x_mm", "y_mm", "width_mm", "height_mm", "text", "lines", "font", "size_pt",
         "min_size_pt", "align", "wrap", "max_lines", "line_spacing", "uppercase", "optional",
+        "translate",
     },
     "barcode": _COMMON_KEYS
     | {
@@ -341,6 +344,7 @@ def _parse_element(item: object, index: int, width: float, height: float, where:
         line_spacing=spacing,
         uppercase=bool(item.get("uppercase", False)),
         optional=bool(item.get("optional", False)),
+        translate=bool(item.get("translate", False)),
     )
 
 

@@ -7,10 +7,12 @@ looks the same (same lines, same truncation) whichever printer it goes to.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Mapping
 
 from . import symbology as sym
 from .fonts import font_for, string_width
+from .locale import format_number, format_quantity, translate
 from .layout import (
     PLACEHOLDER,
     BarcodeElement,
@@ -90,11 +92,27 @@ def fill_template(template: str, record: Mapping[str, Any], where: str, optional
                 raise LabelDataError(f"{where}: the record has none of the fields {names}")
             raise LabelDataError(f"{where}: field {path!r} is missing from the record")
         try:
+            if spec and spec.endswith("n") and _is_number(value):
+                return _local_number(value, spec)
             return format(value, spec) if spec else str(value)
         except (ValueError, TypeError) as exc:
             raise LabelDataError(f"{where}: field {path!r} = {value!r} cannot be formatted as {spec!r}: {exc}") from exc
 
     return PLACEHOLDER.sub(substitute, template)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def _local_number(value: Any, spec: str) -> str:
+    """`n` formats a number in the label's language (1,25 in French); `.2n`, with 2 decimals."""
+    decimals = spec[:-1].removeprefix(".")
+    if not decimals:
+        return format_quantity(value)
+    if not decimals.isdecimal() or int(decimals) > 6:
+        raise ValueError(f"write .2n for two decimals, not {spec!r}")
+    return format_number(value, int(decimals))
 
 
 def resolve_label(layout: Layout, record: Mapping[str, Any], index: int = 1) -> list[Placed]:
@@ -129,6 +147,8 @@ def resolve_label(layout: Layout, record: Mapping[str, Any], index: int = 1) -> 
 def _place_text(element: TextElement, record: Mapping[str, Any], where: str) -> PlacedText | None:
     paragraphs = []
     for template in element.lines:
+        if element.translate:
+            template = translate(template, "label")
         line = " ".join(fill_template(template, record, where, element.optional).split())
         if line:
             paragraphs.append(line.upper() if element.uppercase else line)

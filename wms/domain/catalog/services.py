@@ -11,6 +11,7 @@ from wms.gs1 import GS1Data, GS1Error, configured_separator, gtin_candidates, lo
 from wms.db import db
 from wms.domain.catalog.models import Barcode, Product, Symbology
 from wms.errors import Conflict, DomainError, NotFound
+from wms.i18n import _
 
 SYMBOLOGY_BY_NAME = {s.value: s for s in Symbology}
 SYMBOLOGY_BY_NAME["EAN-8"] = Symbology.EAN13  # stored with the EAN family
@@ -33,7 +34,7 @@ def _gs1_of(code: str) -> GS1Data | None:
     try:
         return parse_gs1(code, separator)
     except GS1Error as exc:
-        raise DomainError(f"GS1 barcode not understood: {exc}", code="bad_scan") from None
+        raise DomainError(_("GS1 barcode not understood: %(reason)s", reason=exc), code="bad_scan") from None
 
 
 def _barcode_for_gtin(code: str) -> Barcode | None:
@@ -89,21 +90,22 @@ def product_by_code(code: str) -> ProductMatch:
         data = _gs1_of(code)
         if data is not None and data.gtin:
             if data.gtin[0] in "12345678":
-                raise NotFound(f"GTIN {data.gtin} (a pack, indicator {data.gtin[0]}) is not known. "
-                               "Put it aside and ask a supervisor to link it to its product as a "
-                               "pack barcode with its count.", code="unknown_barcode")
+                raise NotFound(_("GTIN %(gtin)s (a pack, indicator %(indicator)s) is not known. Put "
+                                 "it aside and ask a supervisor to link it to its product as a "
+                                 "pack barcode with its count.",
+                                 gtin=data.gtin, indicator=data.gtin[0]), code="unknown_barcode")
             code = data.gtin
-        raise NotFound(f"Barcode {code} is not known. Put the item aside and ask a supervisor "
-                       "to link the barcode to its product.", code="unknown_barcode")
+        raise NotFound(_("Barcode %(code)s is not known. Put the item aside and ask a supervisor "
+                         "to link the barcode to its product.", code=code), code="unknown_barcode")
     if not match.product.active:
-        raise DomainError(f"{match.product.sku} is no longer in use. Ask a supervisor.")
+        raise DomainError(_("%(sku)s is no longer in use. Ask a supervisor.", sku=match.product.sku))
     return match
 
 
 def product_by_sku(sku: str) -> Product:
     product = db.session.execute(select(Product).where(Product.sku == sku)).scalar_one_or_none()
     if product is None:
-        raise NotFound(f"No product has the SKU {sku}.", code="unknown_sku")
+        raise NotFound(_("No product has the SKU %(sku)s.", sku=sku), code="unknown_sku")
     return product
 
 
@@ -116,7 +118,7 @@ def add_barcode(product: Product, code: str, pack_qty: int = 1) -> Barcode:
     data = _gs1_of(code)
     if data is not None:
         if not data.gtin:
-            raise DomainError("That GS1 scan has no GTIN to link.", code="bad_barcode")
+            raise DomainError(_("That GS1 scan has no GTIN to link."), code="bad_barcode")
         code = data.gtin[1:] if data.gtin.startswith("0") else data.gtin
     try:
         symbology_name = validate_product_barcode(code)
@@ -126,9 +128,10 @@ def add_barcode(product: Product, code: str, pack_qty: int = 1) -> Barcode:
     if existing is not None:
         if existing.product_id == product.id:
             return existing
-        raise Conflict(f"Barcode {code} already belongs to {existing.product.sku}.")
+        raise Conflict(_("Barcode %(code)s already belongs to %(sku)s.",
+                         code=code, sku=existing.product.sku))
     if isinstance(pack_qty, bool) or not isinstance(pack_qty, int) or pack_qty < 1:
-        raise DomainError("A pack barcode stands for a whole number of units, 1 or more.")
+        raise DomainError(_("A pack barcode stands for a whole number of units, 1 or more."))
     barcode = Barcode(code=code, symbology=SYMBOLOGY_BY_NAME[symbology_name], pack_qty=pack_qty)
     product.barcodes.append(barcode)
     db.session.flush()

@@ -8,38 +8,39 @@ from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import UTCDateTime, created_at_column, db, enum_column
+from wms.i18n import N_, _
 
 
 class CountScope(enum.Enum):
-    LOCATION = "Location"
-    PRODUCT = "Product"
+    LOCATION = N_("Location")
+    PRODUCT = N_("Product")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 class CountStatus(enum.Enum):
-    OPEN = "To count"
-    REVIEW = "To approve"
-    DONE = "Done"
-    CANCELLED = "Cancelled"
+    OPEN = N_("To count")
+    REVIEW = N_("To approve")
+    DONE = N_("Done")
+    CANCELLED = N_("Cancelled")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 class LineStatus(enum.Enum):
-    PENDING = "Not counted"
-    MATCHED = "Matched"
-    DIFFERENCE = "Difference"
-    POSTED = "Posted"
-    REJECTED = "Rejected"
+    PENDING = N_("Not counted")
+    MATCHED = N_("Matched")
+    DIFFERENCE = N_("Difference")
+    POSTED = N_("Posted")
+    REJECTED = N_("Rejected")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 class CountTask(db.Model):

@@ -17,6 +17,7 @@ from wms.domain.locations.services import location_by_code
 from wms.domain.scans.services import load_state, parse, save_state
 from wms.domain.users.models import Role
 from wms.errors import Conflict, DomainError, NotFound, PermissionDenied
+from wms.i18n import _
 
 FLOW = "count"
 # Stock on these is owned by orders in progress; a count there would fight the packers.
@@ -27,18 +28,20 @@ def create_count(*, user, location: Location | None = None, product: Product | N
                  note: str | None = None) -> CountTask:
     """Open a count task for one location or one product (not both)."""
     if (location is None) == (product is None):
-        raise DomainError("A count is for one location or for one product: give exactly one.")
+        raise DomainError(_("A count is for one location or for one product: give exactly one."))
     if location is not None and location.kind in NOT_COUNTABLE:
-        raise DomainError(f"{location.code} is a {location.kind.label.lower()} area: its stock "
-                          "belongs to orders in progress. Count storage, pick-face or dock locations.")
+        raise DomainError(_("%(code)s is a %(kind)s area: its stock belongs to orders in "
+                            "progress. Count storage, pick-face or dock locations.",
+                            code=location.code, kind=location.kind.label.lower()))
     scope = CountScope.LOCATION if location is not None else CountScope.PRODUCT
     pending = select(CountTask).where(CountTask.status.in_((CountStatus.OPEN, CountStatus.REVIEW)))
     pending = (pending.where(CountTask.location_id == location.id) if location is not None
                else pending.where(CountTask.product_id == product.id))
     existing = db.session.execute(pending).scalars().first()
     if existing is not None:
-        raise Conflict(f"{existing.code} already counts {existing.subject} "
-                       f"({existing.status.label.lower()}): finish or cancel it first.")
+        raise Conflict(_("%(code)s already counts %(subject)s (%(status)s): finish or cancel it "
+                         "first.",
+                         code=existing.code, subject=existing.subject, status=existing.status.label.lower()))
     task = CountTask(scope=scope, location_id=getattr(location, "id", None),
                      product_id=getattr(product, "id", None), note=note or None,
                      created_by_id=getattr(user, "id", None))
@@ -60,7 +63,8 @@ def task_by_code(code: str) -> CountTask:
     number = raw[4:] if raw.startswith("CNT-") else raw
     task = db.session.get(CountTask, as_id(number)) if as_id(number) is not None else None
     if task is None:
-        raise NotFound(f"There is no count task {raw or '(empty)'}: check the sheet's code.")
+        raise NotFound(_("There is no count task %(value)s: check the sheet's code.",
+                         value=raw or _('(empty)')))
     return task
 
 
@@ -80,8 +84,8 @@ def _locked_task(task_id: int | None) -> CountTask | None:
 
 def _require_status(task: CountTask, *allowed: CountStatus) -> None:
     if task.status not in allowed:
-        raise Conflict(f"{task.code} is {task.status.label.lower()}; "
-                       f"this needs it to be {' or '.join(s.label.lower() for s in allowed)}.")
+        raise Conflict(_("%(code)s is %(status)s; this needs it to be %(value)s.",
+                         code=task.code, status=task.status.label.lower(), value=' / '.join(s.label.lower() for s in allowed)))
 
 
 def record_count(task: CountTask, location: Location, product: Product, qty: int) -> CountLine:
@@ -90,13 +94,16 @@ def record_count(task: CountTask, location: Location, product: Product, qty: int
     lock_task(task)
     _require_status(task, CountStatus.OPEN)
     if task.scope is CountScope.LOCATION and location.id != task.location_id:
-        raise DomainError(f"{task.code} counts {task.location.code}, not {location.code}: "
-                          f"go to {task.location.code}.")
+        raise DomainError(_("%(code)s counts %(location_code)s, not %(location_code2)s: go to "
+                            "%(location_code)s.",
+                            code=task.code, location_code=task.location.code, location_code2=location.code))
     if task.scope is CountScope.PRODUCT and product.id != task.product_id:
-        raise DomainError(f"{task.code} counts {task.product.sku} only; you scanned {product.sku}. "
-                          "Leave other products for their own count.")
+        raise DomainError(_("%(code)s counts %(sku)s only; you scanned %(product_sku)s. Leave "
+                            "other products for their own count.",
+                            code=task.code, sku=task.product.sku, product_sku=product.sku))
     if location.kind in NOT_COUNTABLE:
-        raise DomainError(f"{location.code} is a {location.kind.label.lower()} area: not counted.")
+        raise DomainError(_("%(code)s is a %(kind)s area: not counted.",
+                            code=location.code, kind=location.kind.label.lower()))
     line = next((ln for ln in task.lines
                  if ln.location_id == location.id and ln.product_id == product.id), None)
     if line is None:
@@ -131,10 +138,11 @@ def submit_count(task: CountTask, user) -> CountTask:
 def approve_count(task: CountTask, user, note: str | None = None) -> CountTask:
     """Post every difference of a task to the ledger as a count; supervisors only."""
     if not user.has_role(Role.SUPERVISOR):
-        raise PermissionDenied("Only a supervisor can approve count differences.")
+        raise PermissionDenied(_("Only a supervisor can approve count differences."))
     lock_task(task)
     _require_status(task, CountStatus.REVIEW)
-    why = f"Cycle count {task.code}" + (f": {note.strip()}" if note and note.strip() else "")
+    why = (_("Cycle count %(code)s: %(note)s", code=task.code, note=note.strip())
+           if note and note.strip() else _("Cycle count %(code)s", code=task.code))
     # Lock every balance first (in one order, so two approvals never wait on each other in a
     # circle): a pick between the check and the posting would be overwritten by the count.
     differences = sorted(task.differences, key=lambda ln: (ln.location_id, ln.product_id))
@@ -142,8 +150,9 @@ def approve_count(task: CountTask, user, note: str | None = None) -> CountTask:
         on_hand = inventory.lock_level(line.product_id, line.location_id).on_hand
         if on_hand != line.expected:
             # Stock moved since the count: the counted figure no longer says what to post.
-            raise Conflict(f"{line.product.sku} in {line.location.code} changed since the count "
-                           f"(books {line.expected} then, {on_hand} now): reject the count and recount.")
+            raise Conflict(_("%(sku)s in %(code)s changed since the count (books %(expected)s "
+                             "then, %(on_hand)s now): reject the count and recount.",
+                             sku=line.product.sku, code=line.location.code, expected=line.expected, on_hand=on_hand))
     for line in differences:
         inventory.set_counted(line.product_id, line.location_id, line.counted, note=why,
                               user=user, reference=task.code)
@@ -157,7 +166,7 @@ def approve_count(task: CountTask, user, note: str | None = None) -> CountTask:
 def reject_count(task: CountTask, user) -> CountTask:
     """Send a task back to be counted again; nothing is posted."""
     if not user.has_role(Role.SUPERVISOR):
-        raise PermissionDenied("Only a supervisor can reject a count.")
+        raise PermissionDenied(_("Only a supervisor can reject a count."))
     lock_task(task)
     _require_status(task, CountStatus.REVIEW)
     for line in task.lines:
@@ -228,12 +237,13 @@ def _view(data: dict) -> CountView:
     location = db.session.get(Location, data["location"]) if task and data.get("location") else None
     counted = [ln for ln in task.lines if ln.counted] if task else []
     if task is None:
-        prompt = "Scan a count sheet (CNT-…) or choose a task"
+        prompt = _("Scan a count sheet (CNT-…) or choose a task")
     elif location is None:
-        prompt = (f"Scan location {task.location.code}" if task.scope is CountScope.LOCATION
-                  else f"Scan a location holding {task.product.sku}")
+        prompt = (_("Scan location %(location)s", location=task.location.code)
+                  if task.scope is CountScope.LOCATION
+                  else _("Scan a location holding %(sku)s", sku=task.product.sku))
     else:
-        prompt = f"Scan each product in {location.code}, then Finish"
+        prompt = _("Scan each product in %(location)s, then Finish", location=location.code)
     return CountView(task, location, counted, prompt)
 
 
@@ -254,30 +264,34 @@ def scan(user, code: str, qty: int = 1) -> tuple[CountView, str]:
     if scanned.kind is ScanKind.COUNT:
         task = task_by_code(scanned.code)
         view = start(user, task)
-        return view, f"Counting {task.code}: {task.subject}"
+        return view, _("Counting %(code)s: %(subject)s", code=task.code, subject=task.subject)
     task = _locked_task(data.get("task"))
     if task is None or task.status is not CountStatus.OPEN:
-        raise DomainError("Scan a count sheet (CNT-…) first.")
+        raise DomainError(_("Scan a count sheet (CNT-…) first."))
     if scanned.kind is ScanKind.LOCATION:
         location = location_by_code(scanned.code)
         if task.scope is CountScope.LOCATION and location.id != task.location_id:
-            raise DomainError(f"{task.code} counts {task.location.code}, not {location.code}.")
+            raise DomainError(_("%(code)s counts %(location)s, not %(scanned)s.",
+                                code=task.code, location=task.location.code, scanned=location.code))
         if location.kind in NOT_COUNTABLE:
-            raise DomainError(f"{location.code} is a {location.kind.label.lower()} area: not counted.")
+            raise DomainError(_("%(code)s is a %(kind)s area: not counted.",
+                                code=location.code, kind=location.kind.label.lower()))
         for line in task.lines:
             if line.location_id == location.id:
                 _take_book(line)
         db.session.flush()
         save_state(state, task=task.id, location=location.id)
-        return _view(state.data), f"Counting in {location.code}"
+        return _view(state.data), _("Counting in %(location)s", location=location.code)
     if scanned.kind is not ScanKind.PRODUCT:
-        raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan a location or a product.")
+        raise DomainError(_("%(code)s is a %(kind)s: scan a location or a product.",
+                            code=scanned.code, kind=scanned.kind.label))
     if not data.get("location"):
-        raise DomainError("Scan the location first, then the products in it.")
+        raise DomainError(_("Scan the location first, then the products in it."))
     location = db.session.get(Location, data["location"])
     match = product_by_code(scanned.code)
     line = record_count(task, location, match.product, qty * match.pack_qty)
-    return _view(state.data), f"{match.product.sku}: {line.counted} counted in {location.code}"
+    return _view(state.data), _("%(sku)s: %(qty)s counted in %(location)s",
+                                sku=match.product.sku, qty=line.counted, location=location.code)
 
 
 def take_back(user, line_id: int, qty: int = 1) -> tuple[CountView, str]:
@@ -287,15 +301,16 @@ def take_back(user, line_id: int, qty: int = 1) -> tuple[CountView, str]:
     state = load_state(user, FLOW)
     task = _locked_task(state.data.get("task"))
     if task is None or task.status is not CountStatus.OPEN:
-        raise DomainError("There is no count in progress: scan a count sheet.")
+        raise DomainError(_("There is no count in progress: scan a count sheet."))
     line = next((ln for ln in task.lines if ln.id == line_id), None)
     if line is None or not line.counted:
-        raise DomainError("Nothing counted on that line to take back.")
+        raise DomainError(_("Nothing counted on that line to take back."))
     taken = min(qty, line.counted)
     line.counted -= taken
     db.session.flush()
-    return _view(state.data), (f"{line.product.sku}: {taken} taken back, {line.counted} counted "
-                               f"in {line.location.code}")
+    return _view(state.data), _("%(sku)s: %(taken)s taken back, %(qty)s counted in %(location)s",
+                                sku=line.product.sku, taken=taken, qty=line.counted,
+                                location=line.location.code)
 
 
 def finish(user) -> tuple[CountView, str]:
@@ -303,9 +318,9 @@ def finish(user) -> tuple[CountView, str]:
     state = load_state(user, FLOW)
     task = _locked_task(state.data.get("task"))
     if task is None:
-        raise DomainError("There is no count in progress: scan a count sheet.")
+        raise DomainError(_("There is no count in progress: scan a count sheet."))
     submit_count(task, user)
     save_state(state)
     if task.status is CountStatus.DONE:
-        return _view({}), f"{task.code} done: everything matched."
-    return _view({}), f"{task.code} sent to a supervisor for approval."
+        return _view({}), _("%(code)s done: everything matched.", code=task.code)
+    return _view({}), _("%(code)s sent to a supervisor for approval.", code=task.code)

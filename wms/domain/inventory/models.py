@@ -10,25 +10,26 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import UTCDateTime, created_at_column, db, enum_column
+from wms.i18n import N_, _
 
 
 class MoveReason(enum.Enum):
-    INITIAL_LOAD = "Initial load"
-    RECEIVED = "Received"
-    PUTAWAY = "Put away"
-    MOVED = "Moved"
-    PICKED = "Picked"
-    PUT_BACK = "Put back"
-    PACKED = "Packed"
-    SHIPPED = "Shipped"
-    ADJUSTED = "Adjusted"
-    COUNTED = "Counted"
-    DAMAGED = "Damaged"
-    RETURNED = "Returned"
+    INITIAL_LOAD = N_("Initial load")
+    RECEIVED = N_("Received")
+    PUTAWAY = N_("Put away")
+    MOVED = N_("Moved")
+    PICKED = N_("Picked")
+    PUT_BACK = N_("Put back")
+    PACKED = N_("Packed")
+    SHIPPED = N_("Shipped")
+    ADJUSTED = N_("Adjusted")
+    COUNTED = N_("Counted")
+    DAMAGED = N_("Damaged")
+    RETURNED = N_("Returned")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 # Reasons that change the total quantity in the warehouse by hand: they need a written why.

@@ -26,7 +26,7 @@ MAX_QUANTITY = 1_000_000
 def parse_quantity(raw, *, allow_zero: bool = False) -> int:
     """Turn what an operator typed into a quantity, or refuse it with a sentence."""
     if isinstance(raw, bool):
-        raise InvalidQuantity("Quantity must be a whole number.")
+        raise InvalidQuantity(_("Quantity must be a whole number."))
     if isinstance(raw, int):
         value = raw
     else:
@@ -34,8 +34,8 @@ def parse_quantity(raw, *, allow_zero: bool = False) -> int:
         # isdigit() alone accepts "²" and "①", which int() then rejects.
         if not (text.isascii() and text.isdecimal()) or len(text) > 9:
             raise InvalidQuantity(
-                f"“{text[:20]}” is not a quantity: type a whole number, e.g. 6."
-                if text else "Type a quantity, e.g. 6."
+                _("“%(text)s” is not a quantity: type a whole number, e.g. 6.", text=text[:20])
+                if text else _("Type a quantity, e.g. 6.")
             )
         value = int(text)
     check_quantity(value, allow_zero=allow_zero)
@@ -45,11 +45,11 @@ def parse_quantity(raw, *, allow_zero: bool = False) -> int:
 def check_quantity(qty, *, allow_zero: bool = False) -> None:
     """Refuse anything but a whole number above zero (or zero, for counts)."""
     if isinstance(qty, bool) or not isinstance(qty, int):
-        raise InvalidQuantity(f"Quantity must be a whole number, not {qty!r}.")
+        raise InvalidQuantity(_("Quantity must be a whole number, not %(qty)s.", qty=repr(qty)))
     if qty < 0 or (qty == 0 and not allow_zero):
-        raise InvalidQuantity(f"Quantity must be above zero; {qty} was given.")
+        raise InvalidQuantity(_("Quantity must be above zero; %(qty)s was given.", qty=qty))
     if qty > MAX_QUANTITY:
-        raise InvalidQuantity(f"Quantity {qty} is too large; check the number typed.")
+        raise InvalidQuantity(_("Quantity %(qty)s is too large; check the number typed.", qty=qty))
 
 
 def get_product(ref: Product | int) -> Product:
@@ -58,7 +58,7 @@ def get_product(ref: Product | int) -> Product:
         return ref
     product = db.session.get(Product, ref) if isinstance(ref, int) else None
     if product is None:
-        raise NotFound(f"Unknown product {ref!r}.", code="unknown_product")
+        raise NotFound(_("Unknown product %(ref)s.", ref=repr(ref)), code="unknown_product")
     return product
 
 
@@ -68,7 +68,7 @@ def get_location(ref: Location | int) -> Location:
         return ref
     location = db.session.get(Location, ref) if isinstance(ref, int) else None
     if location is None:
-        raise NotFound(f"Unknown location {ref!r}.", code="unknown_location")
+        raise NotFound(_("Unknown location %(ref)s.", ref=repr(ref)), code="unknown_location")
     return location
 
 
@@ -133,20 +133,22 @@ def post_movement(
     """
     check_quantity(qty)
     if from_location is None and to_location is None:
-        raise DomainError("A movement needs a source, a destination or both.")
+        raise DomainError(_("A movement needs a source, a destination or both."))
     if reason in NEEDS_NOTE and not (note and note.strip()):
-        raise DomainError(f"{reason.label}: say why (a reason is required).", code="reason_required")
+        raise DomainError(_("%(label)s: say why (a reason is required).", label=reason.label), code="reason_required")
     if not isinstance(from_reserved, int) or isinstance(from_reserved, bool) or not 0 <= from_reserved <= qty:
-        raise InvalidQuantity("The reserved part of a movement must be between 0 and its quantity.")
+        raise InvalidQuantity(_("The reserved part of a movement must be between 0 and its "
+                                "quantity."))
     product = get_product(product)
     source = get_location(from_location) if from_location is not None else None
     target = get_location(to_location) if to_location is not None else None
     if source is not None and target is not None and source.id == target.id:
-        raise DomainError(f"{source.code} is both the source and the destination: scan another location.",
+        raise DomainError(_("%(code)s is both the source and the destination: scan another "
+                            "location.", code=source.code),
                           code="same_location")
     for loc in (source, target):
         if loc is not None and not loc.active:
-            raise DomainError(f"Location {loc.code} is not in use.", code="inactive_location")
+            raise DomainError(_("Location %(code)s is not in use.", code=loc.code), code="inactive_location")
 
     levels = _lock_levels(product.id, *[loc.id for loc in (source, target) if loc is not None])
     now = utcnow()
@@ -156,12 +158,15 @@ def post_movement(
         free = src.on_hand - src.reserved
         if from_reserved > src.reserved:
             raise InsufficientStock(
-                f"Only {src.reserved} of {product.sku} are reserved in {source.code}.")
+                _("Only %(reserved)s of %(sku)s are reserved in %(code)s.",
+                  reserved=src.reserved, sku=product.sku, code=source.code))
         if qty - from_reserved > free:
             raise InsufficientStock(
-                f"{source.code} holds {src.on_hand} of {product.sku}"
-                + (f" ({src.reserved} promised to orders)" if src.reserved else "")
-                + f"; cannot take {qty}.",
+                _("%(code)s holds %(on_hand)s of %(sku)s (%(reserved)s promised to orders); "
+                  "cannot take %(qty)s.", code=source.code, on_hand=src.on_hand, sku=product.sku,
+                  reserved=src.reserved, qty=qty) if src.reserved else
+                _("%(code)s holds %(on_hand)s of %(sku)s; cannot take %(qty)s.",
+                  code=source.code, on_hand=src.on_hand, sku=product.sku, qty=qty),
                 available=free,
             )
         src.on_hand -= qty
@@ -239,7 +244,7 @@ def move(product, from_location, to_location, qty, *, user=None, reason=MoveReas
          reference=None, note=None, from_reserved: int = 0) -> Posting:
     """Move qty units from one location to another."""
     if from_location is None or to_location is None:
-        raise DomainError("A move needs both a source and a destination location.")
+        raise DomainError(_("A move needs both a source and a destination location."))
     return post_movement(product, qty, from_location=from_location, to_location=to_location,
                          reason=reason, user=user, reference=reference, note=note,
                          from_reserved=from_reserved)
@@ -256,7 +261,8 @@ def adjust(product, location, delta: int, *, note: str, user=None,
            reason: MoveReason = MoveReason.ADJUSTED, reference=None) -> Posting:
     """Correct the quantity at a location by delta (positive or negative), with a reason."""
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
-        raise InvalidQuantity("An adjustment must change the quantity by a whole number, not zero.")
+        raise InvalidQuantity(_("An adjustment must change the quantity by a whole number, not "
+                                "zero."))
     if delta > 0:
         return post_movement(product, delta, to_location=location, reason=reason, user=user,
                              reference=reference, note=note)
@@ -269,7 +275,7 @@ def set_counted(product, location, counted: int, *, note: str, user=None,
     """Post a count: bring the balance to what was counted. Returns None when it matched."""
     check_quantity(counted, allow_zero=True)
     if not (note and note.strip()):
-        raise DomainError("Counted: say why (a reason is required).", code="reason_required")
+        raise DomainError(_("Counted: say why (a reason is required)."), code="reason_required")
     product, location = get_product(product), get_location(location)
     level = _locked_level(location.id, product.id)
     delta = counted - level.on_hand
@@ -277,8 +283,9 @@ def set_counted(product, location, counted: int, *, note: str, user=None,
         return None
     if counted < level.reserved:
         raise InsufficientStock(
-            f"{location.code} has {level.reserved} of {product.sku} promised to orders; "
-            f"release or reallocate them before posting a count of {counted}.")
+            _("%(code)s has %(reserved)s of %(sku)s promised to orders; release or reallocate "
+              "them before posting a count of %(counted)s.",
+              code=location.code, reserved=level.reserved, sku=product.sku, counted=counted))
     return adjust(product, location, delta, note=note, user=user, reason=MoveReason.COUNTED,
                   reference=reference)
 
@@ -290,8 +297,8 @@ def reserve(product, location, qty: int) -> StockLevel:
     level = _locked_level(location.id, product.id)
     if qty > level.on_hand - level.reserved:
         raise InsufficientStock(
-            f"{location.code} has {level.on_hand - level.reserved} of {product.sku} free; "
-            f"cannot reserve {qty}.", available=level.on_hand - level.reserved)
+            _("%(code)s has %(on_hand)s of %(sku)s free; cannot reserve %(qty)s.",
+              code=location.code, on_hand=level.on_hand - level.reserved, sku=product.sku, qty=qty), available=level.on_hand - level.reserved)
     level.reserved += qty
     db.session.flush()
     return level
@@ -304,7 +311,8 @@ def release(product, location, qty: int) -> StockLevel:
     level = _locked_level(location.id, product.id)
     if qty > level.reserved:
         raise InsufficientStock(
-            f"Only {level.reserved} of {product.sku} are reserved in {location.code}.")
+            _("Only %(reserved)s of %(sku)s are reserved in %(code)s.",
+              reserved=level.reserved, sku=product.sku, code=location.code))
     level.reserved -= qty
     db.session.flush()
     return level
@@ -408,7 +416,7 @@ def pick_move(product_id: int, source_id: int, target_id: int, qty: int, *, user
     global _PICK_MOVE
     check_quantity(qty)
     if source_id == target_id:
-        raise DomainError("The bin is the packing location: nothing to move.", code="same_location")
+        raise DomainError(_("The bin is the packing location: nothing to move."), code="same_location")
     if _PICK_MOVE is None:
         _PICK_MOVE = _build_pick_move()
     change, add_move = _PICK_MOVE
@@ -421,10 +429,10 @@ def pick_move(product_id: int, source_id: int, target_id: int, qty: int, *, user
             _insert_level(target_id, product_id)
             moved |= {row[0] for row in db.session.execute(change, {**params, "source": -1})}
     except IntegrityError:
-        raise InsufficientStock("The stock of this bin does not match its reservations: "
-                                "ask a supervisor to count it.") from None
+        raise InsufficientStock(_("The stock of this bin does not match its reservations: ask a "
+                                  "supervisor to count it.")) from None
     if moved != {source_id, target_id}:
-        raise InsufficientStock("This bin holds none of the product any more: report it short.")
+        raise InsufficientStock(_("This bin holds none of the product any more: report it short."))
     db.session.execute(add_move, {
         "product_id": product_id, "quantity": qty, "from_location_id": source_id,
         "to_location_id": target_id, "reason": MoveReason.PICKED, "reference": reference,

@@ -7,20 +7,21 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import db, enum_column
+from wms.i18n import N_, _
 
 
 class LocationKind(enum.Enum):
-    RECEIVING = "Receiving dock"
-    STORAGE = "Storage"
-    PICK_FACE = "Pick face"
-    PACKING = "Packing"
-    STAGING = "Shipping staging"
-    QUARANTINE = "Quarantine / damaged"
-    RETURNS = "Returns"
+    RECEIVING = N_("Receiving dock")
+    STORAGE = N_("Storage")
+    PICK_FACE = N_("Pick face")
+    PACKING = N_("Packing")
+    STAGING = N_("Shipping staging")
+    QUARANTINE = N_("Quarantine / damaged")
+    RETURNS = N_("Returns")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 # Kinds that hold sellable stock an order can be allocated from.

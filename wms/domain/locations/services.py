@@ -6,6 +6,7 @@ from sqlalchemy import select
 from wms.db import db
 from wms.domain.locations.models import Location, LocationKind
 from wms.errors import DomainError, NotFound
+from wms.i18n import _
 
 
 def location_by_code(code: str) -> Location:
@@ -13,10 +14,10 @@ def location_by_code(code: str) -> Location:
     location = db.session.execute(
         select(Location).where(Location.code == code.strip().upper())).scalar_one_or_none()
     if location is None:
-        raise NotFound(f"Location {code} does not exist: scan the label on the bin.",
+        raise NotFound(_("Location %(code)s does not exist: scan the label on the bin.", code=code),
                        code="unknown_location")
     if not location.active:
-        raise DomainError(f"Location {location.code} is not in use.", code="inactive_location")
+        raise DomainError(_("Location %(code)s is not in use.", code=location.code), code="inactive_location")
     return location
 
 
@@ -27,5 +28,6 @@ def default_location(kind: LocationKind, warehouse_id: int | None = None) -> Loc
         query = query.where(Location.warehouse_id == warehouse_id)
     location = db.session.execute(query.order_by(Location.code).limit(1)).scalar_one_or_none()
     if location is None:
-        raise NotFound(f"There is no {kind.label.lower()} location. Ask a supervisor to create one.")
+        raise NotFound(_("There is no %(kind)s location. Ask a supervisor to create one.",
+                         kind=kind.label.lower()))
     return location

@@ -14,6 +14,7 @@ from wms.db import db, utcnow
 from wms.domain.orders.models import SHOP_CHANNEL, Order, OrderLine, OrderStatus, record_event
 from wms.domain.receiving.asn import CREATED, UNCHANGED, UPDATED, resolve_skus
 from wms.errors import Conflict, DomainError, NotFound
+from wms.i18n import _, ngettext
 
 ADDRESS_FIELDS = ("name", "company", "address1", "address2", "postcode", "city", "country", "phone")
 
@@ -32,13 +33,15 @@ def _header(data: dict) -> dict:
     try:
         carrier_id = carrier_by_code(data["carrier"]).id if data.get("carrier") else None
     except NotFound as exc:
-        raise DomainError(f"{exc.message} Use a carrier code the warehouse has (desk > Master data).",
+        raise DomainError(_("%(message)s Use a carrier code the warehouse has (desk > Master "
+                            "data).", message=exc.message),
                           code="unknown_carrier") from None
     address = data.get("ship_to") or {}
     customer = data.get("customer") or {}
     values = {"reference": data.get("reference") or data["external_ref"], "priority": data.get("priority", 0),
               "carrier_id": carrier_id, "ship_by": data.get("ship_by"),
-              "customer_name": customer.get("name"), "customer_email": customer.get("email")}
+              "customer_name": customer.get("name"), "customer_email": customer.get("email"),
+              "language": (data.get("language") or "").lower().replace("_", "-") or None}
     values.update({f"ship_{f}": address.get(f) for f in ADDRESS_FIELDS})
     if values["ship_country"]:
         values["ship_country"] = values["ship_country"].upper()
@@ -59,8 +62,9 @@ def upsert_channel_order(data: dict, *, user=None) -> tuple[Order, str]:
     """
     channel, ref = data["channel"], data["external_ref"]
     if channel == SHOP_CHANNEL:
-        raise DomainError(f"Channel {SHOP_CHANNEL!r} is the shop's own: its orders come from the shop "
-                          "import. Name your channel (e.g. 'b2b', 'marketplace').", code="invalid")
+        raise DomainError(_("Channel %(shop_channel)s is the shop's own: its orders come from "
+                            "the shop import. Name your channel (e.g. 'b2b', 'marketplace').",
+                            shop_channel=repr(SHOP_CHANNEL)), code="invalid")
     products = resolve_skus(data["lines"])
     header = _header(data)
     lines = [(products[str(ln["sku"]).strip()], int(ln["quantity"]), ln.get("name")) for ln in data["lines"]]
@@ -78,8 +82,11 @@ def upsert_channel_order(data: dict, *, user=None) -> tuple[Order, str]:
             if order is None:
                 raise
         else:
-            record_event(order, "received", f"Received from channel {channel} ({ref}) through the API, "
-                                            f"{len(lines)} line(s).", user)
+            record_event(order, "received", ngettext("Received from channel %(channel)s "
+                                                     "(%(ref)s) through the API, %(num)d line.",
+                                                     "Received from channel %(channel)s "
+                                                     "(%(ref)s) through the API, %(num)d lines.",
+                                                     len(lines), channel=channel, ref=ref), user)
             db.session.flush()
             return order, CREATED
     same_header = all(getattr(order, k) == v for k, v in header.items())
@@ -87,11 +94,13 @@ def upsert_channel_order(data: dict, *, user=None) -> tuple[Order, str]:
     if same_header and same_lines:
         return order, UNCHANGED
     if order.status is OrderStatus.CANCELLED:
-        raise Conflict(f"{order.code} ({channel} {ref}) was cancelled: send it again under a new reference.")
+        raise Conflict(_("%(code)s (%(channel)s %(ref)s) was cancelled: send it again under a "
+                         "new reference.", code=order.code, channel=channel, ref=ref))
     if not _not_started(order):
-        raise Conflict(f"{order.code} ({channel} {ref}) is {order.status.label.lower()}: it can no longer "
-                       "be changed. Cancel it (POST /api/v1/orders/{id}/cancel) while it is not packed, "
-                       "and send a new order.")
+        raise Conflict(_("%(code)s (%(channel)s %(ref)s) is %(status)s: it can no longer be "
+                         "changed. Cancel it (POST /api/v1/orders/{id}/cancel) while it is not "
+                         "packed, and send a new order.",
+                         code=order.code, channel=channel, ref=ref, status=order.status.label.lower()))
     for key, value in header.items():
         setattr(order, key, value)
     if not same_lines:
@@ -99,6 +108,7 @@ def upsert_channel_order(data: dict, *, user=None) -> tuple[Order, str]:
         db.session.flush()
         order.lines.extend(OrderLine(line_no=n, product_id=p.id, sku=p.sku, name=(name or p.name)[:255], quantity=qty)
                            for n, (p, qty, name) in enumerate(lines, start=1))
-    record_event(order, "updated", f"Updated by channel {channel} through the API.", user)
+    record_event(order, "updated", _("Updated by channel %(channel)s through the API.",
+                                     channel=channel), user)
     db.session.flush()
     return order, UPDATED

@@ -9,23 +9,24 @@ from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import UTCDateTime, created_at_column, db, enum_column
+from wms.i18n import N_, _
 
 
 class OrderStatus(enum.Enum):
-    NEW = "To allocate"
-    BACKORDERED = "Backordered"
-    ALLOCATED = "To pick"
-    PICKING = "Picking"
-    PICKED = "To pack"
-    PACKING = "Packing"
-    PACKED = "Packed"
-    SHIPPED = "Shipped"
-    ON_HOLD = "On hold"
-    CANCELLED = "Cancelled"
+    NEW = N_("To allocate")
+    BACKORDERED = N_("Backordered")
+    ALLOCATED = N_("To pick")
+    PICKING = N_("Picking")
+    PICKED = N_("To pack")
+    PACKING = N_("Packing")
+    PACKED = N_("Packed")
+    SHIPPED = N_("Shipped")
+    ON_HOLD = N_("On hold")
+    CANCELLED = N_("Cancelled")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 SHOP_CHANNEL = "prestashop"

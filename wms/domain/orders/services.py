@@ -9,7 +9,7 @@ from wms.domain.picking.allocation import put_back_picked, release_order_allocat
 from wms.domain.picking.models import Allocation, PickList
 from wms.domain.picking.services import ACTIVE_LISTS, active_pick_lists, detach_order
 from wms.errors import Conflict, DomainError, NotFound
-from wms.text import plural
+from wms.i18n import N_, _, _l, ngettext
 
 # An order past these has goods in a parcel: holding or cancelling it is a packing matter.
 HOLDABLE = (OrderStatus.NEW, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED, OrderStatus.PICKING,
@@ -25,7 +25,8 @@ def order_by_code(code: str) -> Order:
     if order is None and raw:
         order = db.session.execute(select(Order).where(Order.reference == raw)).scalars().first()
     if order is None:
-        raise NotFound(f"There is no order {raw or '(empty)'}: check the code or the shop reference.")
+        raise NotFound(_("There is no order %(value)s: check the code or the shop reference.",
+                         value=raw or _('(empty)')))
     return order
 
 
@@ -48,11 +49,12 @@ MAX_REASON = 500  # Order.hold_reason's length
 def _check_reason(reason) -> None:
     """A reason is text of at most 500 characters, without control characters but line breaks."""
     if not isinstance(reason, str):
-        raise DomainError("reason: give the reason as text.", code="invalid")
+        raise DomainError(_("reason: give the reason as text."), code="invalid")
     if len(reason) > MAX_REASON:
-        raise DomainError(f"reason: at most {MAX_REASON} characters, not {len(reason)}.", code="invalid")
+        raise DomainError(_("reason: at most %(max_reason)s characters, not %(count)s.",
+                            max_reason=MAX_REASON, count=len(reason)), code="invalid")
     if any(ord(c) < 32 and c not in "\n\r\t" for c in reason):
-        raise DomainError("reason: must not contain control characters.", code="invalid")
+        raise DomainError(_("reason: must not contain control characters."), code="invalid")
 
 
 def hold_order(order: Order, reason: str, user=None) -> Order:
@@ -60,16 +62,18 @@ def hold_order(order: Order, reason: str, user=None) -> Order:
     order = lock_order(order)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Say why the order is held (the reason is shown to everyone).",
+        raise DomainError(_("Say why the order is held (the reason is shown to everyone)."),
                           code="reason_required")
     _check_reason(reason)
     if order.status is OrderStatus.ON_HOLD:
-        raise Conflict(f"{order.code} is already on hold: {order.hold_reason}")
+        raise Conflict(_("%(code)s is already on hold: %(hold_reason)s",
+                         code=order.code, hold_reason=order.hold_reason))
     if order.status not in HOLDABLE:
-        raise Conflict(f"{order.code} is {order.status.label.lower()}: it can no longer be held.")
+        raise Conflict(_("%(code)s is %(status)s: it can no longer be held.",
+                         code=order.code, status=order.status.label.lower()))
     order.status = OrderStatus.ON_HOLD
     order.hold_reason = reason[:500]
-    record_event(order, "held", f"Held: {reason}", user)
+    record_event(order, "held", _("Held: %(reason)s", reason=reason), user)
     _detach_from_pick_lists(order, user)
     db.session.flush()
     return order
@@ -104,21 +108,24 @@ def release_order(order: Order, user=None) -> Order:
     """Take an order off hold so it is allocated, picked and packed again."""
     order = lock_order(order)
     if order.status is not OrderStatus.ON_HOLD:
-        raise Conflict(f"{order.code} is not on hold ({order.status.label.lower()}).")
+        raise Conflict(_("%(code)s is not on hold (%(status)s).",
+                         code=order.code, status=order.status.label.lower()))
     unknown = [ln.sku or ln.name for ln in order.lines if ln.product_id is None]
     if unknown:
-        raise DomainError(f"{order.code} has products the warehouse does not know: "
-                          f"{', '.join(unknown)}. Create them (Master data) first, then release.",
+        raise DomainError(_("%(code)s has products the warehouse does not know: %(unknown)s. "
+                            "Create them (Master data) first, then release.",
+                            code=order.code, unknown=', '.join(unknown)),
                           code="unknown_sku")
     order.status = status_after_hold(order)
-    record_event(order, "released", f"Released from hold ({order.hold_reason}); now {order.status.label.lower()}.", user)
+    record_event(order, "released", _("Released from hold (%(hold_reason)s); now %(status)s.",
+                                      hold_reason=order.hold_reason, status=order.status.label.lower()), user)
     order.hold_reason = None
     db.session.flush()
     return order
 
 
-SHOP_CANCELLED_AFTER_PACKING = ("Cancelled in the shop after packing: unpack the parcels and put "
-                                "the goods back")
+SHOP_CANCELLED_AFTER_PACKING = N_("Cancelled in the shop after packing: unpack the parcels and "
+                                  "put the goods back")
 
 
 def _packed_units(order: Order) -> int:
@@ -135,33 +142,39 @@ def cancel_order(order: Order, reason: str, user=None, *, from_shop: bool = Fals
     """
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Say why the order is cancelled.", code="reason_required")
+        raise DomainError(_("Say why the order is cancelled."), code="reason_required")
     _check_reason(reason)
     order = lock_order(order)
     if from_shop:
         if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
-            raise Conflict(f"{order.code} is {order.status.label.lower()}: it cannot be cancelled.")
+            raise Conflict(_("%(code)s is %(status)s: it cannot be cancelled.",
+                             code=order.code, status=order.status.label.lower()))
         if _packed_units(order):
             released = release_order_allocations(order, user)
-            if order.status is OrderStatus.ON_HOLD and order.hold_reason == SHOP_CANCELLED_AFTER_PACKING:
+            # Stored in the language of whoever held it (the worker speaks the default one).
+            if order.status is OrderStatus.ON_HOLD and order.hold_reason in (
+                    SHOP_CANCELLED_AFTER_PACKING, _(SHOP_CANCELLED_AFTER_PACKING)):
                 return order
             order.status = OrderStatus.ON_HOLD
-            order.hold_reason = SHOP_CANCELLED_AFTER_PACKING
-            record_event(order, "held", f"{reason} {SHOP_CANCELLED_AFTER_PACKING}"
-                         f" ({plural(released, 'reserved unit')} released).", user)
+            order.hold_reason = _(SHOP_CANCELLED_AFTER_PACKING)
+            record_event(order, "held", _("%(reason)s %(hold_reason)s (%(released)s released).",
+                                          reason=reason, hold_reason=order.hold_reason, released=ngettext("%(num)d reserved unit", "%(num)d reserved units", released)), user)
             db.session.flush()
             return order
     elif order.status not in CANCELLABLE:
-        raise Conflict(f"{order.code} is {order.status.label.lower()}: it cannot be cancelled here.")
+        raise Conflict(_("%(code)s is %(status)s: it cannot be cancelled here.",
+                         code=order.code, status=order.status.label.lower()))
     elif _packed_units(order):
-        raise Conflict(f"{order.code} has packed units: unpack the parcel first, then cancel.")
+        raise Conflict(_("%(code)s has packed units: unpack the parcel first, then cancel.",
+                         code=order.code))
     moved = put_back_picked(order, user) if any(ln.quantity_picked for ln in order.lines) else 0
     released = release_order_allocations(order, user)
     _cancel_unpacked_shipments(order)
     order.status = OrderStatus.CANCELLED
     order.hold_reason = None
-    record_event(order, "cancelled", f"Cancelled: {reason} ({plural(released, 'reserved unit')} released; "
-                                     f"{plural(moved, 'picked unit')} put back).", user)
+    record_event(order, "cancelled", _("Cancelled: %(reason)s (%(released)s released; %(moved)s "
+                                       "put back).",
+                                       reason=reason, released=ngettext("%(num)d reserved unit", "%(num)d reserved units", released), moved=ngettext("%(num)d picked unit", "%(num)d picked units", moved)), user)
     _detach_from_pick_lists(order, user)
     db.session.flush()
     return order
@@ -217,11 +230,11 @@ def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: 
 # ---------------------------------------------------------------- shipping address
 
 ADDRESS_FIELDS = {  # field: (label, max length, required)
-    "ship_name": ("Name", 200, True), "ship_company": ("Company", 200, False),
-    "ship_address1": ("Street", 200, True), "ship_address2": ("Address line 2", 200, False),
-    "ship_postcode": ("Postcode", 20, True), "ship_city": ("City", 80, True),
-    "ship_country": ("Country", 2, True), "ship_phone": ("Phone", 40, False),
-    "relay_point_id": ("Relay point id", 32, False),
+    "ship_name": (_l("Name"), 200, True), "ship_company": (_l("Company"), 200, False),
+    "ship_address1": (_l("Street"), 200, True), "ship_address2": (_l("Address line 2"), 200, False),
+    "ship_postcode": (_l("Postcode"), 20, True), "ship_city": (_l("City"), 80, True),
+    "ship_country": (_l("Country"), 2, True), "ship_phone": (_l("Phone"), 40, False),
+    "relay_point_id": (_l("Relay point id"), 32, False),
 }
 
 
@@ -230,7 +243,8 @@ def update_shipping_address(order: Order, form: dict, user=None) -> Order:
     label request uses it. Refused, changing nothing, once the order has shipped."""
     order = lock_order(order)
     if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
-        raise Conflict(f"{order.code} is {order.status.label.lower()}: its address can no longer change.",
+        raise Conflict(_("%(code)s is %(status)s: its address can no longer change.",
+                         code=order.code, status=order.status.label.lower()),
                        code="address_locked")
     values = {}
     for name, (label, size, required) in ADDRESS_FIELDS.items():
@@ -238,17 +252,19 @@ def update_shipping_address(order: Order, form: dict, user=None) -> Order:
         if name == "ship_country":
             value = value.upper()
             if not (len(value) == 2 and value.isalpha()):
-                raise DomainError("Country: give the two-letter ISO code, e.g. FR.", code="bad_address")
+                raise DomainError(_("Country: give the two-letter ISO code, e.g. FR."), code="bad_address")
         if required and not value:
-            raise DomainError(f"{label} is required.", code="bad_address")
+            raise DomainError(_("%(label)s is required.", label=label), code="bad_address")
         if len(value) > size:
-            raise DomainError(f"{label} is too long (at most {size} characters).", code="bad_address")
+            raise DomainError(_("%(label)s is too long (at most %(size)s characters).",
+                                label=label, size=size), code="bad_address")
         values[name] = value or None
     changed = [ADDRESS_FIELDS[k][0] for k, v in values.items() if getattr(order, k) != v]
     if not changed:
         return order
     for name, value in values.items():
         setattr(order, name, value)
-    record_event(order, "address", "Shipping address corrected: " + ", ".join(changed), user)
+    record_event(order, "address", _("Shipping address corrected: %(fields)s",
+                                      fields=", ".join(str(c) for c in changed)), user)
     db.session.flush()
     return order

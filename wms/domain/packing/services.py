@@ -23,7 +23,7 @@ from wms.domain.shipping.carriers import adapter_for
 from wms.domain.shipping.models import BoxSize, Parcel, ParcelItem, Shipment, ShipmentStatus
 from wms.domain.users.models import Role
 from wms.errors import Conflict, DomainError, PermissionDenied
-from wms.text import plural
+from wms.i18n import _, format_decimal, ngettext
 
 FLOW = "packing"
 PACKABLE = (OrderStatus.PICKED, OrderStatus.PACKING)
@@ -117,9 +117,9 @@ def box_misfit(box: BoxSize, parcel: Parcel | None) -> str | None:
             volume += dims[0] * dims[1] * dims[2] * item.quantity
             too_big = too_big or any(a > b for a, b in zip(sorted(dims), sides))
     if box.max_weight_g and grams > box.max_weight_g:
-        return f"too heavy ({box.max_weight_g / 1000:g} kg max)"
+        return _("too heavy (%(kg)s kg max)", kg=format_decimal(box.max_weight_g / 1000))
     if too_big or volume > box.length_mm * box.width_mm * box.height_mm:
-        return "too small"
+        return _("too small")
     return None
 
 
@@ -133,7 +133,7 @@ def propose_box(parcel: Parcel | None, boxes: list[BoxSize]) -> tuple[BoxSize | 
 def _view(data: dict) -> PackView:
     shipment = _shipment(data)
     if shipment is None:
-        return PackView("start", "Scan the tote or the order (SO-…) to pack")
+        return PackView("start", _("Scan the tote or the order (SO-…) to pack"))
     step = data.get("step", "items")
     lines = _lines(shipment)
     parcel = open_parcel(shipment)
@@ -143,19 +143,20 @@ def _view(data: dict) -> PackView:
                     proposed, notes)
     if step == "items":
         left = sum(lv.to_pack for lv in lines)
-        view.prompt = (f"Scan each item into parcel {parcel.number if parcel else 1}"
-                       if left else "All items verified: choose a box, enter the weight, finish")
+        view.prompt = (_("Scan each item into parcel %(number)s", number=parcel.number if parcel else 1)
+                       if left else _("All items verified: choose a box, enter the weight, finish"))
     elif step == "label":
         rows = carrier_labels.labels_of(shipment)
         view.label_error = next((r.error for r in rows if r.error and r.status.name != "CREATED"), None)
-        view.prompt = (f"{shipment.carrier.name} refused the label: fix it, then retry"
-                       if view.label_error else f"Getting the {shipment.carrier.name} label…")
+        view.prompt = (_("%(carrier)s refused the label: fix it, then retry", carrier=shipment.carrier.name)
+                       if view.label_error else _("Getting the %(carrier)s label…", carrier=shipment.carrier.name))
     elif step == "tracking":
         waiting = next(p for p in shipment.parcels if not p.tracking_number)
-        view.prompt = (f"Scan the {shipment.carrier.name} tracking barcode of parcel "
-                       f"{waiting.number}/{len(shipment.parcels)}")
+        view.prompt = _("Scan the %(carrier)s tracking barcode of parcel %(number)s/%(count)s",
+                        carrier=shipment.carrier.name, number=waiting.number, count=len(shipment.parcels))
     else:
-        view.prompt = f"{shipment.order.reference} is packed: print the labels, then scan the next order"
+        view.prompt = _("%(reference)s is packed: print the labels, then scan the next order",
+                        reference=shipment.order.reference)
     return view
 
 
@@ -175,36 +176,42 @@ def scan(user, code: str, qty: int = 1, *, close_on_last: bool = False) -> tuple
     if step == "tracking":
         return _scan_tracking(state, shipment, code, user)
     if step == "label":
-        raise DomainError(f"{shipment.order.reference} waits for its {shipment.carrier.name} label: "
-                          "press “Get the label” (after fixing the address on the desk if it was "
-                          "refused).", code="label_waiting")
+        raise DomainError(_("%(reference)s waits for its %(name)s label: press “Get the label” "
+                            "(after fixing the address on the desk if it was refused).",
+                            reference=shipment.order.reference, name=shipment.carrier.name), code="label_waiting")
     scanned = parse(code)
     if scanned.kind in (ScanKind.ORDER, ScanKind.TOTE):
         if shipment is not None and step == "items":
             if scanned.code in (shipment.order.code, *_totes_of(shipment.order)):
-                return _view(data), f"Packing {shipment.order.reference}"
-            raise DomainError(f"You are packing {shipment.order.reference}: finish it (or park it) "
-                              f"before starting {scanned.code}.", code="busy")
+                return _view(data), _("Packing %(reference)s", reference=shipment.order.reference)
+            raise DomainError(_("You are packing %(reference)s: finish it (or park it) before "
+                                "starting %(code)s.",
+                                reference=shipment.order.reference, code=scanned.code), code="busy")
         order = order_for_scan(scanned)
         shipment = start_shipment(order, user)
         # Parcels closed but the carrier's label not yet made (a refusal, the station left).
         waiting = (shipment.parcels and all(p.closed_at for p in shipment.parcels)
                    and carrier_labels.creates_labels(shipment.carrier))
         save_state(state, shipment=shipment.id, step="label" if waiting else "items")
-        return _view(state.data), f"Packing {order.reference} ({order.code}) for {shipment.carrier.name}"
+        return _view(state.data), _("Packing %(reference)s (%(code)s) for %(carrier)s",
+                                    reference=order.reference, code=order.code, carrier=shipment.carrier.name)
     if scanned.kind is not ScanKind.PRODUCT:
-        raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan an item of the order"
-                          if shipment else f"{scanned.code} is a {scanned.kind.value}: scan the tote "
-                          "or the order to pack.", code="bad_scan")
+        raise DomainError(_("%(code)s is a %(kind)s: scan an item of the order",
+                            code=scanned.code, kind=scanned.kind.label)
+                          if shipment else _("%(code)s is a %(kind)s: scan the tote or the order to "
+                                             "pack.", code=scanned.code, kind=scanned.kind.label),
+                          code="bad_scan")
     if shipment is None:
-        raise DomainError("Scan the tote or the order first, then its items.", code="no_order")
+        raise DomainError(_("Scan the tote or the order first, then its items."), code="no_order")
     if step != "items":
-        raise DomainError(f"{shipment.order.reference} is packed: scan the next tote or order.",
+        raise DomainError(_("%(reference)s is packed: scan the next tote or order.",
+                            reference=shipment.order.reference),
                           code="packed")
     match = product_by_code(scanned.code)
     _lock_order(shipment.order_id)  # two packers on one tote: the second waits, then re-reads
     line = pack_item(shipment, match.product, qty * match.pack_qty)
-    message = f"OK {line.sku}: {line.quantity_packed} of {line.quantity_picked} packed"
+    message = _("OK %(sku)s: %(packed)s of %(picked)s packed", sku=line.sku,
+                packed=line.quantity_packed, picked=line.quantity_picked)
     if close_on_last:
         closed, sentence = _close_on_last_scan(user, shipment)
         if closed is not None:
@@ -223,16 +230,17 @@ def _close_on_last_scan(user, shipment: Shipment) -> tuple[PackView | None, str 
     box, _notes = propose_box(parcel, shipping.active_boxes())
     estimate = _estimate_kg(parcel, box)
     if parcel is None or not estimate or box is None:
-        return None, "Not closed automatically (no weight estimate or box): choose the box, weigh, finish"
+        return None, _("Not closed automatically (no weight estimate or box): choose the box, weigh, finish")
     try:
         # A savepoint: if closing fails (e.g. the carrier's tracking range is used up), the
         # scan still counts and the operator finishes by hand, as without the setting.
         with db.session.begin_nested():
             view, message = finish(user, box.code, estimate)
     except DomainError as exc:
-        return None, f"Not closed automatically: {exc.message}"
+        return None, _("Not closed automatically: %(reason)s", reason=exc.message)
     view.closed_now = True
-    return view, f"{message} ({box.code}, {estimate:g} kg estimated)"
+    return view, _("%(message)s (%(box)s, %(kg)s kg estimated)", message=message, box=box.code,
+                   kg=format_decimal(estimate))
 
 
 def _totes_of(order: Order) -> list[str]:
@@ -254,11 +262,12 @@ def order_for_scan(scanned) -> Order:
     db.session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
     db.session.refresh(order)
     if order.status in (OrderStatus.PACKED, OrderStatus.SHIPPED):
-        raise DomainError(f"{order.reference} is already {order.status.label.lower()}: "
-                          "put it on the carrier's dispatch.", code="already_packed")
+        raise DomainError(_("%(reference)s is already %(status)s: put it on the carrier's "
+                            "dispatch.",
+                            reference=order.reference, status=order.status.label.lower()), code="already_packed")
     if order.status not in PACKABLE:
-        raise DomainError(f"{order.reference} is “{order.status.label}”, not picked: it cannot be "
-                          "packed yet.", code="not_picked")
+        raise DomainError(_("%(reference)s is “%(label)s”, not picked: it cannot be packed yet.",
+                            reference=order.reference, label=order.status.label), code="not_picked")
     return order
 
 
@@ -270,7 +279,8 @@ def start_shipment(order: Order, user) -> Shipment:
     if shipment is not None:
         return shipment
     if not any(line.quantity_picked > line.quantity_packed for line in order.lines):
-        raise DomainError(f"{order.reference} has nothing picked left to pack.", code="nothing_to_pack")
+        raise DomainError(_("%(reference)s has nothing picked left to pack.",
+                            reference=order.reference), code="nothing_to_pack")
     carrier = shipping.carrier_for_order(order)
     from wms.domain.picking.allocation import picked_location
 
@@ -280,7 +290,7 @@ def start_shipment(order: Order, user) -> Shipment:
     shipment.parcels.append(Parcel(carrier_id=carrier.id, number=1))
     db.session.add(shipment)
     order.status = OrderStatus.PACKING
-    record_event(order, "packing", f"Packing started ({carrier.name})", user)
+    record_event(order, "packing", _("Packing started (%(name)s)", name=carrier.name), user)
     db.session.flush()
     return shipment
 
@@ -291,14 +301,18 @@ def pack_item(shipment: Shipment, product, units: int) -> OrderLine:
     _check_packing(order)
     lines = [line for line in order.lines if line.product_id == product.id]
     if not lines:
-        raise DomainError(f"WRONG ITEM: {product.sku} ({product.name}) is not in {order.reference}. "
-                          "Put it aside for the returns shelf.", code="wrong_item")
+        raise DomainError(_("WRONG ITEM: %(sku)s (%(name)s) is not in %(reference)s. Put it "
+                            "aside for the returns shelf.",
+                            sku=product.sku, name=product.name, reference=order.reference), code="wrong_item")
     line = next((ln for ln in lines if ln.quantity_picked - ln.quantity_packed > 0), lines[-1])
     left = line.quantity_picked - line.quantity_packed
     if units > left:
-        raise DomainError(f"TOO MANY {product.sku}: {line.quantity_picked} were picked and "
-                          f"{line.quantity_packed} are packed already"
-                          + (f", only {left} more fit the order." if left else ". Put the extra aside."),
+        values = dict(sku=product.sku, picked=line.quantity_picked, packed=line.quantity_packed,
+                      left=left)
+        raise DomainError(_("TOO MANY %(sku)s: %(picked)s were picked and %(packed)s are packed "
+                            "already, only %(left)s more fit the order.", **values) if left else
+                          _("TOO MANY %(sku)s: %(picked)s were picked and %(packed)s are packed "
+                            "already. Put the extra aside.", **values),
                           code="too_many")
     parcel = open_parcel(shipment)
     if parcel is None:
@@ -318,13 +332,15 @@ def pack_item(shipment: Shipment, product, units: int) -> OrderLine:
 
 def _close(parcel: Parcel, box_code: str, weight_raw) -> None:
     if not parcel.items:
-        raise DomainError(f"Parcel {parcel.number} is empty: scan items into it first.",
+        raise DomainError(_("Parcel %(number)s is empty: scan items into it first.",
+                            number=parcel.number),
                           code="empty_parcel")
     box = shipping.box_by_code(box_code)
     grams = shipping.parse_weight_kg(weight_raw)
     if box.max_weight_g and grams > box.max_weight_g:
-        raise DomainError(f"{grams / 1000:g} kg is over the {box.max_weight_g / 1000:g} kg limit of "
-                          f"the {box.name.lower()}: use a bigger box or split the parcel.",
+        raise DomainError(_("%(grams)s kg is over the %(max_weight_g)s kg limit of the "
+                            "%(box)s box: use a bigger box or split the parcel.",
+                            grams=format(grams / 1000, 'g'), max_weight_g=format(box.max_weight_g / 1000, 'g'), box=box.name),
                           code="too_heavy")
     parcel.box, parcel.weight_g, parcel.closed_at = box, grams, utcnow()
 
@@ -342,7 +358,7 @@ def _packing(user) -> tuple:
     state = load_state(user, FLOW)
     shipment = _shipment(state.data)
     if shipment is None or state.data.get("step", "items") != "items":
-        raise DomainError("Scan the tote or the order to pack first.", code="no_order")
+        raise DomainError(_("Scan the tote or the order to pack first."), code="no_order")
     _lock_order(shipment.order_id)
     _check_packing(shipment.order)
     return state, shipment
@@ -353,12 +369,13 @@ def split_parcel(user, box_code: str, weight_raw) -> tuple[PackView, str]:
     state, shipment = _packing(user)
     parcel = open_parcel(shipment)
     if parcel is None:
-        raise DomainError("There is no open parcel.", code="no_parcel")
+        raise DomainError(_("There is no open parcel."), code="no_parcel")
     _close(parcel, box_code, weight_raw)
     shipment.parcels.append(Parcel(carrier_id=shipment.carrier_id, number=len(shipment.parcels) + 1))
     db.session.flush()
-    return _view(state.data), (f"Parcel {parcel.number} closed ({parcel.weight_g / 1000:g} kg): "
-                               f"scan the items of parcel {parcel.number + 1}")
+    return _view(state.data), _("Parcel %(number)s closed (%(kg)s kg): scan the items of parcel "
+                                "%(next)s", number=parcel.number,
+                                kg=format_decimal(parcel.weight_g / 1000), next=parcel.number + 1)
 
 
 def finish(user, box_code: str, weight_raw, accept_partial: bool = False) -> tuple[PackView, str]:
@@ -370,20 +387,20 @@ def finish(user, box_code: str, weight_raw, accept_partial: bool = False) -> tup
         _close(parcel, box_code, weight_raw)
     elif parcel is not None:
         if len(shipment.parcels) == 1:
-            raise DomainError("Nothing is packed yet: scan the items first.", code="empty_parcel")
+            raise DomainError(_("Nothing is packed yet: scan the items first."), code="empty_parcel")
         shipment.parcels.remove(parcel)  # the empty parcel opened by the last split
     missing = [lv for lv in _lines(shipment) if lv.missing]
     if missing:
-        listing = ", ".join(f"{lv.line.sku} × {lv.missing}" for lv in missing)
+        listing = ", ".join(_("%(sku)s × %(qty)s", sku=lv.line.sku, qty=lv.missing) for lv in missing)
         if not accept_partial:
-            raise DomainError(f"Items missing: {listing}. Scan them, or ask a supervisor to accept "
-                              "a partial shipment.", code="items_missing")
+            raise DomainError(_("Items missing: %(listing)s. Scan them, or ask a supervisor to "
+                                "accept a partial shipment.", listing=listing), code="items_missing")
         if not user.has_role(Role.SUPERVISOR):
-            raise PermissionDenied(f"Items missing: {listing}. Only a supervisor can accept a "
-                                   "partial shipment.", code="supervisor_needed")
+            raise PermissionDenied(_("Items missing: %(listing)s. Only a supervisor can accept a "
+                                     "partial shipment.", listing=listing), code="supervisor_needed")
         shipment.partial = True
-        record_event(order, "partial", f"Partial shipment accepted by {user.name}; backordered: "
-                                       f"{listing}", user)
+        record_event(order, "partial", _("Partial shipment accepted by %(name)s; backordered: "
+                                         "%(listing)s", name=user.name, listing=listing), user)
     for n, p in enumerate(shipment.parcels, start=1):
         p.number = n
     db.session.flush()
@@ -391,17 +408,22 @@ def finish(user, box_code: str, weight_raw, accept_partial: bool = False) -> tup
         # The carrier's API makes the labels: recorded now, asked for after this commit.
         carrier_labels.prepare(shipment)
         save_state(state, shipment=shipment.id, step="label")
-        return _view(state.data), (f"{len(shipment.parcels)} parcel(s) closed: getting the "
-                                   f"{shipment.carrier.name} label")
+        return _view(state.data), ngettext("%(num)d parcel closed: getting the %(carrier)s label",
+                                           "%(num)d parcels closed: getting the %(carrier)s labels",
+                                           len(shipment.parcels), carrier=shipment.carrier.name)
     if adapter_for(shipment.carrier).needs_scan:
         save_state(state, shipment=shipment.id, step="tracking")
-        return _view(state.data), (f"{plural(len(shipment.parcels), 'parcel')} closed: scan the "
-                                   f"{shipment.carrier.name} tracking barcode of each")
+        return _view(state.data), ngettext(
+            "%(num)d parcel closed: scan the %(carrier)s tracking barcode of each",
+            "%(num)d parcels closed: scan the %(carrier)s tracking barcode of each",
+            len(shipment.parcels), carrier=shipment.carrier.name)
     for p in shipment.parcels:
         shipping.assign_tracking(p)
     _packed(shipment, user)
     save_state(state, shipment=shipment.id, step="done")
-    return _view(state.data), f"{order.reference} packed in {plural(len(shipment.parcels), 'parcel')}"
+    return _view(state.data), ngettext("%(reference)s packed in %(num)d parcel",
+                                       "%(reference)s packed in %(num)d parcels",
+                                       len(shipment.parcels), reference=order.reference)
 
 
 def get_carrier_labels(user, label_format: str = "pdf") -> tuple[PackView, str, bool]:
@@ -410,7 +432,7 @@ def get_carrier_labels(user, label_format: str = "pdf") -> tuple[PackView, str, 
     state = load_state(user, FLOW, lock=False)
     shipment = _shipment(state.data)
     if shipment is None or state.data.get("step") != "label":
-        raise DomainError("No parcel waits for a carrier label: scan the tote or the order.",
+        raise DomainError(_("No parcel waits for a carrier label: scan the tote or the order."),
                           code="no_label_waiting")
     shipment_id = shipment.id
     outcome = carrier_labels.fetch(shipment_id, label_format)
@@ -421,9 +443,10 @@ def get_carrier_labels(user, label_format: str = "pdf") -> tuple[PackView, str, 
         _packed(shipment, user)
         save_state(state, shipment=shipment.id, step="done")
     db.session.commit()
-    message = outcome.message if outcome.ok else f"NO LABEL: {outcome.message}"
+    message = outcome.message if outcome.ok else _("NO LABEL: %(reason)s", reason=outcome.message)
     if outcome.ok:
-        message = f"{message}. {shipment.order.reference} is packed"
+        message = _("%(message)s. %(reference)s is packed", message=message,
+                    reference=shipment.order.reference)
     return _view(state.data), message, outcome.ok
 
 
@@ -433,8 +456,10 @@ def _scan_tracking(state, shipment: Shipment, code: str, user) -> tuple[PackView
     if all(p.tracking_number for p in shipment.parcels):
         _packed(shipment, user)
         save_state(state, shipment=shipment.id, step="done")
-        return _view(state.data), f"Parcel {parcel.number}: {number}. {shipment.order.reference} is packed"
-    return _view(state.data), f"Parcel {parcel.number}: {number}"
+        return _view(state.data), _("Parcel %(number)s: %(tracking)s. %(reference)s is packed",
+                                    number=parcel.number, tracking=number,
+                                    reference=shipment.order.reference)
+    return _view(state.data), _("Parcel %(number)s: %(tracking)s", number=parcel.number, tracking=number)
 
 
 def _check_packing(order: Order) -> None:
@@ -442,8 +467,9 @@ def _check_packing(order: Order) -> None:
     if order.status is OrderStatus.PACKING:
         return
     why = f" ({order.hold_reason})" if order.status is OrderStatus.ON_HOLD and order.hold_reason else ""
-    raise DomainError(f"{order.reference} is {order.status.label.lower()}{why}: stop packing it, "
-                      "put its items aside and ask a supervisor.", code="not_packing")
+    raise DomainError(_("%(reference)s is %(status)s%(why)s: stop packing it, put its items aside "
+                        "and ask a supervisor.",
+                        reference=order.reference, status=order.status.label.lower(), why=why), code="not_packing")
 
 
 def _packed(shipment: Shipment, user) -> None:
@@ -452,9 +478,11 @@ def _packed(shipment: Shipment, user) -> None:
     shipment.packed_at = utcnow()
     shipment.order.status = OrderStatus.PACKED
     record_event(shipment.order, "packed",
-                 f"Packed in {plural(len(shipment.parcels), 'parcel')}: "
-                 + ", ".join(f"{p.code} {p.box.code if p.box else ''} {p.weight_g / 1000:g} kg "
-                             f"{p.tracking_number}" for p in shipment.parcels), user)
+                 ngettext("Packed in %(num)d parcel: %(parcels)s", "Packed in %(num)d parcels: %(parcels)s",
+                          len(shipment.parcels), parcels=", ".join(
+                              _("%(code)s %(box)s %(kg)s kg %(tracking)s", code=p.code,
+                                box=p.box.code if p.box else '', kg=format_decimal(p.weight_g / 1000),
+                                tracking=p.tracking_number) for p in shipment.parcels)), user)
     db.session.flush()
 
 
@@ -490,11 +518,12 @@ def unpack_order(order: Order, user) -> Order:
     # The order lock first, as a dispatch close does: it then sees the order no longer packed.
     order = lock_order(order)
     if order.status in (OrderStatus.SHIPPED, OrderStatus.CANCELLED):
-        raise Conflict(f"{order.code} is {order.status.label.lower()}: there is nothing to unpack.",
+        raise Conflict(_("%(code)s is %(status)s: there is nothing to unpack.",
+                         code=order.code, status=order.status.label.lower()),
                        code="not_unpackable")
     if order.status not in UNPACKABLE:
-        raise Conflict(f"{order.code} is {order.status.label.lower()}: finish packing it (or put it "
-                       "on hold) before unpacking.", code="not_unpackable")
+        raise Conflict(_("%(code)s is %(status)s: finish packing it (or put it on hold) before "
+                         "unpacking.", code=order.code, status=order.status.label.lower()), code="not_unpackable")
     shipments = db.session.execute(
         select(Shipment).where(Shipment.order_id == order.id,
                                Shipment.status.in_((ShipmentStatus.PACKING, ShipmentStatus.PACKED)))
@@ -502,11 +531,11 @@ def unpack_order(order: Order, user) -> Order:
     parcels = [p for s in shipments for p in s.parcels]
     units = sum(item.quantity for p in parcels for item in p.items)
     if not units:
-        raise Conflict(f"{order.code} has no packed units to unpack.", code="nothing_packed")
+        raise Conflict(_("%(code)s has no packed units to unpack.", code=order.code), code="nothing_packed")
     gone = [p for p in parcels if p.dispatch is not None and p.dispatch.status is not DispatchStatus.OPEN]
     if gone:
-        raise Conflict(f"{', '.join(p.code for p in gone)} left with {gone[0].dispatch.code}: "
-                       "they cannot be unpacked here.", code="already_dispatched")
+        raise Conflict(_("%(value)s left with %(code)s: they cannot be unpacked here.",
+                         value=', '.join(p.code for p in gone), code=gone[0].dispatch.code), code="already_dispatched")
     now = utcnow()
     dispatches = sorted({p.dispatch.code for p in parcels if p.dispatch is not None})
     for parcel in parcels:
@@ -522,12 +551,13 @@ def unpack_order(order: Order, user) -> Order:
         shipment.status = ShipmentStatus.CANCELLED
     if order.status is OrderStatus.PACKED:
         order.status = OrderStatus.PICKED  # to pack again
-    where = shipments[0].location.code if shipments[0].location is not None else "the packing area"
+    where = shipments[0].location.code if shipments[0].location is not None else _("the packing area")
     numbers = [p.tracking_number for p in parcels if p.tracking_number]
     record_event(order, "unpacked",
-                 f"Unpacked {plural(units, 'unit')} from {', '.join(p.code for p in parcels)}"
-                 + (f" (tracking {', '.join(numbers)} void)" if numbers else "")
-                 + (f", taken off {', '.join(dispatches)}" if dispatches else "")
-                 + f"; the goods wait at {where}.", user)
+                 ngettext("Unpacked %(num)d unit from %(parcels)s", "Unpacked %(num)d units from %(parcels)s",
+                          units, parcels=', '.join(p.code for p in parcels))
+                 + (" " + _("(tracking %(numbers)s void)", numbers=', '.join(numbers)) if numbers else "")
+                 + (", " + _("taken off %(dispatches)s", dispatches=', '.join(dispatches)) if dispatches else "")
+                 + "; " + _("the goods wait at %(location)s.", location=where), user)
     db.session.flush()
     return order

@@ -14,6 +14,7 @@ from wms.domain.locations.services import default_location
 from wms.domain.orders.models import Order, OrderLine, OrderStatus, record_event
 from wms.domain.picking.models import Allocation
 from wms.errors import DomainError, InsufficientStock
+from wms.i18n import _, ngettext
 
 ALLOCATABLE = (OrderStatus.NEW, OrderStatus.BACKORDERED)
 _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
@@ -30,9 +31,13 @@ class AllocationReport:
 
     @property
     def summary(self) -> str:
-        return (f"{len(self.allocated)} orders ready to pick, {len(self.backordered)} backordered, "
-                f"{self.units} units reserved"
-                + (f", {len(self.skipped)} skipped (being allocated elsewhere)" if self.skipped else ""))
+        text = _("%(ready)s orders ready to pick, %(backordered)s backordered, %(units)s units "
+                 "reserved", ready=len(self.allocated), backordered=len(self.backordered),
+                 units=self.units)
+        if self.skipped:
+            text += ", " + _("%(skipped)s skipped (being allocated elsewhere)",
+                             skipped=len(self.skipped))
+        return text
 
 
 def _aware(value: datetime | None) -> datetime:
@@ -148,8 +153,8 @@ def allocate_orders(order_ids=None, user=None) -> AllocationReport:
         unknown = [line for line in order.lines if line.product_id is None]
         if unknown:
             # Unknown products cannot be picked; the import puts such orders on hold.
-            missing.append(", ".join(f"{line.sku or line.name}: product unknown to the warehouse"
-                                     for line in unknown))
+            missing.append(", ".join(_("%(sku)s: product unknown to the warehouse",
+                                       sku=line.sku or line.name) for line in unknown))
         for line in order.lines:
             if line.product_id is None:
                 continue
@@ -159,14 +164,16 @@ def allocate_orders(order_ids=None, user=None) -> AllocationReport:
             got = sum(a.quantity for a in allocate_line(line, want))
             reserved_now += got
             if got < want:
-                missing.append(f"{line.sku}: {line.quantity_allocated} of {line.quantity} "
-                               f"allocated, {want - got} waiting for stock")
+                missing.append(_("%(sku)s: %(allocated)s of %(qty)s allocated, %(waiting)s "
+                                 "waiting for stock", sku=line.sku,
+                                 allocated=line.quantity_allocated, qty=line.quantity,
+                                 waiting=want - got))
         report.units += reserved_now
         before = order.status
         if missing:
             order.status = OrderStatus.BACKORDERED
             report.backordered.append(order.id)
-            text = "Backordered: " + "; ".join(missing) + "."
+            text = _("Backordered: %(missing)s.", missing="; ".join(missing))
             last = order.events[-1] if order.events else None
             # A rerun that changes nothing does not repeat the same sentence in the history.
             if reserved_now or before is not OrderStatus.BACKORDERED or last is None or last.message != text:
@@ -174,7 +181,9 @@ def allocate_orders(order_ids=None, user=None) -> AllocationReport:
         else:
             order.status = OrderStatus.ALLOCATED
             report.allocated.append(order.id)
-            record_event(order, "allocated", f"Allocated {reserved_now} units; ready to pick.", user)
+            record_event(order, "allocated", ngettext("Allocated %(num)d unit; ready to pick.",
+                                                        "Allocated %(num)d units; ready to pick.",
+                                                        reserved_now), user)
     db.session.flush()
     return report
 
@@ -196,7 +205,9 @@ def release_order_allocations(order: Order, user=None) -> int:
         allocation.order_line.quantity_allocated -= qty
         units += qty
     if units:
-        record_event(order, "released", f"Released {units} reserved units back to stock.", user)
+        record_event(order, "released", ngettext("Released %(num)d reserved unit back to stock.",
+                                                  "Released %(num)d reserved units back to stock.",
+                                                  units), user)
     db.session.flush()
     return units
 
@@ -223,7 +234,8 @@ def put_back_picked(order: Order, user=None) -> int:
             qty = min(back, allocation.picked)
             target = allocation.location
             if not target.active:
-                raise DomainError(f"{target.code} is not in use: move {line.sku} from {pack.code} by hand.")
+                raise DomainError(_("%(code)s is not in use: move %(sku)s from %(pack_code)s by "
+                                    "hand.", code=target.code, sku=line.sku, pack_code=pack.code))
             inventory.move(allocation.product_id, pack, target, qty, user=user,
                            reason=MoveReason.PUT_BACK, reference=order.code)
             # The units are free stock again, not promised to this order.
@@ -234,6 +246,8 @@ def put_back_picked(order: Order, user=None) -> int:
             back -= qty
             units += qty
     if units:
-        record_event(order, "put_back", f"Put {units} picked units back to their bins.", user)
+        record_event(order, "put_back", ngettext("Put %(num)d picked unit back to its bin.",
+                                                  "Put %(num)d picked units back to their bins.",
+                                                  units), user)
     db.session.flush()
     return units

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import UTCDateTime, created_at_column, db, enum_column
+from wms.i18n import N_, _
 
 
 class Allocation(db.Model):
@@ -52,25 +53,25 @@ class Allocation(db.Model):
 
 
 class PickListKind(enum.Enum):
-    ORDER = "Single order"
-    BATCH = "Batch"
-    WAVE = "Wave"
+    ORDER = N_("Single order")
+    BATCH = N_("Batch")
+    WAVE = N_("Wave")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 class PickListStatus(enum.Enum):
-    OPEN = "To pick"
-    PICKING = "Picking"
-    PAUSED = "Paused"
-    DONE = "Picked"
-    CANCELLED = "Cancelled"
+    OPEN = N_("To pick")
+    PICKING = N_("Picking")
+    PAUSED = N_("Paused")
+    DONE = N_("Picked")
+    CANCELLED = N_("Cancelled")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 class PickList(db.Model):

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from wms.i18n import _
 
 __all__ = [
     "Layout",
@@ -96,50 +97,61 @@ class Layout:
     def __post_init__(self) -> None:
         length = self.aisle_length
         if not _finite(length) or length <= 0:
-            raise RoutingError(f"aisle length must be a positive number of metres, got {length!r}")
+            raise RoutingError(_("aisle length must be a positive number of metres, got "
+                                 "%(length)s", length=repr(length)))
         if self.cross_aisles is None:
             object.__setattr__(self, "cross_aisles", (0.0, float(length)))
         front, back = self.cross_aisles  # type: ignore[misc]
         if abs(front) > EPS or abs(back - length) > EPS:
             raise RoutingError(
-                f"only a single block is supported: cross aisles must be at y=0 and y={length} "
-                f"(the aisle length), got {self.cross_aisles!r}"
+                _("only a single block is supported: cross aisles must be at y=0 and "
+                  "y=%(length)s (the aisle length), got %(cross_aisles)s",
+                  length=length, cross_aisles=repr(self.cross_aisles))
             )
         if not self.aisle_x:
-            raise RoutingError("the layout has no aisles")
+            raise RoutingError(_("the layout has no aisles"))
         xs = sorted(self.aisle_x.values())
         if not all(_finite(x) for x in xs):
-            raise RoutingError(f"aisle positions must be finite numbers, got {self.aisle_x!r}")
+            raise RoutingError(_("aisle positions must be finite numbers, got %(aisle_x)s",
+                                 aisle_x=repr(self.aisle_x)))
         if any(b - a <= EPS for a, b in zip(xs, xs[1:])):
-            raise RoutingError(f"two aisles share the same x position: {self.aisle_x!r}")
+            raise RoutingError(_("two aisles share the same x position: %(aisle_x)s",
+                                 aisle_x=repr(self.aisle_x)))
         middles = tuple(self.middle_cross_aisles or ())
         if not all(_finite(m) for m in middles):
-            raise RoutingError(f"middle cross aisle positions must be finite numbers, got {middles!r}")
+            raise RoutingError(_("middle cross aisle positions must be finite numbers, got "
+                                 "%(middles)s", middles=repr(middles)))
         middles = tuple(sorted(float(m) for m in middles))
         if any(m <= EPS or m >= length - EPS for m in middles):
             raise RoutingError(
-                f"middle cross aisles must lie strictly between y=0 and y={length}, got {middles!r}"
+                _("middle cross aisles must lie strictly between y=0 and y=%(length)s, got "
+                  "%(middles)s", length=length, middles=repr(middles))
             )
         if any(b - a <= EPS for a, b in zip(middles, middles[1:])):
-            raise RoutingError(f"two middle cross aisles share the same y position: {middles!r}")
+            raise RoutingError(_("two middle cross aisles share the same y position: %(middles)s",
+                                 middles=repr(middles)))
         object.__setattr__(self, "middle_cross_aisles", middles)
         dx, dy = self.depot
         if not (_finite(dx) and _finite(dy)):
-            raise RoutingError(f"depot position must be finite numbers, got {self.depot!r}")
+            raise RoutingError(_("depot position must be finite numbers, got %(depot)s",
+                                 depot=repr(self.depot)))
         if middles and all(abs(dy - c) > EPS for c in self.cross_aisle_ys):
             raise RoutingError(
-                f"the depot must stand on a cross aisle (y in {list(self.cross_aisle_ys)}), got y={dy}"
+                _("the depot must stand on a cross aisle (y in %(cross_aisle_ys)s), got y=%(dy)s",
+                  cross_aisle_ys=list(self.cross_aisle_ys), dy=dy)
             )
         if not middles and abs(dy) > EPS and abs(dy - length) > EPS:
             raise RoutingError(
-                f"the depot must stand on the front (y=0) or back (y={length}) cross aisle, got y={dy}"
+                _("the depot must stand on the front (y=0) or back (y=%(length)s) cross aisle, "
+                  "got y=%(dy)s", length=length, dy=dy)
             )
         if self.bay_depth <= 0 or self.bays_per_aisle <= 0:
-            raise RoutingError("bay depth and bays per aisle must be positive")
+            raise RoutingError(_("bay depth and bays per aisle must be positive"))
         for zone, aisles in self.zones.items():
             unknown = [a for a in aisles if a not in self.aisle_x]
             if unknown:
-                raise RoutingError(f"zone {zone} lists aisles {unknown} that the layout does not have")
+                raise RoutingError(_("zone %(zone)s lists aisles %(unknown)s that the layout "
+                                     "does not have", zone=zone, unknown=unknown))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Layout:
@@ -157,15 +169,18 @@ class Layout:
             for zone in zone_list:
                 zones[str(zone["zone"])] = tuple(int(a) for a in zone["aisles"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise RoutingError(f"warehouse layout is missing or has a bad field: {exc!r}") from exc
+            raise RoutingError(_("warehouse layout is missing or has a bad field: %(exc)s",
+                                 exc=repr(exc))) from exc
         seen: dict[int, str] = {}
         for zone, aisles in zones.items():
             for aisle in aisles:
                 if aisle in seen:
-                    raise RoutingError(f"aisle {aisle} is listed in both zone {seen[aisle]} and zone {zone}")
+                    raise RoutingError(_("aisle %(aisle)s is listed in both zone %(seen)s and "
+                                         "zone %(zone)s", aisle=aisle, seen=seen[aisle], zone=zone))
                 seen[aisle] = zone
         if spacing <= 0:
-            raise RoutingError(f"aisle_spacing_m must be positive, got {spacing}")
+            raise RoutingError(_("aisle_spacing_m must be positive, got %(spacing)s",
+                                 spacing=spacing))
         return cls(
             aisle_x={aisle: aisle * spacing for aisle in sorted(seen)},
             aisle_length=length,
@@ -204,7 +219,8 @@ def parse_location_code(code: str) -> tuple[str, int, int, int | None]:
     match = _CODE_RE.match(code.strip().upper()) if isinstance(code, str) else None
     if not match:
         raise RoutingError(
-            f"location code {code!r} is not of the form ZONE-AISLE-BAY-LEVEL, e.g. A-03-07-1"
+            _("location code %(code)s is not of the form ZONE-AISLE-BAY-LEVEL, e.g. A-03-07-1",
+              code=repr(code))
         )
     level = match["level"]
     return match["zone"], int(match["aisle"]), int(match["bay"]), int(level) if level else None
@@ -215,11 +231,15 @@ def stop_from_code(layout: Layout, code: str) -> Stop:
     zone, aisle, bay, _level = parse_location_code(code)
     if layout.zones:
         if zone not in layout.zones:
-            raise RoutingError(f"location {code}: zone {zone} is not in the layout ({', '.join(layout.zones)})")
+            raise RoutingError(_("location %(code)s: zone %(zone)s is not in the layout "
+                                 "(%(zones)s)", code=code, zone=zone, zones=', '.join(layout.zones)))
         if aisle not in layout.zones[zone]:
-            raise RoutingError(f"location {code}: aisle {aisle} is not in zone {zone} {list(layout.zones[zone])}")
+            raise RoutingError(_("location %(code)s: aisle %(aisle)s is not in zone %(zone)s "
+                                 "%(zones)s",
+                                 code=code, aisle=aisle, zone=zone, zones=list(layout.zones[zone])))
     if not 1 <= bay <= layout.bays_per_aisle:
-        raise RoutingError(f"location {code}: bay {bay} is outside 1..{layout.bays_per_aisle}")
+        raise RoutingError(_("location %(code)s: bay %(bay)s is outside 1..%(bays_per_aisle)s",
+                             code=code, bay=bay, bays_per_aisle=layout.bays_per_aisle))
     return make_stop(layout, code, aisle, round(math.ceil(bay / 2) * layout.bay_depth, 6))
 
 
@@ -231,14 +251,16 @@ def _finite(value: float) -> bool:
 
 def _check_stop(layout: Layout, stop: Stop) -> None:
     if not isinstance(stop, Stop):
-        raise RoutingError(f"expected a Stop, got {stop!r}")
+        raise RoutingError(_("expected a Stop, got %(stop)s", stop=repr(stop)))
     if stop.aisle not in layout.aisle_x:
         raise RoutingError(
-            f"stop {stop.key}: aisle {stop.aisle} does not exist in this layout "
-            f"(aisles {min(layout.aisle_x)}..{max(layout.aisle_x)})"
+            _("stop %(key)s: aisle %(aisle)s does not exist in this layout (aisles "
+              "%(aisle_x)s..%(aisle_x_2)s)",
+              key=stop.key, aisle=stop.aisle, aisle_x=min(layout.aisle_x), aisle_x_2=max(layout.aisle_x))
         )
     if not _finite(stop.y) or stop.y < -EPS or stop.y > layout.aisle_length + EPS:
-        raise RoutingError(f"stop {stop.key}: y={stop.y!r} is outside the aisle (0..{layout.aisle_length} m)")
+        raise RoutingError(_("stop %(key)s: y=%(y)s is outside the aisle (0..%(aisle_length)s m)",
+                             key=stop.key, y=repr(stop.y), aisle_length=layout.aisle_length))
 
 
 def _point_distance(length: float, x1: float, y1: float, a1: int | None,
@@ -588,8 +610,9 @@ def _groups(layout: Layout, stops: Sequence[Stop]) -> dict[tuple[int, float], li
         known = positions.setdefault(stop.key, point)
         if known != point:
             raise RoutingError(
-                f"location {stop.key} is given at two positions: aisle {known[0]} y={known[1]} "
-                f"and aisle {point[0]} y={point[1]}"
+                _("location %(key)s is given at two positions: aisle %(known)s y=%(known_2)s and "
+                  "aisle %(point)s y=%(point_2)s",
+                  key=stop.key, known=known[0], known_2=known[1], point=point[0], point_2=point[1])
             )
         groups.setdefault(point, []).append(i)
     for members in groups.values():
@@ -683,7 +706,8 @@ def _held_karp(layout: Layout, points: Sequence[tuple[int, float]]) -> tuple[flo
     n = len(points)
     if n > EXACT_LIMIT:
         raise RoutingError(
-            f"the exact multi-block optimum is limited to {EXACT_LIMIT} distinct positions, got {n}"
+            _("the exact multi-block optimum is limited to %(exact_limit)s distinct positions, "
+              "got %(n)s", exact_limit=EXACT_LIMIT, n=n)
         )
     d = _matrix(layout, points)
     full = (1 << n) - 1

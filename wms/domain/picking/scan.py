@@ -35,6 +35,7 @@ from wms.domain.picking.services import FLOW, STOPPED, PickView
 from wms.domain.scans.models import FlowState, ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied
 from wms.errors import DomainError
+from wms.i18n import _
 
 
 def _open_line(list_id, offset: int):
@@ -129,9 +130,9 @@ def _view(list_id: int, line: _Line | None, at: int | None, done: int, total: in
     if line is None:  # pragma: no cover - the last unit goes through the full service
         prompt = ""
     elif not at_location:
-        prompt = f"Go to {line.location.code} and scan it"
+        prompt = _("Go to %(location)s and scan it", location=line.location.code)
     else:
-        prompt = f"Scan {line.product.sku}"
+        prompt = _("Scan %(sku)s", sku=line.product.sku)
     return PickView(pick_list, line, None, at_location, 0, prompt, done, total)
 
 
@@ -164,25 +165,27 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
         if location_id is None or not location_active:
             return None  # unknown or unused: the full service says which
         if location_id != bin_id:
-            raise _refusal(view, f"Wrong location: you scanned {scanned.code}; go to {bin_code}.",
+            raise _refusal(view, _("Wrong location: you scanned %(code)s; go to %(location_code)s.",
+                                   code=scanned.code, location_code=bin_code),
                            "wrong_location")
         _save_state(state_id, data, {"list": list_id, "at": bin_id, "line": line_id})
         return (_view(list_id, line, bin_id, done, total),
-                f"At {bin_code}: pick {open_qty} × {sku}")
+                _("At %(location)s: pick %(qty)s × %(sku)s", location=bin_code, qty=open_qty,
+                  sku=sku))
     barcode_product, pack_qty, scanned_sku, scanned_active, drop_id = scan
     if data.get("at") != bin_id:
-        raise _refusal(view, f"Scan the location {bin_code} first.", "location_first")
+        raise _refusal(view, _("Scan the location %(code)s first.", code=bin_code), "location_first")
     if barcode_product is None:
         return None  # a GTIN of another length, a SKU typed by hand, or unknown
     if not scanned_active:
         return None  # a product no longer in use: the full service says so
     if barcode_product != product_id:
-        raise _refusal(view, f"Wrong product: {scanned_sku} is not {sku}. "
-                             "Put it back and scan the right one.", "wrong_product")
+        raise _refusal(view, _("Wrong product: %(sku)s is not %(product_sku)s. Put it back and "
+                               "scan the right one.", sku=scanned_sku, product_sku=sku), "wrong_product")
     units = qty * pack_qty
     if units > open_qty:
-        raise _refusal(view, f"Too many: only {open_qty} more of {sku} needed here; "
-                             f"you scanned {units}.", "too_many")
+        raise _refusal(view, _("Too many: only %(open_qty)s more of %(sku)s needed here; you "
+                               "scanned %(units)s.", open_qty=open_qty, sku=sku, units=units), "too_many")
     if drop_id is None or drop_id == bin_id or (units == open_qty and next_id is None):
         return None  # no packing location (the service says so), or the list's last unit
     if data.get("line") != line_id:
@@ -191,9 +194,9 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
                         reference=f"PL-{list_id}")
     advanced = db.session.execute(_ADVANCE, {"line": line_id, "list": list_id, "units": units})
     if advanced.rowcount != 1:  # pragma: no cover - the locks above make this impossible
-        raise DomainError("This line changed while you scanned: scan again.", code="stale")
+        raise DomainError(_("This line changed while you scanned: scan again."), code="stale")
     db.session.execute(_ORDER_LINE, {"order_line": order_line_id, "units": units})
-    message = f"Picked {units} × {sku}"
+    message = _("Picked %(qty)s × %(sku)s", qty=units, sku=sku)
     if units < open_qty:
         line.open_qty = open_qty - units
         return _view(list_id, line, bin_id, done, total), message

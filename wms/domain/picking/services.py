@@ -26,6 +26,7 @@ from wms.domain.scans.services import load_state, parse, save_state
 from wms.domain.users.models import Role
 from wms.errors import Conflict, DomainError, NotFound
 from wms.resources import resource_dir
+from wms.i18n import _
 
 FLOW = "pick"
 ACTIVE_LISTS = (PickListStatus.OPEN, PickListStatus.PICKING, PickListStatus.PAUSED)
@@ -54,7 +55,7 @@ def sequence_allocations(allocations: list[Allocation]) -> list[Allocation]:
         loc = allocation.location
         try:
             if loc.aisle is None or loc.pos_y is None:
-                raise routing.RoutingError("not on an aisle")
+                raise routing.RoutingError(_("not on an aisle"))
             routed.append((allocation, routing.make_stop(plan, loc.code, loc.aisle, loc.pos_y)))
         except routing.RoutingError:
             rest.append(allocation)
@@ -80,24 +81,27 @@ def create_pick_list(order_ids, *, kind: PickListKind = PickListKind.ORDER, user
                      note: str | None = None) -> PickList:
     """Put allocated orders on one pick list (one order, or a batch/wave into totes)."""
     if any(not (str(i).isascii() and str(i).isdecimal() and len(str(i)) <= 9) for i in order_ids):
-        raise DomainError("Tick the orders to put on the list (the form sent something else).")
+        raise DomainError(_("Tick the orders to put on the list (the form sent something else)."))
     order_ids = list(dict.fromkeys(int(i) for i in order_ids))
     if not order_ids:
-        raise DomainError("Choose at least one order for the pick list.")
+        raise DomainError(_("Choose at least one order for the pick list."))
     if kind is PickListKind.ORDER and len(order_ids) != 1:
-        raise DomainError("A single-order pick list takes exactly one order; make a batch for several.")
+        raise DomainError(_("A single-order pick list takes exactly one order; make a batch for "
+                            "several."))
     orders = list(db.session.execute(
         select(Order).where(Order.id.in_(order_ids)).order_by(Order.id).with_for_update(of=Order)
     ).scalars())
     found = {o.id for o in orders}
     if missing := [i for i in order_ids if i not in found]:
-        raise NotFound(f"Unknown orders: {', '.join(f'SO-{i}' for i in missing)}.")
+        raise NotFound(_("Unknown orders: %(value)s.", value=', '.join(f'SO-{i}' for i in missing)))
     free = {o.id for o in pickable_orders()}
     for order in orders:
         if order.id not in free:
-            raise DomainError(f"{order.code} is {order.status.label.lower()}"
-                              + (" and already on a pick list" if order.status is OrderStatus.ALLOCATED else "")
-                              + ": only allocated orders not on a list can be picked.")
+            if order.status is OrderStatus.ALLOCATED:
+                raise DomainError(_("%(code)s is already on a pick list: only allocated orders "
+                                    "not on a list can be picked.", code=order.code))
+            raise DomainError(_("%(code)s is %(status)s: only allocated orders not on a list can "
+                                "be picked.", code=order.code, status=order.status.label.lower()))
     pick_list = PickList(kind=kind, note=note, created_by_id=getattr(user, "id", None))
     db.session.add(pick_list)
     for position, order_id in enumerate(order_ids, start=1):
@@ -110,7 +114,7 @@ def create_pick_list(order_ids, *, kind: PickListKind = PickListKind.ORDER, user
         allocation.pick_list_id = pick_list.id
     sequence_allocations(allocations)
     for order in orders:
-        record_event(order, "pick_list", f"On pick list {pick_list.code}.", user)
+        record_event(order, "pick_list", _("On pick list %(code)s.", code=pick_list.code), user)
     db.session.flush()
     return pick_list
 
@@ -122,14 +126,17 @@ def release_wave(*, carrier_id: int | None = None, ship_by_before: datetime | No
               if (carrier_id is None or o.carrier_id == carrier_id)
               and (ship_by_before is None or (o.ship_by is not None and o.ship_by <= ship_by_before))]
     if not orders:
-        raise DomainError("No allocated orders match this wave: run allocation or widen the filter.")
+        raise DomainError(_("No allocated orders match this wave: run allocation or widen the "
+                            "filter."))
     parts = []
     if carrier_id is not None:
-        parts.append(f"carrier {orders[0].carrier.code if orders[0].carrier else carrier_id}")
+        parts.append(_("carrier %(carrier)s",
+                       carrier=orders[0].carrier.code if orders[0].carrier else carrier_id))
     if ship_by_before is not None:
-        parts.append(f"ship by {ship_by_before:%Y-%m-%d %H:%M}")
+        parts.append(_("ship by %(time)s", time=format(ship_by_before, "%Y-%m-%d %H:%M")))
     return create_pick_list([o.id for o in orders], kind=PickListKind.WAVE, user=user,
-                            note="Wave: " + (", ".join(parts) or "all allocated orders"))
+                            note=_("Wave: %(filter)s",
+                                   filter=", ".join(parts) or _("all allocated orders")))
 
 
 def get_pick_list(ref, *, lock: bool = False) -> PickList:
@@ -137,13 +144,14 @@ def get_pick_list(ref, *, lock: bool = False) -> PickList:
     text = str(ref).strip().upper()
     raw = text[3:] if text.startswith("PL-") else text
     if as_id(raw) is None:
-        raise NotFound(f"{str(ref)[:40]} is not a pick list: scan the PL- barcode on the list.")
+        raise NotFound(_("%(ref)s is not a pick list: scan the PL- barcode on the list.",
+                         ref=str(ref)[:40]))
     query = select(PickList).where(PickList.id == as_id(raw)).execution_options(populate_existing=True)
     if lock:
         query = query.with_for_update(of=PickList)
     pick_list = db.session.execute(query).scalar_one_or_none()
     if pick_list is None:
-        raise NotFound(f"Pick list PL-{raw} does not exist.")
+        raise NotFound(_("Pick list PL-%(raw)s does not exist.", raw=raw))
     return pick_list
 
 
@@ -204,10 +212,11 @@ def start_pick_list(pick_list: PickList, user) -> PickList:
     """Take a list to pick (new or paused); refuse one another operator is picking."""
     pick_list = get_pick_list(pick_list.id, lock=True)
     if pick_list.status in (PickListStatus.DONE, PickListStatus.CANCELLED):
-        raise DomainError(f"{pick_list.code} is {pick_list.status.label.lower()}: take another list.")
+        raise DomainError(_("%(code)s is %(status)s: take another list.",
+                            code=pick_list.code, status=pick_list.status.label.lower()))
     if pick_list.assigned_user_id not in (None, user.id):
-        raise Conflict(f"{pick_list.code} is being picked by {pick_list.assigned_user.name}: "
-                       "ask them (or a supervisor) to pause it first.")
+        raise Conflict(_("%(code)s is being picked by %(name)s: ask them (or a supervisor) to "
+                         "pause it first.", code=pick_list.code, name=pick_list.assigned_user.name))
     # One list at a time per operator: a held list is paused so nobody is locked out by it.
     state = load_state(user, FLOW)
     held = state.data.get("list")
@@ -215,7 +224,8 @@ def start_pick_list(pick_list: PickList, user) -> PickList:
         other = get_pick_list(held, lock=True)
         if other.assigned_user_id == user.id and other.status is PickListStatus.PICKING:
             if state.data.get("pending"):
-                raise DomainError(f"You hold unpicked units for {other.code}: scan their tote first.")
+                raise DomainError(_("You hold unpicked units for %(code)s: scan their tote first.",
+                                    code=other.code))
             _pause(other, user)
     pick_list.assigned_user_id = user.id
     if pick_list.status is not PickListStatus.PICKING:
@@ -225,7 +235,9 @@ def start_pick_list(pick_list: PickList, user) -> PickList:
         for plo in pick_list.orders:
             if plo.order.status is OrderStatus.ALLOCATED:
                 plo.order.status = OrderStatus.PICKING
-            record_event(plo.order, "picking", f"{pick_list.code} {record} by {user.name}.", user)
+            record_event(plo.order, "picking", _("%(code)s resumed by %(name)s.", code=pick_list.code,
+                                                 name=user.name) if record == "resumed" else
+                         _("%(code)s started by %(name)s.", code=pick_list.code, name=user.name), user)
     save_state(state, list=pick_list.id)
     return pick_list
 
@@ -234,22 +246,24 @@ def _pause(pick_list: PickList, user) -> None:
     pick_list.status = PickListStatus.PAUSED
     pick_list.assigned_user_id = None
     for plo in pick_list.orders:
-        record_event(plo.order, "picking", f"{pick_list.code} paused by {user.name}.", user)
+        record_event(plo.order, "picking", _("%(code)s paused by %(name)s.",
+                                             code=pick_list.code, name=user.name), user)
 
 
 def pause_pick_list(pick_list: PickList, user) -> PickList:
     """Pause a list so another operator can resume it; the operator's scans in progress are dropped."""
     pick_list = get_pick_list(pick_list.id, lock=True)
     if pick_list.status is not PickListStatus.PICKING:
-        raise DomainError(f"{pick_list.code} is {pick_list.status.label.lower()}, not being picked.")
+        raise DomainError(_("%(code)s is %(status)s, not being picked.",
+                            code=pick_list.code, status=pick_list.status.label.lower()))
     supervisor = user.has_role(Role.SUPERVISOR)
     if pick_list.assigned_user_id != user.id and not supervisor:
-        raise Conflict(f"{pick_list.code} is being picked by {pick_list.assigned_user.name}; only they "
-                       "or a supervisor can pause it.")
+        raise Conflict(_("%(code)s is being picked by %(name)s; only they or a supervisor can "
+                         "pause it.", code=pick_list.code, name=pick_list.assigned_user.name))
     if pick_list.assigned_user_id == user.id:
         state = load_state(user, FLOW)
         if state.data.get("pending"):
-            raise DomainError("You hold scanned units: scan their tote before pausing.")
+            raise DomainError(_("You hold scanned units: scan their tote before pausing."))
         save_state(state)
     _pause(pick_list, user)
     db.session.flush()
@@ -291,7 +305,7 @@ def _view(data: dict, user) -> PickView:
                 and pick_list.status is not PickListStatus.DONE):
             pick_list = None  # paused or taken over: the operator must scan a list again
     if pick_list is None:
-        return PickView(None, None, None, False, 0, "Scan a pick list (PL-…) or choose one", 0, 0)
+        return PickView(None, None, None, False, 0, _("Scan a pick list (PL-…) or choose one"), 0, 0)
     allocations = [a for a in pick_list.allocations if a.quantity > 0 or a.short]
     total = len(allocations)
     done = sum(1 for a in allocations if a.open_qty == 0)
@@ -301,25 +315,27 @@ def _view(data: dict, user) -> PickView:
     at_location = bool(line and data.get("at") == line.location_id)
     pending = data.get("pending", 0) if line and data.get("line") == line.id else 0
     if tote_for is not None:
-        prompt = f"Scan an empty tote for {tote_for.order.code}"
+        prompt = _("Scan an empty tote for %(code)s", code=tote_for.order.code)
     elif line is None:
-        prompt = f"{pick_list.code} is picked: take the totes to {drop_location().code}"
+        prompt = _("%(code)s is picked: take the totes to %(location)s",
+                   code=pick_list.code, location=drop_location().code)
     elif not at_location:
-        prompt = f"Go to {line.location.code} and scan it"
+        prompt = _("Go to %(location)s and scan it", location=line.location.code)
     elif pending:
-        prompt = "Scan the tote, or more of the product"
+        prompt = _("Scan the tote, or more of the product")
     else:
-        prompt = f"Scan {line.product.sku}"
+        prompt = _("Scan %(sku)s", sku=line.product.sku)
     return PickView(pick_list, line, tote_for, at_location, pending, prompt, done, total)
 
 
 def _held_list(user, state) -> PickList:
     if not state.data.get("list"):
-        raise DomainError("Scan a pick list (PL-…) first.")
+        raise DomainError(_("Scan a pick list (PL-…) first."))
     pick_list = get_pick_list(state.data["list"], lock=True)
     if pick_list.assigned_user_id != user.id:
         save_state(state)
-        raise Conflict(f"{pick_list.code} was paused or taken over: scan it again to resume.")
+        raise Conflict(_("%(code)s was paused or taken over: scan it again to resume.",
+                         code=pick_list.code))
     return pick_list
 
 
@@ -330,65 +346,77 @@ def scan(user, code: str, qty: int = 1) -> tuple[PickView, str]:
     state = load_state(user, FLOW)
     if scanned.kind is ScanKind.PICK_LIST:
         pick_list = start_pick_list(get_pick_list(scanned.code), user)
-        return _view(state.data, user), f"Picking {pick_list.code}"
+        return _view(state.data, user), _("Picking %(code)s", code=pick_list.code)
     pick_list = _held_list(user, state)
     data = dict(state.data)
     tote_for = next_tote_needed(pick_list)
     if tote_for is not None:
         if scanned.kind is not ScanKind.TOTE:
-            raise DomainError(f"Scan an empty tote (TOTE-…) for {tote_for.order.code} first.")
+            raise DomainError(_("Scan an empty tote (TOTE-…) for %(code)s first.",
+                                code=tote_for.order.code))
         _assign_tote(pick_list, tote_for, scanned.code)
-        return _view(state.data, user), f"{scanned.code} is for {tote_for.order.code}"
+        return _view(state.data, user), _("%(tote)s is for %(code)s",
+                                          tote=scanned.code, code=tote_for.order.code)
     lines = remaining_lines(pick_list)
     if not lines:
-        raise DomainError(f"{pick_list.code} is already picked.")
+        raise DomainError(_("%(code)s is already picked.", code=pick_list.code))
     line = lines[0]
     stopped = _stopped_line(data, line)
     if stopped is not None:
         # The operator was on a line of an order held or cancelled since: its units stay put.
         if scanned.kind in (ScanKind.PRODUCT, ScanKind.TOTE):
-            raise DomainError(f"SO-{stopped.order_id} is {stopped.order.status.label.lower()}: leave its "
-                              f"items, go to the next line ({line.location.code}).", code="order_stopped")
+            raise DomainError(_("SO-%(order_id)s is %(status)s: leave its items, go to the next "
+                                "line (%(code)s).",
+                                order_id=stopped.order_id, status=stopped.order.status.label.lower(), code=line.location.code), code="order_stopped")
         data = {"list": pick_list.id}
     if scanned.kind is ScanKind.LOCATION:
         location = location_by_code(scanned.code)
         if location.id != line.location_id:
-            raise DomainError(f"Wrong location: you scanned {location.code}; go to {line.location.code}.",
+            raise DomainError(_("Wrong location: you scanned %(code)s; go to %(location_code)s.",
+                                code=location.code, location_code=line.location.code),
                               code="wrong_location")
         if data.get("pending"):
-            raise DomainError("Scan the tote for the units you hold first.")
+            raise DomainError(_("Scan the tote for the units you hold first."))
         save_state(state, list=pick_list.id, at=location.id, line=line.id)
-        return _view(state.data, user), f"At {location.code}: pick {line.open_qty} × {line.product.sku}"
+        return _view(state.data, user), _("At %(location)s: pick %(qty)s × %(sku)s",
+                                          location=location.code, qty=line.open_qty,
+                                          sku=line.product.sku)
     if scanned.kind is ScanKind.PRODUCT:
         if data.get("at") != line.location_id:
-            raise DomainError(f"Scan the location {line.location.code} first.", code="location_first")
+            raise DomainError(_("Scan the location %(code)s first.", code=line.location.code), code="location_first")
         match = product_by_code(scanned.code)
         if match.product.id != line.product_id:
-            raise DomainError(f"Wrong product: {match.product.sku} is not {line.product.sku}. "
-                              "Put it back and scan the right one.", code="wrong_product")
+            raise DomainError(_("Wrong product: %(sku)s is not %(product_sku)s. Put it back and "
+                                "scan the right one.",
+                                sku=match.product.sku, product_sku=line.product.sku), code="wrong_product")
         units = qty * match.pack_qty
         pending = data.get("pending", 0) if data.get("line") == line.id else 0
         if pending + units > line.open_qty:
-            raise DomainError(f"Too many: only {line.open_qty - pending} more of {line.product.sku} "
-                              f"needed here; you scanned {units}.", code="too_many")
+            raise DomainError(_("Too many: only %(open_qty)s more of %(sku)s needed here; you "
+                                "scanned %(units)s.",
+                                open_qty=line.open_qty - pending, sku=line.product.sku, units=units), code="too_many")
         if pick_list.needs_totes:
             save_state(state, list=pick_list.id, at=line.location_id, line=line.id, pending=pending + units)
-            return _view(state.data, user), f"{pending + units} × {line.product.sku}: scan the tote"
+            return _view(state.data, user), _("%(qty)s × %(sku)s: scan the tote",
+                                              qty=pending + units, sku=line.product.sku)
         _pick(pick_list, line, units, user)
         save_state(state, list=pick_list.id, at=line.location_id, line=line.id)
-        return _view(state.data, user), f"Picked {units} × {line.product.sku}"
+        return _view(state.data, user), _("Picked %(qty)s × %(sku)s", qty=units, sku=line.product.sku)
     if scanned.kind is ScanKind.TOTE:
         pending = data.get("pending", 0) if data.get("line") == line.id else 0
         if not pending:
-            raise DomainError(f"Scan {line.product.sku} before the tote.", code="product_first")
+            raise DomainError(_("Scan %(sku)s before the tote.", sku=line.product.sku), code="product_first")
         tote = next(p.tote for p in pick_list.orders if p.order_id == line.order_id)
         if scanned.code != tote:
-            raise DomainError(f"Wrong tote: {line.product.sku} for SO-{line.order_id} goes in {tote}, "
-                              f"not {scanned.code}.", code="wrong_tote")
+            raise DomainError(_("Wrong tote: %(sku)s for SO-%(order_id)s goes in %(tote)s, not "
+                                "%(code)s.",
+                                sku=line.product.sku, order_id=line.order_id, tote=tote, code=scanned.code), code="wrong_tote")
         _pick(pick_list, line, pending, user)
         save_state(state, list=pick_list.id, at=line.location_id, line=line.id)
-        return _view(state.data, user), f"Picked {pending} × {line.product.sku} into {tote}"
-    raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan the location, product or tote.")
+        return _view(state.data, user), _("Picked %(qty)s × %(sku)s into %(tote)s",
+                                          qty=pending, sku=line.product.sku, tote=tote)
+    raise DomainError(_("%(code)s is a %(kind)s: scan the location, product or tote.",
+                        code=scanned.code, kind=scanned.kind.label))
 
 
 def _lock_tote(tote: str) -> None:
@@ -405,7 +433,9 @@ def _assign_tote(pick_list: PickList, plo: PickListOrder, tote: str) -> None:
         select(PickListOrder).join(PickList)
         .where(PickListOrder.tote == tote, PickList.status.in_(ACTIVE_LISTS))).scalars().first()
     if busy is not None:
-        raise DomainError(f"{tote} already holds {busy.order.code} on {busy.pick_list.code}: take an empty tote.",
+        raise DomainError(_("%(tote)s already holds %(code)s on %(pick_list_code)s: take an "
+                            "empty tote.",
+                            tote=tote, code=busy.order.code, pick_list_code=busy.pick_list.code),
                           code="tote_in_use")
     plo.tote = tote
     db.session.flush()
@@ -428,8 +458,8 @@ def _pick(pick_list: PickList, line: Allocation, units: int, user) -> None:
     db.session.flush()
     order = db.session.get(Order, line.order_id, with_for_update=True, populate_existing=True)
     if order.status in STOPPED:
-        raise DomainError(f"{order.code} is {order.status.label.lower()}: leave its items, go to the "
-                          "next line.", code="order_stopped")
+        raise DomainError(_("%(code)s is %(status)s: leave its items, go to the next line.",
+                            code=order.code, status=order.status.label.lower()), code="order_stopped")
     # line.location, not its id: the screen shows the bin next, so load it once, here.
     inventory.move(line.product_id, line.location, drop_location(), units, user=user,
                    reason=MoveReason.PICKED, reference=pick_list.code, from_reserved=units)
@@ -454,12 +484,15 @@ def _finish_if_done(pick_list: PickList, user) -> None:
         short = [line for line in order.lines if line.quantity_picked < line.quantity]
         if short:
             order.status = OrderStatus.BACKORDERED
-            record_event(order, "picked_short", f"{pick_list.code} done; short: " + "; ".join(
-                f"{line.sku} {line.quantity_picked} of {line.quantity}" for line in short)
-                + ". The rest waits for stock.", user)
+            record_event(order, "picked_short", _(
+                "%(code)s done; short: %(lines)s. The rest waits for stock.", code=pick_list.code,
+                lines="; ".join(_("%(sku)s %(picked)s of %(qty)s", sku=line.sku,
+                                  picked=line.quantity_picked, qty=line.quantity)
+                                for line in short)), user)
         else:
             order.status = OrderStatus.PICKED
-            record_event(order, "picked", f"Picked on {pick_list.code}; in {plo.tote or drop_location().code}.", user)
+            record_event(order, "picked", _("Picked on %(code)s; in %(location)s.",
+                                            code=pick_list.code, location=plo.tote or drop_location().code), user)
     db.session.flush()
 
 
@@ -472,12 +505,14 @@ def short_pick(user) -> tuple[PickView, str, bool]:
     pick_list = _held_list(user, state)
     lines = remaining_lines(pick_list)
     if not lines:
-        raise DomainError(f"{pick_list.code} has nothing left to pick.")
+        raise DomainError(_("%(code)s has nothing left to pick.", code=pick_list.code))
     line = lines[0]
     if state.data.get("at") != line.location_id:
-        raise DomainError(f"Scan the location {line.location.code} first, then report it short.")
+        raise DomainError(_("Scan the location %(code)s first, then report it short.",
+                            code=line.location.code))
     if state.data.get("pending") and state.data.get("line") == line.id:
-        raise DomainError("Scan the tote for the units you hold first, then report the rest short.")
+        raise DomainError(_("Scan the tote for the units you hold first, then report the rest "
+                            "short."))
     missing = line.open_qty
     bin_ = line.location
     inventory.release(line.product_id, line.location_id, missing)
@@ -491,15 +526,21 @@ def short_pick(user) -> tuple[PickView, str, bool]:
     db.session.expire(pick_list, ["allocations"])  # the new rows joined the list by foreign key
     if found:
         sequence_allocations(remaining_lines(pick_list))
-        where = ", ".join(f"{a.quantity} from {a.location.code}" for a in new)
-        message = f"Short at {bin_.code}: {where}"
-        record_event(order, "short_pick", f"{line.product.sku}: {missing} missing at {bin_.code} "
-                     f"({pick_list.code}); reallocated {where}. Bin flagged for a count.", user)
+        where = ", ".join(_("%(qty)s from %(location)s", qty=a.quantity, location=a.location.code)
+                          for a in new)
+        message = _("Short at %(code)s: %(where)s", code=bin_.code, where=where)
+        record_event(order, "short_pick", _("%(sku)s: %(missing)s missing at %(code)s "
+                                            "(%(pick_list_code)s); reallocated %(where)s. Bin "
+                                            "flagged for a count.",
+                                            sku=line.product.sku, missing=missing, code=bin_.code, pick_list_code=pick_list.code, where=where), user)
     else:
-        message = f"Short at {bin_.code}: {missing} × {line.product.sku} not available anywhere"
+        message = _("Short at %(code)s: %(qty)s × %(sku)s not available anywhere",
+                    code=bin_.code, qty=missing, sku=line.product.sku)
     if found < missing:
-        record_event(order, "short_pick", f"{line.product.sku}: {missing - found} short at {bin_.code} "
-                     f"({pick_list.code}), no other stock. Bin flagged for a count.", user)
+        record_event(order, "short_pick", _("%(sku)s: %(missing)s short at %(code)s "
+                                            "(%(pick_list_code)s), no other stock. Bin flagged "
+                                            "for a count.",
+                                            sku=line.product.sku, missing=missing - found, code=bin_.code, pick_list_code=pick_list.code), user)
     save_state(state, list=pick_list.id)
     db.session.flush()
     _finish_if_done(pick_list, user)
@@ -521,7 +562,8 @@ def order_for_tote(code: str) -> Order:
                Order.status.in_((OrderStatus.PICKED, OrderStatus.PACKING)))
         .order_by(PickListOrder.id.desc()).limit(1)).scalars().first()
     if order is None:
-        raise NotFound(f"No picked order is in {tote}: scan the order code (SO-…) on the pick slip.",
+        raise NotFound(_("No picked order is in %(tote)s: scan the order code (SO-…) on the pick "
+                         "slip.", tote=tote),
                        code="unknown_tote")
     return order
 
@@ -550,7 +592,8 @@ def detach_order(order: Order, user=None) -> None:
                 allocation.pick_list_id = None
         if not picked:
             pick_list.orders[:] = [plo for plo in pick_list.orders if plo.order_id != order.id]
-        record_event(order, "pick_list", f"Taken off {pick_list.code} ({order.status.label.lower()}).", user)
+        record_event(order, "pick_list", _("Taken off %(code)s (%(status)s).",
+                                           code=pick_list.code, status=order.status.label.lower()), user)
         db.session.flush()
         db.session.expire(pick_list, ["allocations"])
         if not pick_list.orders:

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import created_at_column, db, enum_column
+from wms.i18n import N_, _
 
 
 class PrinterKind(enum.Enum):
@@ -16,8 +17,9 @@ class PrinterKind(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"zpl_tcp": "Label printer (ZPL over TCP)",
-                "pdf_browser": "PDF in the browser"}[self.value]
+        labels = {"zpl_tcp": N_("Label printer (ZPL over TCP)"),
+                  "pdf_browser": N_("PDF in the browser")}
+        return _(labels[self.value])
 
 
 class Printer(db.Model):

@@ -13,6 +13,7 @@ from wms.db import db
 from wms.domain.catalog.models import Product
 from wms.domain.receiving.models import Receipt, ReceiptLine, ReceiptStatus
 from wms.errors import Conflict, DomainError
+from wms.i18n import _, ngettext
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -25,18 +26,25 @@ def resolve_skus(lines: list[dict], *, what: str = "line") -> dict[str, Product]
     for index, line in enumerate(lines):
         sku = str(line["sku"]).strip()
         if sku not in products:
-            errors.append({"index": index, "sku": sku, "message": f"{what} {index}: unknown SKU {sku}."})
+            errors.append({"index": index, "sku": sku, "message": _("line %(index)s: unknown SKU %(sku)s.",
+                                                                   index=index, sku=sku)})
         elif not products[sku].active:
-            errors.append({"index": index, "sku": sku, "message": f"{what} {index}: {sku} is not active."})
+            errors.append({"index": index, "sku": sku, "message": _("line %(index)s: %(sku)s is not active.",
+                                                                   index=index, sku=sku)})
         elif sku in seen:
             errors.append({"index": index, "sku": sku,
-                           "message": f"{what} {index}: {sku} is already on {what} {seen[sku]}; send one line per SKU."})
+                           "message": _("line %(index)s: %(sku)s is already on line %(other)s; "
+                                        "send one line per SKU.",
+                                        index=index, sku=sku, other=seen[sku])})
         else:
             seen[sku] = index
     if errors:
         listed = "; ".join(e["message"] for e in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        raise DomainError(f"{len(errors)} {what}(s) refused, nothing was stored: {listed}{more}",
+        if len(errors) > 5:
+            listed += " " + _("(and %(count)s more)", count=len(errors) - 5)
+        raise DomainError(ngettext("%(num)d line refused, nothing was stored: %(listed)s",
+                                   "%(num)d lines refused, nothing was stored: %(listed)s",
+                                   len(errors), listed=listed),
                           code="invalid_lines", lines=errors)
     return products
 
@@ -84,10 +92,12 @@ def upsert_asn(data: dict, *, user=None) -> tuple[Receipt, str]:
     if _same(receipt, data, wanted):
         return receipt, UNCHANGED
     if receipt.status is ReceiptStatus.CANCELLED:
-        raise Conflict(f"{receipt.code} ({source} {ref}) was cancelled: send the delivery under a new reference.")
+        raise Conflict(_("%(code)s (%(source)s %(ref)s) was cancelled: send the delivery under a "
+                         "new reference.", code=receipt.code, source=source, ref=ref))
     if not _not_started(receipt):
-        raise Conflict(f"{receipt.code} ({source} {ref}) is {receipt.status.label.lower()}: it can no "
-                       "longer be changed. Send the rest of the delivery under a new reference.")
+        raise Conflict(_("%(code)s (%(source)s %(ref)s) is %(status)s: it can no longer be "
+                         "changed. Send the rest of the delivery under a new reference.",
+                         code=receipt.code, source=source, ref=ref, status=receipt.status.label.lower()))
     receipt.supplier = data.get("supplier")
     receipt.expected_date = data.get("expected_date")
     by_product = {line.product_id: line for line in receipt.lines}
@@ -109,8 +119,9 @@ def cancel_asn(receipt: Receipt, *, user=None) -> Receipt:
     if receipt.status is ReceiptStatus.CANCELLED:
         return receipt
     if not _not_started(receipt):
-        raise Conflict(f"{receipt.code} is {receipt.status.label.lower()}: goods were received, it can "
-                       "no longer be cancelled (close it short on the desk instead).")
+        raise Conflict(_("%(code)s is %(status)s: goods were received, it can no longer be "
+                         "cancelled (close it short on the desk instead).",
+                         code=receipt.code, status=receipt.status.label.lower()))
     receipt.status = ReceiptStatus.CANCELLED
     receipt.discrepancy = None
     db.session.flush()

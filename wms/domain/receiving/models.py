@@ -8,21 +8,22 @@ from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import UTCDateTime, created_at_column, db, enum_column
+from wms.i18n import N_, _
 
 CODE_PREFIX = "RCV-"
 
 
 class ReceiptStatus(enum.Enum):
-    EXPECTED = "Expected"
-    RECEIVING = "Receiving"
-    RECEIVED = "Received"
-    CLOSED_SHORT = "Closed with discrepancies"
+    EXPECTED = N_("Expected")
+    RECEIVING = N_("Receiving")
+    RECEIVED = N_("Received")
+    CLOSED_SHORT = N_("Closed with discrepancies")
     # An advance shipping notice withdrawn by its sender before anything was received.
-    CANCELLED = "Cancelled"
+    CANCELLED = N_("Cancelled")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 OPEN_RECEIPT_STATUSES = (ReceiptStatus.EXPECTED, ReceiptStatus.RECEIVING)

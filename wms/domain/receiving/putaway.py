@@ -15,6 +15,7 @@ from wms.domain.locations.models import PUTAWAY_KINDS, Location, LocationKind
 from wms.domain.locations.services import location_by_code
 from wms.domain.scans.services import load_state, parse, save_state
 from wms.errors import DomainError, NotFound
+from wms.i18n import _
 
 FLOW = "putaway"
 # Bins a suggestion may point at; quarantine is chosen by hand, never suggested.
@@ -95,11 +96,11 @@ def _view(data: dict) -> PutawayView:
         level = inventory.stock_at(product, dock)
         at_dock = level.available if level else 0
     if product is None:
-        prompt = "Scan a product on the dock"
+        prompt = _("Scan a product on the dock")
     elif suggestion is not None:
-        prompt = f"Go to {suggestion.code} and scan it (or scan another bin)"
+        prompt = _("Go to %(location)s and scan it (or scan another bin)", location=suggestion.code)
     else:
-        prompt = "No empty bin found: scan the bin you put it in"
+        prompt = _("No empty bin found: scan the bin you put it in")
     return PutawayView(dock, product, qty, at_dock, suggestion, prompt)
 
 
@@ -113,37 +114,42 @@ def scan(user, code: str, qty: int = 1) -> tuple[PutawayView, str]:
         location = location_by_code(scanned.code)
         if location.kind in SOURCE_KINDS and not data.get("qty"):
             save_state(state, dock=location.id)
-            return _view(state.data), f"Putting away from {location.code}: scan a product."
+            return _view(state.data), _("Putting away from %(location)s: scan a product.", location=location.code)
         if not data.get("qty"):
-            raise DomainError("Scan a product on the dock first, then the bin to put it in.")
+            raise DomainError(_("Scan a product on the dock first, then the bin to put it in."))
         return _put(state, data, location, user)
     if scanned.kind is not ScanKind.PRODUCT:
-        raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan a product or a location.")
+        raise DomainError(_("%(code)s is a %(kind)s: scan a product or a location.",
+                            code=scanned.code, kind=scanned.kind.label))
     try:
         match = product_by_code(scanned.code)
     except NotFound:
-        raise DomainError(f"Barcode {scanned.code} is not known: receive it first (a supervisor "
-                          "can link the barcode to its product).", code="unknown_barcode") from None
+        raise DomainError(_("Barcode %(code)s is not known: receive it first (a supervisor can "
+                            "link the barcode to its product).", code=scanned.code), code="unknown_barcode") from None
     product = match.product
     if data.get("product") and data["product"] != product.id and data.get("qty"):
         held = db.session.get(Product, data["product"])
-        raise DomainError(f"You are putting away {held.sku}: scan its bin first, then {product.sku}.")
+        raise DomainError(_("You are putting away %(sku)s: scan its bin first, then "
+                            "%(product_sku)s.", sku=held.sku, product_sku=product.sku))
     dock = db.session.get(Location, data["dock"]) if data.get("dock") else None
     levels = dock_stock(product, dock)
     if not levels:
-        where = dock.code if dock else "any receiving dock"
-        raise DomainError(f"No {product.sku} waiting on {where}: receive it first, or scan the "
-                          "dock it is on.")
+        where = dock.code if dock else _("any receiving dock")
+        raise DomainError(_("No %(sku)s waiting on %(where)s: receive it first, or scan the dock "
+                            "it is on.", sku=product.sku, where=where))
     level = levels[0]
     total = (data.get("qty", 0) if data.get("product") == product.id else 0) + qty * match.pack_qty
     if total > level.available:
-        raise DomainError(f"{level.location.code} holds only {level.available} of {product.sku}; "
-                          f"you scanned {total}. Count again.")
+        raise DomainError(_("%(code)s holds only %(available)s of %(sku)s; you scanned "
+                            "%(total)s. Count again.",
+                            code=level.location.code, available=level.available, sku=product.sku, total=total))
     suggestion = suggest_location(product)
     save_state(state, dock=level.location_id, product=product.id, qty=total,
                suggestion=suggestion.id if suggestion else None)
-    where = f"; put away in {suggestion.code}" if suggestion else ""
-    return _view(state.data), f"{product.sku}: {total} to put away{where}"
+    if suggestion:
+        return _view(state.data), _("%(sku)s: %(qty)s to put away; put away in %(location)s",
+                                    sku=product.sku, qty=total, location=suggestion.code)
+    return _view(state.data), _("%(sku)s: %(qty)s to put away", sku=product.sku, qty=total)
 
 
 def take_all(user) -> tuple[PutawayView, str]:
@@ -151,19 +157,20 @@ def take_all(user) -> tuple[PutawayView, str]:
     state = load_state(user, FLOW)
     data = dict(state.data)
     if not data.get("product") or not data.get("dock"):
-        raise DomainError("Scan a product on the dock first.")
+        raise DomainError(_("Scan a product on the dock first."))
     level = inventory.stock_at(data["product"], data["dock"])
     free = level.available if level else 0
     if free <= 0:
-        raise DomainError("Nothing of that product is left on the dock.")
+        raise DomainError(_("Nothing of that product is left on the dock."))
     save_state(state, **dict(data, qty=free))
-    return _view(state.data), f"{level.product.sku}: all {free} to put away"
+    return _view(state.data), _("%(sku)s: all %(qty)s to put away", sku=level.product.sku, qty=free)
 
 
 def _put(state, data: dict, location: Location, user) -> tuple[PutawayView, str]:
     if location.kind not in PUTAWAY_KINDS:
-        raise DomainError(f"{location.code} is a {location.kind.label.lower()} location: goods are "
-                          "not put away there. Scan a storage, pick-face or quarantine bin.",
+        raise DomainError(_("%(code)s is a %(kind)s location: goods are not put away there. "
+                            "Scan a storage, pick-face or quarantine bin.",
+                            code=location.code, kind=location.kind.label.lower()),
                           code="wrong_location_kind")
     product = db.session.get(Product, data["product"])
     dock = db.session.get(Location, data["dock"])
@@ -171,8 +178,11 @@ def _put(state, data: dict, location: Location, user) -> tuple[PutawayView, str]
                    reference=f"putaway:{dock.code}")
     suggested = data.get("suggestion")
     save_state(state, dock=dock.id)
-    note = "" if suggested in (None, location.id) else " (not the suggested bin)"
-    return _view(state.data), f"Put away {data['qty']} × {product.sku} in {location.code}{note}"
+    if suggested in (None, location.id):
+        return _view(state.data), _("Put away %(qty)s × %(sku)s in %(location)s",
+                                    qty=data['qty'], sku=product.sku, location=location.code)
+    return _view(state.data), _("Put away %(qty)s × %(sku)s in %(location)s (not the suggested "
+                                "bin)", qty=data['qty'], sku=product.sku, location=location.code)
 
 
 def cancel(user) -> PutawayView:

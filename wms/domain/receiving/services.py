@@ -19,6 +19,7 @@ from wms.domain.receiving.models import CODE_PREFIX, Receipt, ReceiptLine, Recei
 from wms.domain.scans.services import load_state, parse, save_state
 from wms.domain.users.models import Role, User
 from wms.errors import DomainError, NotFound, PermissionDenied
+from wms.i18n import _, ngettext
 
 FLOW = "receiving"
 RECEIPT_COLUMNS = ["reference", "supplier", "expected_date", "sku", "quantity"]
@@ -31,7 +32,7 @@ def create_receipt(lines, *, supplier: str | None = None, expected_date: date | 
                    reference: str | None = None, user=None) -> Receipt:
     """Create an expected receipt from (product or SKU, quantity) pairs."""
     if not lines:
-        raise DomainError("A receipt needs at least one line (a SKU and a quantity).")
+        raise DomainError(_("A receipt needs at least one line (a SKU and a quantity)."))
     receipt = Receipt(supplier=(supplier or "").strip() or None,
                       reference=(reference or "").strip() or None,
                       expected_date=expected_date, status=ReceiptStatus.EXPECTED,
@@ -60,12 +61,12 @@ def parse_lines(text: str) -> list[tuple[str, int]]:
         if not parts:
             continue
         if len(parts) != 2:
-            raise DomainError(f"Line {number} (“{raw.strip()}”): write a SKU and a quantity, "
-                              "e.g. TSH-BLACK-S 12.")
+            raise DomainError(_("Line %(number)s (“%(text)s”): write a SKU and a quantity, e.g. "
+                                "TSH-BLACK-S 12.", number=number, text=raw.strip()))
         try:
             qty = inventory.parse_quantity(parts[1])
         except DomainError as exc:
-            raise DomainError(f"Line {number}: {exc.message}") from None
+            raise DomainError(_("Line %(number)s: %(message)s", number=number, message=exc.message)) from None
         result.append((parts[0], qty))
     return result
 
@@ -83,20 +84,25 @@ def import_receipts(text: str, *, user=None, dry_run: bool = False) -> ImportRes
         sku, raw_qty = row.get("sku", ""), row.get("quantity", "")
         product = products.get(sku)
         if product is None:
-            result.errors.append(RowError(line, f"sku {sku or '(empty)'} is not a known product"))
+            result.errors.append(RowError(line, _("sku %(value)s is not a known product",
+                                                  value=sku or _('(empty)'))))
         if not _small_int(raw_qty) or int(raw_qty) <= 0:
-            result.errors.append(RowError(line, f"quantity must be a whole number above 0, not “{raw_qty}”"))
+            result.errors.append(RowError(line, _("quantity must be a whole number above 0, not "
+                                                  "“%(value)s”", value=raw_qty)))
         when = None
         if row.get("expected_date"):
             try:
                 when = date.fromisoformat(row["expected_date"])
             except ValueError:
-                result.errors.append(RowError(line, f"expected_date “{row['expected_date']}” is not a date like 2026-12-01"))
+                result.errors.append(RowError(line, _("expected_date “%(expected_date)s” is not "
+                                                      "a date like 2026-12-01",
+                                                      expected_date=row['expected_date'])))
         group = groups.setdefault(key, {"supplier": row.get("supplier", ""), "date": when,
                                         "lines": [], "first": line})
         if row.get("supplier") and group["supplier"] and row["supplier"] != group["supplier"]:
-            result.errors.append(RowError(line, f"reference {key} has supplier {group['supplier']} "
-                                                f"on row {group['first']}, not {row['supplier']}"))
+            result.errors.append(RowError(line, _("reference %(key)s has supplier %(supplier)s "
+                                                  "on row %(first)s, not %(other)s",
+                                                  key=key, supplier=group['supplier'], first=group['first'], other=row['supplier'])))
         group["supplier"] = group["supplier"] or row.get("supplier", "")
         group["date"] = group["date"] or when
         if product is not None and _small_int(raw_qty) and int(raw_qty) > 0:
@@ -118,7 +124,8 @@ def product_for_sku(sku: str) -> Product:
         select(Product).where(func.upper(Product.sku) == (sku or "").strip().upper())
     ).scalar_one_or_none()
     if product is None:
-        raise DomainError(f"No product has the SKU {sku}: check the spelling or import it first.",
+        raise DomainError(_("No product has the SKU %(sku)s: check the spelling or import it "
+                            "first.", sku=sku),
                           code="unknown_sku")
     return product
 
@@ -132,7 +139,8 @@ def receipt_by_code(code: str, *, lock: bool = False) -> Receipt:
     text = (code or "").strip().upper()
     number = text[len(CODE_PREFIX):] if text.startswith(CODE_PREFIX) else text
     if as_id(number) is None:
-        raise DomainError(f"{code[:40]} is not a receipt code: scan the RCV-… code on the paperwork.")
+        raise DomainError(_("%(code)s is not a receipt code: scan the RCV-… code on the "
+                            "paperwork.", code=code[:40]))
     return get_receipt(as_id(number), lock=lock)
 
 
@@ -144,7 +152,8 @@ def get_receipt(receipt_id: int, *, lock: bool = False) -> Receipt:
         query = query.with_for_update(of=Receipt)
     receipt = db.session.execute(query.execution_options(populate_existing=lock)).scalar_one_or_none()
     if receipt is None:
-        raise NotFound(f"Receipt {CODE_PREFIX}{receipt_id} does not exist: check the paperwork.")
+        raise NotFound(_("Receipt %(code)s does not exist: check the paperwork.",
+                         code=CODE_PREFIX + str(receipt_id)))
     return receipt
 
 
@@ -177,8 +186,9 @@ def _line_for(receipt: Receipt, product: Product) -> ReceiptLine:
 
 def _check_open(receipt: Receipt) -> None:
     if not receipt.is_open:
-        raise DomainError(f"{receipt.code} is {receipt.status.label.lower()}: nothing more can be "
-                          "received on it. Start a blind receipt for extra goods.",
+        raise DomainError(_("%(code)s is %(status)s: nothing more can be received on it. Start a "
+                            "blind receipt for extra goods.",
+                            code=receipt.code, status=receipt.status.label.lower()),
                           code="receipt_closed")
 
 
@@ -210,17 +220,18 @@ def receive_units(receipt: Receipt, product: Product, units: int, *, user, toler
     total = line.received + units
     if limit is not None and total > limit:
         if approver is None:
-            expected = (f"{line.expected} expected" if line.expected
-                        else f"{product.sku} is not on {receipt.code}")
-            allowed = f", {limit} allowed" if limit != line.expected else ""
+            expected = (_("%(qty)s expected", qty=line.expected) if line.expected
+                        else _("%(sku)s is not on %(code)s", sku=product.sku, code=receipt.code))
+            allowed = ", " + _("%(qty)s allowed", qty=limit) if limit != line.expected else ""
             raise DomainError(
-                f"Over-receipt: {product.sku} would reach {total} ({expected}{allowed}). "
-                "Not received: a supervisor must approve it (badge and PIN here, or the desk).",
+                _("Over-receipt: %(sku)s would reach %(total)s (%(expected)s%(allowed)s). Not "
+                  "received: a supervisor must approve it (badge and PIN here, or the desk).",
+                  sku=product.sku, total=total, expected=expected, allowed=allowed),
                 code="over_receipt", product_id=product.id, total=total)
         _require_supervisor(approver)
         line.approved_max = total
         line.approved_by_id = approver.id
-    approval = (f"over-receipt approved by {approver.username}"
+    approval = (_("over-receipt approved by %(user)s", user=approver.username)
                 if approver is not None and limit is not None and total > limit else None)
     # A GS1 scan's lot, expiry and serial travel with the movement.
     inventory.receive(product, dock_location(receipt), units, user=user,
@@ -240,8 +251,8 @@ def approve_over_receipt(receipt: Receipt, product: Product, up_to: int, *, appr
     inventory.check_quantity(up_to)
     line = _line_for(receipt, product)
     if up_to < line.received:
-        raise DomainError(f"{line.received} of {product.sku} are already received; "
-                          f"approve a total of at least that.")
+        raise DomainError(_("%(received)s of %(sku)s are already received; approve a total of at "
+                            "least that.", received=line.received, sku=product.sku))
     line.approved_max = up_to
     line.approved_by_id = approver.id
     db.session.flush()
@@ -266,13 +277,14 @@ def close_receipt(receipt: Receipt, *, user) -> Receipt:
     """Close a receipt: received in full, or closed with the missing units recorded."""
     _check_open(receipt)
     if not receipt.lines or receipt.received_total == 0:
-        raise DomainError(f"Nothing was received on {receipt.code}: scan the goods first, or "
-                          "ask a supervisor to cancel the receipt.")
+        raise DomainError(_("Nothing was received on %(code)s: scan the goods first, or ask a "
+                            "supervisor to cancel the receipt.", code=receipt.code))
     missing = [line for line in receipt.lines if line.missing]
     if missing:
         receipt.status = ReceiptStatus.CLOSED_SHORT
         receipt.discrepancy = "; ".join(
-            f"{line.product.sku}: {line.missing} missing ({line.received} of {line.expected})"
+            _("%(sku)s: %(missing)s missing (%(received)s of %(expected)s)", sku=line.product.sku,
+              missing=line.missing, received=line.received, expected=line.expected)
             for line in missing)[:2000]
     else:
         receipt.status = ReceiptStatus.RECEIVED
@@ -287,7 +299,7 @@ def close_receipt(receipt: Receipt, *, user) -> Receipt:
 
 def _require_supervisor(user) -> None:
     if user is None or not user.has_role(Role.SUPERVISOR):
-        raise PermissionDenied("Only a supervisor can approve an over-receipt or link a barcode.",
+        raise PermissionDenied(_("Only a supervisor can approve an over-receipt or link a barcode."),
                                code="supervisor_required")
 
 
@@ -300,8 +312,8 @@ def supervisor_by_badge(badge: str, pin: str) -> User:
         user = users.check_badge(badge, (pin or "").strip())
     except users.SignInRefused as exc:
         if exc.wrong_secret:
-            exc.reword("Badge or PIN not recognised: the supervisor scans their badge and "
-                       "types their PIN again.")
+            exc.reword(_("Badge or PIN not recognised: the supervisor scans their badge and "
+                         "types their PIN again."))
         raise
     _require_supervisor(user)
     return user
@@ -334,11 +346,11 @@ def current(user) -> ReceivingView:
 def _view(data: dict, last_line: ReceiptLine | None = None) -> ReceivingView:
     receipt = db.session.get(Receipt, data["receipt"]) if data.get("receipt") else None
     if receipt is None:
-        return ReceivingView(None, "Scan the receipt code (RCV-…) or start a blind receipt")
+        return ReceivingView(None, _("Scan the receipt code (RCV-…) or start a blind receipt"))
     if not receipt.is_open:
-        return ReceivingView(receipt, f"{receipt.code} is {receipt.status.label.lower()}. "
-                                      "Scan the next receipt.")
-    return ReceivingView(receipt, "Scan each item (or type a quantity for a carton)", last_line)
+        return ReceivingView(receipt, _("%(code)s is %(status)s. Scan the next receipt.",
+                                        code=receipt.code, status=receipt.status.label.lower()))
+    return ReceivingView(receipt, _("Scan each item (or type a quantity for a carton)"), last_line)
 
 
 def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
@@ -351,26 +363,28 @@ def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
         receipt = receipt_by_code(scanned.code)
         _check_open(receipt)
         save_state(state, receipt=receipt.id)
-        return _view(state.data), f"Receiving {receipt.code}" + (
-            f" from {receipt.supplier}" if receipt.supplier else "")
+        return _view(state.data), (_("Receiving %(code)s from %(supplier)s", code=receipt.code,
+                                     supplier=receipt.supplier) if receipt.supplier
+                                   else _("Receiving %(code)s", code=receipt.code))
     if scanned.kind is ScanKind.BADGE and state.data.get("pending") \
             and not state.data["pending"].get("approved"):
         # An over-receipt waits for a supervisor: their badge scanned here is the approval's
         # badge (the PIN follows on the approval form). Nothing changes until the PIN.
         pending = state.data["pending"]
-        raise DomainError(f"Badge {scanned.code} read: type the PIN to approve.",
+        raise DomainError(_("Badge %(code)s read: type the PIN to approve.", code=scanned.code),
                           code="approval_badge", badge=scanned.code,
                           product_id=int(pending["product"]), total=int(pending["total"]))
     if scanned.kind is not ScanKind.PRODUCT:
-        raise DomainError(f"{scanned.code} is a {scanned.kind.value}: scan a product or a receipt code.")
+        raise DomainError(_("%(code)s is a %(kind)s: scan a product or a receipt code.",
+                            code=scanned.code, kind=scanned.kind.label))
     if not state.data.get("receipt"):
-        raise DomainError("Scan the receipt code first (RCV-… on the delivery paperwork), "
-                          "or start a blind receipt.")
+        raise DomainError(_("Scan the receipt code first (RCV-… on the delivery paperwork), or "
+                            "start a blind receipt."))
     try:
         match = product_by_code(scanned.code)
     except NotFound:
-        raise DomainError(f"Barcode {scanned.code} is not known: not received. Put the item "
-                          "aside; a supervisor can link the barcode to its product.",
+        raise DomainError(_("Barcode %(code)s is not known: not received. Put the item aside; a "
+                            "supervisor can link the barcode to its product.", code=scanned.code),
                           code="unknown_barcode", barcode=scanned.code) from None
     receipt = get_receipt(state.data["receipt"], lock=True)
     if approver is None and user.has_role(Role.SUPERVISOR):
@@ -386,15 +400,18 @@ def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
 
 def _received_sentence(done: Received) -> str:
     line = done.line
-    text = f"+{done.units} {line.product.sku}: {line.received}"
-    if not line.receipt.blind:
-        text += f" of {line.expected}"
-        if line.missing:
-            text += f", {line.missing} left"
-        elif line.over:
-            text += f", {line.over} over"
+    values = dict(units=done.units, sku=line.product.sku, received=line.received,
+                  expected=line.expected, left=line.missing, over=line.over)
+    if line.receipt.blind:
+        text = _("+%(units)s %(sku)s: %(received)s", **values)
+    elif line.missing:
+        text = _("+%(units)s %(sku)s: %(received)s of %(expected)s, %(left)s left", **values)
+    elif line.over:
+        text = _("+%(units)s %(sku)s: %(received)s of %(expected)s, %(over)s over", **values)
+    else:
+        text = _("+%(units)s %(sku)s: %(received)s of %(expected)s", **values)
     if done.approved_by is not None:
-        text += f" (approved by {done.approved_by.name})"
+        text += " " + _("(approved by %(user)s)", user=done.approved_by.name)
     return text
 
 
@@ -403,7 +420,7 @@ def start_blind(user) -> tuple[ReceivingView, str]:
     state = load_state(user, FLOW)
     receipt = start_blind_receipt(user=user)
     save_state(state, receipt=receipt.id)
-    return _view(state.data), f"Blind receipt {receipt.code} started: scan the items."
+    return _view(state.data), _("Blind receipt %(code)s started: scan the items.", code=receipt.code)
 
 
 def hold_over_receipt(user, product_id: int, total: int) -> None:
@@ -429,10 +446,10 @@ def approve_and_receive(user, badge: str, pin: str, *,
     """
     state = load_state(user, FLOW)
     if not state.data.get("receipt"):
-        raise DomainError("No receipt is open on this handheld: scan the receipt code first.")
+        raise DomainError(_("No receipt is open on this handheld: scan the receipt code first."))
     pending = state.data.get("pending")
     if not pending:
-        raise DomainError("No over-receipt is waiting for approval here: scan the item again.")
+        raise DomainError(_("No over-receipt is waiting for approval here: scan the item again."))
     approver = user if user.has_role(Role.SUPERVISOR) and not badge else supervisor_by_badge(badge, pin)
     receipt = get_receipt(state.data["receipt"], lock=True)
     product = inventory.get_product(int(pending["product"]))
@@ -442,7 +459,8 @@ def approve_and_receive(user, badge: str, pin: str, *,
     save_state(state, receipt=receipt.id, pending={**pending, "approved": True})
     if done is None:
         line = _line_for(receipt, product)
-        return _view(state.data, line), f"{product.sku}: already {line.received}, nothing more received."
+        return _view(state.data, line), _("%(sku)s: already %(qty)s, nothing more received.",
+                                          sku=product.sku, qty=line.received)
     return _view(state.data, done.line), _received_sentence(done)
 
 
@@ -450,12 +468,15 @@ def close_current(user) -> tuple[ReceivingView, str]:
     """Close the operator's receipt and say how it ended."""
     state = load_state(user, FLOW)
     if not state.data.get("receipt"):
-        raise DomainError("No receipt is open on this handheld.")
+        raise DomainError(_("No receipt is open on this handheld."))
     receipt = close_receipt(get_receipt(state.data["receipt"], lock=True), user=user)
     save_state(state)
     if receipt.status is ReceiptStatus.CLOSED_SHORT:
-        return _view({}), f"{receipt.code} closed with discrepancies: {receipt.missing_total} missing."
-    return _view({}), f"{receipt.code} received in full: {receipt.received_total} units."
+        return _view({}), _("%(code)s closed with discrepancies: %(missing)s missing.",
+                            code=receipt.code, missing=receipt.missing_total)
+    return _view({}), ngettext("%(code)s received in full: %(num)d unit.",
+                               "%(code)s received in full: %(num)d units.",
+                               receipt.received_total, code=receipt.code)
 
 
 def leave(user) -> ReceivingView:

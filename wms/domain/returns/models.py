@@ -8,17 +8,18 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import UTCDateTime, created_at_column, db, enum_column
+from wms.i18n import N_, _
 
 
 class ReturnStatus(enum.Enum):
-    EXPECTED = "Expected"
-    IN_PROGRESS = "In progress"
-    RECEIVED = "Received"
-    CANCELLED = "Cancelled"
+    EXPECTED = N_("Expected")
+    IN_PROGRESS = N_("In progress")
+    RECEIVED = N_("Received")
+    CANCELLED = N_("Cancelled")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 OPEN_RETURN_STATUSES = (ReturnStatus.EXPECTED, ReturnStatus.IN_PROGRESS)
@@ -27,14 +28,14 @@ OPEN_RETURN_STATUSES = (ReturnStatus.EXPECTED, ReturnStatus.IN_PROGRESS)
 class ReturnCondition(enum.Enum):
     """The grade an operator gives a returned unit, with the key that chooses it."""
 
-    SELLABLE = "Sellable"
-    DAMAGED = "Damaged"
-    OPENED = "Opened / incomplete"
-    WRONG_ITEM = "Wrong item, not ours"
+    SELLABLE = N_("Sellable")
+    DAMAGED = N_("Damaged")
+    OPENED = N_("Opened / incomplete")
+    WRONG_ITEM = N_("Wrong item, not ours")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
     @property
     def key(self) -> str:

@@ -28,6 +28,7 @@ from wms.domain.returns.models import (
 )
 from wms.domain.returns.services import DESTINATION, KEYS_HINT, LineView, ReturnView
 from wms.domain.scans.models import ScanRecord
+from wms.i18n import _
 
 try:  # the picking fast path's signal to the scan endpoint (issue 13)
     from wms.domain.scans.services import ScanAlreadyApplied
@@ -109,8 +110,8 @@ def fast_scan(user, text: str, scanned: Scan | None, qty: int, scan_id: str | No
             "code": scanned.code, "quantity": units, "condition": None, "location_id": None,
             "exception": False, "user_id": user.id, "created_at": utcnow()})
         view.pending_sku, view.pending_qty = line.sku, units
-        view.prompt = f"{line.sku}: press its condition: {KEYS_HINT}"
-        return view, f"{line.sku} × {units} scanned: press 1-4"
+        view.prompt = _("%(sku)s: press its condition: %(keys)s", sku=line.sku, keys=KEYS_HINT)
+        return view, _("%(sku)s × %(qty)s scanned: press 1-4", sku=line.sku, qty=units)
     if pending_id is None:
         return None
     kind = DESTINATION[key]
@@ -123,8 +124,10 @@ def fast_scan(user, text: str, scanned: Scan | None, qty: int, scan_id: str | No
         return None
     inventory.receive_into(pending_product, location_id, pending_qty, reason=MoveReason.RETURNED,
                            user_id=user.id, reference=f"RMA-{return_id}",
-                           note=f"Order {reference}: {key.label.lower()}")
+                           note=_("Order %(reference)s: %(condition)s", reference=reference,
+                                  condition=key.label.lower()))
     line = next(ln for ln in lines if ln.id == pending_line)
     line.received += pending_qty
-    view.prompt = "Scan the next item, or close the return"
-    return view, f"{line.sku} × {pending_qty} {key.label.lower()}: to {location_code}"
+    view.prompt = _("Scan the next item, or close the return")
+    return view, _("%(sku)s × %(qty)s %(condition)s: to %(location)s", sku=line.sku, qty=pending_qty,
+                   condition=key.label.lower(), location=location_code)

@@ -27,8 +27,9 @@ from wms.domain.returns.models import (
 from wms.domain.scans.services import parse
 from wms.domain.shipping.models import Parcel, Shipment
 from wms.errors import Conflict, DomainError, NotFound
+from wms.i18n import _, _l
 
-KEYS_HINT = "1 sellable · 2 damaged · 3 opened · 4 not ours"
+KEYS_HINT = _l("1 sellable · 2 damaged · 3 opened · 4 not ours")
 # Where a graded unit goes (None: nowhere, it is not ours and is set aside).
 DESTINATION = {ReturnCondition.SELLABLE: LocationKind.RETURNS,
                ReturnCondition.DAMAGED: LocationKind.QUARANTINE,
@@ -63,7 +64,7 @@ class ReturnView:
     pending_qty: int = 0
     set_aside: str | None = None  # a refused code the operator may set aside as an exception
     exceptions: int = 0
-    prompt: str = "Scan the return, the order or the parcel's tracking number"
+    prompt: str = _l("Scan the return, the order or the parcel's tracking number")
     open_returns: list = field(default_factory=list)
 
     @property
@@ -98,22 +99,27 @@ def create_return(order: Order, quantities: dict[int, int] | None = None, *, sou
     """
     shipped = _shipped_lines(order)
     if not shipped:
-        raise DomainError(f"Order {order.reference} has not shipped anything: there is nothing to return.",
+        raise DomainError(_("Order %(reference)s has not shipped anything: there is nothing to "
+                            "return.", reference=order.reference),
                           code="not_shipped")
     quantities = dict(quantities or {})
     by_id = {ln.id: ln for ln in order.lines}
     for line_id, qty in quantities.items():
         line = by_id.get(line_id)
         if line is None:
-            raise DomainError(f"Line {line_id} is not a line of order {order.reference}.", code="unknown_line")
+            raise DomainError(_("Line %(line_id)s is not a line of order %(reference)s.",
+                                line_id=line_id, reference=order.reference), code="unknown_line")
         if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0:
-            raise DomainError(f"The quantity of {line.sku} must be a whole number, 0 or more.",
+            raise DomainError(_("The quantity of %(sku)s must be a whole number, 0 or more.",
+                                sku=line.sku),
                               code="invalid_quantity")
         if qty > line.quantity_shipped:
-            raise DomainError(f"{line.sku}: {qty} announced but only {line.quantity_shipped} shipped.",
+            raise DomainError(_("%(sku)s: %(qty)s announced but only %(quantity_shipped)s "
+                                "shipped.",
+                                sku=line.sku, qty=qty, quantity_shipped=line.quantity_shipped),
                               code="over_shipped")
     if source != "parcel" and not any(quantities.values()):
-        raise DomainError("Announce at least one unit to return.", code="empty_return")
+        raise DomainError(_("Announce at least one unit to return."), code="empty_return")
     ret = CustomerReturn(order_id=order.id, source=source, status=status, reason=(reason or None),
                          shop=shop, ps_return_id=ps_return_id, ps_state=ps_state,
                          external_ref=external_ref, created_by_id=getattr(user, "id", None))
@@ -125,10 +131,13 @@ def create_return(order: Order, quantities: dict[int, int] | None = None, *, sou
                                     ps_order_detail_id=line.ps_order_detail_id))
     db.session.add(ret)
     db.session.flush()
-    what = ", ".join(f"{ln.sku} × {ln.announced}" for ln in ret.lines if ln.announced) or "nothing announced"
-    who = {"shop": "the shop", "desk": "the desk", "api": "the API", "parcel": "an unexpected parcel"}
-    record_return_event(ret, "created", f"Return {ret.code} created by {who.get(source, source)}: {what}.", user)
-    record_event(order, "return", f"Return {ret.code} ({what}).", user)
+    what = ", ".join(_("%(sku)s × %(qty)s", sku=ln.sku, qty=ln.announced)
+                     for ln in ret.lines if ln.announced) or _("nothing announced")
+    who = {"shop": _("the shop"), "desk": _("the desk"), "api": _("the API"),
+           "parcel": _("an unexpected parcel")}
+    record_return_event(ret, "created", _("Return %(code)s created by %(source)s: %(what)s.",
+                                          code=ret.code, source=who.get(source, source), what=what), user)
+    record_event(order, "return", _("Return %(code)s (%(what)s).", code=ret.code, what=what), user)
     db.session.flush()
     return ret
 
@@ -140,7 +149,7 @@ def returns_query():
 def get_return(return_id: int) -> CustomerReturn:
     ret = db.session.get(CustomerReturn, return_id)
     if ret is None:
-        raise NotFound(f"Return {return_id} does not exist.", code="unknown_return")
+        raise NotFound(_("Return %(return_id)s does not exist.", return_id=return_id), code="unknown_return")
     return ret
 
 
@@ -182,14 +191,16 @@ def return_for_code(code: str, user=None) -> CustomerReturn:
         except ValueError:
             ret = None
         if ret is None:
-            raise NotFound(f"Return {scanned.code} does not exist.", code="unknown_return")
+            raise NotFound(_("Return %(code)s does not exist.", code=scanned.code), code="unknown_return")
         if not ret.is_open:
-            raise DomainError(f"Return {ret.code} is {ret.status.label.lower()} already.", code="return_closed")
+            raise DomainError(_("Return %(code)s is %(status)s already.",
+                                code=ret.code, status=ret.status.label.lower()), code="return_closed")
         return ret
     order = order_for_code(code)
     if order is None:
-        raise NotFound(f"{scanned.code} is no return, order, or tracking number we know. Scan the "
-                       "order reference on the packing slip or the tracking number on the label.",
+        raise NotFound(_("%(code)s is no return, order, or tracking number we know. Scan the "
+                         "order reference on the packing slip or the tracking number on the "
+                         "label.", code=scanned.code),
                        code="unknown_return")
     ret = db.session.execute(
         select(CustomerReturn).where(CustomerReturn.order_id == order.id,
@@ -235,9 +246,9 @@ def view_of(ret: CustomerReturn | None, set_aside: str | None = None) -> ReturnV
     if pending is not None:
         sku = next((ln.sku for ln in ret.lines if ln.id == pending.return_line_id), pending.code)
         view.pending_sku, view.pending_qty = sku, pending.quantity
-        view.prompt = f"{sku}: press its condition: {KEYS_HINT}"
+        view.prompt = _("%(sku)s: press its condition: %(keys)s", sku=sku, keys=KEYS_HINT)
     else:
-        view.prompt = "Scan the next item, or close the return"
+        view.prompt = _("Scan the next item, or close the return")
     return view
 
 
@@ -249,18 +260,21 @@ def start(user, code: str) -> tuple[ReturnView, str]:
     """Open a return on the operator's handheld (one at a time)."""
     ret = return_for_code(code, user)
     if ret.holder_id not in (None, user.id):
-        raise Conflict(f"Return {ret.code} is being received on another handheld.", code="return_held")
+        raise Conflict(_("Return %(code)s is being received on another handheld.", code=ret.code), code="return_held")
     for other in db.session.execute(select(CustomerReturn).where(CustomerReturn.holder_id == user.id,
                                                                  CustomerReturn.id != ret.id)).scalars():
         other.holder_id = None
     if ret.status is ReturnStatus.EXPECTED:
         ret.status = ReturnStatus.IN_PROGRESS
         ret.started_at = utcnow()
-        record_return_event(ret, "started", f"Receiving started on a handheld.", user)
+        record_return_event(ret, "started", _("Receiving started on a handheld."), user)
     ret.holder_id = user.id
     db.session.flush()
-    kind = "expected return" if ret.source != "parcel" else "unexpected parcel"
-    return view_of(ret), f"{ret.code} for order {ret.order.reference} ({kind}): scan each item"
+    if ret.source != "parcel":
+        return view_of(ret), _("%(code)s for order %(reference)s (expected return): scan each item",
+                               code=ret.code, reference=ret.order.reference)
+    return view_of(ret), _("%(code)s for order %(reference)s (unexpected parcel): scan each item",
+                           code=ret.code, reference=ret.order.reference)
 
 
 def scan(user, code: str, qty: int = 1) -> tuple[ReturnView, str]:
@@ -269,12 +283,13 @@ def scan(user, code: str, qty: int = 1) -> tuple[ReturnView, str]:
     ret = held_return(user)
     if text in CONDITION_KEYS:
         if ret is None:
-            raise DomainError("Scan the return, the order or the tracking number first.", code="no_return")
+            raise DomainError(_("Scan the return, the order or the tracking number first."), code="no_return")
         return grade(user, ret, CONDITION_KEYS[text])
     scanned = parse(text)
     if ret is None or scanned.kind in (ScanKind.RETURN, ScanKind.ORDER, ScanKind.PARCEL):
         if ret is not None and _pending(ret) is not None:
-            raise _refusal(ret, f"Choose the condition of {view_of(ret).pending_sku} first: {KEYS_HINT}.",
+            raise _refusal(ret, _("Choose the condition of %(sku)s first: %(keys)s.",
+                                  sku=view_of(ret).pending_sku, keys=KEYS_HINT),
                            "condition_first")
         return start(user, text)
     return scan_item(user, ret, text, qty)
@@ -290,7 +305,8 @@ def scan_item(user, ret: CustomerReturn, code: str, qty: int = 1) -> tuple[Retur
     """One item (or a pack) back in the parcel: it waits for its condition key."""
     pending = _pending(ret)
     if pending is not None:
-        raise _refusal(ret, f"Choose the condition of {view_of(ret).pending_sku} first: {KEYS_HINT}.",
+        raise _refusal(ret, _("Choose the condition of %(sku)s first: %(keys)s.",
+                              sku=view_of(ret).pending_sku, keys=KEYS_HINT),
                        "condition_first")
     try:
         match = product_by_code(code)
@@ -302,81 +318,91 @@ def scan_item(user, ret: CustomerReturn, code: str, qty: int = 1) -> tuple[Retur
             except DomainError:
                 order = None
             if order is not None:
-                raise _refusal(ret, f"{code} is another order: close or leave {ret.code} first.",
+                raise _refusal(ret, _("%(code)s is another order: close or leave %(ret_code)s "
+                                      "first.", code=code, ret_code=ret.code),
                                "other_order") from None
-        raise _refusal(ret, f"{code} is not a product of order {ret.order.reference}: it is not ours. "
-                            "Set it aside as an exception.", "not_in_order", set_aside=code) from None
+        raise _refusal(ret, _("%(code)s is not a product of order %(reference)s: it is not ours. "
+                              "Set it aside as an exception.",
+                              code=code, reference=ret.order.reference), "not_in_order", set_aside=code) from None
     product = match.product
     units = qty * match.pack_qty
     line = next((ln for ln in ret.lines if ln.product_id == product.id), None)
     if line is None:
-        raise _refusal(ret, f"{product.sku} was not in order {ret.order.reference}: refused. "
-                            "Set it aside as an exception.", "not_in_order", set_aside=code)
+        raise _refusal(ret, _("%(sku)s was not in order %(reference)s: refused. Set it aside as "
+                              "an exception.", sku=product.sku, reference=ret.order.reference), "not_in_order", set_aside=code)
     back = line_received(ret, line.id)
     if back + units > line.shipped:
-        raise _refusal(ret, f"Only {line.shipped} × {product.sku} were shipped and {back} came back "
-                            "already: set this one aside as an exception.", "over_shipped", set_aside=code)
+        raise _refusal(ret, _("Only %(shipped)s × %(sku)s were shipped and %(back)s came back "
+                              "already: set this one aside as an exception.",
+                              shipped=line.shipped, sku=product.sku, back=back), "over_shipped", set_aside=code)
     ret.items.append(ReturnItem(return_line_id=line.id, product_id=product.id, code=code, quantity=units,
                                 user_id=user.id))
     db.session.flush()
-    return view_of(ret), f"{product.sku} × {units} scanned: press 1-4"
+    return view_of(ret), _("%(sku)s × %(qty)s scanned: press 1-4", sku=product.sku, qty=units)
 
 
 def grade(user, ret: CustomerReturn, condition: ReturnCondition) -> tuple[ReturnView, str]:
     """Give the waiting item its condition: into the returns location, quarantine, or set aside."""
     item = _pending(ret)
     if item is None:
-        raise _refusal(ret, "Scan an item first, then press its condition.", "no_item")
+        raise _refusal(ret, _("Scan an item first, then press its condition."), "no_item")
     line = next(ln for ln in ret.lines if ln.id == item.return_line_id)
     kind = DESTINATION[condition]
     item.condition = condition
     if kind is None:
         item.exception = True
         db.session.flush()
-        record_return_event(ret, "exception", f"{line.sku} × {item.quantity} is not ours: set aside.", user)
-        return view_of(ret), f"{line.sku} is not ours: set it aside on the exceptions shelf"
+        record_return_event(ret, "exception", _("%(sku)s × %(quantity)s is not ours: set aside.",
+                                                sku=line.sku, quantity=item.quantity), user)
+        return view_of(ret), _("%(sku)s is not ours: set it aside on the exceptions shelf", sku=line.sku)
     location = default_location(kind)
     item.location_id = location.id
     db.session.flush()
     inventory.receive_into(item.product_id, location.id, item.quantity, reason=MoveReason.RETURNED,
                            user_id=user.id, reference=ret.code,
-                           note=f"Order {ret.order.reference}: {condition.label.lower()}")
-    return view_of(ret), f"{line.sku} × {item.quantity} {condition.label.lower()}: to {location.code}"
+                           note=_("Order %(reference)s: %(condition)s", reference=ret.order.reference,
+                                  condition=condition.label.lower()))
+    return view_of(ret), _("%(sku)s × %(qty)s %(condition)s: to %(location)s", sku=line.sku,
+                           qty=item.quantity, condition=condition.label.lower(), location=location.code)
 
 
 def set_aside(user, code: str, qty: int = 1) -> tuple[ReturnView, str]:
     """Record a refused item (not in the order, unknown, or one too many) as an exception."""
     ret = held_return(user)
     if ret is None:
-        raise DomainError("Scan the return, the order or the tracking number first.", code="no_return")
+        raise DomainError(_("Scan the return, the order or the tracking number first."), code="no_return")
     code = (code or "").strip()[:128]
     if not code:
-        raise _refusal(ret, "Nothing to set aside: scan the item.", "bad_scan")
+        raise _refusal(ret, _("Nothing to set aside: scan the item."), "bad_scan")
     try:
         product_id = product_by_code(code).product.id
     except DomainError:
         product_id = None
     ret.items.append(ReturnItem(return_line_id=None, product_id=product_id, code=code, quantity=qty,
                                 condition=ReturnCondition.WRONG_ITEM, exception=True, user_id=user.id))
-    record_return_event(ret, "exception", f"{code} × {qty} set aside: not in order {ret.order.reference}.", user)
+    record_return_event(ret, "exception", _("%(code)s × %(qty)s set aside: not in order "
+                                            "%(reference)s.",
+                                            code=code, qty=qty, reference=ret.order.reference), user)
     db.session.flush()
-    return view_of(ret), f"{code} set aside as an exception: put it on the exceptions shelf"
+    return view_of(ret), _("%(code)s set aside as an exception: put it on the exceptions shelf",
+                           code=code)
 
 
 def close(user) -> tuple[ReturnView, str]:
     """Finish the operator's return: record what is missing, tell the shop and the webhooks."""
     ret = held_return(user)
     if ret is None:
-        raise DomainError("No return is open on this handheld.", code="no_return")
+        raise DomainError(_("No return is open on this handheld."), code="no_return")
     if _pending(ret) is not None:
-        raise _refusal(ret, f"Choose the condition of {view_of(ret).pending_sku} first: {KEYS_HINT}.",
+        raise _refusal(ret, _("Choose the condition of %(sku)s first: %(keys)s.",
+                              sku=view_of(ret).pending_sku, keys=KEYS_HINT),
                        "condition_first")
     if not ret.items:
-        raise _refusal(ret, "Nothing was scanned: scan the items, or leave the return open.", "empty")
+        raise _refusal(ret, _("Nothing was scanned: scan the items, or leave the return open."), "empty")
     finish(ret, user)
-    message = f"{ret.code} received"
-    if ret.discrepancy:
-        message += f" with a discrepancy: {ret.discrepancy}"
+    message = (_("%(code)s received with a discrepancy: %(discrepancy)s", code=ret.code,
+                 discrepancy=ret.discrepancy) if ret.discrepancy
+               else _("%(code)s received", code=ret.code))
     return view_of(None), message
 
 
@@ -389,13 +415,16 @@ def summary(ret: CustomerReturn) -> str:
             if i.return_line_id == ln.id and i.condition is not None:
                 by_condition[i.condition] = by_condition.get(i.condition, 0) + i.quantity
         for condition, qty in by_condition.items():
-            parts.append(f"{ln.sku} × {qty} {condition.label.lower()}")
-    aside = [f"{i.code} × {i.quantity}" for i in ret.items if i.exception and i.return_line_id is None]
-    text = f"Return {ret.code} received: " + (", ".join(parts) or "no item of the order")
+            parts.append(_("%(sku)s × %(qty)s %(condition)s", sku=ln.sku, qty=qty,
+                           condition=condition.label.lower()))
+    aside = [_("%(sku)s × %(qty)s", sku=i.code, qty=i.quantity)
+             for i in ret.items if i.exception and i.return_line_id is None]
+    text = _("Return %(code)s received: %(items)s", code=ret.code,
+             items=", ".join(parts) or _("no item of the order"))
     if aside:
-        text += f"; set aside (not in the order): {', '.join(aside)}"
+        text += "; " + _("set aside (not in the order): %(items)s", items=', '.join(aside))
     if ret.discrepancy:
-        text += f"; missing: {ret.discrepancy}"
+        text += "; " + _("missing: %(discrepancy)s", discrepancy=ret.discrepancy)
     return text + "."
 
 
@@ -449,7 +478,8 @@ def leave(user) -> ReturnView:
     ret = held_return(user)
     if ret is not None:
         if _pending(ret) is not None:
-            raise _refusal(ret, f"Choose the condition of {view_of(ret).pending_sku} first: {KEYS_HINT}.",
+            raise _refusal(ret, _("Choose the condition of %(sku)s first: %(keys)s.",
+                                  sku=view_of(ret).pending_sku, keys=KEYS_HINT),
                            "condition_first")
         ret.holder_id = None
         db.session.flush()
@@ -458,20 +488,20 @@ def leave(user) -> ReturnView:
 
 def mark_refunded(ret: CustomerReturn, user=None) -> None:
     if ret.status is not ReturnStatus.RECEIVED:
-        raise DomainError(f"Return {ret.code} is not received yet.", code="not_received")
+        raise DomainError(_("Return %(code)s is not received yet.", code=ret.code), code="not_received")
     if ret.refunded_at is None:
         ret.refunded_at = utcnow()
-        record_return_event(ret, "refunded", "Refund done in the shop.", user)
+        record_return_event(ret, "refunded", _("Refund done in the shop."), user)
         db.session.flush()
 
 
-def cancel(ret: CustomerReturn, user=None, why: str = "Cancelled on the desk.") -> None:
+def cancel(ret: CustomerReturn, user=None, why: str = _l("Cancelled on the desk.")) -> None:
     if ret.status is not ReturnStatus.EXPECTED:
-        raise DomainError(f"Only an expected return can be cancelled; {ret.code} is "
-                          f"{ret.status.label.lower()}.", code="not_expected")
+        raise DomainError(_("Only an expected return can be cancelled; %(code)s is %(status)s.",
+                            code=ret.code, status=ret.status.label.lower()), code="not_expected")
     ret.status = ReturnStatus.CANCELLED
     ret.holder_id = None
-    record_return_event(ret, "cancelled", why, user)
+    record_return_event(ret, "cancelled", str(why), user)
     db.session.flush()
 
 
@@ -531,10 +561,12 @@ def parse_announced(order: Order, text: str) -> dict[int, int]:
         if not parts:
             continue
         if len(parts) > 2:
-            raise DomainError(f"Line {number}: write “SKU quantity”, e.g. “TSH-BLACK-M 1”.", code="bad_line")
+            raise DomainError(_("Line %(number)s: write “SKU quantity”, e.g. “TSH-BLACK-M 1”.",
+                                number=number), code="bad_line")
         line = by_sku.get(parts[0].upper())
         if line is None:
-            raise DomainError(f"Line {number}: {parts[0]} is not in order {order.reference}.", code="unknown_sku")
+            raise DomainError(_("Line %(number)s: %(parts)s is not in order %(reference)s.",
+                                number=number, parts=parts[0], reference=order.reference), code="unknown_sku")
         qty = inventory.parse_quantity(parts[1] if len(parts) == 2 else "1")
         quantities[line.id] = quantities.get(line.id, 0) + qty
     return quantities
@@ -543,6 +575,7 @@ def parse_announced(order: Order, text: str) -> dict[int, int]:
 def order_by_reference(text: str) -> Order:
     order = order_for_code(text) if (text or "").strip() else None
     if order is None:
-        raise NotFound(f"No order has the reference, code or tracking number {(text or '').strip() or '(empty)'}.",
+        raise NotFound(_("No order has the reference, code or tracking number %(value)s.",
+                         value=(text or '').strip() or _('(empty)')),
                        code="unknown_order")
     return order

@@ -9,6 +9,7 @@ from wms.barcodes import Scan, ScanKind, parse_scan
 from wms.db import db, utcnow
 from wms.domain.scans.models import FlowState
 from wms.errors import DomainError
+from wms.i18n import _
 
 
 def load_state(user, flow: str, *, lock: bool = True) -> FlowState:
@@ -39,7 +40,7 @@ def parse(code: str, location_pattern: str | None = None) -> Scan:
     """Parse a scan, refusing an unreadable one with its reason."""
     scan = parse_scan(code, location_pattern)
     if scan.kind is ScanKind.INVALID:
-        raise DomainError(scan.error or "That scan could not be read: scan again.", code="bad_scan")
+        raise DomainError(scan.error or _("That scan could not be read: scan again."), code="bad_scan")
     return scan
 
 

@@ -20,6 +20,7 @@ from wms.barcodes import PREFIXES, clean
 from wms.db import db
 from wms.domain.shipping.models import Carrier, Parcel
 from wms.errors import DomainError
+from wms.i18n import _
 
 TRACKING = re.compile(r"^[A-Z0-9][A-Z0-9-]{5,39}$")
 
@@ -121,16 +122,16 @@ def check_tracking(raw: str) -> str:
     """Clean a scanned tracking number and refuse anything that cannot be one."""
     code = clean(raw or "").upper().replace(" ", "")
     if not code:
-        raise DomainError("Scan the tracking barcode on the carrier's label.", code="bad_tracking")
+        raise DomainError(_("Scan the tracking barcode on the carrier's label."), code="bad_tracking")
     if any(code.startswith(prefix) for prefix in PREFIXES):
-        raise DomainError(f"{code} is a warehouse code, not a tracking number: scan the barcode "
-                          "on the carrier's label.", code="bad_tracking")
+        raise DomainError(_("%(code)s is a warehouse code, not a tracking number: scan the "
+                            "barcode on the carrier's label.", code=code), code="bad_tracking")
     if code.isdecimal() and len(code) in (8, 12, 13):
-        raise DomainError(f"{code} looks like a product barcode: scan the tracking barcode on the "
-                          "carrier's label.", code="bad_tracking")
+        raise DomainError(_("%(code)s looks like a product barcode: scan the tracking barcode on "
+                            "the carrier's label.", code=code), code="bad_tracking")
     if not TRACKING.match(code):
-        raise DomainError(f"{code} is not a tracking number (6 to 40 letters and digits): scan "
-                          "the carrier's label again.", code="bad_tracking")
+        raise DomainError(_("%(code)s is not a tracking number (6 to 40 letters and digits): "
+                            "scan the carrier's label again.", code=code), code="bad_tracking")
     return code
 
 
@@ -143,7 +144,8 @@ class ManualCarrier:
     def assign(self, carrier: Carrier, parcel: Parcel, scanned: str | None = None) -> str:
         """Return the scanned tracking number once checked."""
         if scanned is None:
-            raise DomainError(f"{carrier.name}: scan the tracking barcode of parcel {parcel.number}.",
+            raise DomainError(_("%(name)s: scan the tracking barcode of parcel %(number)s.",
+                                name=carrier.name, number=parcel.number),
                               code="tracking_needed")
         return check_tracking(scanned)
 
@@ -161,13 +163,13 @@ class RangeCarrier:
             select(Carrier).where(Carrier.id == carrier.id).with_for_update()
             .execution_options(populate_existing=True)).scalar_one()
         if row.range_start is None or row.range_end is None:
-            raise DomainError(f"{row.name} has no tracking number range: a supervisor enters the "
-                              "range the carrier gave you under Desk › Dispatch.", code="no_range")
+            raise DomainError(_("%(name)s has no tracking number range: a supervisor enters the "
+                                "range the carrier gave you under Desk › Dispatch.", name=row.name), code="no_range")
         number = row.range_next if row.range_next is not None else row.range_start
         if number > row.range_end:
-            raise DomainError(f"The tracking range of {row.name} is used up (last number "
-                              f"{row.range_end}): ask the carrier for a new range and enter it "
-                              "under Desk › Dispatch.", code="range_exhausted")
+            raise DomainError(_("The tracking range of %(name)s is used up (last number "
+                                "%(range_end)s): ask the carrier for a new range and enter it "
+                                "under Desk › Dispatch.", name=row.name, range_end=row.range_end), code="range_exhausted")
         row.range_next = number + 1
         db.session.flush()
         width = len(str(row.range_end))
@@ -190,8 +192,9 @@ def adapter_for(carrier: Carrier) -> CarrierAdapter:
         ADAPTERS.update(_api_adapters())
     adapter = ADAPTERS.get(carrier.adapter or "manual")
     if adapter is None:
-        raise DomainError(f"Carrier {carrier.name} uses the adapter “{carrier.adapter}”, which this "
-                          f"WMS does not know (known: {', '.join(sorted(ADAPTERS))}).")
+        raise DomainError(_("Carrier %(name)s uses the adapter “%(adapter)s”, which this WMS "
+                            "does not know (known: %(adapters)s).",
+                            name=carrier.name, adapter=carrier.adapter, adapters=', '.join(sorted(ADAPTERS))))
     return adapter
 
 
@@ -213,16 +216,17 @@ def carrier_account(carrier: Carrier) -> dict:
         try:
             accounts = json.loads(accounts)
         except ValueError:
-            raise DomainError("The WMS_CARRIER_ACCOUNTS setting is not valid JSON: an administrator "
-                              "fixes it (see docs/carriers.md).", code="carrier_account") from None
+            raise DomainError(_("The WMS_CARRIER_ACCOUNTS setting is not valid JSON: an "
+                                "administrator fixes it (see docs/carriers.md)."), code="carrier_account") from None
     account = accounts.get(carrier.account or "") if isinstance(accounts, dict) else None
     if not isinstance(account, dict):
-        raise DomainError(f"{carrier.name} has no carrier account “{carrier.account or ''}” in the "
-                          "WMS_CARRIER_ACCOUNTS setting: an administrator adds it (see "
-                          "docs/carriers.md).", code="carrier_account")
+        raise DomainError(_("%(name)s has no carrier account “%(value)s” in the "
+                            "WMS_CARRIER_ACCOUNTS setting: an administrator adds it (see "
+                            "docs/carriers.md).", name=carrier.name, value=carrier.account or ''), code="carrier_account")
     if account.get("adapter", carrier.adapter) != carrier.adapter:
-        raise DomainError(f"The carrier account “{carrier.account}” is a {account.get('adapter')} "
-                          f"account, but {carrier.name} uses {carrier.adapter}.", code="carrier_account")
+        raise DomainError(_("The carrier account “%(account)s” is a %(value)s account, but "
+                            "%(name)s uses %(adapter)s.",
+                            account=carrier.account, value=account.get('adapter'), name=carrier.name, adapter=carrier.adapter), code="carrier_account")
     return account
 
 

@@ -21,6 +21,7 @@ from wms.domain.shipping.models import (
     CarrierLabel, CarrierLabelStatus, Parcel, Shipment, ShipmentStatus,
 )
 from wms.errors import Conflict, DomainError
+from wms.i18n import _, ngettext
 
 # Statuses whose shipment may exist at the carrier (a void must reach it).
 AT_CARRIER = (CarrierLabelStatus.CREATED, CarrierLabelStatus.PENDING)
@@ -56,8 +57,8 @@ def sender_address(shipment: Shipment) -> Address:
     if warehouse is None:
         warehouse = db.session.execute(select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
     if warehouse is None or not (warehouse.address1 and warehouse.postcode and warehouse.city):
-        raise DomainError("The warehouse has no full sender address (street, postcode, city): a "
-                          "supervisor completes it before carrier labels can be made.",
+        raise DomainError(_("The warehouse has no full sender address (street, postcode, city): "
+                            "a supervisor completes it before carrier labels can be made."),
                           code="sender_address")
     return Address(name=warehouse.company or warehouse.name, company=warehouse.company or "",
                    address1=warehouse.address1 or "", address2=warehouse.address2 or "",
@@ -68,8 +69,9 @@ def sender_address(shipment: Shipment) -> Address:
 def _request(shipment: Shipment, parcel: Parcel, row: CarrierLabel, label_format: str) -> LabelRequest:
     order, carrier = shipment.order, shipment.carrier
     if carrier.relay and not order.relay_point_id:
-        raise CarrierError(f"{carrier.name} delivers to a relay point but {order.reference} has "
-                           "none: set the relay point on the order page (desk), then retry.", "relay")
+        raise CarrierError(_("%(carrier)s delivers to a relay point but %(reference)s has none: set "
+                             "the relay point on the order page (desk), then retry.",
+                             carrier=carrier.name, reference=order.reference), "relay")
     recipient = Address(name=order.ship_name or order.customer_name or "", company=order.ship_company or "",
                         address1=order.ship_address1 or "", address2=order.ship_address2 or "",
                         postcode=order.ship_postcode or "", city=order.ship_city or "",
@@ -101,7 +103,7 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None or shipment.status is ShipmentStatus.CANCELLED:
         db.session.rollback()
-        raise DomainError("This shipment was unpacked: scan the order again.", code="no_shipment")
+        raise DomainError(_("This shipment was unpacked: scan the order again."), code="no_shipment")
     carrier = shipment.carrier
     adapter = adapter_for(carrier)
     account = carrier_account(carrier)
@@ -113,8 +115,8 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
     window = float(account.get("timeout") or 20) + 10
     if any(_in_flight(row, now, window) for row in rows):
         db.session.rollback()
-        return LabelOutcome(False, f"The WMS is already asking {name} for this label: wait a few "
-                                   "seconds, then press the button again.")
+        return LabelOutcome(False, _("The WMS is already asking %(name)s for this label: wait a "
+                                     "few seconds, then press the button again.", name=name))
     requests = []
     for row in rows:
         try:
@@ -139,8 +141,9 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
                     reference=reference, updated_at=now)).rowcount
         if not claimed:
             db.session.rollback()
-            return LabelOutcome(False, f"The WMS is already asking {name} for this label: wait a "
-                                       "few seconds, then press the button again.")
+            return LabelOutcome(False, _("The WMS is already asking %(name)s for this label: "
+                                         "wait a few seconds, then press the button again.",
+                                         name=name))
         work.append((row.id, request, look_first))
     db.session.commit()
 
@@ -162,7 +165,8 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
     # 3. Write the answers (short transaction).
     numbers, failure = [], None
     for row_id, _request_, _look in work[len(results):]:  # claimed, not asked (an earlier one failed)
-        db.session.get(CarrierLabel, row_id).error = "Not asked yet: another parcel's label failed first."
+        db.session.get(CarrierLabel, row_id).error = _("Not asked yet: another parcel's label failed "
+                                                       "first.")
     for row_id, created, exc in results:
         row = db.session.get(CarrierLabel, row_id)
         row.updated_at = utcnow()
@@ -178,8 +182,9 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
         if taken is not None:
             row.status = CarrierLabelStatus.FAILED
             row.external_id, row.tracking_number = created.external_id, created.tracking_number
-            row.error = failure = (f"{name} gave tracking number {created.tracking_number}, already "
-                                   f"on {taken.code}: ask a supervisor.")
+            row.error = failure = _("%(carrier)s gave tracking number %(tracking)s, already on "
+                                    "%(code)s: ask a supervisor.", carrier=name,
+                                    tracking=created.tracking_number, code=taken.code)
             continue
         row.status, row.error = CarrierLabelStatus.CREATED, None
         row.external_id, row.tracking_number = created.external_id, created.tracking_number
@@ -188,7 +193,8 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
         if row.parcel.voided_at is not None:
             # Unpacked while the carrier was answering: void it there too.
             row.status = CarrierLabelStatus.VOID_PENDING
-            failure = f"{row.parcel.code} was unpacked meanwhile: its {name} shipment will be voided."
+            failure = _("%(code)s was unpacked meanwhile: its %(carrier)s shipment will be voided.",
+                        code=row.parcel.code, carrier=name)
             continue
         row.parcel.tracking_number = created.tracking_number
         numbers.append(created.tracking_number)
@@ -198,9 +204,13 @@ def fetch(shipment_id: int, label_format: str = "pdf") -> LabelOutcome:
     shipment = db.session.get(Shipment, shipment_id)
     left = [row for row in labels_of(shipment) if row.status is not CarrierLabelStatus.CREATED]
     if left:
-        return LabelOutcome(False, f"{len(left)} parcel(s) still wait for their {name} label: retry.",
+        return LabelOutcome(False, ngettext("%(num)d parcel still waits for its %(name)s label: "
+                                            "retry.", "%(num)d parcels still wait for their "
+                                            "%(name)s label: retry.", len(left), name=name),
                             numbers)
-    return LabelOutcome(True, f"{name} label(s) created: {', '.join(numbers) or 'already there'}",
+    return LabelOutcome(True, ngettext("%(name)s label created: %(numbers)s",
+                                       "%(name)s labels created: %(numbers)s", max(len(numbers), 1),
+                                       name=name, numbers=', '.join(numbers) or _('already there')),
                         numbers)
 
 
@@ -212,8 +222,8 @@ def carrier_document(shipment: Shipment) -> tuple[bytes, str] | None:
     if not rows or not created:
         return None
     if len(created) < len(rows):
-        raise DomainError("Not every parcel has its carrier label yet: get the labels at the "
-                          "packing station first.", code="tracking_needed")
+        raise DomainError(_("Not every parcel has its carrier label yet: get the labels at the "
+                            "packing station first."), code="tracking_needed")
     formats = {row.label_format for row in created}
     if formats == {"zpl"}:
         return b"\n".join(row.label for row in created), "zpl"
@@ -273,7 +283,7 @@ def void_pending(limit: int = 50) -> list[str]:
                 found = adapter.find(account, request)
                 external_id, number = (found.external_id, found.tracking_number) if found else (None, None)
             said = adapter.cancel(account, external_id, number) if (external_id or number) else \
-                f"nothing was created at {name}"
+                _("nothing was created at %(carrier)s", carrier=name)
             result = (row_id, CarrierLabelStatus.VOIDED, redact(said, account))
         except CarrierError as exc:
             result = (row_id, CarrierLabelStatus.VOID_PENDING, redact(exc.message, account))
@@ -304,14 +314,15 @@ def carrier_manifest(dispatch) -> tuple[bytes, str]:
 
     carrier = dispatch.carrier
     if not has_carrier_manifest(carrier):
-        raise DomainError(f"{carrier.name} has no manifest of its own: print the WMS manifest.")
+        raise DomainError(_("%(name)s has no manifest of its own: print the WMS manifest.",
+                            name=carrier.name))
     if dispatch.status is not DispatchStatus.CLOSED:
-        raise DomainError(f"{dispatch.code} is still open: close it first.", code="open_dispatch")
+        raise DomainError(_("%(code)s is still open: close it first.", code=dispatch.code), code="open_dispatch")
     numbers = [p.tracking_number for p in dispatch.parcels if p.tracking_number]
     adapter, account, name = adapter_for(carrier), carrier_account(carrier), carrier.name
     db.session.rollback()
     try:
         return adapter.close_manifest(account, numbers)
     except CarrierError as exc:
-        raise CarrierUnavailable(f"{name} did not give its deposit slip: "
-                                 f"{redact(exc.message, account)}") from None
+        raise CarrierUnavailable(_("%(carrier)s did not give its deposit slip: %(reason)s",
+                                   carrier=name, reason=redact(exc.message, account))) from None

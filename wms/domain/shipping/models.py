@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, Time, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wms.db import UTCDateTime, created_at_column, db, enum_column
+from wms.i18n import N_, _
 
 
 class Carrier(db.Model):
@@ -64,14 +65,14 @@ class BoxSize(db.Model):
 
 
 class ShipmentStatus(enum.Enum):
-    PACKING = "Packing"
-    PACKED = "Packed"
-    SHIPPED = "Shipped"
-    CANCELLED = "Cancelled"
+    PACKING = N_("Packing")
+    PACKED = N_("Packed")
+    SHIPPED = N_("Shipped")
+    CANCELLED = N_("Cancelled")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 class Shipment(db.Model):
@@ -172,12 +173,12 @@ class ParcelItem(db.Model):
 
 
 class DispatchStatus(enum.Enum):
-    OPEN = "Open"
-    CLOSED = "Closed"
+    OPEN = N_("Open")
+    CLOSED = N_("Closed")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 class Dispatch(db.Model):
@@ -203,15 +204,15 @@ class Dispatch(db.Model):
 
 
 class CarrierLabelStatus(enum.Enum):
-    PENDING = "Asked"  # recorded before the call: the carrier may or may not have it
-    CREATED = "Created"
-    FAILED = "Refused"  # the carrier said why (error); nothing exists at the carrier
-    VOID_PENDING = "To void"  # the parcel was unpacked: void it at the carrier
-    VOIDED = "Voided"
+    PENDING = N_("Asked")  # recorded before the call: the carrier may or may not have it
+    CREATED = N_("Created")
+    FAILED = N_("Refused")  # the carrier said why (error); nothing exists at the carrier
+    VOID_PENDING = N_("To void")  # the parcel was unpacked: void it at the carrier
+    VOIDED = N_("Voided")
 
     @property
     def label(self) -> str:
-        return self.value
+        return _(self.value)
 
 
 class CarrierLabel(db.Model):

@@ -19,7 +19,7 @@ from wms.domain.shipping.models import (
     BoxSize, Carrier, Dispatch, DispatchStatus, Parcel, Shipment, ShipmentStatus,
 )
 from wms.errors import Conflict, DomainError, NotFound
-from wms.text import plural
+from wms.i18n import _, ngettext
 
 SHIPPING_LAYOUT = "shipping_4x6"
 
@@ -48,8 +48,8 @@ def box_by_code(code: str) -> BoxSize:
         select(BoxSize).where(BoxSize.code == (code or "").strip().upper(),
                               BoxSize.active.is_(True))).scalar_one_or_none()
     if box is None:
-        choices = ", ".join(b.code for b in active_boxes()) or "none are configured"
-        raise DomainError(f"Choose a box size ({choices}).", code="box_needed")
+        choices = ", ".join(b.code for b in active_boxes()) or _("none are configured")
+        raise DomainError(_("Choose a box size (%(choices)s).", choices=choices), code="box_needed")
     return box
 
 
@@ -64,25 +64,26 @@ def carrier_for_order(order: Order) -> Carrier:
         return order.carrier
     carriers = active_carriers()
     if not carriers:
-        raise DomainError("No carrier is configured: a supervisor adds one before packing.")
+        raise DomainError(_("No carrier is configured: a supervisor adds one before packing."))
     return carriers[0]
 
 
 def set_tracking_range(carrier: Carrier, start: int, end: int, prefix: str | None = None) -> Carrier:
     """Give a range carrier a block of tracking numbers; the counter starts after any already used."""
     if not (isinstance(start, int) and isinstance(end, int)) or start < 0 or end < start:
-        raise DomainError("A tracking range needs a first number and a last number not below it.")
+        raise DomainError(_("A tracking range needs a first number and a last number not below it."))
     if end > 2**31 - 1:
-        raise DomainError("Tracking numbers of a range go up to 2147483647: use the prefix for the "
-                          "leading digits.")
+        raise DomainError(_("Tracking numbers of a range go up to 2147483647: use the prefix for "
+                            "the leading digits."))
     prefix = (prefix or "").strip().upper() or None
     # Lock the carrier so no packing station hands out a number while the counter is reset.
     db.session.refresh(carrier, with_for_update=True)
     last_used = _last_used_in_range(carrier, start, end, prefix)
     if last_used is not None and last_used >= end:
         raise DomainError(
-            f"Every tracking number of {carrier.name} from {start} to {end} is already on a parcel: "
-            "enter the new range the carrier gave you.", code="range_used")
+            _("Every tracking number of %(name)s from %(start)s to %(end)s is already on a "
+              "parcel: enter the new range the carrier gave you.",
+              name=carrier.name, start=start, end=end), code="range_used")
     carrier.range_start, carrier.range_end = start, end
     # Re-entering a range (a typo fixed, the same block typed twice) must not hand out numbers
     # already on parcels: every later finish would be refused as "taken".
@@ -105,27 +106,29 @@ def set_carrier_service(carrier: Carrier, adapter: str, account: str | None = No
     adapter = (adapter or "").strip().lower()
     adapter_for(carrier)  # loads the API adapters into ADAPTERS
     if adapter not in ADAPTERS:
-        raise DomainError(f"Choose the adapter: {', '.join(sorted(ADAPTERS))}.", code="bad_carrier")
+        raise DomainError(_("Choose the adapter: %(adapters)s.",
+                            adapters=', '.join(sorted(ADAPTERS))), code="bad_carrier")
     reference = str(ps_id_reference if ps_id_reference is not None else "").strip()
     if reference and not reference.isdecimal():
-        raise DomainError("The PrestaShop carrier reference (id_reference) is a number.", code="bad_carrier")
+        raise DomainError(_("The PrestaShop carrier reference (id_reference) is a number."), code="bad_carrier")
     reference_id = int(reference) if reference else None
     if reference_id is not None:
         other = db.session.execute(select(Carrier).where(Carrier.ps_id_reference == reference_id,
                                                          Carrier.id != carrier.id)).scalar_one_or_none()
         if other is not None:
-            raise Conflict(f"PrestaShop carrier {reference_id} is already mapped to {other.name}.",
+            raise Conflict(_("PrestaShop carrier %(reference_id)s is already mapped to %(name)s.",
+                             reference_id=reference_id, name=other.name),
                            code="bad_carrier")
     account = (account or "").strip() or None
     code = (service_code or "").strip().upper() or None
     if getattr(ADAPTERS[adapter], "creates_labels", False):
         if not account:
-            raise DomainError("Give the carrier account's name (from WMS_CARRIER_ACCOUNTS).",
+            raise DomainError(_("Give the carrier account's name (from WMS_CARRIER_ACCOUNTS)."),
                               code="bad_carrier")
         if adapter == "sendcloud" and not (code and code.isdecimal()):
-            raise DomainError("Sendcloud's service is its shipping method id, a number.", code="bad_carrier")
+            raise DomainError(_("Sendcloud's service is its shipping method id, a number."), code="bad_carrier")
         if adapter == "colissimo" and not (code and COLISSIMO_CODE.match(code)):
-            raise DomainError("Colissimo's service is its product code, e.g. DOM, DOS or A2P.",
+            raise DomainError(_("Colissimo's service is its product code, e.g. DOM, DOS or A2P."),
                               code="bad_carrier")
         probe = Carrier(name=carrier.name, adapter=adapter, account=account)
         carrier_account(probe)  # the account exists in the settings, for this adapter
@@ -159,11 +162,12 @@ def parse_weight_kg(raw) -> int:
     try:
         kg = float(text)
     except ValueError:
-        raise DomainError(f"“{text}” is not a weight: type the weight in kg, e.g. 1.25."
-                          if text else "Enter the parcel's weight in kg, e.g. 1.25.",
+        raise DomainError(_("“%(text)s” is not a weight: type the weight in kg, e.g. 1.25.", text=text)
+                          if text else _("Enter the parcel's weight in kg, e.g. 1.25."),
                           code="bad_weight") from None
     if not 0 < kg <= 70:
-        raise DomainError(f"{kg:g} kg is not a parcel weight: weigh it again (0.01 to 70 kg).",
+        raise DomainError(_("%(kg)s kg is not a parcel weight: weigh it again (0.01 to 70 kg).",
+                            kg=format(kg, 'g')),
                           code="bad_weight")
     return max(1, round(kg * 1000))
 
@@ -178,8 +182,9 @@ def assign_tracking(parcel: Parcel, scanned: str | None = None) -> str:
         select(Parcel).where(Parcel.carrier_id == carrier.id, Parcel.tracking_number == number,
                              Parcel.id != parcel.id)).scalar_one_or_none()
     if taken is not None:
-        raise Conflict(f"Tracking number {number} is already on {taken.code} "
-                       f"({taken.shipment.order.reference}): scan the label of this parcel.",
+        raise Conflict(_("Tracking number %(number)s is already on %(code)s (%(reference)s): "
+                         "scan the label of this parcel.",
+                         number=number, code=taken.code, reference=taken.shipment.order.reference),
                        code="tracking_taken")
     parcel.tracking_number = number
     db.session.flush()
@@ -201,7 +206,7 @@ def _sender(order: Order, shipment: Shipment | None = None) -> dict:
     warehouse = warehouse or db.session.execute(
         select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
     if warehouse is None:
-        raise DomainError("No warehouse is configured: the sender address is missing.")
+        raise DomainError(_("No warehouse is configured: the sender address is missing."))
     return {"name": warehouse.company or warehouse.name, "address1": warehouse.address1 or "",
             "address2": warehouse.address2 or "", "postcode": warehouse.postcode or "",
             "city": warehouse.city or "", "country": warehouse.country or "",
@@ -219,8 +224,10 @@ def label_records(shipment: Shipment) -> list[dict]:
     """Return one shipping-label record per parcel (the shipping_4x6 layout's fields)."""
     missing = [p.number for p in shipment.parcels if not p.tracking_number]
     if missing:
-        raise DomainError(f"Parcel(s) {', '.join(map(str, missing))} have no tracking number yet: "
-                          "finish packing first.", code="tracking_needed")
+        raise DomainError(ngettext("Parcel %(parcels)s has no tracking number yet: finish packing first.",
+                                   "Parcels %(parcels)s have no tracking number yet: finish "
+                                   "packing first.", len(missing),
+                                   parcels=', '.join(map(str, missing))), code="tracking_needed")
     order, carrier = shipment.order, shipment.carrier
     count = len(shipment.parcels)
     return [{
@@ -240,15 +247,18 @@ def shipping_labels_pdf(shipment: Shipment) -> bytes:
     from wms.domain.shipping.labels import carrier_document
     from wms.labels.layout import load_layout
     from wms.labels.pdf import render_pdf
+    from wms.labels.locale import customer_locale
 
     document = carrier_document(shipment)
     if document is not None:
         if document[1] != "pdf":
-            raise DomainError(f"{shipment.carrier.name} gave its labels in ZPL for the label "
-                              "printer: print them there, or download the ZPL.", code="zpl_only")
+            raise DomainError(_("%(name)s gave its labels in ZPL for the label printer: print "
+                                "them there, or download the ZPL.", name=shipment.carrier.name), code="zpl_only")
         return document[0]
-    return render_pdf(load_layout(SHIPPING_LAYOUT), label_records(shipment),
-                      title=f"Labels {shipment.order.reference}")
+    records = label_records(shipment)
+    with customer_locale(shipment.order.language):  # the captions in the customer's language
+        return render_pdf(load_layout(SHIPPING_LAYOUT), records,
+                          title=f"Labels {shipment.order.reference}")
 
 
 def shipping_labels_zpl(shipment: Shipment) -> str | bytes:
@@ -257,14 +267,17 @@ def shipping_labels_zpl(shipment: Shipment) -> str | bytes:
     from wms.domain.shipping.labels import carrier_document
     from wms.labels.layout import load_layout
     from wms.labels.zpl import render_zpl
+    from wms.labels.locale import customer_locale
 
     document = carrier_document(shipment)
     if document is not None:
         if document[1] != "zpl":
-            raise DomainError(f"{shipment.carrier.name} gave its labels as a PDF: open the PDF "
-                              "to print them.", code="pdf_only")
+            raise DomainError(_("%(name)s gave its labels as a PDF: open the PDF to print them.",
+                                name=shipment.carrier.name), code="pdf_only")
         return document[0]
-    return render_zpl(load_layout(SHIPPING_LAYOUT), label_records(shipment))
+    records = label_records(shipment)
+    with customer_locale(shipment.order.language):  # the captions in the customer's language
+        return render_zpl(load_layout(SHIPPING_LAYOUT), records)
 
 
 def packing_slip_data(shipment: Shipment) -> dict:
@@ -276,10 +289,12 @@ def packing_slip_data(shipment: Shipment) -> dict:
              for i, q in sorted(quantities.items(), key=lambda kv: lines[kv[0]].line_no)]
     # Once shipped, this shipment's units are already counted in quantity_shipped.
     here = {} if shipment.status is ShipmentStatus.SHIPPED else quantities
-    backordered = [f"{line.sku} × {line.quantity - line.quantity_shipped - here.get(line.id, 0)}"
+    backordered = [_("%(sku)s × %(qty)s", sku=line.sku,
+                     qty=line.quantity - line.quantity_shipped - here.get(line.id, 0))
                    for line in order.lines
                    if line.quantity - line.quantity_shipped - here.get(line.id, 0) > 0]
-    note = ("Still to come (backordered): " + ", ".join(backordered)) if backordered else None
+    note = (_("Still to come (backordered): %(lines)s", lines=", ".join(backordered))
+            if backordered else None)
     return {"shop": _sender(order),
             "order": {"reference": order.reference, "date": order.ordered_at or order.created_at,
                       **({"note": note} if note else {})},
@@ -287,10 +302,12 @@ def packing_slip_data(shipment: Shipment) -> dict:
 
 
 def packing_slip(shipment: Shipment) -> bytes:
-    """Render the A4 packing slip of a shipment."""
+    """Render the A4 packing slip of a shipment, in the order's language (else the warehouse's)."""
     from wms.labels.documents import packing_slip_pdf
+    from wms.labels.locale import customer_locale
 
-    return packing_slip_pdf(packing_slip_data(shipment))
+    with customer_locale(shipment.order.language):
+        return packing_slip_pdf(packing_slip_data(shipment))
 
 
 # ---------------------------------------------------------------- dispatch
@@ -298,7 +315,7 @@ def packing_slip(shipment: Shipment) -> bytes:
 def get_dispatch(dispatch_id: int) -> Dispatch:
     dispatch = db.session.get(Dispatch, dispatch_id)
     if dispatch is None:
-        raise NotFound(f"Dispatch {dispatch_id} does not exist.")
+        raise NotFound(_("Dispatch %(dispatch_id)s does not exist.", dispatch_id=dispatch_id))
     return dispatch
 
 
@@ -332,43 +349,49 @@ def find_parcel(code: str) -> Parcel:
         number = scan.code.removeprefix("PCL-")
         parcel = db.session.get(Parcel, as_id(number)) if as_id(number) is not None else None
         if parcel is None:
-            raise NotFound(f"Parcel {scan.code} does not exist: scan the parcel's label.")
+            raise NotFound(_("Parcel %(code)s does not exist: scan the parcel's label.",
+                             code=scan.code))
         return parcel
     text = clean(code).upper().replace(" ", "")
     matches = db.session.execute(select(Parcel).where(Parcel.tracking_number == text)).scalars().all()
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        raise DomainError(f"Tracking number {text} is used by several carriers: scan the PCL- code "
-                          "on the parcel's packing label.")
-    raise NotFound(f"{text} is not a parcel packed here: scan the PCL- code or the tracking "
-                   "barcode on the shipping label.", code="unknown_parcel")
+        raise DomainError(_("Tracking number %(text)s is used by several carriers: scan the PCL- "
+                            "code on the parcel's packing label.", text=text))
+    raise NotFound(_("%(text)s is not a parcel packed here: scan the PCL- code or the tracking "
+                     "barcode on the shipping label.", text=text), code="unknown_parcel")
 
 
 def add_parcel(dispatch: Dispatch, code: str, user=None) -> Parcel:
     """Put a scanned parcel on a carrier's open dispatch, refusing the wrong carrier or a repeat."""
     if dispatch.status is not DispatchStatus.OPEN:
-        raise DomainError(f"{dispatch.code} is closed: start a new dispatch for {dispatch.carrier.name}.")
+        raise DomainError(_("%(code)s is closed: start a new dispatch for %(name)s.",
+                            code=dispatch.code, name=dispatch.carrier.name))
     parcel = find_parcel(code)
     shipment = parcel.shipment
     if parcel.dispatch_id == dispatch.id:
-        raise Conflict(f"{parcel.code} is already on this dispatch (scanned twice).", code="twice")
+        raise Conflict(_("%(code)s is already on this dispatch (scanned twice).", code=parcel.code), code="twice")
     if parcel.voided_at is not None or shipment.status is ShipmentStatus.CANCELLED:
-        raise DomainError(f"{parcel.code} ({parcel.tracking_number or 'no tracking'}) was unpacked "
-                          f"and is void: tear its label off and give it to a supervisor.",
+        raise DomainError(_("%(code)s (%(value)s) was unpacked and is void: tear its label off "
+                            "and give it to a supervisor.",
+                            code=parcel.code, value=parcel.tracking_number or 'no tracking'),
                           code="void_parcel")
     if shipment.carrier_id != dispatch.carrier_id:
-        raise DomainError(f"{parcel.code} goes with {shipment.carrier.name}, not "
-                          f"{dispatch.carrier.name}: put it on the {shipment.carrier.name} pile.",
+        raise DomainError(_("%(code)s goes with %(name)s, not %(carrier_name)s: put it on the "
+                            "%(name)s pile.",
+                            code=parcel.code, name=shipment.carrier.name, carrier_name=dispatch.carrier.name),
                           code="wrong_carrier")
     if shipment.status is ShipmentStatus.SHIPPED:
-        raise DomainError(f"{parcel.code} has already shipped ({shipment.order.reference}).",
+        raise DomainError(_("%(code)s has already shipped (%(reference)s).",
+                            code=parcel.code, reference=shipment.order.reference),
                           code="already_shipped")
     if shipment.status is not ShipmentStatus.PACKED:
-        raise DomainError(f"{parcel.code} is still being packed ({shipment.order.reference}): "
-                          "finish packing it first.", code="not_packed")
+        raise DomainError(_("%(code)s is still being packed (%(reference)s): finish packing it "
+                            "first.", code=parcel.code, reference=shipment.order.reference), code="not_packed")
     if parcel.dispatch_id is not None:
-        raise Conflict(f"{parcel.code} is already on {parcel.dispatch.code}.", code="other_dispatch")
+        raise Conflict(_("%(code)s is already on %(dispatch_code)s.",
+                         code=parcel.code, dispatch_code=parcel.dispatch.code), code="other_dispatch")
     _check_shippable(shipment.order, parcel.code)
     parcel.dispatch_id = dispatch.id
     parcel.dispatched_at = utcnow()
@@ -380,7 +403,8 @@ def remove_parcel(dispatch: Dispatch, code: str) -> Parcel:
     """Take a parcel off an open dispatch (it stays packed)."""
     parcel = find_parcel(code)
     if dispatch.status is not DispatchStatus.OPEN or parcel.dispatch_id != dispatch.id:
-        raise DomainError(f"{parcel.code} is not on the open dispatch {dispatch.code}.")
+        raise DomainError(_("%(code)s is not on the open dispatch %(dispatch_code)s.",
+                            code=parcel.code, dispatch_code=dispatch.code))
     parcel.dispatch_id = None
     parcel.dispatched_at = None
     db.session.flush()
@@ -401,10 +425,10 @@ def close_dispatch(dispatch: Dispatch, user=None) -> list[Shipment]:
         select(Dispatch).where(Dispatch.id == dispatch.id).with_for_update()
         .execution_options(populate_existing=True)).scalar_one()
     if dispatch.status is not DispatchStatus.OPEN:
-        raise Conflict(f"{dispatch.code} is already closed.", code="closed")
+        raise Conflict(_("%(code)s is already closed.", code=dispatch.code), code="closed")
     if not dispatch.parcels:
-        raise DomainError(f"{dispatch.code} has no parcels: scan the parcels handed to "
-                          f"{dispatch.carrier.name} first.", code="empty_dispatch")
+        raise DomainError(_("%(code)s has no parcels: scan the parcels handed to %(name)s first.",
+                            code=dispatch.code, name=dispatch.carrier.name), code="empty_dispatch")
     shipments: dict[int, Shipment] = {}
     for parcel in dispatch.parcels:
         shipments.setdefault(parcel.shipment_id, parcel.shipment)
@@ -420,9 +444,9 @@ def close_dispatch(dispatch: Dispatch, user=None) -> list[Shipment]:
     for shipment in shipments.values():
         left = [p.code for p in shipment.parcels if p.dispatch_id != dispatch.id]
         if left:
-            raise DomainError(f"{shipment.order.reference} has {len(shipment.parcels)} parcels but "
-                              f"{', '.join(left)} is not scanned: scan it, or take the order's "
-                              "other parcels off this dispatch.", code="parcels_missing")
+            raise DomainError(_("%(reference)s has %(count)s parcels but %(left)s is not scanned: "
+                                "scan it, or take the order's other parcels off this dispatch.",
+                                reference=shipment.order.reference, count=len(shipment.parcels), left=', '.join(left)), code="parcels_missing")
     now = utcnow()
     for shipment in shipments.values():
         _ship(shipment, dispatch, user, now)
@@ -438,8 +462,13 @@ def _check_shippable(order: Order, parcels: str, where: str = " aside") -> None:
     if order.status is OrderStatus.PACKED:
         return
     why = f" ({order.hold_reason})" if order.status is OrderStatus.ON_HOLD and order.hold_reason else ""
-    raise DomainError(f"{order.reference} is {order.status.label.lower()}{why}, not packed: "
-                      f"take {parcels}{where} and give them to a supervisor.", code="order_not_packed")
+    values = dict(reference=order.reference, status=order.status.label.lower(), why=why,
+                  parcels=parcels)
+    raise DomainError(_("%(reference)s is %(status)s%(why)s, not packed: take %(parcels)s aside and "
+                        "give them to a supervisor.", **values) if where == " aside" else
+                      _("%(reference)s is %(status)s%(why)s, not packed: take %(parcels)s off this "
+                        "dispatch and give them to a supervisor.", **values),
+                      code="order_not_packed")
 
 
 def _ship(shipment: Shipment, dispatch: Dispatch, user, now: datetime) -> None:
@@ -458,8 +487,14 @@ def _ship(shipment: Shipment, dispatch: Dispatch, user, now: datetime) -> None:
     order.shipped_at = now
     numbers = [p.tracking_number for p in shipment.parcels]
     record_event(order, "shipped",
-                 f"{'Shipped' if complete else 'Partly shipped'} with {shipment.carrier.name} "
-                 f"({dispatch.code}), {plural(len(numbers), 'parcel')}: {', '.join(numbers)}", user)
+                 (ngettext("Shipped with %(name)s (%(code)s), %(num)d parcel: %(numbers)s",
+                           "Shipped with %(name)s (%(code)s), %(num)d parcels: %(numbers)s",
+                           len(numbers), name=shipment.carrier.name, code=dispatch.code,
+                           numbers=', '.join(numbers)) if complete else
+                  ngettext("Partly shipped with %(name)s (%(code)s), %(num)d parcel: %(numbers)s",
+                           "Partly shipped with %(name)s (%(code)s), %(num)d parcels: %(numbers)s",
+                           len(numbers), name=shipment.carrier.name, code=dispatch.code,
+                           numbers=', '.join(numbers))), user)
     _push_shipped(order, shipment, numbers)
 
 
@@ -502,7 +537,8 @@ def manifest_data(carrier: Carrier, day: date) -> dict:
                                Dispatch.closed_at < start + timedelta(days=1))
         .order_by(Dispatch.id)).scalars().all()
     if not dispatches:
-        raise NotFound(f"{carrier.name} collected nothing on {day.isoformat()}: close a dispatch first.")
+        raise NotFound(_("%(name)s collected nothing on %(day)s: close a dispatch first.",
+                         name=carrier.name, day=day.isoformat()))
     parcels = [p for d in dispatches for p in d.parcels]
     any_order = parcels[0].shipment.order
     return {
@@ -529,5 +565,5 @@ def manifest(carrier: Carrier, day: date) -> bytes:
 def carrier_by_code(code: str) -> Carrier:
     carrier = db.session.execute(select(Carrier).where(Carrier.code == code.upper())).scalar_one_or_none()
     if carrier is None:
-        raise NotFound(f"Carrier {code} does not exist.")
+        raise NotFound(_("Carrier %(code)s does not exist.", code=code))
     return carrier

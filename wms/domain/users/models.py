@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from wms.db import UTCDateTime, created_at_column, db, enum_column
+from wms.i18n import N_, _, _l
 
 
 class Role(enum.Enum):
@@ -21,6 +22,12 @@ class Role(enum.Enum):
     @property
     def label(self) -> str:
         return self.name.lower()
+
+    @property
+    def title(self) -> str:
+        """The role's name in the reader's language, for sentences (`label` stays a code)."""
+        names = {"operator": N_("operator"), "supervisor": N_("supervisor"), "admin": N_("admin")}
+        return _(names[self.label])
 
     def at_least(self, other: "Role") -> bool:
         return self.value >= other.value
@@ -100,8 +107,9 @@ class User(UserMixin, db.Model):
 
 
 SCOPES = ("read", "stock", "orders", "receipts", "admin")
-SCOPE_LABELS = {"read": "read everything", "stock": "stock moves and counts",
-                "orders": "order actions", "receipts": "receipts", "admin": "everything, tokens too"}
+SCOPE_LABELS = {"read": _l("read everything"), "stock": _l("stock moves and counts"),
+                "orders": _l("order actions"), "receipts": _l("receipts"),
+                "admin": _l("everything, tokens too")}
 
 
 def normalise_scopes(scopes) -> str:
@@ -111,8 +119,8 @@ def normalise_scopes(scopes) -> str:
     wanted = set(scopes or ())
     unknown = wanted - set(SCOPES)
     if unknown:
-        raise ValueError(f"unknown scope(s): {', '.join(sorted(map(str, unknown)))} "
-                         f"(one or more of {', '.join(SCOPES)})")
+        raise ValueError(_("unknown scope(s): %(unknown)s (one or more of %(scopes)s)",
+                           unknown=', '.join(sorted(map(str, unknown))), scopes=', '.join(SCOPES)))
     return " ".join(s for s in SCOPES if s in wanted)
 
 

@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wms.db import db, utcnow
 from wms.domain.users.models import Role, SignInAttempt, User
 from wms.errors import DomainError, PermissionDenied
+from wms.i18n import _
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -142,25 +143,34 @@ def _check(kind: str, identifier: str, find, secret_of, secret: str, wrong_messa
     account_key, client_key = _keys(kind, identifier)
     attempts = _attempts((account_key, client_key))
     if _locked(attempts.get(client_key), now):
-        raise SignInRefused("Too many wrong sign-ins from this device: wait "
-                            f"until {attempts[client_key].locked_until:%H:%M} UTC, or ask a supervisor.")
+        raise SignInRefused(_("Too many wrong sign-ins from this device: wait until "
+                              "%(locked_until)s UTC, or ask a supervisor.",
+                              locked_until=format(attempts[client_key].locked_until, '%H:%M')))
     if _locked(attempts.get(account_key), now):
-        raise SignInRefused(f"Too many wrong tries: this {noun} is locked until "
-                            f"{attempts[account_key].locked_until:%H:%M} UTC. Ask a supervisor "
-                            "to unlock it (desk, Users), or wait.")
+        until = format(attempts[account_key].locked_until, '%H:%M')
+        raise SignInRefused(_("Too many wrong tries: this badge is locked until %(until)s UTC. Ask "
+                              "a supervisor to unlock it (desk, Users), or wait.", until=until)
+                            if noun == "badge" else
+                            _("Too many wrong tries: this account is locked until %(until)s UTC. "
+                              "Ask a supervisor to unlock it (desk, Users), or wait.", until=until))
     user = find() if identifier else None
     if not _verify(secret_of(user) if user is not None else None, secret):
         row = count_failure((account_key, client_key))
         warning = ""
         if row.locked_until is not None:
-            warning = (f" Too many wrong tries: this {noun} is now locked for "
-                       f"{int(LOCK_FOR.total_seconds() // 60)} minutes. Ask a supervisor to unlock it.")
+            minutes = int(LOCK_FOR.total_seconds() // 60)
+            warning = " " + (_("Too many wrong tries: this badge is now locked for %(minutes)s "
+                               "minutes. Ask a supervisor to unlock it.", minutes=minutes)
+                             if noun == "badge" else
+                             _("Too many wrong tries: this account is now locked for %(minutes)s "
+                               "minutes. Ask a supervisor to unlock it.", minutes=minutes))
         elif row.failures == MAX_FAILURES - 1:
-            warning = f" 1 try left before this {noun} locks."
+            warning = " " + (_("1 try left before this badge locks.") if noun == "badge"
+                             else _("1 try left before this account locks."))
         raise SignInRefused(wrong_message, user_id=user.id if user else None, wrong_secret=True,
                             keys=(account_key, client_key), warning=warning)
     if not user.active:
-        raise SignInRefused("This account is disabled. Ask a supervisor.")
+        raise SignInRefused(_("This account is disabled. Ask a supervisor."))
     if attempts.get(account_key) is not None:
         db.session.delete(attempts[account_key])
         db.session.flush()
@@ -172,7 +182,7 @@ def check_password(username: str, password: str) -> User:
     name = (username or "").strip()
     return _check("user", name.lower(),
                   lambda: db.session.execute(select(User).where(User.username == name)).scalar_one_or_none(),
-                  lambda u: u.password_hash, password, "Wrong user name or password.", "account")
+                  lambda u: u.password_hash, password, _("Wrong user name or password."), "account")
 
 
 def check_badge(badge: str, pin: str, *, role: Role = Role.OPERATOR) -> User:
@@ -181,12 +191,14 @@ def check_badge(badge: str, pin: str, *, role: Role = Role.OPERATOR) -> User:
     user = _check("badge", code,
                   lambda: db.session.execute(select(User).where(func.upper(User.badge_code) == code)).scalar_one_or_none(),
                   lambda u: u.pin_hash, pin or "",
-                  "Badge or PIN not recognised: scan your badge again and type your PIN.", "badge")
+                  _("Badge or PIN not recognised: scan your badge again and type your PIN."),
+                  "badge")
     if len(pin or "") < PIN_MIN_DIGITS[user.role]:
-        raise SignInRefused(f"A {user.role.label}'s PIN has at least {PIN_MIN_DIGITS[user.role]} digits: "
-                            "ask an administrator to set a new one (wms user set-pin).")
+        raise SignInRefused(_("The PIN of a %(role)s has at least %(pin_min_digits)s digits: ask "
+                              "an administrator to set a new one (wms user set-pin).",
+                              role=user.role.title, pin_min_digits=PIN_MIN_DIGITS[user.role]))
     if not user.has_role(role):
-        raise SignInRefused(f"{user.name} is not a {role.label}.")
+        raise SignInRefused(_("%(name)s is not a %(role)s.", name=user.name, role=role.title))
     return user
 
 
@@ -196,12 +208,14 @@ def check_pin_rules(pin: str, role: Role) -> None:
     """Refuse a PIN that is not all digits or too short for the role (admins: 6 digits)."""
     low = PIN_MIN_DIGITS[role]
     if not (pin.isascii() and pin.isdecimal() and low <= len(pin) <= PIN_MAX_DIGITS):
-        raise DomainError(f"A {role.label}'s PIN is {low} to {PIN_MAX_DIGITS} digits.", code="invalid")
+        raise DomainError(_("The PIN of a %(role)s is %(low)s to %(pin_max_digits)s digits.",
+                            role=role.title, low=low, pin_max_digits=PIN_MAX_DIGITS), code="invalid")
 
 
 def check_password_rules(password: str) -> None:
     if len(password or "") < PASSWORD_MIN_LENGTH:
-        raise DomainError(f"The password must have at least {PASSWORD_MIN_LENGTH} characters.", code="invalid")
+        raise DomainError(_("The password must have at least %(password_min_length)s characters.",
+                            password_min_length=PASSWORD_MIN_LENGTH), code="invalid")
 
 
 def attempt_keys(user: User) -> list[str]:
@@ -286,18 +300,18 @@ def create_user(username: str, name: str, role: Role, password: str | None, badg
     """Create a user after checking every field; raise DomainError with a sentence otherwise."""
     username = (username or "").strip()
     if not username or len(username) > 64 or any(c.isspace() or ord(c) < 32 for c in username):
-        raise DomainError("The user name is 1 to 64 characters without spaces.", code="invalid")
+        raise DomainError(_("The user name is 1 to 64 characters without spaces."), code="invalid")
     if db.session.execute(select(User).where(User.username == username)).scalar_one_or_none():
-        raise DomainError(f"User {username} already exists.", code="invalid")
+        raise DomainError(_("User %(username)s already exists.", username=username), code="invalid")
     name = (name or "").strip() or username
     if len(name) > 120:
-        raise DomainError("The name is at most 120 characters.", code="invalid")
+        raise DomainError(_("The name is at most 120 characters."), code="invalid")
     badge = (badge or "").strip().upper() or None
     if badge:
         if not badge.startswith("BADGE-") or len(badge) > 64 or not badge.isascii() or not badge.isprintable():
-            raise DomainError("A badge code starts with BADGE- (e.g. BADGE-0042).", code="invalid")
+            raise DomainError(_("A badge code starts with BADGE- (e.g. BADGE-0042)."), code="invalid")
         if db.session.execute(select(User).where(or_(func.upper(User.badge_code) == badge))).scalar_one_or_none():
-            raise DomainError(f"Badge {mask_badge(badge)} belongs to someone else.", code="invalid")
+            raise DomainError(_("Badge %(badge)s belongs to someone else.", badge=mask_badge(badge)), code="invalid")
     if password is not None:
         check_password_rules(password)
     if pin:

@@ -7,6 +7,7 @@ from datetime import date
 
 from wms.domain.shipping.carriers import CarrierError, CreatedLabel, LabelRequest
 from wms.integrations.carriers.http import call
+from wms.i18n import _
 
 DEFAULT_URL = "https://ws.colissimo.fr/sls-ws/SlsServiceWSRest/2.0"
 PRINTING = {"pdf": "PDF_10x15_300dpi", "zpl": "ZPL_10x15_203dpi"}
@@ -22,7 +23,7 @@ class ColissimoAdapter:
     name = "Colissimo"
 
     def assign(self, carrier, parcel, scanned=None):
-        raise CarrierError("Colissimo gives the parcel number when the label is generated.")
+        raise CarrierError(_("Colissimo gives the parcel number when the label is generated."))
 
     def _body(self, account: dict, request: LabelRequest) -> dict:
         to, sender = request.recipient, request.sender
@@ -82,8 +83,8 @@ class ColissimoAdapter:
 
     def cancel(self, account: dict, external_id: str | None, tracking_number: str | None) -> str:
         # SLS offers no cancellation: an unused Colissimo label is not billed. Nothing to call.
-        return ("Colissimo bills only parcels handed over to it: this label is void once torn "
-                "off, there is nothing to cancel.")
+        return _("Colissimo bills only parcels handed over to it: this label is void once torn "
+                 "off, there is nothing to cancel.")
 
     def tracking_url(self, account: dict, tracking_number: str) -> str | None:
         return TRACKING + tracking_number
@@ -105,14 +106,15 @@ class ColissimoAdapter:
 
     def _error(self, status: int, errors: list[dict]) -> CarrierError:
         if not errors:
-            return CarrierError(f"Colissimo answered without a label (HTTP {status}): try again.",
+            return CarrierError(_("Colissimo answered without a label (HTTP %(status)s): try "
+                                  "again.", status=status),
                                 "down", unknown=True)
         first = errors[0]
         code, text = str(first.get("id") or ""), str(first.get("messageContent") or "").strip()
         lowered = text.lower()
         if code == "30000" or "mot de passe" in lowered or status in (401, 403):
-            return CarrierError(f"Colissimo refused the contract number or password ({text}): an "
-                                "administrator checks the carrier account.", "auth")
+            return CarrierError(_("Colissimo refused the contract number or password (%(text)s): "
+                                  "an administrator checks the carrier account.", text=text), "auth")
         if "poids" in lowered or "weight" in lowered:
             kind = "weight"
         elif "code postal" in lowered or "zipcode" in lowered:
@@ -123,7 +125,8 @@ class ColissimoAdapter:
             kind = "address"
         else:
             kind = "refused"
-        return CarrierError(f"Colissimo refused the parcel: {text} (code {code}).", kind)
+        return CarrierError(_("Colissimo refused the parcel: %(text)s (code %(code)s).",
+                              text=text, code=code), kind)
 
 
 def parse_multipart(content_type: str, body: bytes,

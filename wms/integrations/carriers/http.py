@@ -6,6 +6,7 @@ import logging
 import requests
 
 from wms.domain.shipping.carriers import CarrierError, redact
+from wms.i18n import _
 
 log = logging.getLogger("wms.carriers")
 DEFAULT_TIMEOUT = 20.0  # seconds; an account may set "timeout"
@@ -22,17 +23,18 @@ def call(name: str, account: dict, method: str, url: str, **kwargs) -> requests.
         response = requests.request(method, url, timeout=(min(5.0, timeout), timeout),
                                     allow_redirects=False, **kwargs)
     except requests.ConnectTimeout:
-        raise CarrierError(f"{name} cannot be reached (no connection within 5 s): try again in a "
-                           "few minutes.", "down") from None
+        raise CarrierError(_("%(name)s cannot be reached (no connection within 5 s): try again "
+                             "in a few minutes.", name=name), "down") from None
     except requests.Timeout:
-        raise CarrierError(f"{name} did not answer within {timeout:g} s: try again (the WMS checks "
-                           "first whether the shipment was created, so nothing ships twice).",
+        raise CarrierError(_("%(name)s did not answer within %(timeout)s s: try again (the WMS "
+                             "checks first whether the shipment was created, so nothing ships "
+                             "twice).", name=name, timeout=format(timeout, 'g')),
                            "timeout", unknown=True) from None
     except requests.ConnectionError:
-        raise CarrierError(f"{name} cannot be reached: try again in a few minutes.", "down") from None
+        raise CarrierError(_("%(name)s cannot be reached: try again in a few minutes.", name=name), "down") from None
     # Never the request headers or body: they hold the credentials.
     log.info("%s %s %s -> %s", name, method, redact(url, account), response.status_code)
     if response.status_code >= 500:
-        raise CarrierError(f"{name} is not working right now (HTTP {response.status_code}): try "
-                           "again in a few minutes.", "down", unknown=method == "POST")
+        raise CarrierError(_("%(name)s is not working right now (HTTP %(status_code)s): try "
+                             "again in a few minutes.", name=name, status_code=response.status_code), "down", unknown=method == "POST")
     return response

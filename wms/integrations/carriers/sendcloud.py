@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wms.domain.shipping.carriers import CarrierError, CreatedLabel, LabelRequest
 from wms.integrations.carriers.http import call
+from wms.i18n import _
 
 DEFAULT_URL = "https://panel.sendcloud.sc/api/v2"
 ACCEPT = {"pdf": "application/pdf", "zpl": "application/zpl"}
@@ -18,7 +19,7 @@ class SendcloudAdapter:
     name = "Sendcloud"
 
     def assign(self, carrier, parcel, scanned=None):
-        raise CarrierError("Sendcloud gives the tracking number when the label is created.")
+        raise CarrierError(_("Sendcloud gives the tracking number when the label is created."))
 
     # ------------------------------------------------------------ calls
 
@@ -57,11 +58,13 @@ class SendcloudAdapter:
 
     def create(self, account: dict, request: LabelRequest) -> CreatedLabel:
         if request.service_code and not str(request.service_code).isdecimal():
-            raise CarrierError(f"The Sendcloud shipping method “{request.service_code}” is not a "
-                               "number: a supervisor fixes the carrier's service code.", "refused")
+            raise CarrierError(_("The Sendcloud shipping method “%(service_code)s” is not a "
+                                 "number: a supervisor fixes the carrier's service code.",
+                                 service_code=request.service_code), "refused")
         if request.relay_point_id and not str(request.relay_point_id).isdecimal():
-            raise CarrierError(f"The service point “{request.relay_point_id}” is not a Sendcloud "
-                               "service point id: fix it on the order page.", "relay")
+            raise CarrierError(_("The service point “%(relay_point_id)s” is not a Sendcloud "
+                                 "service point id: fix it on the order page.",
+                                 relay_point_id=request.relay_point_id), "relay")
         response = call(self.name, account, "POST", self._url(account, "/parcels"),
                         auth=self._auth(account), json=self._payload(account, request))
         if response.status_code not in (200, 201):
@@ -79,29 +82,32 @@ class SendcloudAdapter:
                 continue
             status = parcel.get("status") or {}
             if status.get("id") == 1002:  # announcement failed: the carrier refused it
-                raise CarrierError("Sendcloud refused the parcel: "
-                                   + str(status.get("message") or "announcement failed"), "refused")
+                raise CarrierError(_("Sendcloud refused the parcel: %(message)s",
+                                     message=status.get("message") or _("announcement failed")),
+                                   "refused")
             if status.get("id") not in (2000, 1999):  # cancelled, being cancelled
                 return self._label_of(account, parcel, request)
         return None
 
     def cancel(self, account: dict, external_id: str | None, tracking_number: str | None) -> str:
         if not external_id:
-            raise CarrierError("This parcel has no Sendcloud id: cancel it in the Sendcloud panel.")
+            raise CarrierError(_("This parcel has no Sendcloud id: cancel it in the Sendcloud "
+                                 "panel."))
         response = call(self.name, account, "POST",
                         self._url(account, f"/parcels/{int(external_id)}/cancel"),
                         auth=self._auth(account))
         body = _json(response)
         if response.status_code == 200:
-            return body.get("message") or "Cancelled at Sendcloud."
+            return body.get("message") or _("Cancelled at Sendcloud.")
         if response.status_code == 202:  # queued: Sendcloud cancels it if nothing happens to it
-            return body.get("message") or "Cancellation queued at Sendcloud."
+            return body.get("message") or _("Cancellation queued at Sendcloud.")
         if response.status_code in (404, 410):  # gone, or its announcement had failed (deleted)
-            return "Sendcloud no longer has this parcel."
+            return _("Sendcloud no longer has this parcel.")
         if "already" in (body.get("message") or "").lower() and "cancel" in body.get("message", "").lower():
             return body["message"]  # cancelled earlier (e.g. by a retry whose answer was lost)
-        raise CarrierError("Sendcloud did not cancel the parcel: "
-                           + (body.get("message") or _message(body) or f"HTTP {response.status_code}"))
+        raise CarrierError(_("Sendcloud did not cancel the parcel: %(message)s",
+                             message=body.get("message") or _message(body)
+                             or "HTTP %s" % response.status_code))
 
     def tracking_url(self, account: dict, tracking_number: str) -> str | None:
         return None  # Sendcloud gives each parcel's tracking_url in its answer
@@ -112,7 +118,8 @@ class SendcloudAdapter:
         number = parcel.get("tracking_number")
         if not number or not parcel.get("id"):
             status = (parcel.get("status") or {}).get("message") or "no label was created"
-            raise CarrierError(f"Sendcloud created the parcel but gave no tracking number ({status}).",
+            raise CarrierError(_("Sendcloud created the parcel but gave no tracking number "
+                                 "(%(status)s).", status=status),
                                "refused", unknown=True)
         fmt = request.label_format if request.label_format in self.formats else "pdf"
         response = call(self.name, account, "GET",
@@ -120,9 +127,9 @@ class SendcloudAdapter:
                         auth=self._auth(account), headers={"Accept": ACCEPT[fmt]},
                         params={"paper_size": "a6", "dpi": 203 if fmt == "zpl" else 72})
         if response.status_code != 200:
-            raise CarrierError(f"Sendcloud created parcel {number} but its label could not be "
-                               f"downloaded ({_message(_json(response)) or response.status_code}): "
-                               "try again.", "down", unknown=True)
+            raise CarrierError(_("Sendcloud created parcel %(number)s but its label could not be "
+                                 "downloaded (%(value)s): try again.",
+                                 number=number, value=_message(_json(response)) or response.status_code), "down", unknown=True)
         kind = (response.headers.get("Content-Type") or "").split(";")[0].strip()
         got = "zpl" if kind == "application/zpl" or not response.content.startswith(b"%PDF") else "pdf"
         return CreatedLabel(tracking_number=str(number), label=response.content, label_format=got,
@@ -132,9 +139,9 @@ class SendcloudAdapter:
         body = _json(response)
         message = _message(body) or f"HTTP {response.status_code}"
         if response.status_code in (401, 403):
-            return CarrierError(f"Sendcloud refused the API keys ({message}): an administrator "
-                                "checks the carrier account.", "auth")
-        return CarrierError(f"Sendcloud refused the parcel: {message}", _kind(message))
+            return CarrierError(_("Sendcloud refused the API keys (%(message)s): an "
+                                  "administrator checks the carrier account.", message=message), "auth")
+        return CarrierError(_("Sendcloud refused the parcel: %(message)s", message=message), _kind(message))
 
 
 def _json(response) -> dict:

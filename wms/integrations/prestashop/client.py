@@ -61,6 +61,7 @@ _SINGULAR = {
     "combinations": "combination",
     "countries": "country",
     "customers": "customer",
+    "languages": "language",
     "order_carriers": "order_carrier",
     "order_histories": "order_history",
     "order_states": "order_state",
@@ -882,6 +883,10 @@ class PrestaShopClient:
     def get_countries(self, ids: Iterable[int]) -> list[dict[str, Any]]:
         """Return id, iso_code and name of countries."""
         return self._by_ids("countries", ids, display=["id", "iso_code", "name"])
+
+    def get_languages(self, ids: Iterable[int]) -> list[dict[str, Any]]:
+        """Return id and iso_code of languages ("fr"; orders carry only id_lang)."""
+        return self._by_ids("languages", ids, display=["id", "iso_code"])
 
     def get_relay_point(self, order_id: int) -> dict[str, Any] | None:
         """Return the relay point the customer chose for an order, or None.

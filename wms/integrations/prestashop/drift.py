@@ -12,6 +12,7 @@ from wms.db import db
 from wms.domain.catalog.models import Product
 from wms.domain.inventory.models import StockMove
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine
+from wms.i18n import _
 from wms.integrations.prestashop.models import StockPushState
 from wms.integrations.prestashop.sync import _mapped_products, available_quantities
 
@@ -66,17 +67,18 @@ def drift(shops: list[str], only_different: bool = False) -> list[DriftRow]:
             row = DriftRow(shop, product, state.quantity if state else None,
                            state.pushed_at if state else None, sellable.get(product.id, 0))
             if state is None:
-                row.reasons.append("Never pushed: no push has run for it yet, or the shop lacks it.")
+                row.reasons.append(_("Never pushed: no push has run for it yet, or the shop lacks it."))
             elif row.difference == 0:
-                row.reasons.append("In step.")
+                row.reasons.append(_("In step."))
             else:
                 if _after(last_move.get(product.id), state.pushed_at):
-                    row.reasons.append("Stock moved since the last push: the next push sends it.")
+                    row.reasons.append(_("Stock moved since the last push: the next push sends it."))
                 if _after(last_order.get(product.id), state.pushed_at):
-                    row.reasons.append("Orders arrived since the last push and hold units.")
+                    row.reasons.append(_("Orders arrived since the last push and hold units."))
                 if not row.reasons:
-                    row.reasons.append("At the last push some shop orders were not imported yet "
-                                       "(the push holds their units back); the next push settles it.")
+                    row.reasons.append(_("At the last push some shop orders were not imported yet "
+                                         "(the push holds their units back); the next push settles "
+                                         "it."))
             if not only_different or row.difference:
                 rows.append(row)
     rows.sort(key=lambda r: (r.difference == 0, -(abs(r.difference) if r.difference is not None else 0),

@@ -25,6 +25,7 @@ __all__ = [
     "map_address",
     "map_carrier",
     "map_customer",
+    "map_language",
     "map_order",
     "map_order_line",
     "map_order_state",
@@ -395,6 +396,18 @@ def map_customer(raw: Mapping[str, Any]) -> ShopCustomer:
         firstname=coerce_str(node.get("firstname")),
         lastname=coerce_str(node.get("lastname")),
     )
+
+
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,4})?$")
+
+
+def map_language(raw: Mapping[str, Any]) -> tuple[int, str | None]:
+    """Map a language node to (id, ISO code such as "fr"); the code is None when the shop gives
+    none or something that is not a language code (it is stored on orders, at most 8 chars)."""
+    node = _unwrap(raw, "language")
+    ident = _require_id(node, "language")
+    code = coerce_str(node.get("iso_code")).strip().lower().replace("_", "-")
+    return ident, code if len(code) <= 8 and _LANGUAGE_CODE.match(code) else None
 
 
 def map_carrier(raw: Mapping[str, Any], lang_id: int | None = None) -> ShopCarrier:

@@ -41,6 +41,7 @@ from wms.integrations.prestashop.client import (
 from wms.integrations.prestashop.mapping import coerce_int, map_carrier
 from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus
 from wms.integrations.prestashop.shops import ShopSettings, shop_settings
+from wms.i18n import _
 
 log = logging.getLogger(__name__)
 protect_logger(log)  # no webservice key in a log line
@@ -258,7 +259,7 @@ def retry_message(message_id: int) -> OutboxMessage:
     """Put a dead (or waiting) message back in the queue now with a fresh set of attempts (flush only)."""
     message = db.session.get(OutboxMessage, message_id, with_for_update=True)
     if message is None:
-        raise NotFound(f"There is no outbox message {message_id}.")
+        raise NotFound(_("There is no outbox message %(message_id)s.", message_id=message_id))
     if message.status == OutboxStatus.DONE:
         raise ValueError(f"Outbox message {message_id} is already done: there is nothing to retry.")
     message.status = OutboxStatus.PENDING
@@ -321,12 +322,15 @@ def handle_order_shipped(payload: dict[str, Any], get_client: ClientGetter) -> N
             node["tracking_number"] = tracking
             client.update_order_carrier(node, send_email=True)
     elif tracking:
-        record_event(order, "push_warning", f"The shop order {order.ps_order_id} has no carrier row: "
-                                            "the tracking number could not be set there.")
+        record_event(order, "push_warning", _("The shop order %(ps_order_id)s has no carrier "
+                                              "row: the tracking number could not be set there.",
+                                              ps_order_id=order.ps_order_id))
 
     # Read before writing: order_histories is not idempotent (a repeat re-sends the e-mail).
     if _current_state(client, order.ps_order_id) in settings.shipped_states:
-        record_event(order, "pushed", f"Shop order {order.ps_order_id} already shipped; tracking {tracking or '-'}.")
+        record_event(order, "pushed", _("Shop order %(ps_order_id)s already shipped; tracking "
+                                        "%(tracking)s.",
+                                        ps_order_id=order.ps_order_id, tracking=tracking or '-'))
         return
     try:
         client.add_order_history(order.ps_order_id, settings.shipped_state, send_email=True)
@@ -334,8 +338,10 @@ def handle_order_shipped(payload: dict[str, Any], get_client: ClientGetter) -> N
         # The shop may have applied it: look before anyone posts again.
         if _current_state(client, order.ps_order_id) not in settings.shipped_states:
             raise
-    record_event(order, "pushed", f"Shop order {order.ps_order_id} set to state {settings.shipped_state} "
-                                  f"with tracking {tracking or '-'}.")
+    record_event(order, "pushed", _("Shop order %(ps_order_id)s set to state %(shipped_state)s "
+                                    "with tracking %(tracking)s.",
+                                    ps_order_id=order.ps_order_id, shipped_state=settings.shipped_state,
+                                    tracking=tracking or '-'))
 
 
 def handle_fetch_order(payload: dict[str, Any], get_client: ClientGetter) -> None:

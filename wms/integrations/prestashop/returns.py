@@ -26,6 +26,7 @@ from wms.integrations.prestashop.client import (
 )
 from wms.integrations.prestashop.mapping import coerce_int
 from wms.integrations.prestashop.shops import ShopSettings
+from wms.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ def apply_shop_return(shop: str, ps_order_id: int, ps_return_id: int, state: int
             elif state == completed_state() and ret.status is ReturnStatus.RECEIVED:
                 returns.mark_refunded(ret)
             else:
-                record_return_event(ret, "shop_state", f"The shop's return is now in state {state}.")
+                record_return_event(ret, "shop_state", _("The shop's return is now in state "
+                                                         "%(state)s.", state=state))
             db.session.flush()
         return ret
     if state in (denied_state(), completed_state()):
@@ -77,8 +79,9 @@ def apply_shop_return(shop: str, ps_order_id: int, ps_return_id: int, state: int
     order = db.session.execute(select(Order).where(Order.shop == shop, Order.ps_order_id == ps_order_id)
                                ).scalar_one_or_none()
     if order is None:
-        raise DomainError(f"Return {ps_return_id} is for shop order {ps_order_id}, which the warehouse "
-                          "does not know.", code="unknown_order")
+        raise DomainError(_("Return %(ps_return_id)s is for shop order %(ps_order_id)s, which "
+                            "the warehouse does not know.",
+                            ps_return_id=ps_return_id, ps_order_id=ps_order_id), code="unknown_order")
     by_detail = {ln.ps_order_detail_id: ln for ln in order.lines if ln.ps_order_detail_id}
     quantities: dict[int, int] = {}
     for detail_id, qty in details:
@@ -153,8 +156,9 @@ def push_return_received(payload: dict[str, Any], get_client) -> None:
             rows = client.list(RESOURCE, {"id": ret.ps_return_id})
         except NOT_EXPOSED:
             rows = None
-            record_event(order, "push_warning", f"The shop does not expose order_returns: set its return "
-                                                f"{ret.ps_return_id} to received in the back office.")
+            record_event(order, "push_warning", _("The shop does not expose order_returns: set "
+                                                  "its return %(ps_return_id)s to received in "
+                                                  "the back office.", ps_return_id=ret.ps_return_id))
         if rows:
             node = {k: v for k, v in rows[0].items() if k != "associations"}
             if coerce_int(node.get("state")) not in (received_state(), completed_state()):
@@ -171,8 +175,8 @@ def push_return_received(payload: dict[str, Any], get_client) -> None:
             if not _has_message(client, order.ps_order_id, ret.code):
                 raise
     ret.shop_notified_at = utcnow()
-    record_return_event(ret, "pushed", f"The shop was told: {note}")
-    record_event(order, "pushed", f"Return {ret.code} reported to the shop.")
+    record_return_event(ret, "pushed", _("The shop was told: %(note)s", note=note))
+    record_event(order, "pushed", _("Return %(code)s reported to the shop.", code=ret.code))
 
 
 def _has_message(client: PrestaShopClient, ps_order_id: int, marker: str) -> bool:

@@ -37,6 +37,7 @@ from wms.integrations.prestashop.mapping import (
     map_address,
     map_carrier,
     map_customer,
+    map_language,
     map_order,
     map_stock_available,
     parse_ps_datetime,
@@ -44,6 +45,7 @@ from wms.integrations.prestashop.mapping import (
 )
 from wms.integrations.prestashop.models import StockPushState, SyncCursor
 from wms.integrations.prestashop.shops import ShopSettings
+from wms.i18n import _, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ class _Context:
     client: PrestaShopClient
     carrier_refs: dict[int, int] | None = None
     countries: dict[int, str] = field(default_factory=dict)
+    # id_lang -> ISO code ("fr"), None when the shop has no such language: asked once a run.
+    languages: dict[int, str | None] = field(default_factory=dict)
     wms_carriers: dict[int, int] | None = None
     # Why the shop cannot tell relay points (no wms_relay_points resource), once known.
     relay_unsupported: str | None = None
@@ -105,6 +109,31 @@ class _Context:
                 select(Carrier.ps_id_reference, Carrier.id).where(Carrier.ps_id_reference.is_not(None))).all())
         ref = self.carrier_refs.get(ps_carrier_id, ps_carrier_id)
         return (self.wms_carriers or {}).get(ref)
+
+    def learn_languages(self, lang_ids: Iterable[int]) -> None:
+        """Ask the shop the ISO codes of the languages not seen yet in this run (one list read)."""
+        unknown = {i for i in lang_ids if i} - set(self.languages)
+        if not unknown:
+            return
+        for lang_id in unknown:
+            self.languages[lang_id] = None  # stays None if the shop does not list it
+        try:
+            rows = self.client.get_languages(unknown)
+        except ShopError as exc:
+            # The packing slip then speaks the warehouse's language: never fail the import.
+            log.warning("shop %r: languages %s not read: %s", self.settings.name, sorted(unknown), exc)
+            return
+        for raw in rows:
+            try:
+                lang_id, code = map_language(raw)
+            except ValueError:
+                continue
+            if lang_id in unknown:
+                self.languages[lang_id] = code
+
+    def language(self, lang_id: int) -> str | None:
+        self.learn_languages([lang_id])
+        return self.languages.get(lang_id)
 
 
 # ------------------------------------------------------------------------------ cursor
@@ -261,6 +290,7 @@ def _import_page(ctx: _Context, rows: list[dict[str, Any]], result: ImportResult
     new = [o for o in orders if o.id not in existing and o.current_state in settings.import_states]
     resolver = _ProductResolver([line for o in orders for line in o.lines])
     addresses, customers = _fetch_people(ctx, new)
+    ctx.learn_languages(o.id_lang for o in new)  # one read for the page's new languages
 
     seen: set[int] = set()
     for shop_order in orders:
@@ -364,6 +394,7 @@ def _build_order(ctx: _Context, shop_order: ShopOrder, resolver: _ProductResolve
         total_paid=shop_order.total_paid_tax_incl.quantize(Decimal("0.01")),
         total_shipping=shop_order.total_shipping_tax_incl.quantize(Decimal("0.01")),
         ordered_at=shop_order.date_add, carrier_id=ctx.carrier_id(shop_order.id_carrier),
+        language=ctx.language(shop_order.id_lang),
     )
     if address is not None:
         order.ship_name = _cut(f"{address.firstname} {address.lastname}".strip(), 200)
@@ -377,16 +408,20 @@ def _build_order(ctx: _Context, shop_order: ShopOrder, resolver: _ProductResolve
     db.session.add(order)
     _read_relay_point(ctx, order, shop_order)
     unknown = _make_lines(order, shop_order, resolver)
-    record_event(order, "imported", f"Imported from shop {ctx.settings.name!r}, order {shop_order.id} "
-                                    f"({shop_order.reference}), state {shop_order.current_state}.")
+    record_event(order, "imported", _("Imported from shop %(name)s, order %(id)s "
+                                      "(%(reference)s), state %(current_state)s.",
+                                      name=repr(ctx.settings.name), id=shop_order.id, reference=shop_order.reference, current_state=shop_order.current_state))
     if address is None:
-        _hold(order, f"Delivery address {shop_order.id_address_delivery} not found in the shop: "
-                     "fix the order's address in the shop; it is read again at its next change.")
+        _hold(order, _("Delivery address %(id_address_delivery)s not found in the shop: fix the "
+                       "order's address in the shop; it is read again at its next change.",
+                       id_address_delivery=shop_order.id_address_delivery))
     if unknown:
         _hold(order, _hold_reason(unknown))
     if order.carrier_id is None:
-        record_event(order, "carrier_unknown", f"Shop carrier {shop_order.id_carrier} has no WMS carrier "
-                                               "with its id_reference: choose the carrier before packing.")
+        record_event(order, "carrier_unknown", _("Shop carrier %(id_carrier)s has no WMS carrier "
+                                                 "with its id_reference: choose the carrier "
+                                                 "before packing.",
+                                                 id_carrier=shop_order.id_carrier))
     return order
 
 
@@ -405,12 +440,14 @@ def _read_relay_point(ctx: _Context, order: Order, shop_order: ShopOrder) -> Non
             log.warning("shop %r: relay point of order %s not read: %s", ctx.settings.name, shop_order.id, exc)
     if point is not None:
         order.relay_point_id = _cut(str(point["relay_point_id"]).strip(), 32)
-        record_event(order, "relay_point", f"Relay point {order.relay_point_id} chosen in the shop "
-                                           f"({point.get('module') or 'relay module'}).")
+        record_event(order, "relay_point", _("Relay point %(relay_point_id)s chosen in the shop "
+                                             "(%(module)s).", relay_point_id=order.relay_point_id,
+                                             module=point.get('module') or _('relay module')))
         return
     why = f": {ctx.relay_unsupported}" if ctx.relay_unsupported else ""
-    record_event(order, "relay_unknown", f"{carrier.name} delivers to a relay point but the shop gave "
-                                         f"none{why}. Set it on the order page before packing.")
+    record_event(order, "relay_unknown", _("%(name)s delivers to a relay point but the shop gave "
+                                           "none%(why)s. Set it on the order page before packing.",
+                                           name=carrier.name, why=why))
 
 
 def _hold(order: Order, reason: str) -> None:
@@ -428,6 +465,8 @@ def _apply_changes(ctx: _Context, order: Order, shop_order: ShopOrder, resolver:
         result.skipped += 1  # seen again through the overlap: nothing changed
         return
     result.updated += 1
+    if order.language is None and shop_order.id_lang:
+        order.language = ctx.language(shop_order.id_lang)  # orders imported before languages
     old_state = order.ps_state
     order.ps_state = shop_order.current_state
     order.ps_date_upd = shop_order.date_upd
@@ -443,10 +482,12 @@ def _apply_changes(ctx: _Context, order: Order, shop_order: ShopOrder, resolver:
                 result.held += 1
         elif order.status == OrderStatus.SHIPPED:
             record_event(order, "shop_cancelled_after_ship",
-                         f"The shop set state {shop_order.current_state} after the order shipped: handle the return.")
+                         _("The shop set state %(current_state)s after the order shipped: handle "
+                           "the return.", current_state=shop_order.current_state))
         return
     if old_state != shop_order.current_state:
-        record_event(order, "shop_state", f"Shop state {old_state} -> {shop_order.current_state}.")
+        record_event(order, "shop_state", _("Shop state %(old_state)s -> %(current_state)s.",
+                                            old_state=old_state, current_state=shop_order.current_state))
     if _lines_differ(order, shop_order):
         if _resync_lines(order, shop_order, resolver):
             result.resynced += 1
@@ -467,8 +508,8 @@ def _resync_lines(order: Order, shop_order: ShopOrder, resolver: _ProductResolve
     started = any(ln.quantity_picked or ln.quantity_packed or ln.quantity_shipped for ln in order.lines)
     if started or order.status not in RESYNCABLE:
         record_event(order, "shop_lines_changed",
-                     "The shop changed this order's lines after picking started: check it by hand "
-                     "(the warehouse keeps the lines it is picking).")
+                     _("The shop changed this order's lines after picking started: check it by "
+                       "hand (the warehouse keeps the lines it is picking)."))
         return False
     # Off its pick list first: a list must not keep an order whose lines are rebuilt.
     detach_order(order)
@@ -478,7 +519,9 @@ def _resync_lines(order: Order, shop_order: ShopOrder, resolver: _ProductResolve
     order.lines.clear()
     db.session.flush()
     unknown = _make_lines(order, shop_order, resolver)
-    record_event(order, "resynced", f"Lines re-read from the shop ({len(order.lines)} line(s)).")
+    record_event(order, "resynced", ngettext("Lines re-read from the shop (%(num)d line).",
+                                             "Lines re-read from the shop (%(num)d lines).",
+                                             len(order.lines)))
     if unknown:
         _hold(order, _hold_reason(unknown))
     elif not manual_hold:
@@ -507,7 +550,7 @@ def release_held_orders(shop: str) -> int:
         if all(ln.product_id is not None for ln in order.lines):
             order.status = OrderStatus.NEW
             order.hold_reason = None
-            record_event(order, "released", "Every product is now known: the order is released.")
+            record_event(order, "released", _("Every product is now known: the order is released."))
             released += 1
     db.session.flush()
     return released

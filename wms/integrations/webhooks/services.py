@@ -38,6 +38,7 @@ from wms.errors import DomainError, NotFound
 from wms.integrations.prestashop.webhooks import MIN_SECRET_LENGTH, signed_headers
 from wms.integrations.webhooks import events as ev
 from wms.integrations.webhooks.models import WebhookCursor, WebhookEndpoint
+from wms.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,8 @@ def _check_url(url: str) -> str:
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
-        raise DomainError("The URL must start with https:// (or http:// on a private network) "
-                          "and be at most 500 characters.", code="invalid")
+        raise DomainError(_("The URL must start with https:// (or http:// on a private network) "
+                            "and be at most 500 characters."), code="invalid")
     return url
 
 
@@ -86,10 +87,11 @@ def _check_events(events) -> list[str]:
     chosen = [e for e in dict.fromkeys(str(e).strip() for e in (events or [])) if e]
     unknown = [e for e in chosen if e not in ev.EVENTS]
     if unknown:
-        raise DomainError(f"Unknown event(s): {', '.join(unknown)}; known: {', '.join(ev.EVENTS)}.",
+        raise DomainError(_("Unknown event(s): %(unknown)s; known: %(events)s.",
+                            unknown=', '.join(unknown), events=', '.join(ev.EVENTS)),
                           code="invalid")
     if not chosen:
-        raise DomainError("Choose at least one event to send to this endpoint.", code="invalid")
+        raise DomainError(_("Choose at least one event to send to this endpoint."), code="invalid")
     return chosen
 
 
@@ -98,8 +100,8 @@ def register_endpoint(url: str, events, *, secret: str | None = None, descriptio
     """Register an endpoint (flush only); without a secret one is generated. Events from now on."""
     secret = (secret or "").strip() or new_secret()
     if len(secret) < MIN_SECRET_LENGTH or len(secret) > 200:
-        raise DomainError(f"The secret must be {MIN_SECRET_LENGTH} to 200 characters (leave it empty "
-                          "to have one generated).", code="invalid")
+        raise DomainError(_("The secret must be %(min_secret_length)s to 200 characters (leave "
+                            "it empty to have one generated).", min_secret_length=MIN_SECRET_LENGTH), code="invalid")
     endpoint = WebhookEndpoint(url=_check_url(url), secret=secret, events_text=" ".join(_check_events(events)),
                                description=(description or "").strip()[:120] or None,
                                created_by_id=getattr(user, "id", None))
@@ -130,7 +132,7 @@ def update_endpoint(endpoint: WebhookEndpoint, *, url: str | None = None, events
 def get_endpoint(endpoint_id: int) -> WebhookEndpoint:
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
-        raise NotFound(f"There is no webhook endpoint {endpoint_id}.")
+        raise NotFound(_("There is no webhook endpoint %(endpoint_id)s.", endpoint_id=endpoint_id))
     return endpoint
 
 

@@ -6,6 +6,7 @@ from wtforms import ValidationError
 
 from wms.domain.users.models import Role
 from wms.extensions import csrf
+from wms.i18n import _
 from wms.web.auth.loader import require_role
 from wms.web.menu import import_submodules
 
@@ -22,8 +23,8 @@ def _signed_in_api():
     from wms.web.auth.loader import require_scope
 
     if getattr(g, "api_token", None) is None and current_user.auth_method == "badge":
-        abort(403, "A badge sign-in is for the scanner screens: scripts use an API token, "
-                   "the desk a password.")
+        abort(403, _("A badge sign-in is for the scanner screens: scripts use an API token, "
+                     "the desk a password."))
     if request.method in ("GET", "HEAD", "OPTIONS"):
         require_scope("read")
 
@@ -36,7 +37,7 @@ def _signed_in_api():
         except ValidationError:
             from flask import abort
 
-            abort(400, "Send the X-CSRFToken header, or use an API token.")
+            abort(400, _("Send the X-CSRFToken header, or use an API token."))
     return None
 
 

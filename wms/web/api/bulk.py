@@ -7,7 +7,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from wms.db import db
 from wms.errors import DomainError
-from wms.web.api.schemas import first_errors, json_object
+from wms.web.api.schemas import first_errors, json_object, plain_messages
+from wms.i18n import _
 
 MAX_BULK_ITEMS = 500
 MAX_LINES = 5000
@@ -17,11 +18,11 @@ def load(schema: Schema, body=None) -> dict:
     """Validate a JSON body; refuse it with a 422 naming the first problems."""
     body = json_object() if body is None else body
     if not isinstance(body, dict):
-        raise DomainError("Send a JSON object (Content-Type: application/json).", code="invalid")
+        raise DomainError(_("Send a JSON object (Content-Type: application/json)."), code="invalid")
     try:
         return schema.load(body)
     except ValidationError as err:
-        raise DomainError(first_errors(err), code="invalid", fields=err.normalized_messages()) from None
+        raise DomainError(first_errors(err), code="invalid", fields=plain_messages(err.normalized_messages())) from None
 
 
 class BulkResultSchema(Schema):
@@ -46,9 +47,10 @@ def run_bulk(items, schema: Schema, apply: Callable[[dict], tuple[object, str]])
     Returns {created, updated, unchanged, refused, results: [{index, outcome, id, code, error}]}.
     """
     if not isinstance(items, list) or not items:
-        raise DomainError("Send a non-empty list of items.", code="invalid")
+        raise DomainError(_("Send a non-empty list of items."), code="invalid")
     if len(items) > MAX_BULK_ITEMS:
-        raise DomainError(f"At most {MAX_BULK_ITEMS} items per request (got {len(items)}): split the batch.",
+        raise DomainError(_("At most %(max)s items per request (got %(count)s): split "
+                            "the batch.", max=MAX_BULK_ITEMS, count=len(items)),
                           code="too_many_items")
     results = []
     counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}

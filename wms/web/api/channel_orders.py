@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, post_load, validate
 
 from wms.domain.orders import channels
 from wms.domain.users.models import Role
+from wms.i18n import _l
 from wms.web.api import bp
 from wms.web.api.bulk import MAX_BULK_ITEMS, MAX_LINES, load, run_bulk
 from wms.web.api.orders import OrderDetailSchema
@@ -45,7 +46,7 @@ class AddressSchema(Schema):
     postcode = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
     city = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
     country = fields.String(load_default=None, allow_none=True,
-                            validate=validate.Regexp(r"^[A-Za-z]{2}$", error="an ISO 3166 two-letter code"))
+                            validate=validate.Regexp(r"^[A-Za-z]{2}$", error=_l("an ISO 3166 two-letter code")))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
 
 
@@ -65,6 +66,12 @@ class ChannelOrderRequestSchema(Schema):
     ship_by = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
     customer = fields.Nested(CustomerSchema, load_default=None, allow_none=True)
     ship_to = fields.Nested(AddressSchema, load_default=None, allow_none=True)
+    language = fields.String(
+        load_default=None, allow_none=True,
+        validate=[validate.Length(min=2, max=8),
+                  validate.Regexp(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,4})?$",
+                                  error="a language code such as 'fr' or 'fr-FR'")],
+        metadata={"description": "the customer's language (ISO code): the packing slip speaks it"})
     lines = fields.List(fields.Nested(ChannelOrderLineSchema), required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
 

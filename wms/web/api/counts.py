@@ -18,6 +18,7 @@ from wms.web.api.stock import paginate
 from wms.web.api.schemas import CountRequestSchema, NoteSchema, load
 from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import transactional
+from wms.i18n import _
 
 
 class CountLineSchema(Schema):
@@ -57,7 +58,8 @@ def list_counts():
     status = request.args.get("status")
     if status:
         if status not in CountStatus.__members__:
-            raise DomainError(f"status must be one of {', '.join(CountStatus.__members__)}.", code="invalid")
+            raise DomainError(_("status must be one of %(choices)s.",
+                                choices=', '.join(CountStatus.__members__)), code="invalid")
         query = query.where(CountTask.status == CountStatus[status])
     return paginate(query, CountTaskSchema())
 

@@ -10,6 +10,7 @@ from wms.domain.locations.services import location_by_code
 from wms.errors import DomainError
 from wms.web.api import bp
 from wms.web.api.stock import paginate
+from wms.i18n import _
 
 
 class LocationSchema(Schema):
@@ -31,7 +32,8 @@ def list_locations():
     kind = request.args.get("kind")
     if kind:
         if kind not in LocationKind.__members__:
-            raise DomainError(f"kind must be one of {', '.join(LocationKind.__members__)}.", code="invalid")
+            raise DomainError(_("kind must be one of %(choices)s.",
+                                choices=', '.join(LocationKind.__members__)), code="invalid")
         query = query.where(Location.kind == LocationKind[kind])
     if request.args.get("needs_count") == "1":
         query = query.where(Location.needs_count.is_(True))

@@ -12,12 +12,18 @@ from flask import current_app, jsonify
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import BadRequest
 
+from wms.i18n import _
 from wms.web.api import bp
 from wms.web.api.counts import CountLineSchema, CountTaskDetailSchema, CountTaskSchema
 from wms.web.api.locations import LocationSchema
 from wms.web.api.orders import OrderDetailSchema, OrderEventSchema, OrderLineSchema, OrderSchema
 from wms.web.api.products import BarcodeSchema, ProductSchema
-from wms.web.api.schemas import MoveRequestSchema, StockLevelSchema, StockMoveSchema
+from wms.web.api.schemas import (
+    MoveRequestSchema,
+    StockLevelSchema,
+    StockMoveSchema,
+    plain_messages,
+)
 from wms.web.api.tokens import ApiTokenSchema, TokenRequestSchema
 from wms.integrations.webhooks import events as webhook_events
 from wms.web.api.bulk import BulkResponseSchema, BulkResultSchema
@@ -330,9 +336,11 @@ def _error(status: int, code: str, message: str, details: dict | None = None):
 
 @bp.errorhandler(BadRequest)
 def _bad_request(exc: BadRequest):
-    return _error(400, "bad_request", exc.description or "The request could not be read.")
+    described = exc.description if exc.description != type(exc).description else None
+    return _error(400, "bad_request", described or _("The request could not be read."))
 
 
 @bp.errorhandler(ValidationError)
 def _invalid(exc: ValidationError):
-    return _error(422, "invalid", "The request body is not valid.", {"fields": exc.normalized_messages()})
+    return _error(422, "invalid", _("The request body is not valid."),
+                  {"fields": plain_messages(exc.normalized_messages())})

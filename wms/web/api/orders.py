@@ -16,6 +16,7 @@ from wms.web.api.stock import paginate
 from wms.web.api.schemas import ReasonSchema, load
 from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import transactional
+from wms.i18n import _
 
 
 class OrderLineSchema(Schema):
@@ -74,7 +75,8 @@ def _reason() -> str:
 def list_orders():
     status = request.args.get("status")
     if status and status not in OrderStatus.__members__:
-        raise DomainError(f"status must be one of {', '.join(OrderStatus.__members__)}.", code="invalid")
+        raise DomainError(_("status must be one of %(choices)s.",
+                            choices=', '.join(OrderStatus.__members__)), code="invalid")
     query = order_services.search_orders(request.args.get("q", ""), OrderStatus[status] if status else None,
                                          open_only=request.args.get("open") == "1",
                                          late=request.args.get("late") == "1")

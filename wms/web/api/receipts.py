@@ -24,8 +24,9 @@ from wms.web.api.stock import paginate
 from wms.web.api.schemas import json_object
 from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import transactional
+from wms.i18n import _, _l
 
-NAME = validate.Regexp(r"^[A-Za-z0-9_.:-]{1,32}$", error="1 to 32 letters, digits, - _ . :")
+NAME = validate.Regexp(r"^[A-Za-z0-9_.:-]{1,32}$", error=_l("1 to 32 letters, digits, - _ . :"))
 
 
 class AsnLineSchema(Schema):
@@ -98,7 +99,8 @@ def list_receipts():
     status = request.args.get("status")
     if status:
         if status not in ReceiptStatus.__members__:
-            raise DomainError(f"status must be one of {', '.join(ReceiptStatus.__members__)}.", code="invalid")
+            raise DomainError(_("status must be one of %(choices)s.",
+                                choices=', '.join(ReceiptStatus.__members__)), code="invalid")
         query = query.where(Receipt.status == ReceiptStatus[status])
     if request.args.get("source"):
         query = query.where(Receipt.source == request.args["source"])

@@ -21,6 +21,7 @@ from wms.web.api.bulk import MAX_LINES, load
 from wms.web.api.stock import paginate
 from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import transactional
+from wms.i18n import _
 
 
 class ReturnLineOutSchema(Schema):
@@ -97,7 +98,8 @@ def list_returns():
     status = request.args.get("status")
     if status:
         if status not in ReturnStatus.__members__:
-            raise DomainError(f"status must be one of {', '.join(ReturnStatus.__members__)}.", code="invalid")
+            raise DomainError(_("status must be one of %(choices)s.",
+                                choices=', '.join(ReturnStatus.__members__)), code="invalid")
         query = query.where(CustomerReturn.status == ReturnStatus[status])
     if request.args.get("order"):
         query = query.join(Order, Order.id == CustomerReturn.order_id).where(Order.reference == request.args["order"])

@@ -1,11 +1,13 @@
 """marshmallow schemas for the JSON API's bodies."""
 import json
+import re
 import unicodedata
 
 from flask import request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from wms.errors import DomainError
+from wms.i18n import N_, _
 
 # Deeper JSON than this is refused before it is parsed (100,000 brackets would exhaust the
 # parser's recursion); no body of this API nests more than a few levels.
@@ -43,13 +45,14 @@ def json_object() -> dict:
         body = {}
     else:
         if _too_deep(raw):
-            raise DomainError(f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.", code="bad_json")
+            raise DomainError(_("The JSON body nests deeper than %(max)s levels.",
+                                max=MAX_JSON_DEPTH), code="bad_json")
         try:
             body = json.loads(raw)
         except (ValueError, RecursionError):
-            raise DomainError("The body is not valid JSON (UTF-8).", code="bad_json") from None
+            raise DomainError(_("The body is not valid JSON (UTF-8)."), code="bad_json") from None
         if not isinstance(body, dict):
-            raise DomainError("The body must be a JSON object, e.g. {\"sku\": \"TSH-1\"}.", code="bad_json")
+            raise DomainError(_('The body must be a JSON object, e.g. {"sku": "TSH-1"}.'), code="bad_json")
     request._wms_json = body
     return body
 
@@ -77,9 +80,9 @@ def clean_text_problem(text: str, *, multiline: bool = False) -> str | None:
             continue
         category = unicodedata.category(ch)
         if category == "Cc":
-            return "must not contain control characters (NUL, line breaks, …)."
+            return _("must not contain control characters (NUL, line breaks, …).")
         if category == "Cf":
-            return "must not contain invisible characters (zero-width spaces, …)."
+            return _("must not contain invisible characters (zero-width spaces, …).")
     return None
 
 
@@ -146,13 +149,99 @@ def load(schema: Schema) -> dict:
     try:
         return schema.load(json_object())
     except ValidationError as err:
-        raise DomainError(first_errors(err), code="invalid", fields=err.normalized_messages()) from None
+        raise DomainError(first_errors(err), code="invalid",
+                          fields=plain_messages(err.normalized_messages())) from None
 
 
 def first_errors(err: ValidationError) -> str:
-    """Turn marshmallow's error dict into one sentence."""
+    """Turn marshmallow's error dict into one sentence, in the reader's language."""
     parts = []
-    for field, messages in sorted(err.normalized_messages().items()):
+    for field, messages in sorted(plain_messages(err.normalized_messages()).items()):
         text = messages[0] if isinstance(messages, list) else str(messages)
         parts.append(f"{field}: {text}")
     return "; ".join(parts)
+
+
+# marshmallow's own sentences are English constants, some built when a schema class is made
+# (Range's "Must be greater than or equal to 1."): they are translated on the way out, each
+# English form matched to its message here (the values it names become placeholders).
+MARSHMALLOW_MESSAGES = {
+    "Missing data for required field.": N_("Missing data for required field."),
+    "Field may not be null.": N_("Field may not be null."),
+    "Invalid value.": N_("Invalid value."),
+    "Invalid type.": N_("Invalid type."),
+    "Invalid input type.": N_("Invalid input type."),
+    "Unknown field.": N_("Unknown field."),
+    "Not a valid list.": N_("Not a valid list."),
+    "Not a valid tuple.": N_("Not a valid tuple."),
+    "Not a valid string.": N_("Not a valid string."),
+    "Not a valid utf-8 string.": N_("Not a valid utf-8 string."),
+    "Not a valid UUID.": N_("Not a valid UUID."),
+    "Not a valid number.": N_("Not a valid number."),
+    "Number too large.": N_("Number too large."),
+    "Not a valid integer.": N_("Not a valid integer."),
+    "Special numeric values (nan or infinity) are not permitted.":
+        N_("Special numeric values (nan or infinity) are not permitted."),
+    "Not a valid boolean.": N_("Not a valid boolean."),
+    "Not a valid datetime.": N_("Not a valid datetime."),
+    "Not a valid date.": N_("Not a valid date."),
+    "Not a valid time.": N_("Not a valid time."),
+    "Not a valid aware datetime.": N_("Not a valid aware datetime."),
+    "Not a valid naive datetime.": N_("Not a valid naive datetime."),
+    "Not a valid mapping type.": N_("Not a valid mapping type."),
+    "Not a valid URL.": N_("Not a valid URL."),
+    "Not a valid email address.": N_("Not a valid email address."),
+    "Not a valid period of time.": N_("Not a valid period of time."),
+    '"{input}" cannot be formatted as a datetime.':
+        N_("“%(input)s” cannot be formatted as a datetime."),
+    '"{input}" cannot be formatted as a date.': N_("“%(input)s” cannot be formatted as a date."),
+    "Must be one of: {choices}.": N_("Must be one of: %(choices)s."),
+    "Must be greater than or equal to {min}.": N_("Must be greater than or equal to %(min)s."),
+    "Must be greater than {min}.": N_("Must be greater than %(min)s."),
+    "Must be less than or equal to {max}.": N_("Must be less than or equal to %(max)s."),
+    "Must be less than {max}.": N_("Must be less than %(max)s."),
+    "Must be greater than or equal to {min} and less than or equal to {max}.":
+        N_("Must be greater than or equal to %(min)s and less than or equal to %(max)s."),
+    "Must be greater than {min} and less than {max}.":
+        N_("Must be greater than %(min)s and less than %(max)s."),
+    "Shorter than minimum length {min}.": N_("Shorter than minimum length %(min)s."),
+    "Longer than maximum length {max}.": N_("Longer than maximum length %(max)s."),
+    "Length must be between {min} and {max}.": N_("Length must be between %(min)s and %(max)s."),
+    "Length must be {equal}.": N_("Length must be %(equal)s."),
+    "Must be equal to {other}.": N_("Must be equal to %(other)s."),
+    "String does not match expected pattern.": N_("String does not match expected pattern."),
+    "Invalid input.": N_("Invalid input."),
+    "One or more of the choices you made was not in: {choices}.":
+        N_("One or more of the choices you made was not in: %(choices)s."),
+}
+
+
+def _pattern(english: str) -> re.Pattern:
+    parts = re.split(r"\{(\w+)\}", english)
+    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.*?)" for i, p in enumerate(parts))
+    return re.compile(regex + r"\Z", re.S)
+
+
+# Longest first: "Must be … {min} and … {max}." before "Must be … {min}.", which would match it.
+_PATTERNS = [(_pattern(english), message) for english, message
+             in sorted(MARSHMALLOW_MESSAGES.items(), key=lambda kv: -len(kv[0]))]
+
+
+def translate_message(text):
+    """marshmallow's English sentence in the reader's language (others pass unchanged)."""
+    if not isinstance(text, str):
+        return text
+    for pattern, message in _PATTERNS:
+        found = pattern.match(text)
+        if found:
+            return _(message, **found.groupdict())
+    return text
+
+
+def plain_messages(messages):
+    """marshmallow's error messages (nested dicts and lists) with its sentences translated."""
+    if isinstance(messages, dict):
+        return {key: plain_messages(value) for key, value in messages.items()}
+    if isinstance(messages, list):
+        return [plain_messages(value) for value in messages]
+    return translate_message(messages)

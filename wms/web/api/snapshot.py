@@ -21,6 +21,7 @@ from wms.domain.inventory.snapshot import SNAPSHOT_COLUMNS, stock_by_warehouse
 from wms.errors import DomainError
 from wms.web.api import bp
 from wms.web.auth.loader import require_scope
+from wms.i18n import _
 
 CHUNK_ROWS = 500
 
@@ -32,7 +33,7 @@ def _format() -> str:
         fmt = "csv" if best == "text/csv" and request.accept_mimetypes["text/csv"] > request.accept_mimetypes[
             "application/json"] else "json"
     if fmt not in ("csv", "json"):
-        raise DomainError("format must be csv or json.", code="invalid")
+        raise DomainError(_("format must be csv or json."), code="invalid")
     return fmt
 
 

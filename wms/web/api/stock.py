@@ -18,6 +18,7 @@ from wms.web.api import bp
 from wms.web.api.schemas import MoveRequestSchema, StockLevelSchema, StockMoveSchema, load
 from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import scan_endpoint
+from wms.i18n import _
 
 
 def paginate(query, schema, *, default_limit=100, max_limit=1000):
@@ -29,7 +30,7 @@ def paginate(query, schema, *, default_limit=100, max_limit=1000):
         limit = min(max(int(raw_limit), 1), max_limit)
         offset = max(int(raw_offset), 0)
     except ValueError:
-        raise DomainError("limit and offset must be whole numbers (offset below 10^12).", code="bad_paging") from None
+        raise DomainError(_("limit and offset must be whole numbers (offset below 10^12)."), code="bad_paging") from None
     rows = db.session.execute(query.offset(offset).limit(limit + 1)).scalars().all()
     more = len(rows) > limit
     return jsonify(items=schema.dump(rows[:limit], many=True), offset=offset, limit=limit,
@@ -71,15 +72,16 @@ def create_move():
     src = location_by_code(data["from_location"]) if data["from_location"] else None
     dst = location_by_code(data["to_location"]) if data["to_location"] else None
     if data["reason"] == "MOVED" and (src is None or dst is None):
-        raise DomainError("A MOVED movement needs from_location and to_location; stock that only "
-                          "comes in or goes out is an ADJUSTED or DAMAGED movement with a note.",
+        raise DomainError(_("A MOVED movement needs from_location and to_location; stock that "
+                            "only comes in or goes out is an ADJUSTED or DAMAGED movement with a "
+                            "note."),
                           code="invalid")
     if data["reason"] != "MOVED" and not (data["note"] or "").strip():
-        raise DomainError(f"{data['reason']}: say why in note.", code="reason_required")
+        raise DomainError(_("%(reason)s: say why in note.", reason=data['reason']), code="reason_required")
     for loc in (src, dst):
         if loc is not None and loc.kind in (LocationKind.PACKING, LocationKind.STAGING):
-            raise DomainError(f"{loc.code} holds goods of orders being packed or shipped; "
-                              "use the packing and dispatch screens.", code="invalid")
+            raise DomainError(_("%(code)s holds goods of orders being packed or shipped; use the "
+                                "packing and dispatch screens.", code=loc.code), code="invalid")
     posting = inventory.post_movement(
         product, data["quantity"], from_location=src, to_location=dst,
         reason=MoveReason[data["reason"]], user=current_user, reference=data["reference"],

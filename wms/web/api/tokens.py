@@ -13,10 +13,11 @@ from wms.db import db, utcnow
 from wms.domain.users.models import SCOPES, ApiToken, Role, normalise_scopes
 from wms.errors import DomainError, NotFound, PermissionDenied
 from wms.web.api import bp
-from wms.web.api.schemas import first_errors, json_object
+from wms.web.api.schemas import first_errors, json_object, plain_messages
 from wms.web.api.stock import paginate
 from wms.web.auth.loader import current_token, require_role, require_scope
 from wms.web.tx import transactional
+from wms.i18n import _
 
 TOKEN_PREFIX = "wms_"
 MAX_DAYS = 3650
@@ -49,19 +50,19 @@ def issue_token(user, name: str, scopes=("read",), expires_at: datetime | None =
     cannot give a later expiry than its own; revoking it revokes the tokens it minted."""
     name = (name or "").strip()
     if not name or len(name) > 80 or not name.isprintable():
-        raise DomainError("Name the token after the script that uses it (e.g. 'nightly export'), "
-                          "in at most 80 characters.", code="invalid")
+        raise DomainError(_("Name the token after the script that uses it (e.g. 'nightly "
+                            "export'), in at most 80 characters."), code="invalid")
     try:
         stored = normalise_scopes(scopes)
     except ValueError as exc:
-        raise DomainError(f"scopes: {exc}.", code="invalid") from None
+        raise DomainError(_("scopes: %(exc)s.", exc=exc), code="invalid") from None
     if not stored:
-        raise DomainError(f"Choose at least one scope ({', '.join(SCOPES)}).", code="invalid")
+        raise DomainError(_("Choose at least one scope (%(scopes)s).", scopes=', '.join(SCOPES)), code="invalid")
     if expires_at is not None and expires_at <= utcnow():
-        raise DomainError("The expiry must be in the future.", code="invalid")
+        raise DomainError(_("The expiry must be in the future."), code="invalid")
     if parent is not None:
         if not parent.allows("admin"):
-            raise PermissionDenied("Minting a token needs a token with the 'admin' scope.")
+            raise PermissionDenied(_("Minting a token needs a token with the 'admin' scope."))
         # admin implies every scope, so an admin token may give any; the others cannot widen.
         if parent.expires_at is not None and (expires_at is None or expires_at > parent.expires_at):
             expires_at = parent.expires_at  # never outlive the token that minted it
@@ -85,9 +86,9 @@ def revoke_token(user, token_id: int) -> ApiToken:
     """Revoke a token at once, and the tokens it minted; only its owner or an administrator may."""
     token = db.session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"There is no API token {token_id}.")
+        raise NotFound(_("There is no API token %(token_id)s.", token_id=token_id))
     if token.user_id != user.id and not user.has_role(Role.ADMIN):
-        raise PermissionDenied("Only the token's owner or an administrator can revoke it.")
+        raise PermissionDenied(_("Only the token's owner or an administrator can revoke it."))
     todo = [token]
     while todo:
         current = todo.pop()
@@ -114,7 +115,7 @@ def create_token():
     try:
         data = TokenRequestSchema().load(json_object())
     except ValidationError as err:
-        raise DomainError(first_errors(err), code="invalid", fields=err.normalized_messages()) from None
+        raise DomainError(first_errors(err), code="invalid", fields=plain_messages(err.normalized_messages())) from None
     days = data["expires_in_days"]
     token, secret = issue_token(current_user, data["name"], data["scopes"],
                                 utcnow() + timedelta(days=days) if days else None,

@@ -18,6 +18,7 @@ from wms.web.api.bulk import load
 from wms.web.api.stock import paginate
 from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import transactional
+from wms.i18n import _
 
 
 class WebhookEndpointSchema(Schema):
@@ -112,11 +113,12 @@ def list_webhook_deliveries():
     status = request.args.get("status")
     if status:
         if status not in OutboxStatus.__members__:
-            raise DomainError(f"status must be one of {', '.join(OutboxStatus.__members__)}.", code="invalid")
+            raise DomainError(_("status must be one of %(choices)s.",
+                                choices=', '.join(OutboxStatus.__members__)), code="invalid")
         query = query.where(OutboxMessage.status == OutboxStatus[status])
     if request.args.get("endpoint"):
         if not request.args["endpoint"].isdecimal():
-            raise DomainError("endpoint must be an endpoint id.", code="invalid")
+            raise DomainError(_("endpoint must be an endpoint id."), code="invalid")
         query = query.where(OutboxMessage.ordering_key.like(f"webhook:{int(request.args['endpoint'])}:%"))
     return paginate(query, WebhookDeliverySchema())
 
@@ -128,7 +130,7 @@ def retry_webhook_delivery(message_id: int):
     _admin()
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.kind != WEBHOOK_KIND:
-        raise NotFound(f"There is no webhook delivery {message_id}.")
+        raise NotFound(_("There is no webhook delivery %(message_id)s.", message_id=message_id))
     try:
         retry_message(message_id)
     except ValueError as exc:

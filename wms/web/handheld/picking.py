@@ -7,12 +7,13 @@ from wms.domain.picking import services as picking
 from wms.domain.picking.scan import fast_scan
 from wms.domain.scans.services import parse
 from wms.errors import DomainError
+from wms.i18n import N_, _
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
-add(HANDHELD_MENU, MenuItem("Pick", "handheld.pick", "Pick lists in walking order", order=20))
+add(HANDHELD_MENU, MenuItem(N_("Pick"), "handheld.pick", N_("Pick lists in walking order"), order=20))
 
 
 def _render(view, message=None, ok=True, status=200):
@@ -53,7 +54,7 @@ def pick_start(list_id):
         pick_list = picking.start_pick_list(picking.get_pick_list(list_id), current_user)
     except DomainError as exc:
         return _refused(exc)
-    return _render(picking.current(current_user), f"Picking {pick_list.code}")
+    return _render(picking.current(current_user), _("Picking %(code)s", code=pick_list.code))
 
 
 @bp.route("/pick/short", methods=["POST"])
@@ -71,9 +72,9 @@ def pick_short():
 def pick_pause():
     view = picking.current(current_user)
     if view.pick_list is None:
-        return _refused(DomainError("You are not picking a list."))
+        return _refused(DomainError(_("You are not picking a list.")))
     try:
         pick_list = picking.pause_pick_list(view.pick_list, current_user)
     except DomainError as exc:
         return _refused(exc)
-    return _render(picking.current(current_user), f"{pick_list.code} paused: anyone can resume it.")
+    return _render(picking.current(current_user), _("%(code)s paused: anyone can resume it.", code=pick_list.code))

@@ -7,6 +7,7 @@ from flask import Response, request
 from flask_login import current_user
 
 from wms.domain.scans.productivity import MAX_BATCH, record_refusals
+from wms.i18n import _
 from wms.web.handheld import bp
 from wms.web.tx import transactional
 
@@ -16,6 +17,6 @@ from wms.web.tx import transactional
 def refusals():
     messages = request.form.getlist("reason")
     if len(messages) > MAX_BATCH:
-        return Response(f"At most {MAX_BATCH} refusals per batch.", status=400, mimetype="text/plain")
+        return Response(_("At most %(num)d refusals per batch.", num=MAX_BATCH), status=400, mimetype="text/plain")
     counted = record_refusals(current_user, messages)
     return Response(status=204, headers={"X-Counted": str(counted)})

@@ -10,12 +10,13 @@ from wms.domain.inventory.services import parse_quantity
 from wms.domain.returns import services as returns
 from wms.domain.returns.scan import fast_scan
 from wms.errors import DomainError
+from wms.i18n import N_, _
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
-add(HANDHELD_MENU, MenuItem("Returns", "handheld.returns", "Customer parcels back to stock", order=27))
+add(HANDHELD_MENU, MenuItem(N_("Returns"), "handheld.returns", N_("Customer parcels back to stock"), order=27))
 
 
 def _render(view, message=None, ok=True, status=200):
@@ -79,4 +80,4 @@ def returns_leave():
         view = returns.leave(current_user)
     except DomainError as exc:
         return _refused(exc)
-    return _render(view, "Return left open: scan it again to carry on.")
+    return _render(view, _("Return left open: scan it again to carry on."))

@@ -6,10 +6,11 @@ from flask import current_app, make_response, redirect, render_template, request
 from wms.domain.printing import services as printing
 from wms.domain.printing.models import Station
 from wms.errors import DomainError
+from wms.i18n import N_
 from wms.web.handheld import bp
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 
-add(HANDHELD_MENU, MenuItem("Station", "handheld.station", "This device's station and printer", order=90))
+add(HANDHELD_MENU, MenuItem(N_("Station"), "handheld.station", N_("This device's station and printer"), order=90))
 
 # The device, not the operator, stands at a station: a long-lived cookie, not a user setting.
 COOKIE = "wms_station"
