@@ -136,8 +136,8 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[Count
         if data != new:
             db.session.execute(_STATE, {"state": state_id, "data": new, "now": utcnow()})
         view = CountView(task, _Named(location_id, code=code), [ln for ln in lines if ln.counted],
-                         _("Scan each product in %(code)s, then Finish", code=code))
-        return view, _("Counting in %(code)s", code=code)
+                         _("Scan each product in %(location)s, then Finish", location=code))
+        return view, _("Counting in %(location)s", location=code)
     product_id, pack_qty, sku = scanned_id, scanned_code_or_pack, scanned_kind_or_sku
     if (held_id is None or held_kind in NOT_COUNTABLE
             or (scope is CountScope.LOCATION and held_id != task_location)
@@ -148,6 +148,6 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[Count
         return None  # the product's first unit in this bin: the full service adds its line
     line.counted = db.session.execute(_ADD, {"line": line.id, "units": qty * pack_qty}).scalar_one()
     view = CountView(task, _Named(held_id, code=held_code), [ln for ln in lines if ln.counted],
-                     _("Scan each product in %(code)s, then Finish", code=held_code))
-    return view, _("%(sku)s: %(counted)d counted in %(code)s", sku=sku, counted=line.counted,
-                   code=held_code)
+                     _("Scan each product in %(location)s, then Finish", location=held_code))
+    return view, _("%(sku)s: %(qty)s counted in %(location)s", sku=sku, qty=line.counted,
+                   location=held_code)

@@ -106,7 +106,7 @@ def _product_scan(row, qty: int):
     _save(state_id, data, {"source": source_id, "product": product_id, "qty": total})
     view = MoveView(_Named(source_id, code=source_code), _Named(product_id, sku=sku), total,
                     _("Scan more %(sku)s, or the destination location", sku=sku))
-    return view, _("%(sku)s: %(total)d to move", sku=sku, total=total)
+    return view, _("%(sku)s: %(qty)s to move", sku=sku, qty=total)
 
 
 def _location_scan(row, user):
@@ -121,8 +121,8 @@ def _location_scan(row, user):
             return None  # refused by the full service
         _save(state_id, data, {"source": location_id})
         view = MoveView(_Named(location_id, code=code), None, 0,
-                        _("Scan a product in %(code)s", code=code))
-        return view, _("Taking from %(code)s", code=code)
+                        _("Scan a product in %(location)s", location=code))
+        return view, _("Taking from %(location)s", location=code)
     if (kind in NOT_INTO or sku is None or source_id is None or not source_active
             or location_id == source_id or (free or 0) < qty):
         return None  # a refusal (the full service words it)
@@ -130,5 +130,5 @@ def _location_scan(row, user):
                          user_id=user.id, reference=f"move:{source_code}>{code}")
     _save(state_id, data, {})
     view = MoveView(None, None, 0, _("Scan the location to take from"))
-    return view, _("Moved %(qty)d × %(sku)s from %(source)s to %(target)s",
-                   qty=qty, sku=sku, source=source_code, target=code)
+    return view, _("Moved %(qty)s × %(sku)s from %(source)s to %(location)s",
+                   qty=qty, sku=sku, source=source_code, location=code)

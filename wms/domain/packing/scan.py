@@ -210,7 +210,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
     else:
         item.quantity += units
     return _view(shipment, list(lines.values()), parcel), _(
-        "OK %(sku)s: %(packed)d of %(picked)d packed", sku=line.sku, packed=line.quantity_packed,
+        "OK %(sku)s: %(packed)s of %(picked)s packed", sku=line.sku, packed=line.quantity_packed,
         picked=line.quantity_picked)
 
 
@@ -245,7 +245,7 @@ def _view(shipment: _Shipment, lines: list[_Line], parcel: _Parcel) -> PackView:
     view = PackView("items", "", shipment, views, parcel, boxes, _estimate_kg(parcel, proposed),
                     proposed, notes)
     if sum(lv.to_pack for lv in views):
-        view.prompt = _("Scan each item into parcel %(number)d", number=parcel.number)
+        view.prompt = _("Scan each item into parcel %(number)s", number=parcel.number)
     else:
         view.prompt = _("All items verified: choose a box, enter the weight, finish")
     return view

@@ -157,12 +157,12 @@ def _product_scan(row, qty: int):
     suggestion = (None if suggestion_id is None else
                   _Location(suggestion_id, suggestion_code, suggestion_kind, suggestion_zone))
     if suggestion is not None:
-        prompt = _("Go to %(code)s and scan it (or scan another bin)", code=suggestion.code)
-        message = _("%(sku)s: %(total)d to put away; put away in %(code)s",
-                    sku=sku, total=total, code=suggestion.code)
+        prompt = _("Go to %(location)s and scan it (or scan another bin)", location=suggestion.code)
+        message = _("%(sku)s: %(qty)s to put away; put away in %(location)s",
+                    sku=sku, qty=total, location=suggestion.code)
     else:
         prompt = _("No empty bin found: scan the bin you put it in")
-        message = _("%(sku)s: %(total)d to put away", sku=sku, total=total)
+        message = _("%(sku)s: %(qty)s to put away", sku=sku, qty=total)
     view = PutawayView(_Location(dock_id, dock_code), product, total, free, suggestion, prompt)
     return view, message
 
@@ -180,7 +180,7 @@ def _location_scan(row, user):
         _save(state_id, data, {"dock": location_id})
         view = PutawayView(_Location(location_id, code), None, 0, 0, None,
                            _("Scan a product on the dock"))
-        return view, _("Putting away from %(code)s: scan a product.", code=code)
+        return view, _("Putting away from %(location)s: scan a product.", location=code)
     if (kind not in PUTAWAY_KINDS or sku is None or dock_code is None or not dock_active
             or location_id == dock_id or free is None or free < qty):
         return None  # a refusal (the full service words it)
@@ -189,8 +189,8 @@ def _location_scan(row, user):
     _save(state_id, data, {"dock": dock_id})
     view = PutawayView(_Location(dock_id, dock_code), None, 0, 0, None, _("Scan a product on the dock"))
     if data.get("suggestion") in (None, location_id):
-        message = _("Put away %(qty)d × %(sku)s in %(code)s", qty=qty, sku=sku, code=code)
+        message = _("Put away %(qty)s × %(sku)s in %(location)s", qty=qty, sku=sku, location=code)
     else:
-        message = _("Put away %(qty)d × %(sku)s in %(code)s (not the suggested bin)",
-                    qty=qty, sku=sku, code=code)
+        message = _("Put away %(qty)s × %(sku)s in %(location)s (not the suggested "
+                    "bin)", qty=qty, sku=sku, location=code)
     return view, message

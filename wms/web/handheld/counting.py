@@ -9,12 +9,13 @@ from wms.domain.counts.scan import fast_scan
 from wms.domain.scans.services import parse
 from wms.domain.inventory.services import parse_quantity
 from wms.errors import DomainError
+from wms.i18n import N_, _
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
-add(HANDHELD_MENU, MenuItem("Count", "handheld.count", "Cycle counts, blind", order=70))
+add(HANDHELD_MENU, MenuItem(N_("Count"), "handheld.count", N_("Cycle counts, blind"), order=70))
 
 
 def _render(view, message=None, ok=True, status=200):
@@ -52,7 +53,7 @@ def count_start(task_id: int):
         view = counts.start(current_user, task)
     except DomainError as exc:
         return _render(counts.current(current_user), exc.message, ok=False, status=422)
-    return _render(view, f"Counting {task.code}: {task.subject}")
+    return _render(view, _("Counting %(code)s: %(subject)s", code=task.code, subject=task.subject))
 
 
 @bp.route("/count/lines/<int:line_id>/take-back", methods=["POST"])

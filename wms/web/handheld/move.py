@@ -7,12 +7,13 @@ from wms.domain.inventory.scan import fast_scan
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.scans.services import parse
 from wms.errors import DomainError
+from wms.i18n import N_, _
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
-add(HANDHELD_MENU, MenuItem("Move stock", "handheld.move", "Bin to bin", order=60))
+add(HANDHELD_MENU, MenuItem(N_("Move stock"), "handheld.move", N_("Bin to bin"), order=60))
 
 
 def _render(view, message=None, ok=True, status=200):
@@ -43,4 +44,4 @@ def move_scan():
 @transactional
 def move_cancel():
     moving.cancel(current_user)
-    return _render(moving.current(current_user), "Move cancelled: nothing was moved.")
+    return _render(moving.current(current_user), _("Move cancelled: nothing was moved."))

@@ -10,12 +10,13 @@ from wms.domain.receiving import putaway
 from wms.domain.receiving.putaway_scan import fast_scan
 from wms.domain.scans.services import parse
 from wms.errors import DomainError
+from wms.i18n import N_, _
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
-add(HANDHELD_MENU, MenuItem("Put away", "handheld.putaway", "Dock to bin", order=25))
+add(HANDHELD_MENU, MenuItem(N_("Put away"), "handheld.putaway", N_("Dock to bin"), order=25))
 
 
 def _render(view, message=None, ok=True, status=200):
@@ -67,4 +68,4 @@ def putaway_all():
 @bp.route("/putaway/cancel", methods=["POST"])
 @transactional
 def putaway_cancel():
-    return _render(putaway.cancel(current_user), "Cancelled: nothing was moved.")
+    return _render(putaway.cancel(current_user), _("Cancelled: nothing was moved."))

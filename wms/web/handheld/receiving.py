@@ -15,12 +15,13 @@ from wms.domain.scans.services import parse
 from wms.domain.users import services as users
 from wms.domain.users.models import Role
 from wms.errors import DomainError
+from wms.i18n import N_, _
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
-add(HANDHELD_MENU, MenuItem("Receive", "handheld.receiving", "Check in a delivery", order=20))
+add(HANDHELD_MENU, MenuItem(N_("Receive"), "handheld.receiving", N_("Check in a delivery"), order=20))
 
 
 def _tolerance() -> float:
@@ -124,7 +125,8 @@ def receiving_link():
     except DomainError as exc:
         return _refused(exc)
     return _render(receiving.current(current_user),
-                   f"Barcode {form.get('code', '').strip()} now means {product.sku}: scan the item again.")
+                   _("Barcode %(code)s now means %(sku)s: scan the item again.",
+                     code=form.get("code", "").strip(), sku=product.sku))
 
 
 @bp.route("/receiving/close", methods=["POST"])
@@ -140,4 +142,4 @@ def receiving_close():
 @bp.route("/receiving/leave", methods=["POST"])
 @transactional
 def receiving_leave():
-    return _render(receiving.leave(current_user), "Receipt left open: scan it again to carry on.")
+    return _render(receiving.leave(current_user), _("Receipt left open: scan it again to carry on."))
