@@ -412,3 +412,150 @@ def test_a_supervisors_change_of_packing_location_counts_from_the_next_scan(clie
     assert moves == ["PACK-01", "PACK-00", "PACK-01"]
     assert db.session.scalar(select(StockLevel.on_hand).where(StockLevel.location_id == bench.id)) == 1
     assert ledger_problems() == []
+
+
+# ------------------------------------------------------------------ the flows' fast paths: guarantees
+
+def _sign_in(server, make_user):
+    client = server[0].test_client()
+    username = make_user("operator").username
+    db.session.commit()
+    assert client.post("/login", data={"username": username, "password": "password-123"}).status_code == 302
+    return client
+
+
+def test_a_fast_path_scan_is_applied_once_and_replayed(server, operator_client, make_location, make_product):
+    from wms.domain.receiving import services as receiving
+    from wms.domain.receiving.models import ReceiptLine
+
+    make_location("DOCK-01", kind=LocationKind.RECEIVING)
+    src, dst = make_location("A-01-01-1"), make_location("A-02-01-1")
+    mug = make_product("MUG-1")
+    receipt = receiving.create_receipt([(mug, 5)], supplier="Acme")
+    receive(mug, src, 4)
+    code, barcode = receipt.code, mug.main_barcode
+    client = operator_client()
+    _flow_scan(client, "receiving", code, "rcv-0000-0001")
+    _flow_scan(client, "receiving", barcode, "rcv-0000-0002")  # the first unit: the full service
+    first = _flow_scan(client, "receiving", barcode, "rcv-0000-0003")
+    again = _flow_scan(client, "receiving", barcode, "rcv-0000-0003")
+    assert again.headers.get("X-Scan-Replayed") == "1" and again.get_data() == first.get_data()
+    _flow_scan(client, "move", "A-02-01-1", "mv-0000-0000")
+    _flow_scan(client, "move", "A-01-01-1", "mv-0000-0001")
+    _flow_scan(client, "move", barcode, "mv-0000-0002")
+    moved = _flow_scan(client, "move", "A-02-01-1", "mv-0000-0003")
+    replayed = _flow_scan(client, "move", "A-02-01-1", "mv-0000-0003")
+    assert replayed.headers.get("X-Scan-Replayed") == "1" and replayed.get_data() == moved.get_data()
+    db.session.expire_all()
+    assert db.session.execute(select(ReceiptLine.received)).scalar_one() == 2
+    assert db.session.scalar(select(func.count()).select_from(StockMove)
+                             .where(StockMove.reason == MoveReason.RECEIVED,
+                                    StockMove.reference == code)) == 2
+    assert db.session.scalar(select(func.count()).select_from(StockMove)
+                             .where(StockMove.reason == MoveReason.MOVED)) == 1
+    assert ledger_problems() == []
+
+
+def test_a_fast_path_refusal_keeps_the_services_words_and_changes_nothing(server, operator_client,
+                                                                          make_location, make_product):
+    src, dst = make_location("A-01-01-1"), make_location("A-02-01-1")
+    make_location("PACK-01", kind=LocationKind.PACKING)
+    product = make_product("MUG-1")
+    receive(product, src, 3)
+    barcode = product.main_barcode
+    client = operator_client()
+    _flow_scan(client, "move", "A-01-01-1", "mv-0000-0001")
+    r = _flow_scan(client, "move", barcode, "mv-0000-0002", qty="4", status=422)
+    assert "A-01-01-1 has only 3 free of MUG-1; you scanned 4" in r.get_data(as_text=True)
+    _flow_scan(client, "move", barcode, "mv-0000-0003", qty="2")
+    r = _flow_scan(client, "move", "PACK-01", "mv-0000-0004", status=422)
+    assert "Cannot move stock into PACK-01" in r.get_data(as_text=True)
+    r = _flow_scan(client, "move", "A-02-01-1", "mv-0000-0005")
+    assert "Moved 2 × MUG-1 from A-01-01-1 to A-02-01-1" in r.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(ScanRecord)
+                             .where(ScanRecord.scan_id.in_(["mv-0000-0002", "mv-0000-0004"]))) == 0
+    assert ledger_problems() == []
+
+
+@pytest.mark.postgresql
+def test_two_operators_receiving_one_line_at_once_never_pass_its_limit(server, make_user, make_location,
+                                                                       make_product):
+    """The receipt's lock serialises them; the line's UPDATE carries the limit, so a scan that
+    waited (its read of the lines taken before the wait) never counts past it."""
+    import threading
+
+    from wms.domain.receiving import services as receiving
+    from wms.domain.receiving.models import ReceiptLine
+
+    make_location("DOCK-01", kind=LocationKind.RECEIVING)
+    mug = make_product("MUG-1")
+    receipt = receiving.create_receipt([(mug, 10)], supplier="Acme")
+    code, barcode = receipt.code, mug.main_barcode
+    clients = [_sign_in(server, make_user) for _ in range(2)]
+    for n, client in enumerate(clients):
+        _flow_scan(client, "receiving", code, f"rcv-{n}-start")
+    _flow_scan(clients[0], "receiving", barcode, "rcv-0-first")  # the receipt is under way
+    answers, barrier = [], threading.Barrier(2)
+
+    def scan(n, client):
+        barrier.wait()
+        for i in range(8):
+            r = client.post("/handheld/receiving/scan", data={"code": barcode},
+                            headers={**HX, "X-Scan-Id": f"rcv-{n}-{i:04d}"})
+            answers.append((r.status_code, "Over-receipt" in r.get_data(as_text=True)))
+
+    threads = [threading.Thread(target=scan, args=(n, c)) for n, c in enumerate(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(status == 200 for status, _ in answers), answers
+    assert sum(1 for _, over in answers if not over) == 9  # 10 in all, with the first
+    db.session.expire_all()
+    assert db.session.execute(select(ReceiptLine.received)).scalar_one() == 10
+    assert db.session.scalar(select(func.sum(StockMove.quantity)).where(StockMove.reference == code)) == 10
+    assert ledger_problems() == []
+
+
+@pytest.mark.postgresql
+def test_two_operators_moving_the_same_units_at_once_move_them_once(server, make_user, make_location,
+                                                                    make_product):
+    """Both hold 4 of the 6 units in a bin; both scan their destination at the same moment:
+    one moves them, the other is refused (by the read, or by move_units' UPDATE when the read
+    came first) and changes nothing."""
+    import threading
+
+    src = make_location("A-01-01-1")
+    targets = [make_location("A-02-01-1"), make_location("A-03-01-1")]
+    product = make_product("MUG-1")
+    receive(product, src, 6)
+    barcode = product.main_barcode
+    clients = [_sign_in(server, make_user) for _ in range(2)]
+    results = []
+    for round_ in range(3):
+        if round_:
+            receive(product, src, 4)  # back to 6 free in the source
+            db.session.commit()
+        for n, client in enumerate(clients):
+            _flow_scan(client, "move", "A-01-01-1", f"mv-{round_}-{n}-src")
+            _flow_scan(client, "move", barcode, f"mv-{round_}-{n}-prd", qty="4")
+        barrier = threading.Barrier(2)
+
+        def put(n, client):
+            barrier.wait()
+            r = client.post("/handheld/move/scan", data={"code": targets[n].code},
+                            headers={**HX, "X-Scan-Id": f"mv-{round_}-{n}-dst"})
+            results.append(r.status_code)
+            if r.status_code != 200:
+                client.post("/handheld/move/cancel", headers=HX)
+
+        threads = [threading.Thread(target=put, args=(n, c)) for n, c in enumerate(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results[-2:]) == [200, 422], results
+    db.session.expire_all()
+    levels = {lv.location_id: lv.on_hand for lv in db.session.execute(select(StockLevel)).scalars()}
+    assert levels[src.id] == 2 and levels.get(targets[0].id, 0) + levels.get(targets[1].id, 0) == 12
+    assert ledger_problems() == []
