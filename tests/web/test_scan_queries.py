@@ -529,7 +529,7 @@ def test_two_operators_moving_the_same_units_at_once_move_them_once(server, make
     targets = [make_location("A-02-01-1"), make_location("A-03-01-1")]
     product = make_product("MUG-1")
     receive(product, src, 6)
-    barcode = product.main_barcode
+    barcode, codes = product.main_barcode, [t.code for t in targets]
     clients = [_sign_in(server, make_user) for _ in range(2)]
     results = []
     for round_ in range(3):
@@ -543,7 +543,7 @@ def test_two_operators_moving_the_same_units_at_once_move_them_once(server, make
 
         def put(n, client):
             barrier.wait()
-            r = client.post("/handheld/move/scan", data={"code": targets[n].code},
+            r = client.post("/handheld/move/scan", data={"code": codes[n]},
                             headers={**HX, "X-Scan-Id": f"mv-{round_}-{n}-dst"})
             results.append(r.status_code)
             if r.status_code != 200:
