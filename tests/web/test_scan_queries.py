@@ -233,7 +233,7 @@ FLOW_BOUNDS = {
     "move destination, new bin": 7 + NEW_STOCK_ROW,
     "packing product": 7,
     "counting location": 6,
-    "counting location again": 5,
+    "counting location again": 4,  # nothing to change: user, read, record, COMMIT
     "counting product": 5,
 }
 
