@@ -505,7 +505,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="wms-scan-load-"))
     url, drop, pg_admin, dbname = scratch_database(args.db, str(folder))
     env = {**os.environ, "WMS_DATABASE_URL": url, "WMS_SECRET_KEY": secrets.token_hex(32),
-           "WMS_INSTANCE_PATH": str(folder / "instance"), "WMS_ACCESS_LOG": str(folder / "access.log")}
+           "WMS_INSTANCE_PATH": str(folder / "instance"), "WMS_ACCESS_LOG": str(folder / "access.log"),
+           # Plain HTTP on loopback (since issue 17 the cookies are Secure unless this is set).
+           "WMS_ALLOW_PLAIN_HTTP": "true"}
     os.environ.update({k: env[k] for k in ("WMS_DATABASE_URL", "WMS_SECRET_KEY", "WMS_INSTANCE_PATH")})
     server = app = None
     try:

@@ -437,3 +437,66 @@ def pick_move(product_id: int, source_id: int, target_id: int, qty: int, *, user
         "product_id": product_id, "quantity": qty, "from_location_id": source_id,
         "to_location_id": target_id, "reason": MoveReason.PICKED, "reference": reference,
         "note": None, "user_id": user_id, "created_at": now})
+
+
+# ------------------------------------------------------------------ a scan's bin-to-bin move
+
+def _build_move_units():
+    level = StockLevel.__table__
+    is_source = level.c.location_id == bindparam("source")
+    units = bindparam("units", type_=Integer)
+    now = bindparam("now", type_=StockLevel.__table__.c.updated_at.type)
+    # Both rows locked in location-id order (the order _lock_levels takes), as pick_move; the
+    # source row is changed only when its free stock covers the units.
+    locked = (select(level.c.id)
+              .where(level.c.product_id == bindparam("product"),
+                     level.c.location_id.in_([bindparam("source"), bindparam("target")]))
+              .order_by(level.c.location_id).with_for_update())
+    change = (
+        update(level).where(level.c.id.in_(locked),
+                            ~is_source | (level.c.on_hand - level.c.reserved >= units))
+        .values(
+            on_hand=case((is_source, level.c.on_hand - units), else_=level.c.on_hand + units),
+            first_in_at=case(
+                (is_source, case((level.c.on_hand == units, None), else_=level.c.first_in_at)),
+                ((level.c.on_hand == 0) | level.c.first_in_at.is_(None), now),
+                else_=level.c.first_in_at),
+            updated_at=now)
+        .returning(level.c.location_id))
+    return change, insert(StockMove.__table__)
+
+
+_MOVE_UNITS = None
+
+
+def move_units(product_id: int, source_id: int, target_id: int, qty: int, *, reason: MoveReason,
+               user_id: int | None, reference: str | None) -> None:
+    """Move qty free units between two bins in two statements (a putaway or move scan).
+
+    The same movement as move(), without loading the rows first: one UPDATE of both stock
+    rows that locks them in location-id order and takes the units only from free stock, and
+    one INSERT of the movement. The caller has checked the two locations (active, distinct,
+    of a kind the units may go to) and the free stock in its read; a source that lost it
+    since (another operator took it) is refused with a sentence, and the caller's
+    transaction is rolled back.
+    """
+    global _MOVE_UNITS
+    check_quantity(qty)
+    if source_id == target_id:
+        raise DomainError(_("The two locations are the same: nothing to move."), code="same_location")
+    if _MOVE_UNITS is None:
+        _MOVE_UNITS = _build_move_units()
+    change, add_move = _MOVE_UNITS
+    now = utcnow()
+    params = {"product": product_id, "source": source_id, "target": target_id, "units": qty, "now": now}
+    moved = {row[0] for row in db.session.execute(change, params)}
+    if moved == {source_id}:
+        # The target never held this product: make its row, then add to it.
+        _insert_level(target_id, product_id)
+        moved |= {row[0] for row in db.session.execute(change, {**params, "source": -1})}
+    if moved != {source_id, target_id}:
+        raise InsufficientStock(_("The stock of this bin changed while you scanned: scan again."))
+    db.session.execute(add_move, {
+        "product_id": product_id, "quantity": qty, "from_location_id": source_id,
+        "to_location_id": target_id, "reason": reason, "reference": reference,
+        "note": None, "user_id": user_id, "created_at": now})

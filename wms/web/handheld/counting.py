@@ -1,18 +1,21 @@
 """Handheld: count a bin or a product blind, then send the count for approval."""
-from flask import abort, request
+from flask import abort, g, request
 from flask_login import current_user
 
 from wms.db import db
 from wms.domain.counts import services as counts
 from wms.domain.counts.models import CountTask
+from wms.domain.counts.scan import fast_scan
+from wms.domain.scans.services import parse
 from wms.domain.inventory.services import parse_quantity
 from wms.errors import DomainError
+from wms.i18n import N_, _
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
-add(HANDHELD_MENU, MenuItem("Count", "handheld.count", "Cycle counts, blind", order=70))
+add(HANDHELD_MENU, MenuItem(N_("Count"), "handheld.count", N_("Cycle counts, blind"), order=70))
 
 
 def _render(view, message=None, ok=True, status=200):
@@ -30,7 +33,11 @@ def count():
 def count_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
-        view, message = counts.scan(current_user, request.form.get("code", ""), qty)
+        code = request.form.get("code", "")
+        # The bin and unit scans of a count take the fast path; anything else (and every
+        # refusal) the full service.
+        done = fast_scan(current_user, parse(code), qty, g.get("scan_id"))
+        view, message = done if done is not None else counts.scan(current_user, code, qty)
     except DomainError as exc:
         return _render(counts.current(current_user), exc.message, ok=False, status=422)
     return _render(view, message)
@@ -46,7 +53,7 @@ def count_start(task_id: int):
         view = counts.start(current_user, task)
     except DomainError as exc:
         return _render(counts.current(current_user), exc.message, ok=False, status=422)
-    return _render(view, f"Counting {task.code}: {task.subject}")
+    return _render(view, _("Counting %(code)s: %(subject)s", code=task.code, subject=task.subject))
 
 
 @bp.route("/count/lines/<int:line_id>/take-back", methods=["POST"])

@@ -1,16 +1,19 @@
 """Handheld: move stock from one bin to another by scanning."""
-from flask import request
+from flask import g, request
 from flask_login import current_user
 
 from wms.domain.inventory import moving
+from wms.domain.inventory.scan import fast_scan
 from wms.domain.inventory.services import parse_quantity
+from wms.domain.scans.services import parse
 from wms.errors import DomainError
+from wms.i18n import N_, _
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
-add(HANDHELD_MENU, MenuItem("Move stock", "handheld.move", "Bin to bin", order=60))
+add(HANDHELD_MENU, MenuItem(N_("Move stock"), "handheld.move", N_("Bin to bin"), order=60))
 
 
 def _render(view, message=None, ok=True, status=200):
@@ -27,7 +30,11 @@ def move():
 def move_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
-        view, message = moving.scan(current_user, request.form.get("code", ""), qty)
+        code = request.form.get("code", "")
+        # The bin and product scans of a move take the fast path; anything else (and every
+        # refusal) the full service.
+        done = fast_scan(current_user, parse(code), qty, g.get("scan_id"))
+        view, message = done if done is not None else moving.scan(current_user, code, qty)
     except DomainError as exc:
         return _render(moving.current(current_user), exc.message, ok=False, status=422)
     return _render(view, message)
@@ -37,4 +44,4 @@ def move_scan():
 @transactional
 def move_cancel():
     moving.cancel(current_user)
-    return _render(moving.current(current_user), "Move cancelled: nothing was moved.")
+    return _render(moving.current(current_user), _("Move cancelled: nothing was moved."))

@@ -1,23 +1,26 @@
 """Handheld / packing desk: verify items into parcels, weigh them, print labels and the slip."""
-from flask import Response, request, url_for
+from flask import Response, g, request, url_for
 from flask_login import current_user
 
+from wms.barcodes import parse_scan
 from wms.db import db
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.packing import services as packer
+from wms.domain.packing.scan import fast_scan
 from wms.domain.printing.models import PrinterKind
 from wms.domain.printing.services import PrintOutcome, print_labels
 from wms.domain.shipping import services as shipping
 from wms.domain.shipping.models import Shipment
 from wms.domain.users.models import Role
 from wms.errors import DomainError, NotFound
+from wms.i18n import N_, _, ngettext
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
 from wms.web.handheld.station import current_station
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
-add(HANDHELD_MENU, MenuItem("Pack", "handheld.packing", "Verify, box, weigh, label", order=40))
+add(HANDHELD_MENU, MenuItem(N_("Pack"), "handheld.packing", N_("Verify, box, weigh, label"), order=40))
 
 
 def _render(view, message=None, ok=True, status=200, printed=None, pdf_url=None):
@@ -43,18 +46,32 @@ def packing_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
         station = current_station()
-        view, message = packer.scan(current_user, request.form.get("code", ""), qty,
-                                    close_on_last=bool(station and station.print_on_last_scan))
+        code = request.form.get("code", "")
+        close_on_last = bool(station and station.print_on_last_scan)
+        # An item verified into the open parcel takes the fast path; anything else (and
+        # every refusal) the full service.
+        # (parse_scan, not parse: at the tracking step a carrier's barcode need not parse.)
+        done = fast_scan(current_user, parse_scan(code), qty, g.get("scan_id"), close_on_last=close_on_last)
+        view, message = done if done is not None else packer.scan(current_user, code, qty,
+                                                                  close_on_last=close_on_last)
     except DomainError as exc:
         return _refused(exc)
     if view.closed_now and view.step == "done":
         # The order is packed and stays packed: a printer that fails only adds the PDF link.
-        count = len(view.shipment.parcels)
         printed = print_labels(station, shipping.shipping_labels_zpl(view.shipment),
-                               "shipping label" if count == 1 else f"{count} shipping labels")
-        return _render(view, f"{message}. {printed.message}", ok=printed.sent, printed=printed,
+                               _shipping_labels(len(view.shipment.parcels)))
+        return _render(view, _both(message, printed.message), ok=printed.sent, printed=printed,
                        pdf_url=url_for("handheld.packing_labels_pdf", shipment_id=view.shipment.id))
     return _render(view, message)
+
+
+def _shipping_labels(count: int) -> str:
+    return ngettext("shipping label", "%(num)d shipping labels", count)
+
+
+def _both(first: str, then: str) -> str:
+    """Two sentences on the status line: what was done, then what the printer did."""
+    return _("%(done)s. %(printed)s", done=first, printed=then)
 
 
 @bp.route("/packing/label", methods=["POST"])
@@ -72,15 +89,15 @@ def packing_label():
     if not ok:
         return _render(view, message, ok=False, status=422)
     shipment = view.shipment
-    what = "carrier label" if len(shipment.parcels) == 1 else f"{len(shipment.parcels)} carrier labels"
+    what = ngettext("carrier label", "%(num)d carrier labels", len(shipment.parcels))
     pdf_url = url_for("handheld.packing_labels_pdf", shipment_id=shipment.id)
     try:
         printed = print_labels(station, shipping.shipping_labels_zpl(shipment), what) if zpl else None
     except DomainError:  # the carrier gave a PDF although ZPL was asked for
         printed = None
     if printed is None:
-        printed = PrintOutcome(False, f"Open the PDF to print the {what}.", printer)
-    return _render(view, f"{message}. {printed.message}", ok=printed.sent, printed=printed,
+        printed = PrintOutcome(False, _("Open the PDF to print the %(what)s.", what=what), printer)
+    return _render(view, _both(message, printed.message), ok=printed.sent, printed=printed,
                    pdf_url=pdf_url)
 
 
@@ -88,7 +105,7 @@ def packing_label():
 def packing_print(shipment_id):
     shipment = _shipment(shipment_id)
     printed = print_labels(current_station(), shipping.shipping_labels_zpl(shipment),
-                           f"labels of {shipment.order.reference}")
+                           _("labels of %(reference)s", reference=shipment.order.reference))
     return _render(packer.current(current_user), printed.message, ok=printed.sent, printed=printed,
                    pdf_url=url_for("handheld.packing_labels_pdf", shipment_id=shipment.id))
 
@@ -117,10 +134,9 @@ def packing_finish():
     if view.step == "done" and station is not None and station.printer is not None \
             and station.printer.kind is PrinterKind.ZPL_TCP:
         # Print at once on the station's label printer; the links stay as the fallback.
-        count = len(view.shipment.parcels)
         printed = print_labels(station, shipping.shipping_labels_zpl(view.shipment),
-                               "shipping label" if count == 1 else f"{count} shipping labels")
-        return _render(view, f"{message}. {printed.message}", ok=printed.sent, printed=printed,
+                               _shipping_labels(len(view.shipment.parcels)))
+        return _render(view, _both(message, printed.message), ok=printed.sent, printed=printed,
                        pdf_url=url_for("handheld.packing_labels_pdf", shipment_id=view.shipment.id))
     return _render(view, message)
 
@@ -128,13 +144,13 @@ def packing_finish():
 @bp.route("/packing/next", methods=["POST"])
 @transactional
 def packing_next():
-    return _render(packer.next_order(current_user), "Ready for the next order")
+    return _render(packer.next_order(current_user), _("Ready for the next order"))
 
 
 def _shipment(shipment_id: int) -> Shipment:
     shipment = db.session.get(Shipment, shipment_id)
     if shipment is None:
-        raise NotFound(f"Shipment {shipment_id} does not exist.")
+        raise NotFound(_("Shipment %(id)s does not exist.", id=shipment_id))
     return shipment
 
 

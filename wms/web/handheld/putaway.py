@@ -1,19 +1,22 @@
 """Handheld: put received goods away from the dock into a suggested (or chosen) bin."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_login import current_user
 
 from wms.db import db
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.receiving import putaway
+from wms.domain.receiving.putaway_scan import fast_scan
+from wms.domain.scans.services import parse
 from wms.errors import DomainError
+from wms.i18n import N_, _
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
-add(HANDHELD_MENU, MenuItem("Put away", "handheld.putaway", "Dock to bin", order=25))
+add(HANDHELD_MENU, MenuItem(N_("Put away"), "handheld.putaway", N_("Dock to bin"), order=25))
 
 
 def _render(view, message=None, ok=True, status=200):
@@ -35,7 +38,11 @@ def putaway_page():
 def putaway_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
-        view, message = putaway.scan(current_user, request.form.get("code", ""), qty)
+        code = request.form.get("code", "")
+        # A product taken from the dock and the bin it goes into take the fast path; anything
+        # else (and every refusal) the full service.
+        done = fast_scan(current_user, parse(code), qty, g.get("scan_id"))
+        view, message = done if done is not None else putaway.scan(current_user, code, qty)
     except DomainError as exc:
         return _refused(exc)
     return _render(view, message)
@@ -61,4 +68,4 @@ def putaway_all():
 @bp.route("/putaway/cancel", methods=["POST"])
 @transactional
 def putaway_cancel():
-    return _render(putaway.cancel(current_user), "Cancelled: nothing was moved.")
+    return _render(putaway.cancel(current_user), _("Cancelled: nothing was moved."))

@@ -1,7 +1,7 @@
 """Handheld: receive a delivery by scanning its receipt code, then every item."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,15 +10,18 @@ from wms.domain.catalog.models import Product
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.receiving import services as receiving
 from wms.domain.receiving.models import OPEN_RECEIPT_STATUSES, Receipt
+from wms.domain.receiving.scan import fast_scan
+from wms.domain.scans.services import parse
 from wms.domain.users import services as users
 from wms.domain.users.models import Role
 from wms.errors import DomainError
+from wms.i18n import N_, _
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
-add(HANDHELD_MENU, MenuItem("Receive", "handheld.receiving", "Check in a delivery", order=20))
+add(HANDHELD_MENU, MenuItem(N_("Receive"), "handheld.receiving", N_("Check in a delivery"), order=20))
 
 
 def _tolerance() -> float:
@@ -68,8 +71,12 @@ def receiving_page():
 def receiving_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
-        view, message = receiving.scan(current_user, request.form.get("code", ""), qty,
-                                       tolerance_pct=_tolerance())
+        code = request.form.get("code", "")
+        # An item counted in takes the fast path; anything else (and every refusal) the
+        # full service.
+        done = fast_scan(current_user, parse(code), qty, g.get("scan_id"), tolerance_pct=_tolerance())
+        view, message = done if done is not None else receiving.scan(
+            current_user, code, qty, tolerance_pct=_tolerance())
     except DomainError as exc:
         return _refused(exc)
     return _render(view, message)
@@ -118,7 +125,8 @@ def receiving_link():
     except DomainError as exc:
         return _refused(exc)
     return _render(receiving.current(current_user),
-                   f"Barcode {form.get('code', '').strip()} now means {product.sku}: scan the item again.")
+                   _("Barcode %(code)s now means %(sku)s: scan the item again.",
+                     code=form.get("code", "").strip(), sku=product.sku))
 
 
 @bp.route("/receiving/close", methods=["POST"])
@@ -134,4 +142,4 @@ def receiving_close():
 @bp.route("/receiving/leave", methods=["POST"])
 @transactional
 def receiving_leave():
-    return _render(receiving.leave(current_user), "Receipt left open: scan it again to carry on.")
+    return _render(receiving.leave(current_user), _("Receipt left open: scan it again to carry on."))
