@@ -25,6 +25,11 @@ class MoveReason(enum.Enum):
     COUNTED = "Counted"
     DAMAGED = "Damaged"
     RETURNED = "Returned"
+    # Transfers between sites: source packing area -> in transit, in transit -> destination
+    # dock, and what never arrived written off from in-transit stock (with a note).
+    TRANSFER_OUT = "Transfer shipped"
+    TRANSFER_IN = "Transfer received"
+    TRANSFER_LOSS = "Transfer lost in transit"
 
     @property
     def label(self) -> str:
@@ -32,7 +37,7 @@ class MoveReason(enum.Enum):
 
 
 # Reasons that change the total quantity in the warehouse by hand: they need a written why.
-NEEDS_NOTE = (MoveReason.ADJUSTED, MoveReason.COUNTED)
+NEEDS_NOTE = (MoveReason.ADJUSTED, MoveReason.COUNTED, MoveReason.TRANSFER_LOSS)
 
 
 class StockLevel(db.Model):

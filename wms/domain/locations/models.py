@@ -17,6 +17,8 @@ class LocationKind(enum.Enum):
     STAGING = "Shipping staging"
     QUARANTINE = "Quarantine / damaged"
     RETURNS = "Returns"
+    # Virtual: goods shipped by a transfer and not yet received, one per destination site.
+    TRANSIT = "In transit"
 
     @property
     def label(self) -> str:
@@ -25,6 +27,8 @@ class LocationKind(enum.Enum):
 
 # Kinds that hold sellable stock an order can be allocated from.
 PICKABLE_KINDS = (LocationKind.PICK_FACE, LocationKind.STORAGE)
+# Kinds whose stock is not the site's to sell or allocate (in-transit goods belong to no bin).
+NOT_SELLABLE_KINDS = (LocationKind.TRANSIT,)
 # Kinds goods may be put away into.
 PUTAWAY_KINDS = (LocationKind.PICK_FACE, LocationKind.STORAGE, LocationKind.QUARANTINE)
 
