@@ -50,7 +50,7 @@ def get_transfer(transfer_id: int, *, lock: bool = False) -> TransferOrder:
         query = query.with_for_update(of=TransferOrder)
     transfer = db.session.execute(query.execution_options(populate_existing=lock)).unique().scalar_one_or_none()
     if transfer is None:
-        raise NotFound(_("Transfer %(code)s does not exist.", code=f"{CODE_PREFIX}{transfer_id}"),
+        raise NotFound(_("Transfer %(code)s does not exist.", code=CODE_PREFIX + str(transfer_id)),
                        code="unknown_transfer")
     return transfer
 
