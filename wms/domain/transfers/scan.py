@@ -25,7 +25,7 @@ from wms.domain.transfers import services as transfers
 from wms.domain.transfers.models import (CODE_PREFIX, TransferLine, TransferOrder, TransferReservation,
                                          TransferStatus)
 from wms.errors import DomainError
-from wms.i18n import _
+from wms.i18n import _, ngettext
 
 FLOW = "transfer_pick"
 PICKABLE = (TransferStatus.RELEASED, TransferStatus.PICKING)
@@ -196,3 +196,68 @@ def scan(user, code: str, qty: int = 1, *, scan_id: str | None = None) -> tuple[
     db.session.execute(_STATE, {"state": state_id, "data": {"transfer": transfer_id}, "now": utcnow()})
     db.session.expire_all()
     return current(user), message
+
+
+# ---------------------------------------------------------------- receiving at the destination
+
+RECEIVE_FLOW = "transfer_receive"
+
+
+@dataclass
+class TransferReceiveView:
+    """The transfer being received: per SKU, shipped and received so far."""
+
+    transfer: TransferOrder | None = None
+
+    @property
+    def lines(self):
+        return [ln for ln in self.transfer.lines if ln.shipped] if self.transfer is not None else []
+
+
+def receive_current(user) -> TransferReceiveView:
+    state = db.session.execute(select(FlowState).where(FlowState.user_id == user.id,
+                                                       FlowState.flow == RECEIVE_FLOW)).scalar_one_or_none()
+    transfer_id = (state.data or {}).get("transfer") if state is not None else None
+    transfer = db.session.get(TransferOrder, transfer_id) if transfer_id else None
+    if transfer is None or transfer.status is not TransferStatus.SHIPPED:
+        return TransferReceiveView()
+    return TransferReceiveView(transfer)
+
+
+def receive_prompt(view: TransferReceiveView) -> str:
+    if view.transfer is None:
+        return _("Scan the code of the transfer that arrived (TR-…).")
+    return _("Scan each item of %(code)s; what never arrived is closed on the desk.", code=view.transfer.code)
+
+
+def receive_scan(user, code: str, qty: int = 1) -> tuple[TransferReceiveView, str]:
+    """Scan a transfer code to start, then items: each moves from in transit to the dock."""
+    from wms.domain.catalog.services import product_by_code
+
+    inventory.check_quantity(qty)
+    text = (code or "").strip()
+    if not text or len(text) > 64:
+        raise DomainError(_("Scan a transfer code or a product."))
+    if text.upper().startswith(CODE_PREFIX):
+        transfer = transfers.transfer_by_code(text, lock=True)
+        if transfer.status is not TransferStatus.SHIPPED:
+            raise DomainError(_("%(code)s is %(status)s: nothing more can be received on it.", code=transfer.code,
+                                status=transfer.status.label.lower()), code="transfer_status")
+        save_state(load_state(user, RECEIVE_FLOW), transfer=transfer.id)
+        return TransferReceiveView(transfer), _("Receiving %(code)s from %(site)s: %(units)s in transit.",
+                                                code=transfer.code, site=transfer.source.name,
+                                                units=ngettext("%(num)d unit", "%(num)d units",
+                                                               transfer.in_transit_total))
+    state = load_state(user, RECEIVE_FLOW)
+    if not state.data.get("transfer"):
+        raise DomainError(_("Scan the code of the transfer that arrived (TR-…) first."), code="no_transfer")
+    transfer = transfers.get_transfer(state.data["transfer"], lock=True)
+    match = product_by_code(text)
+    units = qty * match.pack_qty
+    line = transfers.receive(transfer, match.product.sku, units, user=user)
+    message = _("+%(units)d %(sku)s: %(received)d of %(shipped)d received.", units=units, sku=line.product.sku,
+                received=line.received, shipped=line.shipped)
+    if transfer.status is TransferStatus.RECEIVED:
+        save_state(state)
+        return TransferReceiveView(), _("%(code)s is fully received: put the goods away.", code=transfer.code)
+    return TransferReceiveView(transfer), message

@@ -34,3 +34,31 @@ def transfer_pick_scan():
     except DomainError as exc:
         return _render(transfer_scan.current(current_user), exc.message, ok=False, status=422)
     return _render(view, message)
+
+
+add(HANDHELD_MENU, MenuItem("Transfer receive", "handheld.transfer_receive", "Goods from another site",
+                            order=22))
+
+
+def _render_receive(view, message=None, ok=True, status=200):
+    return flow_screen("transfer_receive", view=view, prompt=transfer_scan.receive_prompt(view),
+                       message=message, ok=ok, status=status)
+
+
+@bp.route("/transfer-receive", endpoint="transfer_receive")
+def transfer_receive_page():
+    return _render_receive(transfer_scan.receive_current(current_user))
+
+
+@bp.route("/transfer-receive/scan", methods=["POST"])
+@scan_endpoint
+def transfer_receive_scan():
+    try:
+        qty = parse_quantity(request.form.get("qty") or "1")
+        view, message = transfer_scan.receive_scan(current_user, request.form.get("code", ""), qty)
+    except DomainError as exc:
+        from wms.db import db
+
+        db.session.rollback()
+        return _render_receive(transfer_scan.receive_current(current_user), exc.message, ok=False, status=422)
+    return _render_receive(view, message)
