@@ -21,6 +21,7 @@ from wms.errors import DomainError
 from wms.i18n import _
 from wms.web.api import bp
 from wms.web.api.bulk import MAX_LINES, load
+from wms.web.api.schemas import Text
 from wms.web.api.stock import paginate
 from wms.web.auth.loader import require_role, require_scope
 from wms.web.tx import transactional
@@ -38,12 +39,12 @@ class TransferRequestSchema(Schema):
                                 metadata={"description": "the receiving warehouse's code"})
     lines = fields.List(fields.Nested(TransferLineInSchema), required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    note = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
     release = fields.Boolean(load_default=False, metadata={"description": "reserve the stock at once"})
 
 
 class TransferShipSchema(Schema):
-    tracking = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    tracking = Text(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
 class TransferReceiveSchema(Schema):
@@ -52,7 +53,7 @@ class TransferReceiveSchema(Schema):
 
 
 class TransferCloseSchema(Schema):
-    note = fields.String(required=True, validate=validate.Length(min=1, max=400),
+    note = Text(required=True, validate=validate.Length(min=1, max=400),
                          metadata={"description": "why the missing units did not arrive"})
 
 
@@ -145,13 +146,15 @@ def pick_transfer(transfer_id: int):
 @bp.post("/transfers/<int:transfer_id>/ship")
 @transactional
 def ship_transfer(transfer_id: int):
-    data = load(TransferShipSchema(), request.get_json(silent=True) or {})
+    _may_change()  # the role and scope before the body
+    data = load(TransferShipSchema())
     return _step(transfer_id, lambda t: transfers.ship(t, user=current_user, tracking=data["tracking"]))
 
 
 @bp.post("/transfers/<int:transfer_id>/receive")
 @transactional
 def receive_transfer(transfer_id: int):
+    _may_change()  # the role and scope before the body
     data = load(TransferReceiveSchema())
 
     def run(transfer):
@@ -164,6 +167,7 @@ def receive_transfer(transfer_id: int):
 @bp.post("/transfers/<int:transfer_id>/close")
 @transactional
 def close_transfer(transfer_id: int):
+    _may_change()  # the role and scope before the body
     data = load(TransferCloseSchema())
     return _step(transfer_id, lambda t: transfers.close_short(t, note=data["note"], user=current_user))
 
