@@ -95,6 +95,10 @@ def test_in_transit_is_neither_sellable_nor_allocatable(app, sites):
     transfers.release(tr)
     transfers.pick_all(tr)
     transfers.ship(tr)
+    # The stock pushed to the shop does not count it either.
+    from wms.integrations.prestashop.sync import available_quantities
+
+    assert available_quantities([s["tee"]], {}) == {s["tee"].id: 0}
     order = Order(reference="O-1")
     order.lines.append(OrderLine(line_no=1, product_id=s["tee"].id, sku="TEE-1", name="Tee", quantity=1))
     db.session.add(order)
