@@ -295,3 +295,53 @@ def test_two_ships_at_once_ship_once(app, sites):
     db.session.expire_all()
     assert db.session.query(StockMove).filter_by(reason=MoveReason.TRANSFER_OUT).count() == 1
     _ledger_ok(app)
+
+
+@pytest.mark.postgresql
+def test_shipping_while_an_order_allocates_the_same_stock(app, sites):
+    """Shipping releases the units reserved and not picked while an order allocates from the
+    same bin: whichever goes first, the reservations on the stock rows are exactly the open
+    parts of the order's allocations and of the transfer's reservations."""
+    from wms.domain.picking.models import Allocation
+    from wms.domain.transfers.models import TransferReservation
+
+    s = sites
+    tr = transfers.create_transfer("PAR", "LYO", [("TEE-1", 10)])
+    transfers.release(tr)  # 8 in storage, 2 of the 4 on the pick face
+    transfers.pick(tr, "A-01-01-1", "TEE-1", 8)
+    order = Order(reference="O-SHIP-RACE")
+    order.lines.append(OrderLine(line_no=1, product_id=s["tee"].id, sku="TEE-1", name="Tee", quantity=4))
+    db.session.add(order)
+    db.session.commit()
+    tr_id, order_id = tr.id, order.id
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run(which):
+        with app.app_context():
+            barrier.wait()
+            try:
+                if which == "ship":
+                    transfers.ship(transfers.get_transfer(tr_id, lock=True))
+                else:
+                    allocate_orders([order_id])
+                db.session.commit()
+            except Exception as exc:  # neither may fail: a deadlock or a constraint would land here
+                db.session.rollback()
+                errors.append(repr(exc))
+            db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in ("ship", "order")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    db.session.expire_all()
+    face = db.session.execute(select(Location).where(Location.code == "A-01-02-1")).scalar_one()
+    level = inventory.stock_at(s["tee"], face)
+    allocated = sum(a.quantity - a.picked for a in db.session.query(Allocation).filter_by(location_id=face.id))
+    held = sum(r.quantity - r.picked for r in db.session.query(TransferReservation).filter_by(location_id=face.id))
+    assert held == 0 and level.reserved == allocated and allocated in (2, 4)
+    assert transfers.get_transfer(tr_id).status is TransferStatus.SHIPPED
+    _ledger_ok(app)
