@@ -379,6 +379,10 @@ def test_a_supervisors_change_of_packing_location_counts_from_the_next_scan(clie
 # COMMIT.
 MAX_TRANSFER_BIN_SCAN = 5
 MAX_TRANSFER_PRODUCT_SCAN = 8
+# The destination's receiving scan runs the ORM service (like the receiving flow's 12): user,
+# state, transfer, barcode with product, line, the two locations, the two stock rows, the
+# movement, the balances, the line, the scan record, COMMIT.
+MAX_TRANSFER_RECEIVE_SCAN = 14
 
 
 def test_transfer_pick_scans_stay_within_their_bounds(server, operator_client, count_queries, make_warehouse,
@@ -420,3 +424,11 @@ def test_transfer_pick_scans_stay_within_their_bounds(server, operator_client, c
     assert tr.status.name == "PICKING" and tr.picked_total == 5
     assert ledger_problems() == []
     assert transfers.ship(tr) == 5
+    db.session.commit()
+    # At the destination: the receiving scan (the full ORM service, like the receiving flow).
+    _flow_scan(client, "transfer-receive", code, "tr-0000-0001")
+    _flow_scan(client, "transfer-receive", barcode, "tr-0000-0002")
+    with count_queries() as counted["receive"]:
+        r = _flow_scan(client, "transfer-receive", barcode, "tr-0000-0003")
+    assert "+1 MUG-1: 2 of 5 received" in r.get_data(as_text=True)
+    assert len(counted["receive"]) <= bound(server, MAX_TRANSFER_RECEIVE_SCAN), "\n".join(counted["receive"])

@@ -254,7 +254,7 @@ def receive_scan(user, code: str, qty: int = 1) -> tuple[TransferReceiveView, st
     transfer = transfers.get_transfer(state.data["transfer"], lock=True)
     match = product_by_code(text)
     units = qty * match.pack_qty
-    line = transfers.receive(transfer, match.product.sku, units, user=user)
+    line = transfers.receive(transfer, match.product, units, user=user)
     message = _("+%(units)d %(sku)s: %(received)d of %(shipped)d received.", units=units, sku=line.product.sku,
                 received=line.received, shipped=line.shipped)
     if transfer.status is TransferStatus.RECEIVED:

@@ -304,7 +304,7 @@ def ship(transfer: TransferOrder, *, user=None, tracking: str | None = None) -> 
 
 # ---------------------------------------------------------------- receive at the destination
 
-def receive(transfer: TransferOrder, sku: str, qty: int, *, user=None) -> TransferLine:
+def receive(transfer: TransferOrder, sku: str | Product, qty: int, *, user=None) -> TransferLine:
     """Count qty units of a product in at the destination: in transit -> the receiving dock.
 
     More than is still in transit for the line is refused (count again; goods not on the
@@ -313,7 +313,7 @@ def receive(transfer: TransferOrder, sku: str, qty: int, *, user=None) -> Transf
     if transfer.status is not TransferStatus.SHIPPED:
         _refuse_status(transfer, "receive")
     inventory.check_quantity(qty)
-    product = product_for_sku(sku)
+    product = sku if isinstance(sku, Product) else product_for_sku(sku)
     line = next((ln for ln in transfer.lines if ln.product_id == product.id), None)
     if line is None or line.shipped == 0:
         raise DomainError(_("%(sku)s was not shipped on %(code)s: count it on a blind receipt.",
