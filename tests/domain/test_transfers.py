@@ -177,8 +177,9 @@ def test_release_short_changes_nothing_and_cancel_puts_back(app, sites):
     tr = transfers.create_transfer("PAR", "LYO", [("TEE-1", 13)])
     with pytest.raises(DomainError, match=r"TEE-1: 1 of 13 missing"):
         transfers.release(tr)
+    # Nothing was reserved, even before the caller rolls back.
+    assert _on_hand("A-01-01-1", s["tee"]) == (8, 0) and tr.status is TransferStatus.DRAFT
     db.session.rollback()
-    assert _on_hand("A-01-01-1", s["tee"]) == (8, 0)
     tr = transfers.create_transfer("PAR", "LYO", [("TEE-1", 9)])
     transfers.release(tr)
     transfers.pick(tr, "A-01-01-1", "TEE-1", 5)

@@ -188,22 +188,18 @@ def release(transfer: TransferOrder, *, user=None) -> int:
     """Reserve every line in source bins; all or nothing. Returns the units reserved."""
     if transfer.status is not TransferStatus.DRAFT:
         _refuse_status(transfer, "release")
-    short = []
-    units = 0
+    # Plan first (the candidate rows are locked on PostgreSQL), reserve only when every line
+    # can be served: a refusal changes nothing, even before the caller rolls back.
+    short, plan = [], []
     for line in sorted(transfer.lines, key=lambda ln: ln.product_id):
         want = line.requested
         for level in _candidates(line.product_id, transfer.source_warehouse_id):
             if want <= 0:
                 break
             take = min(want, level.on_hand - level.reserved)
-            if take <= 0:
-                continue
-            inventory.reserve(line.product_id, level.location_id, take)
-            line.reservations.append(TransferReservation(
-                location_id=level.location_id, product_id=line.product_id, quantity=take,
-                sequence=level.location.walk_sequence))
-            want -= take
-            units += take
+            if take > 0:
+                plan.append((line, level, take))
+                want -= take
         if want > 0:
             short.append(_("%(sku)s: %(missing)d of %(requested)d missing", sku=line.product.sku,
                            missing=want, requested=line.requested))
@@ -211,6 +207,13 @@ def release(transfer: TransferOrder, *, user=None) -> int:
         raise InsufficientStock(_("%(site)s cannot send it all (%(what)s): lower the quantities or "
                                   "wait for stock.", site=transfer.source.name, what="; ".join(short)),
                                 code="transfer_short")
+    units = 0
+    for line, level, take in plan:
+        inventory.reserve(line.product_id, level.location_id, take)
+        line.reservations.append(TransferReservation(
+            location_id=level.location_id, product_id=line.product_id, quantity=take,
+            sequence=level.location.walk_sequence))
+        units += take
     transfer.status = TransferStatus.RELEASED
     transfer.released_at = utcnow()
     db.session.flush()
