@@ -158,8 +158,10 @@ def import_stock_cmd(path, dry_run) -> None:
 def check_ledger() -> None:
     """Check that every balance equals the sum of its movements (exit 1 if not)."""
     from wms.domain.inventory.services import ledger_problems
+    from wms.domain.transfers.services import transit_problems
 
-    problems = ledger_problems()
+    # In-transit stock is in the balances like any location's; it must also match the transfers.
+    problems = ledger_problems() + transit_problems()
     for p in problems:
         click.echo(p, err=True)
     click.echo("ledger ok" if not problems else f"{len(problems)} problem(s)")

@@ -13,3 +13,4 @@ from wms.domain.shipping.models import BoxSize, Carrier, CarrierLabel, CarrierSi
 from wms.domain.users.models import ApiToken, Role, SignInAttempt, User  # noqa: F401
 from wms.integrations.prestashop.models import OutboxMessage, SeenCallback, StockPushState, SyncCursor  # noqa: F401
 from wms.integrations.webhooks.models import WebhookCursor, WebhookEndpoint  # noqa: F401
+from wms.domain.transfers.models import TransferLine, TransferOrder, TransferReservation  # noqa: F401

@@ -23,6 +23,7 @@ OPERATOR_API = {
     ("GET", "api.list_receipts"), ("GET", "api.get_receipt"), ("GET", "api.stock_snapshot"),
     ("GET", "api.list_webhook_events"),
     ("GET", "api.list_returns"), ("GET", "api.get_return"),
+    ("GET", "api.list_transfers"), ("GET", "api.get_transfer"),
 }
 # Desk modules whose pages must all open (200) for a supervisor with the ids made below.
 DESK_MODULES_WITH_KNOWN_IDS = {"home", "dashboard", "orders", "counts", "master_data", "exceptions",
@@ -69,6 +70,13 @@ def ids(app, make_location, make_product, make_user):
     db.session.add(customer_return)
     db.session.flush()
     values["return_id"] = customer_return.id
+    from wms.domain.locations.models import Warehouse
+    from wms.domain.transfers.services import create_transfer
+
+    other = Warehouse(code="WH2", name="Second site")
+    db.session.add(other)
+    db.session.flush()
+    values["transfer_id"] = create_transfer(location.warehouse_id, other, [(product, 1)]).id
     db.session.commit()
     return values
 

@@ -559,3 +559,65 @@ def test_two_operators_moving_the_same_units_at_once_move_them_once(server, make
     levels = {lv.location_id: lv.on_hand for lv in db.session.execute(select(StockLevel)).scalars()}
     assert levels[src.id] == 2 and levels.get(targets[0].id, 0) + levels.get(targets[1].id, 0) == 12
     assert ledger_problems() == []
+
+
+# ------------------------------------------------------------------ transfer pick (issue 14)
+# The transfer pick screen (wms/domain/transfers/scan.py) is on a fast path from the start:
+# the bin scan is user, read, state UPDATE, scan record, COMMIT; a product scan is user, read,
+# the two stock rows and the movement (inventory.pick_move), reservation, line, scan record,
+# COMMIT.
+MAX_TRANSFER_BIN_SCAN = 5
+MAX_TRANSFER_PRODUCT_SCAN = 8
+# The destination's receiving scan runs the ORM service (like the receiving flow's 12): user,
+# state, transfer, barcode with product, line, the two locations, the two stock rows, the
+# movement, the balances, the line, the scan record, COMMIT.
+MAX_TRANSFER_RECEIVE_SCAN = 14
+
+
+def test_transfer_pick_scans_stay_within_their_bounds(server, operator_client, count_queries, make_warehouse,
+                                                      make_product):
+    from wms.domain.locations.models import Location
+    from wms.domain.transfers import services as transfers
+
+    paris, lyon = make_warehouse("PAR", "Paris"), make_warehouse("LYO", "Lyon")
+    db.session.add_all([Location(warehouse_id=paris.id, code="A-01-01-1", kind=LocationKind.STORAGE),
+                        Location(warehouse_id=paris.id, code="PACK-PAR", kind=LocationKind.PACKING),
+                        Location(warehouse_id=lyon.id, code="DOCK-LYO", kind=LocationKind.RECEIVING)])
+    db.session.flush()
+    mug = make_product("MUG-1")
+    receive(mug, db.session.execute(select(Location).where(Location.code == "A-01-01-1")).scalar_one(), 10)
+    tr = transfers.create_transfer("PAR", "LYO", [(mug, 5)])
+    transfers.release(tr)
+    code, barcode = tr.code, mug.main_barcode
+    client = operator_client()
+    counted = {}
+    _flow_scan(client, "transfer-pick", code, "tp-0000-0001")
+    with count_queries() as counted["bin"]:
+        _flow_scan(client, "transfer-pick", "A-01-01-1", "tp-0000-0002")
+    _flow_scan(client, "transfer-pick", barcode, "tp-0000-0003")
+    with count_queries() as counted["product"]:
+        r = _flow_scan(client, "transfer-pick", barcode, "tp-0000-0004")
+    assert "+1 MUG-1 from A-01-01-1" in r.get_data(as_text=True)
+    replay = client.post("/handheld/transfer-pick/scan", data={"code": barcode, "scan_id": "tp-0000-0004"},
+                         headers={**HX, "X-Scan-Id": "tp-0000-0004"})
+    assert replay.headers.get("X-Scan-Replayed") == "1"
+    r = client.post("/handheld/transfer-pick/scan", data={"code": barcode, "qty": "9", "scan_id": "tp-0000-0005"},
+                    headers={**HX, "X-Scan-Id": "tp-0000-0005"})
+    assert r.status_code == 422 and "Too many: only 3 more of MUG-1" in r.get_data(as_text=True)
+    assert len(counted["bin"]) <= bound(server, MAX_TRANSFER_BIN_SCAN), "\n".join(counted["bin"])
+    assert len(counted["product"]) <= bound(server, MAX_TRANSFER_PRODUCT_SCAN), "\n".join(counted["product"])
+    r = _flow_scan(client, "transfer-pick", barcode, "tp-0000-0006", qty="3")
+    assert "is picked" in r.get_data(as_text=True)
+    db.session.expire_all()
+    tr = transfers.get_transfer(tr.id)
+    assert tr.status.name == "PICKING" and tr.picked_total == 5
+    assert ledger_problems() == []
+    assert transfers.ship(tr) == 5
+    db.session.commit()
+    # At the destination: the receiving scan (the full ORM service, like the receiving flow).
+    _flow_scan(client, "transfer-receive", code, "tr-0000-0001")
+    _flow_scan(client, "transfer-receive", barcode, "tr-0000-0002")
+    with count_queries() as counted["receive"]:
+        r = _flow_scan(client, "transfer-receive", barcode, "tr-0000-0003")
+    assert "+1 MUG-1: 2 of 5 received" in r.get_data(as_text=True)
+    assert len(counted["receive"]) <= bound(server, MAX_TRANSFER_RECEIVE_SCAN), "\n".join(counted["receive"])

@@ -21,7 +21,7 @@ from wms.i18n import _
 
 FLOW = "count"
 # Stock on these is owned by orders in progress; a count there would fight the packers.
-NOT_COUNTABLE = (LocationKind.PACKING, LocationKind.STAGING)
+NOT_COUNTABLE = (LocationKind.PACKING, LocationKind.STAGING, LocationKind.TRANSIT)
 
 
 def create_count(*, user, location: Location | None = None, product: Product | None = None,

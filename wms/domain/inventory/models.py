@@ -26,6 +26,11 @@ class MoveReason(enum.Enum):
     COUNTED = N_("Counted")
     DAMAGED = N_("Damaged")
     RETURNED = N_("Returned")
+    # Transfers between sites: source packing area -> in transit, in transit -> destination
+    # dock, and what never arrived written off from in-transit stock (with a note).
+    TRANSFER_OUT = N_("Transfer shipped")
+    TRANSFER_IN = N_("Transfer received")
+    TRANSFER_LOSS = N_("Transfer lost in transit")
 
     @property
     def label(self) -> str:
@@ -33,7 +38,7 @@ class MoveReason(enum.Enum):
 
 
 # Reasons that change the total quantity in the warehouse by hand: they need a written why.
-NEEDS_NOTE = (MoveReason.ADJUSTED, MoveReason.COUNTED)
+NEEDS_NOTE = (MoveReason.ADJUSTED, MoveReason.COUNTED, MoveReason.TRANSFER_LOSS)
 
 
 class StockLevel(db.Model):

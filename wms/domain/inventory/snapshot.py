@@ -8,7 +8,8 @@ from wms.domain.inventory.models import StockLevel
 from wms.domain.locations.models import Location, LocationKind, Warehouse
 
 # Goods there are promised (being packed, staged for a carrier) or blocked: not available.
-UNAVAILABLE_KINDS = (LocationKind.PACKING, LocationKind.STAGING, LocationKind.QUARANTINE)
+UNAVAILABLE_KINDS = (LocationKind.PACKING, LocationKind.STAGING, LocationKind.QUARANTINE,
+                     LocationKind.TRANSIT)
 
 SNAPSHOT_COLUMNS = ("sku", "warehouse", "on_hand", "reserved", "available")
 

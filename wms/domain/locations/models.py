@@ -18,6 +18,8 @@ class LocationKind(enum.Enum):
     STAGING = N_("Shipping staging")
     QUARANTINE = N_("Quarantine / damaged")
     RETURNS = N_("Returns")
+    # Virtual: goods shipped by a transfer and not yet received, one per destination site.
+    TRANSIT = N_("In transit")
 
     @property
     def label(self) -> str:

@@ -64,7 +64,8 @@ LEASE = timedelta(minutes=10)
 # Statuses in which the shop may still change the lines and we simply rebuild them.
 RESYNCABLE = (OrderStatus.NEW, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED, OrderStatus.ON_HOLD)
 # Stock standing here is picked or set aside: it is not for sale any more.
-UNSELLABLE_KINDS = (LocationKind.PACKING, LocationKind.STAGING, LocationKind.QUARANTINE)
+UNSELLABLE_KINDS = (LocationKind.PACKING, LocationKind.STAGING, LocationKind.QUARANTINE,
+                    LocationKind.TRANSIT)
 
 
 @dataclass

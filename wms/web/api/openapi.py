@@ -52,6 +52,16 @@ from wms.web.api.returns import (
     ReturnRequestSchema,
     ReturnSchema,
 )
+from wms.web.api.transfers import (
+    TransferCloseSchema,
+    TransferDetailSchema,
+    TransferLineInSchema,
+    TransferLineOutSchema,
+    TransferReceiveSchema,
+    TransferRequestSchema,
+    TransferSchema,
+    TransferShipSchema,
+)
 from wms.web.api.webhook_endpoints import (
     WebhookDeliverySchema,
     WebhookEndpointRequestSchema,
@@ -79,6 +89,10 @@ SCHEMAS: dict[str, type[Schema]] = {
     # Returns (issue 15).
     "Return": ReturnSchema, "ReturnDetail": ReturnDetailSchema, "ReturnLine": ReturnLineOutSchema,
     "ReturnItem": ReturnItemSchema, "ReturnRequest": ReturnRequestSchema, "ReturnRequestLine": ReturnRequestLineSchema,
+    # Transfers between sites (issue 14).
+    "Transfer": TransferSchema, "TransferDetail": TransferDetailSchema, "TransferLine": TransferLineOutSchema,
+    "TransferRequest": TransferRequestSchema, "TransferRequestLine": TransferLineInSchema,
+    "TransferShip": TransferShipSchema, "TransferReceive": TransferReceiveSchema, "TransferClose": TransferCloseSchema,
 }
 
 # endpoint -> (summary, response schema, list?, request schema, supervisor only?)
@@ -135,6 +149,22 @@ OPERATIONS = {
                        "ReturnDetail", False, None, False),
     "api.create_return": ("Announce an expected return of an order, idempotent on external_ref (201 created, "
                           "200 unchanged; scope orders)", "ReturnDetail", False, "ReturnRequest", True),
+    "api.list_transfers": ("Transfers between sites (filter: status)", "Transfer", True, None, False),
+    "api.get_transfer": ("One transfer: requested, picked, shipped, in transit, received, lost per SKU",
+                         "TransferDetail", False, None, False),
+    "api.create_transfer": ("Create a transfer between two sites, released at once with release=true (scope stock)",
+                            "TransferDetail", False, "TransferRequest", True),
+    "api.release_transfer": ("Reserve a draft transfer's stock in the source site (scope stock)", "TransferDetail",
+                             False, None, True),
+    "api.pick_transfer": ("Confirm a transfer's whole pick list taken (scope stock)", "TransferDetail", False,
+                          None, True),
+    "api.ship_transfer": ("Ship what was picked: it goes in transit to the destination (scope stock)",
+                          "TransferDetail", False, "TransferShip", True),
+    "api.receive_transfer": ("Receive units at the destination's dock (scope stock)", "TransferDetail", False,
+                             "TransferReceive", True),
+    "api.close_transfer": ("Close a transfer short: the missing units are written off with the note (scope stock)",
+                           "TransferDetail", False, "TransferClose", True),
+    "api.cancel_transfer": ("Cancel a transfer not shipped yet (scope stock)", "TransferDetail", False, None, True),
 }
 
 

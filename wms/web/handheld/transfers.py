@@ -1,0 +1,64 @@
+"""Handheld: pick a transfer between sites (scan TR-…, then each bin and its products)."""
+from flask import g, request
+from flask_login import current_user
+
+from wms.domain.inventory.services import parse_quantity
+from wms.domain.transfers import scan as transfer_scan
+from wms.errors import DomainError
+from wms.web.handheld import bp
+from wms.web.htmx import flow_screen
+from wms.web.menu import HANDHELD_MENU, MenuItem, add
+from wms.web.tx import scan_endpoint
+
+# Plain English like the other entries: the menu translates its titles where it shows them.
+add(HANDHELD_MENU, MenuItem("Transfer pick", "handheld.transfer_pick", "Send stock to another site", order=35))
+
+
+def _render(view, message=None, ok=True, status=200):
+    return flow_screen("transfer_pick", view=view, prompt=transfer_scan.prompt(view), message=message, ok=ok,
+                       status=status)
+
+
+@bp.route("/transfer-pick", endpoint="transfer_pick")
+def transfer_pick_page():
+    return _render(transfer_scan.current(current_user))
+
+
+@bp.route("/transfer-pick/scan", methods=["POST"])
+@scan_endpoint
+def transfer_pick_scan():
+    try:
+        qty = parse_quantity(request.form.get("qty") or "1")
+        view, message = transfer_scan.scan(current_user, request.form.get("code", ""), qty,
+                                           scan_id=g.get("scan_id"))
+    except DomainError as exc:
+        return _render(transfer_scan.current(current_user), exc.message, ok=False, status=422)
+    return _render(view, message)
+
+
+add(HANDHELD_MENU, MenuItem("Transfer receive", "handheld.transfer_receive", "Goods from another site",
+                            order=22))
+
+
+def _render_receive(view, message=None, ok=True, status=200):
+    return flow_screen("transfer_receive", view=view, prompt=transfer_scan.receive_prompt(view),
+                       message=message, ok=ok, status=status)
+
+
+@bp.route("/transfer-receive", endpoint="transfer_receive")
+def transfer_receive_page():
+    return _render_receive(transfer_scan.receive_current(current_user))
+
+
+@bp.route("/transfer-receive/scan", methods=["POST"])
+@scan_endpoint
+def transfer_receive_scan():
+    try:
+        qty = parse_quantity(request.form.get("qty") or "1")
+        view, message = transfer_scan.receive_scan(current_user, request.form.get("code", ""), qty)
+    except DomainError as exc:
+        from wms.db import db
+
+        db.session.rollback()
+        return _render_receive(transfer_scan.receive_current(current_user), exc.message, ok=False, status=422)
+    return _render_receive(view, message)
