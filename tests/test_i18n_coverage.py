@@ -81,7 +81,7 @@ def test_template_text_is_translatable(path):
 # Calls whose message argument an operator or a supervisor reads.
 MESSAGE_CALLS = {"DomainError", "NotFound", "InvalidQuantity", "InsufficientStock", "Conflict",
                  "PermissionDenied", "flash", "_json_error", "json_error", "abort", "RowError",
-                 "ScanRefused", "RoutingError", "ValidationError",
+                 "ScanRefused", "RoutingError", "ValidationError", "MenuItem",
                  # the domain's own refusals and the sentences it stores or hands back
                  "SignInRefused", "GS1Error", "PrinterUnreachable", "CarrierError",
                  "CarrierUnavailable", "_refusal", "reword", "record_event", "record_return_event",

@@ -5,13 +5,15 @@ from flask_login import current_user
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.transfers import scan as transfer_scan
 from wms.errors import DomainError
+from wms.i18n import N_
 from wms.web.handheld import bp
 from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint
 
-# Plain English like the other entries: the menu translates its titles where it shows them.
-add(HANDHELD_MENU, MenuItem("Transfer pick", "handheld.transfer_pick", "Send stock to another site", order=35))
+# Marked for extraction; the home screen translates titles and hints where it shows them.
+add(HANDHELD_MENU, MenuItem(N_("Transfer pick"), "handheld.transfer_pick", N_("Send stock to another site"),
+                            order=35))
 
 
 def _render(view, message=None, ok=True, status=200):
@@ -36,7 +38,7 @@ def transfer_pick_scan():
     return _render(view, message)
 
 
-add(HANDHELD_MENU, MenuItem("Transfer receive", "handheld.transfer_receive", "Goods from another site",
+add(HANDHELD_MENU, MenuItem(N_("Transfer receive"), "handheld.transfer_receive", N_("Goods from another site"),
                             order=22))
 
 
