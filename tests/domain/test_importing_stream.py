@@ -129,3 +129,21 @@ def test_cli_import_streams_and_caps_errors(app, tmp_path):
     result = app.test_cli_runner().invoke(import_group, ["products", str(path)])
     assert result.exit_code == 0 and "600 created" in result.output
     assert db.session.query(Product).count() == 600
+
+
+def test_desk_upload_streams_and_shows_the_count_of_the_rest(client, login_as):
+    login_as("supervisor")
+    bad = HEADER + "".join(f"SKU-{i},,,,heavy\n" for i in range(300))
+    r = client.post("/desk/import/products", data={"file": (io.BytesIO(bad.encode()), "p.csv")},
+                    content_type="multipart/form-data")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "600 problems in 300 rows" in html
+    assert "… and 500 more problems" in html and html.count("<li data-row=") == 100
+    assert html.count("<tr class=") == importing.PREVIEW_ROWS  # the preview reads 200 rows only
+    data = _products_csv(10_000)  # 0.6 MB, past werkzeug's 500 KB: a temporary file, read as a stream
+    r = client.post("/desk/import/products", data={"file": (io.BytesIO(data), "p.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200 and "All 10000 rows are good" in r.get_data(as_text=True)
+    assert db.session.query(Product).count() == 0
+    r = client.post("/desk/import/products", data={"text": data.decode(), "confirm": "1"})
+    assert r.status_code == 302 and db.session.query(Product).count() == 10_000

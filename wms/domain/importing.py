@@ -54,7 +54,6 @@ class ImportResult:
     updated: int = 0
     rows: int = 0
     more_errors: int = 0  # errors found past the first ERRORS_SHOWN, counted only
-    preview: list[tuple[int, dict]] = field(default_factory=list)  # the first PREVIEW_ROWS rows
 
     @property
     def ok(self) -> bool:
@@ -281,11 +280,9 @@ def _open(source, columns, required, result: ImportResult) -> CsvRows:
 
 
 def _first_pass(reader: CsvRows, result: ImportResult) -> Iterator[list[tuple[int, dict]]]:
-    """The checking pass's batches: counts the rows and keeps the first ones for a preview."""
+    """The checking pass's batches, counting the rows."""
     for batch in reader.batches():
         result.rows += len(batch)
-        if len(result.preview) < PREVIEW_ROWS:
-            result.preview.extend(batch[:PREVIEW_ROWS - len(result.preview)])
         yield batch
     if reader.errors:  # the file stopped being CSV part-way
         result.add_errors(reader.errors)

@@ -14,6 +14,7 @@ from wms.domain.catalog.models import Product
 from wms.domain.catalog.services import add_barcode
 from wms.domain.locations.models import Location
 from wms.errors import DomainError
+from wms.i18n import N_
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
@@ -27,6 +28,7 @@ IMPORTS = {
     "locations": (importing.import_locations, importing.LOCATION_COLUMNS),
 }
 MAX_UPLOAD = 5_000_000
+N_("products"), N_("locations")  # what is imported, named in the import page's sentences
 
 
 @bp.route("/products")
