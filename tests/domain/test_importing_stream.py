@@ -147,3 +147,20 @@ def test_desk_upload_streams_and_shows_the_count_of_the_rest(client, login_as):
     assert db.session.query(Product).count() == 0
     r = client.post("/desk/import/products", data={"text": data.decode(), "confirm": "1"})
     assert r.status_code == 302 and db.session.query(Product).count() == 10_000
+
+
+def test_receipt_upload_is_decoded_like_the_other_imports(client, login_as, make_product):
+    from wms.domain.receiving.models import Receipt
+
+    make_product("MUG-1", name="Mug")
+    db.session.commit()
+    login_as("supervisor")
+    bad = b"reference,sku,quantity,supplier\nPO-1,MUG-1,2,\x81\x8d\n"
+    r = client.post("/desk/receipts/import", data={"file": (io.BytesIO(bad), "po.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and "neither UTF-8 nor Windows-1252" in r.get_data(as_text=True)
+    cp = "reference,sku,quantity,supplier\nPO-1,MUG-1,2,Café\n".encode("cp1252")
+    r = client.post("/desk/receipts/import", data={"file": (io.BytesIO(cp), "po.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 302
+    assert db.session.query(Receipt).filter_by(reference="PO-1").one().supplier == "Café"
