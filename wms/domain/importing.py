@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field

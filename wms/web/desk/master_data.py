@@ -28,7 +28,7 @@ IMPORTS = {
     "locations": (importing.import_locations, importing.LOCATION_COLUMNS),
 }
 MAX_UPLOAD = 5_000_000
-N_("products"), N_("locations")  # what is imported, named in the import page's sentences
+IMPORT_NAMES = (N_("products"), N_("locations"))  # named in the import page's sentences
 
 
 @bp.route("/products")
