@@ -164,3 +164,14 @@ def test_receipt_upload_is_decoded_like_the_other_imports(client, login_as, make
                     content_type="multipart/form-data")
     assert r.status_code == 302
     assert db.session.query(Receipt).filter_by(reference="PO-1").one().supplier == "Café"
+
+
+def test_a_large_first_load_refreshes_postgresql_statistics(app):
+    """Else the planner sizes the product table as empty and the next import scans it whole."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite plans by its indexes alone")
+    from sqlalchemy import text
+
+    assert import_products(_products_csv(importing.ANALYZE_AFTER).decode()).created == 1_000
+    tuples = db.session.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'product'")).scalar()
+    assert tuples >= 1_000
