@@ -115,24 +115,37 @@ def import_group() -> None:
 
 def _run_import(kind: str, path: str, dry_run: bool) -> None:
     from wms.db import db
-    from wms.domain.importing import ImportRefused, import_products, import_stock
+    from wms.domain.importing import ImportRefused, import_products, import_stock, open_source
+    from wms.errors import DomainError
+    from wms.i18n import _, ngettext
 
-    text = Path(path).read_text(encoding="utf-8-sig")
-    try:
-        result = (import_products(text, dry_run=dry_run) if kind == "products"
-                  else import_stock(text, dry_run=dry_run))
-    except ImportRefused as exc:
-        db.session.rollback()
-        click.echo(f"Nothing imported: {len(exc.result.errors)} problem(s) in {path}:", err=True)
-        for error in exc.result.errors:
-            click.echo(f"  {error}", err=True)
-        sys.exit(1)
+    with open(path, "rb") as raw:  # read as a stream, in batches: a file of any size
+        try:
+            source = open_source(raw)
+            result = (import_products(source, dry_run=dry_run) if kind == "products"
+                      else import_stock(source, dry_run=dry_run))
+        except DomainError as exc:  # a file in neither UTF-8 nor Windows-1252
+            click.echo(f"{path}: {exc.message}", err=True)
+            sys.exit(1)
+        except ImportRefused as exc:
+            db.session.rollback()
+            click.echo(ngettext("Nothing imported: %(num)d problem in %(path)s:",
+                                "Nothing imported: %(num)d problems in %(path)s:",
+                                exc.result.error_count, path=path), err=True)
+            for error in exc.result.errors:
+                click.echo(f"  {error}", err=True)
+            if exc.result.more_errors:
+                click.echo("  " + ngettext("… and %(num)d more problem.", "… and %(num)d more problems.",
+                                           exc.result.more_errors), err=True)
+            sys.exit(1)
     if dry_run:
         db.session.rollback()
-        click.echo(f"{path}: {result.rows} rows are valid (dry run, nothing imported).")
+        click.echo(_("%(path)s: %(rows)d rows are valid (dry run, nothing imported).",
+                     path=path, rows=result.rows))
         return
     db.session.commit()
-    click.echo(f"Imported {path}: {result.created} created, {result.updated} updated.")
+    click.echo(_("Imported %(path)s: %(created)d created, %(updated)d updated.",
+                 path=path, created=result.created, updated=result.updated))
 
 
 @import_group.command("products")

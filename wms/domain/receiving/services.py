@@ -71,8 +71,12 @@ def parse_lines(text: str) -> list[tuple[str, int]]:
     return result
 
 
-def import_receipts(text: str, *, user=None, dry_run: bool = False) -> ImportResult:
-    """Create expected receipts from CSV, one per reference; one bad row imports nothing."""
+def import_receipts(text, *, user=None, dry_run: bool = False) -> ImportResult:
+    """Create expected receipts from CSV, one per reference; one bad row imports nothing.
+
+    `text`: the CSV's text or a source (wms.domain.importing.open_source). The rows are
+    grouped by reference before any receipt is created, so they are held together: receipt
+    files are small (the desk bounds requests to 6 MB)."""
     rows, errors = read_csv(text, RECEIPT_COLUMNS, RECEIPT_REQUIRED)
     result = ImportResult(errors=errors, rows=len(rows))
     if errors:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from itertools import islice
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
@@ -13,6 +14,7 @@ from wms.domain.catalog.models import Product
 from wms.domain.catalog.services import add_barcode
 from wms.domain.locations.models import Location
 from wms.errors import DomainError
+from wms.i18n import N_
 from wms.web.desk import bp
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
@@ -27,6 +29,7 @@ IMPORTS = {
     "locations": (importing.import_locations, importing.LOCATION_COLUMNS),
 }
 MAX_UPLOAD = 5_000_000
+IMPORT_NAMES = (N_("products"), N_("locations"))  # named in the import page's sentences
 
 
 @bp.route("/products")
@@ -126,25 +129,25 @@ def locations_csv():
     return _export("locations.csv", importing.LOCATION_COLUMNS, rows)
 
 
-def _uploaded_text() -> str:
+def _uploaded_source() -> tuple[importing.CsvSource, bool]:
+    """The CSV to check: an uploaded file, read as a stream (decoded as it is read, never held
+    whole), or pasted text. Returns (source, whether it is an upload)."""
     upload = request.files.get("file")
     if upload and upload.filename:
-        raw = upload.read(MAX_UPLOAD + 1)
-        if len(raw) > MAX_UPLOAD:
+        stream = upload.stream  # a temporary file past 500 KB (werkzeug), seekable
+        stream.seek(0, io.SEEK_END)
+        if stream.tell() > MAX_UPLOAD:
             raise DomainError(_("The file is larger than 5 MB: split it."))
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        try:
-            return raw.decode("cp1252")  # Excel on Windows saves "CSV" in the ANSI code page
-        except UnicodeDecodeError:
-            raise DomainError(_("The file is neither UTF-8 nor Windows-1252 text: save it from the "
-                                "spreadsheet as “CSV UTF-8”.")) from None
+        return importing.open_source(stream), True  # refuses a file in neither UTF-8 nor cp1252
     text = request.form.get("text", "")
     if len(text.encode("utf-8", "surrogatepass")) > MAX_UPLOAD:
         raise DomainError(_("The pasted text is larger than 5 MB: split it, or upload it as files."))
-    return text
+    return importing.open_source(text), False
+
+
+def _preview(source: importing.CsvSource, columns: list[str]) -> list[tuple[int, dict]]:
+    """The first rows of the file for the preview table (read again from its start, up to them)."""
+    return list(islice(importing.CsvRows(source, columns, []).rows(), importing.PREVIEW_ROWS))
 
 
 @bp.route("/import/<any(products, locations):what>", methods=["GET", "POST"])
@@ -155,24 +158,24 @@ def import_csv(what: str):
     if request.method == "GET":
         return render_template("desk/master/import.html", what=what, columns=columns)
     try:
-        text = _uploaded_text()
+        source, uploaded = _uploaded_source()
     except DomainError as exc:
         return render_template("desk/master/import.html", what=what, columns=columns, error=exc.message), 422
-    if not text.strip():
+    if not source.head(4096).strip():
         return render_template("desk/master/import.html", what=what, columns=columns,
                                error=_("Choose a CSV file (or paste its text).")), 422
     confirm = request.form.get("confirm") == "1"
     try:
-        result = function(text, dry_run=not confirm)
+        result = function(source, dry_run=not confirm)
     except importing.ImportRefused as refused:
-        rows, _problems = importing.read_csv(text, columns, [])
-        return render_template("desk/master/import.html", what=what, columns=columns, text=text,
-                               result=refused.result, preview=rows[:200]), 422
+        return render_template("desk/master/import.html", what=what, columns=columns,
+                               result=refused.result, preview=_preview(source, columns)), 422
     if confirm:
         flash((_("Imported products: %(created)s created, %(updated)s updated.", created=result.created, updated=result.updated)
                if what == "products" else
                _("Imported locations: %(created)s created, %(updated)s updated.", created=result.created, updated=result.updated)), "ok")
         return redirect(url_for(f"desk.{what}"))
-    rows, _problems = importing.read_csv(text, columns, [])
+    # The confirming form sends the checked text back (an upload is not kept on the server).
+    text = "".join(source.lines()) if uploaded else source.text
     return render_template("desk/master/import.html", what=what, columns=columns, text=text,
-                           result=result, preview=rows[:200], ready=True)
+                           result=result, preview=_preview(source, columns), ready=True)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from wms.db import db
-from wms.domain.importing import ImportRefused
+from wms.domain.importing import ImportRefused, open_source
 from wms.domain.inventory.services import parse_quantity
 from wms.domain.receiving import services as receiving
 from wms.domain.receiving.models import Receipt, ReceiptStatus
@@ -61,9 +61,13 @@ def receipt_new():
 @transactional
 def receipt_import():
     upload = request.files.get("file")
-    text = upload.read().decode("utf-8-sig", errors="replace") if upload else request.form.get("text", "")
     try:
-        result = receiving.import_receipts(text, user=current_user)
+        # An upload is read as a stream, UTF-8 or Windows-1252 (anything else is refused).
+        source = open_source(upload.stream) if upload and upload.filename else request.form.get("text", "")
+    except DomainError as exc:
+        return _list_page(422, import_errors=[exc.message])
+    try:
+        result = receiving.import_receipts(source, user=current_user)
     except ImportRefused as exc:
         return _list_page(422, import_errors=[str(e) for e in exc.result.errors])
     flash(_("Imported %(receipts)s from %(rows)s.",
