@@ -66,7 +66,7 @@ def test_a_new_operator_chooses_french_and_receives(phone, live_server, delivery
     phone.wait_for_url(base + "/handheld/")
     expect(phone.locator(".hh-title")).to_have_text("Bonjour Olga")
     expect(phone.locator(".hh-tile", has_text="Préparer")).to_be_visible()
-    expect(phone.locator(".hh-tile", has_text="Réception")).to_be_visible()
+    expect(phone.locator(".hh-tile", has_text="Enregistrer une livraison")).to_be_visible()
     expect(phone.locator("#change-language")).to_have_text("Langue : Français")
     expect(phone.locator(".hh-logout button")).to_have_text("Déconnexion")
     shot(phone, "handheld-home")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -14,6 +15,8 @@ class MenuItem:
     hint: str = ""
     order: int = 50
     role: str = "OPERATOR"
+    # Shown only when this says so (e.g. a transfer waiting at this site); None: always.
+    when: Callable[[], bool] | None = None
 
 
 HANDHELD_MENU: list[MenuItem] = []

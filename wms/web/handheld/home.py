@@ -10,7 +10,8 @@ from wms.web.menu import HANDHELD_MENU
 
 @bp.route("/")
 def home():
-    items = [m for m in HANDHELD_MENU if current_user.has_role(Role[m.role])]
+    items = [m for m in HANDHELD_MENU
+             if current_user.has_role(Role[m.role]) and (m.when is None or m.when())]
     language = str(get_locale())
     return render_template("handheld/home/page.html", items=items,
                            language_name=LANGUAGES.get(language, language))

@@ -11,9 +11,25 @@ from wms.web.htmx import flow_screen
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint
 
+def _waiting(statuses, site_column) -> bool:
+    """Whether a transfer in one of these states concerns this handheld's site (any site when
+    the handheld has none): the home shows the transfer tiles only then, not to a one-site shop."""
+    from sqlalchemy import exists, select
+
+    from wms.db import db
+    from wms.domain.locations.sites import current_site_id
+    from wms.domain.transfers.models import TransferOrder, TransferStatus
+
+    query = exists().where(TransferOrder.status.in_([TransferStatus[s] for s in statuses]))
+    site = current_site_id()
+    if site is not None:
+        query = query.where(getattr(TransferOrder, site_column) == site)
+    return bool(db.session.execute(select(query)).scalar())
+
+
 # Marked for extraction; the home screen translates titles and hints where it shows them.
 add(HANDHELD_MENU, MenuItem(N_("Transfer pick"), "handheld.transfer_pick", N_("Send stock to another site"),
-                            order=35))
+                            order=35, when=lambda: _waiting(("RELEASED", "PICKING"), "source_warehouse_id")))
 
 
 def _render(view, message=None, ok=True, status=200):
@@ -39,7 +55,7 @@ def transfer_pick_scan():
 
 
 add(HANDHELD_MENU, MenuItem(N_("Transfer receive"), "handheld.transfer_receive", N_("Goods from another site"),
-                            order=22))
+                            order=22, when=lambda: _waiting(("SHIPPED",), "destination_warehouse_id")))
 
 
 def _render_receive(view, message=None, ok=True, status=200):
