@@ -25,6 +25,7 @@ from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockLevel
 from wms.domain.inventory.moving import FLOW, MoveView
 from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.sites import check_site
 from wms.domain.scans.models import FlowState, ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied
 from wms.i18n import _
@@ -58,7 +59,8 @@ def _build_read(kind: ScanKind):
     else:
         scanned = aliased(Location)
         query = (select(FlowState.id, FlowState.data, scanned.id, scanned.code, scanned.kind,
-                        scanned.active, Product.sku, source.id, source.code, source.active, free, taken)
+                        scanned.active, Product.sku, source.id, source.code, source.active, free,
+                        scanned.warehouse_id, taken)
                  .select_from(FlowState)
                  .join(scanned, scanned.code == bindparam("code"))
                  .outerjoin(Product, Product.id == FlowState.data["product"].as_integer()))
@@ -111,10 +113,11 @@ def _product_scan(row, qty: int):
 
 def _location_scan(row, user):
     (state_id, data, location_id, code, kind, active, sku, source_id, source_code, source_active,
-     free, _taken) = row
+     free, site, _taken) = row
     data = data or {}
     if not active:
         return None
+    check_site(site, code)  # a bin of another site: refused by name, nothing written
     qty = data.get("qty")
     if not data.get("source") or not qty:
         if kind in NOT_FROM:
