@@ -92,6 +92,11 @@ def test_move_refuses_a_bin_of_another_site_on_the_fast_path(client, login_as, t
     assert move("B-02-01-1").status_code == 200
     assert _on_hand("B-02-01-1", s.products["SKU-A"]) == 1
     _refused(move("A-01-01-1"), "A-01-01-1 is a bin of Paris, not of Lyon", _snapshot())
+    # A source held when the station changes is not moved into the other site.
+    assert move("B-01-01-1").status_code == 200 and move(sku_a).status_code == 200
+    _at(s.paris_station, client)
+    _refused(move("A-02-01-1"), "B-01-01-1 is a bin of Lyon, not of Paris", _snapshot())
+    assert client.post("/handheld/move/cancel", headers=HX).status_code == 200
     # The same scans from a Paris station work.
     _at(s.paris_station, client)
     assert move("A-01-01-1").status_code == 200
@@ -104,7 +109,7 @@ def test_putaway_takes_from_the_site_dock_and_refuses_a_bin_of_another_site(clie
     s = _sites(two_sites, paris={"SKU-A": 1}, lyon={"SKU-A": 1})
     product = s.products["SKU-A"]
     inventory.receive(product, _loc("DCKA-01"), 5)  # Paris' dock is the fullest
-    inventory.receive(product, _loc("DCKB-01"), 2)
+    inventory.receive(product, _loc("DCKB-01"), 3)
     db.session.commit()
     login_as("operator")
     _at(s.lyon_station, client)
@@ -113,17 +118,21 @@ def test_putaway_takes_from_the_site_dock_and_refuses_a_bin_of_another_site(clie
     assert r.status_code == 200 and "put away in B-01-01-1" in r.get_data(as_text=True)
     _refused(putaway("A-02-01-1"), "A-02-01-1 is a bin of Paris, not of Lyon", _snapshot())
     assert putaway("B-01-01-1").status_code == 200
-    assert (_on_hand("DCKB-01", product), _on_hand("DCKA-01", product)) == (1, 5)
+    assert (_on_hand("DCKB-01", product), _on_hand("DCKA-01", product)) == (2, 5)
     # Nothing held any more: the fast path's own choice of dock and bin is Lyon's.
     db.session.execute(update(FlowState).where(FlowState.flow == "putaway").values(data={}))
     db.session.commit()
     r = putaway(product.main_barcode)
     assert r.status_code == 200 and "put away in B-01-01-1" in r.get_data(as_text=True)
     assert putaway("B-02-01-1").status_code == 200
-    assert (_on_hand("DCKB-01", product), _on_hand("DCKA-01", product), _on_hand("B-02-01-1", product)) == (0, 5, 1)
+    assert (_on_hand("DCKB-01", product), _on_hand("DCKA-01", product), _on_hand("B-02-01-1", product)) == (1, 5, 1)
+    # A unit taken from the Lyon dock is not put away in Paris when the station changes.
+    assert putaway(product.main_barcode).status_code == 200
+    _at(s.paris_station, client)
+    _refused(putaway("A-02-01-1"), "DCKB-01 is a bin of Lyon, not of Paris", _snapshot())
+    assert client.post("/handheld/putaway/cancel", headers=HX).status_code == 200
     # From a Paris station: the Lyon dock still held has nothing for it (said by name) and
     # is refused when scanned; the Paris dock scanned, Paris' bins.
-    _at(s.paris_station, client)
     _refused(putaway(product.main_barcode), "No SKU-A waiting on DCKB-01", _snapshot())
     _refused(putaway("DCKB-01"), "DCKB-01 is a bin of Lyon, not of Paris", _snapshot())
     assert putaway("DCKA-01").status_code == 200

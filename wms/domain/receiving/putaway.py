@@ -13,7 +13,7 @@ from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockLevel
 from wms.domain.locations.models import PUTAWAY_KINDS, Location, LocationKind
 from wms.domain.locations.services import location_by_code
-from wms.domain.locations.sites import current_site_id
+from wms.domain.locations.sites import check_site, current_site_id
 from wms.domain.scans.services import load_state, parse, save_state
 from wms.errors import DomainError, NotFound
 from wms.i18n import _
@@ -179,6 +179,7 @@ def _put(state, data: dict, location: Location, user) -> tuple[PutawayView, str]
                           code="wrong_location_kind")
     product = db.session.get(Product, data["product"])
     dock = db.session.get(Location, data["dock"])
+    check_site(dock.warehouse_id, dock.code)  # held since the station changed: not across sites
     inventory.move(product, dock, location, data["qty"], user=user, reason=MoveReason.PUTAWAY,
                    reference=f"putaway:{dock.code}")
     suggested = data.get("suggestion")

@@ -108,6 +108,7 @@ def _build_location_read():
     return (
         select(FlowState.id, FlowState.data, scanned.id, scanned.code, scanned.kind, scanned.active,
                dock.code, dock.active, Product.sku, Product.name, Product.variant, scanned.warehouse_id,
+               dock.warehouse_id,
                select(StockLevel.on_hand - StockLevel.reserved)
                .where(StockLevel.location_id == dock.id, StockLevel.product_id == Product.id)
                .scalar_subquery(),
@@ -177,7 +178,7 @@ def _product_scan(row, qty: int):
 
 def _location_scan(row, user):
     (state_id, data, location_id, code, kind, active, dock_code, dock_active, sku, name, variant,
-     site, free, _taken_id) = row
+     site, dock_site, free, _taken_id) = row
     data = data or {}
     if not active:
         return None
@@ -190,6 +191,8 @@ def _location_scan(row, user):
         view = PutawayView(_Location(location_id, code), None, 0, 0, None,
                            _("Scan a product on the dock"))
         return view, _("Putting away from %(location)s: scan a product.", location=code)
+    if dock_code is not None:
+        check_site(dock_site, dock_code)  # held since the station changed: not across sites
     if (kind not in PUTAWAY_KINDS or sku is None or dock_code is None or not dock_active
             or location_id == dock_id or free is None or free < qty):
         return None  # a refusal (the full service words it)
