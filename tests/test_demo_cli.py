@@ -47,9 +47,25 @@ def test_demo_is_ready_to_use_and_kept_on_a_second_run(demo_env):
         # Orders to the neighbours go to Lyon when it can ship them whole (the demo's rule).
         assert q("SELECT count(*) FROM customer_order WHERE warehouse_id = 2 AND routing_reason LIKE '%prefers it%'")[0][0] >= 1
         assert q("SELECT name FROM station WHERE warehouse_id = 2") == [("Lyon 1",)]
+        # A transfer Paris -> Lyon in transit (issue 14): shipped, its units in Lyon's transit bin.
+        assert q("SELECT source_warehouse_id, destination_warehouse_id, status, tracking FROM transfer_order") == [
+            (1, 2, "SHIPPED", "DEMO-TR-1")]
+        shipped = q("SELECT sum(shipped), sum(requested), count(*) FROM transfer_line")[0]
+        assert shipped[0] == shipped[1] > 0 and shipped[2] >= 1
+        assert q("SELECT sum(s.on_hand) FROM stock_level s JOIN location l ON l.id = s.location_id "
+                 "WHERE l.kind = 'TRANSIT' AND l.warehouse_id = 2")[0][0] == shipped[0]
         orders_before = q("SELECT count(*) FROM customer_order")[0][0]
     sheet = tmp_path / "demo-barcodes.pdf"
     assert sheet.read_bytes().startswith(b"%PDF")
+    # The ledger (in-transit stock included) is balanced after the demo.
+    from wms import create_app
+    from wms.db import db
+
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "SECRET_KEY": "x"})
+    with app.app_context():
+        checked = app.test_cli_runner().invoke(wms.cli.check_ledger, [])
+        assert checked.exit_code == 0 and "ledger ok" in checked.output, checked.output
+        db.session.remove()
 
     second = CliRunner().invoke(demo, ["--host", "0.0.0.0", "--port", "8124"])
     assert second.exit_code == 0, second.output

@@ -71,7 +71,7 @@ def seed_demo_work(user=None) -> dict:
         from wms.seed import seed_demo_split_order
 
         made["split_order"] = seed_demo_split_order()
-    seed_demo_transfer(user)
+    made["transfer"] = seed_demo_transfer(user)
     db.session.flush()
     return made
 
@@ -92,11 +92,48 @@ def _demo_site_stations(made: dict) -> None:
     db.session.add(made["site_station"])
 
 
-def seed_demo_transfer(user=None) -> None:
-    """Hook for the demo's transfer between the sites (issue 14 item 3, built on another branch):
-    once transfers exist, make one here, e.g. a few units of a product Lyon lacks, from Paris to
-    Lyon, left to pick at Paris. Nothing to do until then."""
-    return None
+DEMO_TRANSFER_TRACKING = "DEMO-TR-1"
+DEMO_TRANSFER_UNITS = 4  # per line, at most
+
+
+def seed_demo_transfer(user=None):
+    """With two sites: one transfer from the first (Paris) to the second (Lyon), in transit.
+
+    The two products with the most free stock in the first site's storage bins, up to a few
+    units each, created, released, picked and shipped with the transfers services (every step
+    through the ledger), so the desk shows it in transit and a Lyon handheld can receive it.
+    Runs once: nothing when a transfer exists already. Returns the transfer, or None.
+    """
+    from wms.domain.catalog.models import Product
+    from wms.domain.inventory.models import StockLevel
+    from wms.domain.locations.models import Location, LocationKind, Warehouse
+    from wms.domain.transfers import services as transfers
+    from wms.domain.transfers.models import TransferOrder
+    from wms.i18n import _
+
+    sites = db.session.execute(select(Warehouse).order_by(Warehouse.id)).scalars().all()
+    if len(sites) < 2 or db.session.scalar(select(func.count()).select_from(TransferOrder)):
+        return None
+    source, destination = sites[0], sites[1]
+    free = func.sum(StockLevel.on_hand - StockLevel.reserved)
+    rows = db.session.execute(
+        select(StockLevel.product_id, free).join(Location, Location.id == StockLevel.location_id)
+        .join(Product, Product.id == StockLevel.product_id)
+        .where(Location.warehouse_id == source.id, Location.kind == LocationKind.STORAGE,
+               Location.active.is_(True), Location.needs_count.is_(False),
+               StockLevel.on_hand > StockLevel.reserved, Product.active.is_(True))
+        .group_by(StockLevel.product_id).order_by(free.desc(), StockLevel.product_id).limit(2)).all()
+    lines = [(db.session.get(Product, product_id), min(DEMO_TRANSFER_UNITS, int(units)))
+             for product_id, units in rows if units and units > 0]
+    if not lines:
+        return None
+    transfer = transfers.create_transfer(source, destination, lines, user=user,
+                                         note=_("Demo: stock sent from %(source)s to %(destination)s.",
+                                                source=source.name, destination=destination.name))
+    transfers.release(transfer, user=user)
+    transfers.pick_all(transfer, user=user)
+    transfers.ship(transfer, user=user, tracking=DEMO_TRANSFER_TRACKING)
+    return transfer
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from wms.domain.counts.models import CountLine, CountScope, CountStatus, CountTa
 from wms.domain.counts.services import FLOW, NOT_COUNTABLE, CountView
 from wms.domain.inventory.models import StockLevel
 from wms.domain.locations.models import Location
+from wms.domain.locations.sites import check_site
 from wms.domain.scans.models import FlowState, ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied
 from wms.i18n import _
@@ -56,15 +57,18 @@ def _build_read(kind: ScanKind):
         scanned = aliased(Location)
         where = (scanned.id, scanned.code, scanned.kind, scanned.active)
         join = (scanned, scanned.code == bindparam("code"))
+        site = scanned.warehouse_id
     else:
         where = (Barcode.product_id, Barcode.pack_qty, Product.sku, Product.active)
         join = (Barcode, Barcode.code == bindparam("code"))
     held = aliased(Location)
+    if kind is ScanKind.PRODUCT:
+        site = held.warehouse_id
     query = (
         select(FlowState.id, FlowState.data, CountTask.id, CountTask.status, CountTask.scope,
                CountTask.location_id, CountTask.product_id, *where, held.id, held.code, held.kind,
                CountLine.id, CountLine.location_id, CountLine.product_id, CountLine.expected,
-               CountLine.counted, line_location.code, line_product.sku, taken)
+               CountLine.counted, line_location.code, line_product.sku, site, taken)
         .select_from(FlowState)
         .join(CountTask, CountTask.id == FlowState.data["task"].as_integer())
         .join(*join)
@@ -128,6 +132,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[Count
     task = _Named(task_id, code=f"CNT-{task_id}")
     if scanned.kind is ScanKind.LOCATION:
         location_id, code, kind = scanned_id, scanned_code_or_pack, scanned_kind_or_sku
+        check_site(first[-2], code)  # a bin of another site: refused by name, nothing written
         if (scope is CountScope.LOCATION and location_id != task_location) or kind in NOT_COUNTABLE:
             return None  # refused by the full service
         if any(r[15] == location_id and r[17] is None for r in rows if r[14] is not None):

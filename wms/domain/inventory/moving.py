@@ -11,6 +11,7 @@ from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason
 from wms.domain.locations.models import Location, LocationKind
 from wms.domain.locations.services import location_by_code
+from wms.domain.locations.sites import check_site
 from wms.domain.scans.services import load_state, parse, save_state
 from wms.errors import DomainError
 from wms.i18n import _
@@ -63,6 +64,7 @@ def scan(user, code: str, qty: int = 1) -> tuple[MoveView, str]:
             return _view(state.data), _("Taking from %(location)s", location=location.code)
         source = db.session.get(Location, data["source"])
         product = db.session.get(Product, data["product"])
+        check_site(source.warehouse_id, source.code)  # held since the station changed: not across sites
         if location.kind in (LocationKind.STAGING, LocationKind.PACKING, LocationKind.RECEIVING,
                              LocationKind.RETURNS):
             raise DomainError(_("Cannot move stock into %(code)s (%(kind)s). Scan a storage, "

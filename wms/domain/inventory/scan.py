@@ -25,6 +25,7 @@ from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockLevel
 from wms.domain.inventory.moving import FLOW, MoveView
 from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.sites import check_site
 from wms.domain.scans.models import FlowState, ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied
 from wms.i18n import _
@@ -58,7 +59,8 @@ def _build_read(kind: ScanKind):
     else:
         scanned = aliased(Location)
         query = (select(FlowState.id, FlowState.data, scanned.id, scanned.code, scanned.kind,
-                        scanned.active, Product.sku, source.id, source.code, source.active, free, taken)
+                        scanned.active, Product.sku, source.id, source.code, source.active, free,
+                        scanned.warehouse_id, source.warehouse_id, taken)
                  .select_from(FlowState)
                  .join(scanned, scanned.code == bindparam("code"))
                  .outerjoin(Product, Product.id == FlowState.data["product"].as_integer()))
@@ -111,10 +113,11 @@ def _product_scan(row, qty: int):
 
 def _location_scan(row, user):
     (state_id, data, location_id, code, kind, active, sku, source_id, source_code, source_active,
-     free, _taken) = row
+     free, site, source_site, _taken) = row
     data = data or {}
     if not active:
         return None
+    check_site(site, code)  # a bin of another site: refused by name, nothing written
     qty = data.get("qty")
     if not data.get("source") or not qty:
         if kind in NOT_FROM:
@@ -123,6 +126,8 @@ def _location_scan(row, user):
         view = MoveView(_Named(location_id, code=code), None, 0,
                         _("Scan a product in %(location)s", location=code))
         return view, _("Taking from %(location)s", location=code)
+    if source_id is not None:
+        check_site(source_site, source_code)  # held since the station changed: not across sites
     if (kind in NOT_INTO or sku is None or source_id is None or not source_active
             or location_id == source_id or (free or 0) < qty):
         return None  # a refusal (the full service words it)

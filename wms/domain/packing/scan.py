@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import Integer, and_, bindparam, exists, insert, select, update
 from sqlalchemy.orm import aliased
@@ -25,6 +26,7 @@ from sqlalchemy.orm import aliased
 from wms.barcodes import Scan, ScanKind
 from wms.db import db
 from wms.domain.catalog.models import Barcode, Product
+from wms.domain.locations.sites import check_order_site
 from wms.domain.orders.models import Order, OrderLine, OrderStatus
 from wms.domain.packing.services import FLOW, LineView, PackView, _estimate_kg, propose_box
 from wms.domain.scans.models import FlowState, ScanRecord
@@ -102,7 +104,8 @@ def _build_read():
     return (
         select(FlowState.data, Shipment.id, Shipment.status, Shipment.service, Carrier.name,
                Order.id, Order.reference, Order.status, Order.ship_name, Order.ship_postcode,
-               Order.ship_city, Barcode.product_id, Barcode.pack_qty, scanned.active, taken,
+               Order.ship_city, Barcode.product_id, Barcode.pack_qty, scanned.active, Order.warehouse_id,
+               taken,
                OrderLine.id, OrderLine.product_id, OrderLine.sku, OrderLine.name, OrderLine.quantity,
                OrderLine.quantity_picked, OrderLine.quantity_packed, Product.weight_g,
                Product.length_mm, Product.width_mm, Product.height_mm,
@@ -155,9 +158,11 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
     if not rows:
         return None  # no order on the bench
     (data, shipment_id, shipment_status, service, carrier_name, order_id, reference, order_status,
-     ship_name, ship_postcode, ship_city, product_id, pack_qty, active, taken) = rows[0][:15]
+     ship_name, ship_postcode, ship_city, product_id, pack_qty, active, site, taken) = rows[0][:16]
     if taken is not None:
         raise ScanAlreadyApplied(scan_id)
+    # An order of another site on this bench: refused by name, nothing written.
+    check_order_site(SimpleNamespace(code=f"SO-{order_id}", warehouse_id=site))
     if ((data or {}).get("step", "items") != "items" or shipment_status is not ShipmentStatus.PACKING
             or order_status is not OrderStatus.PACKING or product_id is None or not active):
         return None  # another step, a stopped order, an unknown code: the full service
@@ -169,7 +174,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
     for row in rows:
         (line_id, line_product, sku, name, quantity, picked, packed, weight, length, width, height,
          parcel_id, number, closed_at, parcel_weight, tracking, box_code, box_tare, item_id,
-         item_qty) = row[15:]
+         item_qty) = row[16:]
         line = lines.get(line_id)
         if line is None:
             line = lines[line_id] = _Line(line_id, line_product, sku, name, quantity, picked, packed,

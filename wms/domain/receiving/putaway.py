@@ -13,6 +13,7 @@ from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockLevel
 from wms.domain.locations.models import PUTAWAY_KINDS, Location, LocationKind
 from wms.domain.locations.services import location_by_code
+from wms.domain.locations.sites import check_site, current_site_id
 from wms.domain.scans.services import load_state, parse, save_state
 from wms.errors import DomainError, NotFound
 from wms.i18n import _
@@ -43,6 +44,8 @@ def dock_stock(product: Product, dock: Location | None = None) -> list[StockLeve
                     StockLevel.on_hand > StockLevel.reserved))
     if dock is not None:
         query = query.where(Location.id == dock.id)
+    if (site := current_site_id()) is not None:
+        query = query.where(Location.warehouse_id == site)  # the handheld's site's docks only
     return list(db.session.execute(query.order_by(StockLevel.on_hand.desc(), Location.code)).scalars())
 
 
@@ -62,17 +65,19 @@ def suggest_location(product: Product) -> Location | None:
     "Nearest" is the first by walk_sequence in the product's zone (the picking walk starts
     near the dock); a product without a zone may go to any zone.
     """
+    site = current_site_id()  # the handheld's site's bins only
+    in_site = () if site is None else (Location.warehouse_id == site,)
     holding = db.session.execute(
         select(Location).join(StockLevel, StockLevel.location_id == Location.id)
         .where(StockLevel.product_id == product.id, StockLevel.on_hand > 0,
-               Location.kind.in_(SUGGESTED_KINDS), Location.active.is_(True))
+               Location.kind.in_(SUGGESTED_KINDS), Location.active.is_(True), *in_site)
         .order_by(Location.kind, Location.walk_sequence, Location.code).limit(1)
     ).scalar_one_or_none()
     if holding is not None:
         return holding
     occupied = exists().where(StockLevel.location_id == Location.id, StockLevel.on_hand > 0)
     query = (select(Location).where(Location.kind.in_(SUGGESTED_KINDS), Location.active.is_(True),
-                                    ~occupied)
+                                    ~occupied, *in_site)
              .order_by(Location.walk_sequence, Location.code).limit(1))
     if product.zone:
         in_zone = db.session.execute(query.where(Location.zone == product.zone)).scalar_one_or_none()
@@ -174,6 +179,7 @@ def _put(state, data: dict, location: Location, user) -> tuple[PutawayView, str]
                           code="wrong_location_kind")
     product = db.session.get(Product, data["product"])
     dock = db.session.get(Location, data["dock"])
+    check_site(dock.warehouse_id, dock.code)  # held since the station changed: not across sites
     inventory.move(product, dock, location, data["qty"], user=user, reason=MoveReason.PUTAWAY,
                    reference=f"putaway:{dock.code}")
     suggested = data.get("suggestion")

@@ -25,6 +25,7 @@ from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockLevel
 from wms.domain.locations.models import PUTAWAY_KINDS, Location
+from wms.domain.locations.sites import check_site, current_site_id
 from wms.domain.receiving.putaway import FLOW, SOURCE_KINDS, SUGGESTED_KINDS, PutawayView
 from wms.domain.scans.models import FlowState, ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied
@@ -54,15 +55,21 @@ def _taken():
     return select(ScanRecord.id).where(ScanRecord.scan_id == bindparam("scan_id")).scalar_subquery()
 
 
+def _in_site(location):
+    """The handheld's site (bind parameter "site", 0: no site, every site's bins)."""
+    return or_(bindparam("site") == 0, location.warehouse_id == bindparam("site"))
+
+
 def _suggestion(product):
     """putaway.suggest_location() as one expression: the id of the bin to suggest."""
     holding = (select(Location.id).join(StockLevel, StockLevel.location_id == Location.id)
                .where(StockLevel.product_id == product.id, StockLevel.on_hand > 0,
-                      Location.kind.in_(SUGGESTED_KINDS), Location.active.is_(True))
+                      Location.kind.in_(SUGGESTED_KINDS), Location.active.is_(True), _in_site(Location))
                .order_by(Location.kind, Location.walk_sequence, Location.code).limit(1))
     empty = aliased(Location)
     occupied = exists().where(StockLevel.location_id == empty.id, StockLevel.on_hand > 0)
-    free = (select(empty.id).where(empty.kind.in_(SUGGESTED_KINDS), empty.active.is_(True), ~occupied)
+    free = (select(empty.id).where(empty.kind.in_(SUGGESTED_KINDS), empty.active.is_(True), ~occupied,
+                                   _in_site(empty))
             .order_by(empty.walk_sequence, empty.code).limit(1))
     return func.coalesce(holding.scalar_subquery(),
                          free.where(empty.zone == product.zone, product.zone != "").scalar_subquery(),
@@ -77,7 +84,7 @@ def _build_product_read():
     # putaway.dock_stock(): the free stock on the dock held, else on the fullest source.
     fullest = (select(StockLevel.id).join(Location, Location.id == StockLevel.location_id)
                .where(StockLevel.product_id == Product.id, Location.kind.in_(SOURCE_KINDS),
-                      StockLevel.on_hand > StockLevel.reserved,
+                      StockLevel.on_hand > StockLevel.reserved, _in_site(Location),
                       or_(held_dock.is_(None), Location.id == held_dock))
                .order_by(StockLevel.on_hand.desc(), Location.code).limit(1).scalar_subquery())
     return (
@@ -100,7 +107,8 @@ def _build_location_read():
     scanned, dock = aliased(Location), aliased(Location)
     return (
         select(FlowState.id, FlowState.data, scanned.id, scanned.code, scanned.kind, scanned.active,
-               dock.code, dock.active, Product.sku, Product.name, Product.variant,
+               dock.code, dock.active, Product.sku, Product.name, Product.variant, scanned.warehouse_id,
+               dock.warehouse_id,
                select(StockLevel.on_hand - StockLevel.reserved)
                .where(StockLevel.location_id == dock.id, StockLevel.product_id == Product.id)
                .scalar_subquery(),
@@ -130,7 +138,8 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[Putaw
     if scanned.kind not in _READ or scanned.gs1 is not None:
         return None
     row = db.session.execute(_READ[scanned.kind], {"user": user.id, "code": scanned.code,
-                                                   "scan_id": scan_id or ""}).first()
+                                                   "scan_id": scan_id or "",
+                                                   "site": current_site_id() or 0}).first()
     if row is None:
         return None  # no flow state yet, or a code that is no barcode or bin
     if row[-1] is not None:
@@ -169,10 +178,11 @@ def _product_scan(row, qty: int):
 
 def _location_scan(row, user):
     (state_id, data, location_id, code, kind, active, dock_code, dock_active, sku, name, variant,
-     free, _taken_id) = row
+     site, dock_site, free, _taken_id) = row
     data = data or {}
     if not active:
         return None
+    check_site(site, code)  # a bin of another site: refused by name, nothing written
     dock_id, product_id, qty = data.get("dock"), data.get("product"), data.get("qty")
     if not qty:
         if kind not in SOURCE_KINDS:
@@ -181,6 +191,8 @@ def _location_scan(row, user):
         view = PutawayView(_Location(location_id, code), None, 0, 0, None,
                            _("Scan a product on the dock"))
         return view, _("Putting away from %(location)s: scan a product.", location=code)
+    if dock_code is not None:
+        check_site(dock_site, dock_code)  # held since the station changed: not across sites
     if (kind not in PUTAWAY_KINDS or sku is None or dock_code is None or not dock_active
             or location_id == dock_id or free is None or free < qty):
         return None  # a refusal (the full service words it)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from wms.barcodes import Scan, ScanKind
 from wms.db import db
@@ -25,6 +25,7 @@ from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason
 from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.sites import current_site_id
 from wms.domain.receiving.models import CODE_PREFIX, Receipt, ReceiptLine, ReceiptStatus
 from wms.domain.receiving.services import FLOW, Received, ReceivingView, _received_sentence
 from wms.domain.scans.models import FlowState, ScanRecord
@@ -33,9 +34,12 @@ from wms.i18n import _
 
 
 def _dock(column):
-    # receiving.services.dock_location(): the first active receiving location, read afresh.
-    return (select(column).where(Location.kind == LocationKind.RECEIVING, Location.active.is_(True))
-            .order_by(Location.code).limit(1).scalar_subquery())
+    # receiving.services.dock_location() (locations.default_location()): the first active
+    # receiving location of the handheld's site (bind parameter "site"; 0: no site, the first
+    # site that has one), read afresh.
+    return (select(column).where(Location.kind == LocationKind.RECEIVING, Location.active.is_(True),
+                                 or_(bindparam("site") == 0, Location.warehouse_id == bindparam("site")))
+            .order_by(Location.warehouse_id, Location.code).limit(1).scalar_subquery())
 
 
 def _build_read():
@@ -135,7 +139,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
     if scanned.kind is not ScanKind.PRODUCT or scanned.gs1 is not None:
         return None
     rows = db.session.execute(_READ, {"user": user.id, "code": scanned.code,
-                                      "scan_id": scan_id or ""}).all()
+                                      "scan_id": scan_id or "", "site": current_site_id() or 0}).all()
     if not rows:
         return None  # no receipt held (or one with no line yet)
     data, receipt_id, status, blind, supplier, *_rest, barcode_product, pack_qty, dock_id, taken = rows[0]

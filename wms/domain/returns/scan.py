@@ -13,7 +13,7 @@ key, no returns location) returns None and the caller runs the full service
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from wms.barcodes import Scan, ScanKind
@@ -22,6 +22,7 @@ from wms.domain.catalog.models import Barcode
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason
 from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.sites import current_site_id
 from wms.domain.orders.models import Order
 from wms.domain.returns.models import (
     CONDITION_KEYS, CustomerReturn, ReturnCondition, ReturnItem, ReturnLine, ReturnStatus,
@@ -38,8 +39,10 @@ except ImportError:  # pragma: no cover - before that branch is merged
 
 
 def _location(kind: LocationKind, column):
-    # As locations.services.default_location: the first site's first one.
-    return (select(column).where(Location.kind == kind, Location.active.is_(True))
+    # As locations.services.default_location: the first one of the handheld's site (bind
+    # parameter "site"; 0: no site, the first site that has one). Never another site's bin.
+    return (select(column).where(Location.kind == kind, Location.active.is_(True),
+                                 or_(bindparam("site") == 0, Location.warehouse_id == bindparam("site")))
             .order_by(Location.warehouse_id, Location.code).limit(1).scalar_subquery())
 
 
@@ -88,7 +91,7 @@ def fast_scan(user, text: str, scanned: Scan | None, qty: int, scan_id: str | No
     if key is ReturnCondition.WRONG_ITEM:
         return None  # rare, and it writes the return's history: the full service
     rows = db.session.execute(_READ, {"user": user.id, "code": "" if key else scanned.code,
-                                      "scan_id": scan_id or ""}).all()
+                                      "scan_id": scan_id or "", "site": current_site_id() or 0}).all()
     if not rows:
         return None
     first = rows[0]

@@ -18,7 +18,8 @@ from sqlalchemy.orm import aliased
 from wms.db import db, utcnow
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
-from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.models import Location, LocationKind, Warehouse
+from wms.domain.locations.sites import check_site, current_site_id
 from wms.domain.scans.models import FlowState, ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied, load_state, save_state
 from wms.domain.transfers import services as transfers
@@ -67,11 +68,12 @@ def _build_read():
                                          Location.warehouse_id == TransferOrder.source_warehouse_id)
                .order_by(Location.code).limit(1).scalar_subquery())
     return (select(FlowState.id, FlowState.data, TransferOrder.id, TransferOrder.status,
-                   res.id, res.quantity, res.picked, res.location_id, res.product_id, res.line_id,
+                   TransferOrder.source_warehouse_id, res.id, res.quantity, res.picked, res.location_id, res.product_id, res.line_id,
                    bin_.code, product.sku, product.name, open_left,
                    select(Barcode.product_id).where(Barcode.code == code).scalar_subquery(),
                    select(Barcode.pack_qty).where(Barcode.code == code).scalar_subquery(),
                    select(Location.id).where(Location.code == func.upper(code)).scalar_subquery(),
+                   select(Location.warehouse_id).where(Location.code == func.upper(code)).scalar_subquery(),
                    packing,
                    select(ScanRecord.id).where(ScanRecord.scan_id == bindparam("scan_id")).scalar_subquery())
             .select_from(FlowState)
@@ -128,8 +130,25 @@ def prompt(view: TransferPickView) -> str:
     return _("Take %(qty)d × %(sku)s and scan it.", qty=view.open_qty, sku=view.sku)
 
 
+def _site_refusal(code: str, warehouse_id: int | None, *, receive: bool) -> None:
+    """Refuse a transfer picked by a handheld of another site than its source, or received
+    by one of another site than its destination (no site chosen: any handheld)."""
+    here = current_site_id()
+    if here is None or warehouse_id is None or warehouse_id == here:
+        return
+    names = dict(db.session.execute(select(Warehouse.id, Warehouse.name)
+                                    .where(Warehouse.id.in_([warehouse_id, here]))).all())
+    site, here_name = names.get(warehouse_id, "?"), names.get(here, "?")
+    if receive:
+        raise DomainError(_("%(code)s goes to %(site)s, not to %(here)s: it is received at %(site)s.",
+                            code=code, site=site, here=here_name), code="other_site")
+    raise DomainError(_("%(code)s leaves from %(site)s, not from %(here)s: it is picked at %(site)s.",
+                        code=code, site=site, here=here_name), code="other_site")
+
+
 def _start(user, code: str) -> tuple[TransferPickView, str]:
     transfer = transfers.transfer_by_code(code, lock=True)
+    _site_refusal(transfer.code, transfer.source_warehouse_id, receive=False)
     if transfer.status not in PICKABLE:
         raise DomainError(_("%(code)s is %(status)s: there is nothing to pick on it.", code=transfer.code,
                             status=transfer.status.label.lower()), code="transfer_status")
@@ -149,12 +168,13 @@ def scan(user, code: str, qty: int = 1, *, scan_id: str | None = None) -> tuple[
     row = db.session.execute(_READ, {"user": user.id, "code": text, "scan_id": scan_id or ""}).first()
     if row is None:
         raise DomainError(_("Scan the transfer code (TR-…) first."), code="no_transfer")
-    (state_id, data, transfer_id, status, res_id, res_qty, res_picked, bin_id, product_id, line_id,
-     bin_code, sku, name, left, barcode_product, pack_qty, scanned_location, packing_id, applied) = row
+    (state_id, data, transfer_id, status, source_id, res_id, res_qty, res_picked, bin_id, product_id, line_id,
+     bin_code, sku, name, left, barcode_product, pack_qty, scanned_location, scanned_site, packing_id, applied) = row
     if applied is not None:
         raise ScanAlreadyApplied()
     status = status if isinstance(status, TransferStatus) else TransferStatus[status]
     tcode = f"{CODE_PREFIX}{transfer_id}"
+    _site_refusal(tcode, source_id, receive=False)  # the station changed since the transfer's code
     if status not in PICKABLE:
         raise DomainError(_("%(code)s is %(status)s: there is nothing to pick on it.", code=tcode,
                             status=status.label.lower()), code="transfer_status")
@@ -163,6 +183,7 @@ def scan(user, code: str, qty: int = 1, *, scan_id: str | None = None) -> tuple[
     open_qty = res_qty - res_picked
     view = TransferPickView(tcode, bin_code, sku, name, open_qty, at_bin=data.get("at") == res_id, left=left)
     if scanned_location is not None:
+        check_site(scanned_site, text.upper())  # a bin of another site: refused by name
         if scanned_location != bin_id:
             raise DomainError(_("Wrong location: go to %(bin)s.", bin=bin_code), code="wrong_location")
         if not view.at_bin:
@@ -240,6 +261,7 @@ def receive_scan(user, code: str, qty: int = 1) -> tuple[TransferReceiveView, st
         raise DomainError(_("Scan a transfer code or a product."))
     if text.upper().startswith(CODE_PREFIX):
         transfer = transfers.transfer_by_code(text, lock=True)
+        _site_refusal(transfer.code, transfer.destination_warehouse_id, receive=True)
         if transfer.status is not TransferStatus.SHIPPED:
             raise DomainError(_("%(code)s is %(status)s: nothing more can be received on it.", code=transfer.code,
                                 status=transfer.status.label.lower()), code="transfer_status")
@@ -252,6 +274,7 @@ def receive_scan(user, code: str, qty: int = 1) -> tuple[TransferReceiveView, st
     if not state.data.get("transfer"):
         raise DomainError(_("Scan the code of the transfer that arrived (TR-…) first."), code="no_transfer")
     transfer = transfers.get_transfer(state.data["transfer"], lock=True)
+    _site_refusal(transfer.code, transfer.destination_warehouse_id, receive=True)
     match = product_by_code(text)
     units = qty * match.pack_qty
     line = transfers.receive(transfer, match.product, units, user=user)
