@@ -221,6 +221,9 @@ def prepare(app, operators: int, lists: int, lines: int, qty: int, large: bool, 
                                 badge_code=badge, pin_hash=template.pin_hash, session_version=1))
             badges.append(badge)
         db.session.flush()
+        # The demo has two sites: the lists are picked in the first (the operators' handhelds
+        # have no station, so any site's bins are theirs; the orders must come from one site).
+        site = db.session.execute(select(func.min(Location.warehouse_id))).scalar_one()
         needed = lists * lines
         if large:
             # Distinct products of the large catalogue, each holding 105 units in its own bin.
@@ -231,7 +234,8 @@ def prepare(app, operators: int, lists: int, lines: int, qty: int, large: bool, 
             # Demo products that have a pick face; receive there what the lists will take.
             faces = db.session.execute(
                 select(StockLevel.product_id, StockLevel.location_id).join(Location, Location.id == StockLevel.location_id)
-                .where(Location.kind == LocationKind.PICK_FACE).order_by(StockLevel.product_id)).all()
+                .where(Location.kind == LocationKind.PICK_FACE, Location.warehouse_id == site)
+                .order_by(StockLevel.product_id)).all()
             face_of = {}
             for product_id, location_id in faces:
                 face_of.setdefault(product_id, location_id)
@@ -247,7 +251,7 @@ def prepare(app, operators: int, lists: int, lines: int, qty: int, large: bool, 
             select(Product).where(Product.id.in_({p for order in picks for p, _ in order}))).scalars()}
         orders = []
         for n, order_picks in enumerate(picks, start=1):
-            order = Order(reference=f"BENCH-{n}")
+            order = Order(reference=f"BENCH-{n}", warehouse_id=site)
             for line_no, (p, q) in enumerate(order_picks, start=1):
                 product = product_rows[p]
                 order.lines.append(OrderLine(line_no=line_no, product_id=p, sku=product.sku, name=product.name,

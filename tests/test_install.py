@@ -119,6 +119,11 @@ def test_installed_wheel_upgrades_seeds_and_serves(installed):
 
         page = requests.get(f"{url}/handheld/login", timeout=10)
         assert page.status_code == 200 and "badge" in page.text.lower()
+        # The compiled French catalogue is in the installed package: a French browser reads French.
+        french = requests.get(f"{url}/handheld/login", headers={"Accept-Language": "fr-FR,fr;q=0.9"}, timeout=10)
+        assert french.status_code == 200 and 'lang="fr"' in french.text, french.text[:300]
+        english = requests.get(f"{url}/handheld/login", headers={"Accept-Language": "en"}, timeout=10).text
+        assert french.text != english
         scripts = re.findall(r'src="(/static/[^"]+\.js[^"]*)"', page.text)
         assert any("scan.js" in s for s in scripts) or scripts, page.text[:500]
         for src in scripts:
