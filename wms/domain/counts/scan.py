@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from wms.barcodes import Scan, ScanKind
-from wms.db import db, utcnow
+from wms.db import db
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.counts.models import CountLine, CountScope, CountStatus, CountTask
 from wms.domain.counts.services import FLOW, NOT_COUNTABLE, CountView
@@ -29,7 +29,7 @@ from wms.domain.inventory.models import StockLevel
 from wms.domain.locations.models import Location
 from wms.domain.locations.sites import check_site
 from wms.domain.scans.models import FlowState, ScanRecord
-from wms.domain.scans.services import ScanAlreadyApplied
+from wms.domain.scans.services import ScanAlreadyApplied, write_state
 from wms.i18n import _
 
 
@@ -105,9 +105,6 @@ _ADD = (update(_line).where(_line.c.id == bindparam("line"))
         .values(counted=func.coalesce(_line.c.counted, 0) + bindparam("units"),
                 expected=func.coalesce(_line.c.expected, _book()))
         .returning(_line.c.counted))
-_state = FlowState.__table__
-_STATE = (update(_state).where(_state.c.id == bindparam("state"))
-          .values(data=bindparam("data"), updated_at=bindparam("now")))
 
 
 def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[CountView, str] | None:
@@ -138,8 +135,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[Count
         if any(r[15] == location_id and r[17] is None for r in rows if r[14] is not None):
             db.session.execute(_TAKE_BOOKS, {"task": task_id, "location": location_id})
         new = {"task": task_id, "location": location_id}
-        if data != new:
-            db.session.execute(_STATE, {"state": state_id, "data": new, "now": utcnow()})
+        write_state(state_id, new, data)
         view = CountView(task, _Named(location_id, code=code), [ln for ln in lines if ln.counted],
                          _("Scan each product in %(location)s, then Finish", location=code))
         return view, _("Counting in %(location)s", location=code)

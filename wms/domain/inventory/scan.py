@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from wms.barcodes import Scan, ScanKind
-from wms.db import db, utcnow
+from wms.db import db
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockLevel
@@ -27,7 +27,7 @@ from wms.domain.inventory.moving import FLOW, MoveView
 from wms.domain.locations.models import Location, LocationKind
 from wms.domain.locations.sites import check_site
 from wms.domain.scans.models import FlowState, ScanRecord
-from wms.domain.scans.services import ScanAlreadyApplied
+from wms.domain.scans.services import ScanAlreadyApplied, write_state
 from wms.i18n import _
 
 # moving.scan(): stock is not taken from these, nor put into these.
@@ -70,14 +70,6 @@ def _build_read(kind: ScanKind):
 
 
 _READ = {kind: _build_read(kind) for kind in (ScanKind.PRODUCT, ScanKind.LOCATION)}
-_state = FlowState.__table__
-_STATE = (update(_state).where(_state.c.id == bindparam("state"))
-          .values(data=bindparam("data"), updated_at=bindparam("now")))
-
-
-def _save(state_id: int, data: dict, new: dict) -> None:
-    if data != new:
-        db.session.execute(_STATE, {"state": state_id, "data": new, "now": utcnow()})
 
 
 def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[MoveView, str] | None:
@@ -105,7 +97,7 @@ def _product_scan(row, qty: int):
     total = data.get("qty", 0) + qty * pack_qty
     if total > (free or 0):
         return None
-    _save(state_id, data, {"source": source_id, "product": product_id, "qty": total})
+    write_state(state_id, {"source": source_id, "product": product_id, "qty": total}, data)
     view = MoveView(_Named(source_id, code=source_code), _Named(product_id, sku=sku), total,
                     _("Scan more %(sku)s, or the destination location", sku=sku))
     return view, _("%(sku)s: %(qty)s to move", sku=sku, qty=total)
@@ -122,7 +114,7 @@ def _location_scan(row, user):
     if not data.get("source") or not qty:
         if kind in NOT_FROM:
             return None  # refused by the full service
-        _save(state_id, data, {"source": location_id})
+        write_state(state_id, {"source": location_id}, data)
         view = MoveView(_Named(location_id, code=code), None, 0,
                         _("Scan a product in %(location)s", location=code))
         return view, _("Taking from %(location)s", location=code)
@@ -133,7 +125,7 @@ def _location_scan(row, user):
         return None  # a refusal (the full service words it)
     inventory.move_units(data["product"], source_id, location_id, qty, reason=MoveReason.MOVED,
                          user_id=user.id, reference=f"move:{source_code}>{code}")
-    _save(state_id, data, {})
+    write_state(state_id, {}, data)
     view = MoveView(None, None, 0, _("Scan the location to take from"))
     return view, _("Moved %(qty)s × %(sku)s from %(source)s to %(location)s",
                    qty=qty, sku=sku, source=source_code, location=code)

@@ -24,17 +24,16 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from wms.barcodes import Scan, ScanKind
-from wms.db import db, utcnow
+from wms.db import db
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
-from wms.domain.inventory.models import MoveReason
 from wms.domain.locations.models import Location, LocationKind
 from wms.domain.locations.sites import current_site_id, other_site_refusal
 from wms.domain.orders.models import Order, OrderLine
 from wms.domain.picking.models import Allocation, PickList, PickListKind, PickListStatus
 from wms.domain.picking.services import FLOW, STOPPED, PickView
 from wms.domain.scans.models import FlowState, ScanRecord
-from wms.domain.scans.services import ScanAlreadyApplied
+from wms.domain.scans.services import ScanAlreadyApplied, write_state
 from wms.errors import DomainError
 from wms.i18n import _
 
@@ -112,8 +111,6 @@ _ADVANCE = (update(Allocation.__table__)
 _ORDER_LINE = (update(OrderLine.__table__)
                .where(OrderLine.__table__.c.id == bindparam("order_line"))
                .values(quantity_picked=OrderLine.__table__.c.quantity_picked + bindparam("units")))
-_STATE = (update(FlowState.__table__).where(FlowState.__table__.c.id == bindparam("state"))
-          .values(data=bindparam("data"), updated_at=bindparam("now")))
 
 
 @dataclass
@@ -174,7 +171,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
             raise _refusal(view, _("Wrong location: you scanned %(code)s; go to %(location_code)s.",
                                    code=scanned.code, location_code=bin_code),
                            "wrong_location")
-        _save_state(state_id, data, {"list": list_id, "at": bin_id, "line": line_id})
+        write_state(state_id, {"list": list_id, "at": bin_id, "line": line_id}, data)
         return (_view(list_id, line, bin_id, done, total),
                 _("At %(location)s: pick %(qty)s × %(sku)s", location=bin_code, qty=open_qty,
                   sku=sku))
@@ -195,7 +192,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
     if drop_id is None or drop_id == bin_id or (units == open_qty and next_id is None):
         return None  # no packing location (the service says so), or the list's last unit
     if data.get("line") != line_id:
-        _save_state(state_id, data, {"list": list_id, "at": bin_id, "line": line_id})
+        write_state(state_id, {"list": list_id, "at": bin_id, "line": line_id}, data)
     inventory.pick_move(product_id, bin_id, drop_id, units, user_id=user.id,
                         reference=f"PL-{list_id}")
     advanced = db.session.execute(_ADVANCE, {"line": line_id, "list": list_id, "units": units})
@@ -218,7 +215,3 @@ def _refusal(view: PickView, message: str, code: str) -> DomainError:
     return exc
 
 
-def _save_state(state_id: int, data: dict, new: dict) -> None:
-    if data == new:
-        return  # unchanged (the second unit at the same bin): no UPDATE for a timestamp
-    db.session.execute(_STATE, {"state": state_id, "data": new, "now": utcnow()})

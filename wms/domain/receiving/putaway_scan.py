@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from wms.barcodes import Scan, ScanKind
-from wms.db import db, utcnow
+from wms.db import db
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockLevel
@@ -28,7 +28,7 @@ from wms.domain.locations.models import PUTAWAY_KINDS, Location
 from wms.domain.locations.sites import check_site, current_site_id
 from wms.domain.receiving.putaway import FLOW, SOURCE_KINDS, SUGGESTED_KINDS, PutawayView
 from wms.domain.scans.models import FlowState, ScanRecord
-from wms.domain.scans.services import ScanAlreadyApplied
+from wms.domain.scans.services import ScanAlreadyApplied, write_state
 from wms.i18n import _
 
 
@@ -123,14 +123,6 @@ def _build_location_read():
 
 
 _READ = {ScanKind.PRODUCT: _build_product_read(), ScanKind.LOCATION: _build_location_read()}
-_state = FlowState.__table__
-_STATE = (update(_state).where(_state.c.id == bindparam("state"))
-          .values(data=bindparam("data"), updated_at=bindparam("now")))
-
-
-def _save(state_id: int, data: dict, new: dict) -> None:
-    if data != new:
-        db.session.execute(_STATE, {"state": state_id, "data": new, "now": utcnow()})
 
 
 def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PutawayView, str] | None:
@@ -160,8 +152,8 @@ def _product_scan(row, qty: int):
     total = (data.get("qty", 0) if data.get("product") == product_id else 0) + qty * pack_qty
     if total > free:
         return None
-    _save(state_id, data, {"dock": dock_id, "product": product_id, "qty": total,
-                           "suggestion": suggestion_id})
+    write_state(state_id, {"dock": dock_id, "product": product_id, "qty": total,
+                           "suggestion": suggestion_id}, data)
     product = _Product(sku, name, variant)
     suggestion = (None if suggestion_id is None else
                   _Location(suggestion_id, suggestion_code, suggestion_kind, suggestion_zone))
@@ -187,7 +179,7 @@ def _location_scan(row, user):
     if not qty:
         if kind not in SOURCE_KINDS:
             return None  # nothing held: refused by the full service
-        _save(state_id, data, {"dock": location_id})
+        write_state(state_id, {"dock": location_id}, data)
         view = PutawayView(_Location(location_id, code), None, 0, 0, None,
                            _("Scan a product on the dock"))
         return view, _("Putting away from %(location)s: scan a product.", location=code)
@@ -198,7 +190,7 @@ def _location_scan(row, user):
         return None  # a refusal (the full service words it)
     inventory.move_units(product_id, dock_id, location_id, qty, reason=MoveReason.PUTAWAY,
                          user_id=user.id, reference=f"putaway:{dock_code}")
-    _save(state_id, data, {"dock": dock_id})
+    write_state(state_id, {"dock": dock_id}, data)
     view = PutawayView(_Location(dock_id, dock_code), None, 0, 0, None, _("Scan a product on the dock"))
     if data.get("suggestion") in (None, location_id):
         message = _("Put away %(qty)s × %(sku)s in %(location)s", qty=qty, sku=sku, location=code)

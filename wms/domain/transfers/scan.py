@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
-from wms.db import db, utcnow
+from wms.db import db
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
 from wms.domain.locations.models import Location, LocationKind, Warehouse
 from wms.domain.locations.sites import check_site, current_site_id
 from wms.domain.scans.models import FlowState, ScanRecord
-from wms.domain.scans.services import ScanAlreadyApplied, load_state, save_state
+from wms.domain.scans.services import ScanAlreadyApplied, load_state, save_state, write_state
 from wms.domain.transfers import services as transfers
 from wms.domain.transfers.models import (CODE_PREFIX, TransferLine, TransferOrder, TransferReservation,
                                          TransferStatus)
@@ -97,8 +97,6 @@ _LINE = (update(TransferLine.__table__).where(TransferLine.__table__.c.id == bin
 _PICKING = (update(TransferOrder.__table__)
             .where(TransferOrder.__table__.c.id == bindparam("transfer"))
             .values(status=TransferStatus.PICKING.name))
-_STATE = (update(FlowState.__table__).where(FlowState.__table__.c.id == bindparam("state"))
-          .values(data=bindparam("data", type_=FlowState.__table__.c.data.type), updated_at=bindparam("now")))
 
 
 def current(user) -> TransferPickView:
@@ -187,8 +185,7 @@ def scan(user, code: str, qty: int = 1, *, scan_id: str | None = None) -> tuple[
         if scanned_location != bin_id:
             raise DomainError(_("Wrong location: go to %(bin)s.", bin=bin_code), code="wrong_location")
         if not view.at_bin:
-            db.session.execute(_STATE, {"state": state_id, "data": {"transfer": transfer_id, "at": res_id},
-                                        "now": utcnow()})
+            write_state(state_id, {"transfer": transfer_id, "at": res_id})
             view.at_bin = True
         return view, _("At %(bin)s: take %(qty)d × %(sku)s.", bin=bin_code, qty=open_qty, sku=sku)
     if barcode_product is None:
@@ -214,7 +211,7 @@ def scan(user, code: str, qty: int = 1, *, scan_id: str | None = None) -> tuple[
         view.open_qty = open_qty - units
         return view, message
     # The bin is done: the next one (a read only at the end of a bin).
-    db.session.execute(_STATE, {"state": state_id, "data": {"transfer": transfer_id}, "now": utcnow()})
+    write_state(state_id, {"transfer": transfer_id})
     db.session.expire_all()
     return current(user), message
 
