@@ -373,30 +373,34 @@ def ledger_problems(session=None) -> list[str]:
     return problems
 
 
-# ------------------------------------------------------------------ the picking scan's move
+# ------------------------------------------------------------------ the scans' two-bin moves (pick, move)
 
-def _build_pick_move():
+def _build_two_row_move(*, from_reserved: bool):
+    """One UPDATE of a product's stock rows in two bins, locked in location-id order (the order
+    _lock_levels takes): the source loses the units, the target gains them. `from_reserved`:
+    the units were reserved at the source (a pick: its reserved count drops too); otherwise
+    the source row changes only when its free stock covers them (a move)."""
     level = StockLevel.__table__
     is_source = level.c.location_id == bindparam("source")
     units = bindparam("units", type_=Integer)
-    now = bindparam("now", type_=StockLevel.__table__.c.updated_at.type)
-    # Both rows in one statement, locked in location-id order (the order _lock_levels takes).
+    now = bindparam("now", type_=level.c.updated_at.type)
     locked = (select(level.c.id)
               .where(level.c.product_id == bindparam("product"),
                      level.c.location_id.in_([bindparam("source"), bindparam("target")]))
               .order_by(level.c.location_id).with_for_update())
-    change = (
-        update(level).where(level.c.id.in_(locked))
-        .values(
-            on_hand=case((is_source, level.c.on_hand - units), else_=level.c.on_hand + units),
-            reserved=case((is_source, level.c.reserved - units), else_=level.c.reserved),
-            first_in_at=case(
-                (is_source, case((level.c.on_hand == units, None), else_=level.c.first_in_at)),
-                ((level.c.on_hand == 0) | level.c.first_in_at.is_(None), now),
-                else_=level.c.first_in_at),
-            updated_at=now)
-        .returning(level.c.location_id, level.c.reserved))
-    return change, insert(StockMove.__table__)
+    values = dict(
+        on_hand=case((is_source, level.c.on_hand - units), else_=level.c.on_hand + units),
+        first_in_at=case(
+            (is_source, case((level.c.on_hand == units, None), else_=level.c.first_in_at)),
+            ((level.c.on_hand == 0) | level.c.first_in_at.is_(None), now),
+            else_=level.c.first_in_at),
+        updated_at=now)
+    change = update(level).where(level.c.id.in_(locked))
+    if from_reserved:
+        values["reserved"] = case((is_source, level.c.reserved - units), else_=level.c.reserved)
+    else:
+        change = change.where(~is_source | (level.c.on_hand - level.c.reserved >= units))
+    return change.values(**values).returning(level.c.location_id), insert(StockMove.__table__)
 
 
 _PICK_MOVE = None
@@ -418,7 +422,7 @@ def pick_move(product_id: int, source_id: int, target_id: int, qty: int, *, user
     if source_id == target_id:
         raise DomainError(_("The bin is the packing location: nothing to move."), code="same_location")
     if _PICK_MOVE is None:
-        _PICK_MOVE = _build_pick_move()
+        _PICK_MOVE = _build_two_row_move(from_reserved=True)
     change, add_move = _PICK_MOVE
     now = utcnow()
     params = {"product": product_id, "source": source_id, "target": target_id, "units": qty, "now": now}
@@ -438,32 +442,6 @@ def pick_move(product_id: int, source_id: int, target_id: int, qty: int, *, user
         "to_location_id": target_id, "reason": MoveReason.PICKED, "reference": reference,
         "note": None, "user_id": user_id, "created_at": now})
 
-
-# ------------------------------------------------------------------ a scan's bin-to-bin move
-
-def _build_move_units():
-    level = StockLevel.__table__
-    is_source = level.c.location_id == bindparam("source")
-    units = bindparam("units", type_=Integer)
-    now = bindparam("now", type_=StockLevel.__table__.c.updated_at.type)
-    # Both rows locked in location-id order (the order _lock_levels takes), as pick_move; the
-    # source row is changed only when its free stock covers the units.
-    locked = (select(level.c.id)
-              .where(level.c.product_id == bindparam("product"),
-                     level.c.location_id.in_([bindparam("source"), bindparam("target")]))
-              .order_by(level.c.location_id).with_for_update())
-    change = (
-        update(level).where(level.c.id.in_(locked),
-                            ~is_source | (level.c.on_hand - level.c.reserved >= units))
-        .values(
-            on_hand=case((is_source, level.c.on_hand - units), else_=level.c.on_hand + units),
-            first_in_at=case(
-                (is_source, case((level.c.on_hand == units, None), else_=level.c.first_in_at)),
-                ((level.c.on_hand == 0) | level.c.first_in_at.is_(None), now),
-                else_=level.c.first_in_at),
-            updated_at=now)
-        .returning(level.c.location_id))
-    return change, insert(StockMove.__table__)
 
 
 _MOVE_UNITS = None
@@ -485,7 +463,7 @@ def move_units(product_id: int, source_id: int, target_id: int, qty: int, *, rea
     if source_id == target_id:
         raise DomainError(_("The two locations are the same: nothing to move."), code="same_location")
     if _MOVE_UNITS is None:
-        _MOVE_UNITS = _build_move_units()
+        _MOVE_UNITS = _build_two_row_move(from_reserved=False)
     change, add_move = _MOVE_UNITS
     now = utcnow()
     params = {"product": product_id, "source": source_id, "target": target_id, "units": qty, "now": now}
