@@ -244,7 +244,7 @@ def receive_current(user) -> TransferReceiveView:
 
 def receive_prompt(view: TransferReceiveView) -> str:
     if view.transfer is None:
-        return _("Scan the code of the transfer that arrived (TR-…).")
+        return _("Scan the code of the transfer that arrived (TR-…) or a parcel's label (PCL-T…).")
     return _("Scan each item of %(code)s; what never arrived is closed on the desk.", code=view.transfer.code)
 
 
@@ -256,8 +256,11 @@ def receive_scan(user, code: str, qty: int = 1) -> tuple[TransferReceiveView, st
     text = (code or "").strip()
     if not text or len(text) > 64:
         raise DomainError(_("Scan a transfer code or a product."))
-    if text.upper().startswith(CODE_PREFIX):
-        transfer = transfers.transfer_by_code(text, lock=True)
+    if text.upper().startswith((CODE_PREFIX, "PCL-T")):
+        # TR-… or one of its parcels' labels (PCL-T…): both open the transfer.
+        from wms.domain.transfers.parcels import transfer_for_scan
+
+        transfer = transfer_for_scan(text, lock=True)
         _site_refusal(transfer.code, transfer.destination_warehouse_id, receive=True)
         if transfer.status is not TransferStatus.SHIPPED:
             raise DomainError(_("%(code)s is %(status)s: nothing more can be received on it.", code=transfer.code,
