@@ -405,7 +405,7 @@ def add_parcel(dispatch: Dispatch, code: str, user=None) -> Parcel:
         from wms.domain.transfers.parcels import check_addable
 
         check_addable(dispatch, parcel)
-        parcel.dispatch_id = dispatch.id
+        parcel.dispatch = dispatch
         parcel.dispatched_at = utcnow()
         db.session.flush()
         return parcel
@@ -450,7 +450,10 @@ def remove_parcel(dispatch: Dispatch, code: str) -> Parcel:
     if parcel is None or dispatch.status is not DispatchStatus.OPEN or parcel.dispatch_id != dispatch.id:
         raise DomainError(_("%(code)s is not on the open dispatch %(dispatch_code)s.",
                             code=parcel.code, dispatch_code=dispatch.code))
-    parcel.dispatch_id = None
+    if isinstance(parcel, Parcel):
+        parcel.dispatch_id = None
+    else:
+        parcel.dispatch = None
     parcel.dispatched_at = None
     db.session.flush()
     return parcel

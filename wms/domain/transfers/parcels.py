@@ -240,7 +240,12 @@ def hand_to_dispatch(transfer: TransferOrder, *, user=None):
     if carrier is None:
         raise DomainError(_("%(code)s has no carrier parcels: pack it with a carrier, or ship it with "
                             "your own truck.", code=transfer.code), code="no_carrier")
-    dispatch = shipping.open_dispatch(carrier, user, transfer.source_warehouse_id)
+    from wms.domain.shipping.models import DispatchStatus
+
+    # Some already scanned onto an open dispatch: the rest join them there.
+    dispatch = next((p.dispatch for p in transfer.parcels
+                     if p.dispatch is not None and p.dispatch.status is DispatchStatus.OPEN), None)
+    dispatch = dispatch or shipping.open_dispatch(carrier, user, transfer.source_warehouse_id)
     for parcel in transfer.parcels:
         if parcel.dispatch_id != dispatch.id:
             shipping.add_parcel(dispatch, parcel.code, user)
