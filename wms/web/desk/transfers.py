@@ -168,7 +168,7 @@ def transfer_pack(transfer_id: int):
 
     def pack(transfer):
         return transfer_parcels.pack(transfer, form.get("count", ""), form.get("weight", ""), box=form.get("box"),
-                                     carrier=form.get("carrier"), tracking=form.get("tracking"), user=current_user)
+                                     carrier=form.get("carrier"), tracking=form.get("tracking_numbers"), user=current_user)
 
     def done(transfer, made):
         parcels = ngettext("%(num)d parcel", "%(num)d parcels", len(made))
