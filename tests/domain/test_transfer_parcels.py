@@ -74,6 +74,7 @@ def test_pack_with_a_range_carrier_labels_each_parcel_from_site_to_site(app, sit
     assert made[0].code == f"PCL-T{made[0].id}"
     records = parcels.label_records(tr)
     assert records[1]["sender"]["city"] == "Paris" and records[1]["recipient"]["city"] == "Lyon"
+    assert records[1]["sender"]["name"].endswith("Paris")
     assert records[1]["order"]["reference"] == tr.code and records[1]["parcel"]["count"] == 2
     pdf = parcels.labels_pdf(tr)
     page2 = pdf_text(pdf, 1)
@@ -199,6 +200,14 @@ def test_dispatch_refusals_for_transfer_parcels(app, sites, carriers, make_wareh
     assert refused.value.code == "other_site"
     with pytest.raises(NotFound):
         shipping.add_parcel(at_lyon, "PCL-T999999")
+    # On and off the right dispatch: it stays packed, and can go on again.
+    paris = shipping.open_dispatch(carriers["range"], None, sites["paris"].id)
+    shipping.add_parcel(paris, tr.parcels[0].code)
+    assert tr.parcels[0].dispatch is paris and paris.transfer_parcels == [tr.parcels[0]]
+    shipping.remove_parcel(paris, tr.parcels[0].code)
+    assert tr.parcels[0].dispatch is None and paris.transfer_parcels == []
+    with pytest.raises(DomainError, match="not on the open dispatch"):
+        shipping.remove_parcel(paris, tr.parcels[0].code)
     # Own truck: no carrier dispatch takes its parcels; the desk's Ship sends it.
     own = _picked(1, 1)
     parcels.pack(own, "1", "1", carrier="OWN")

@@ -140,3 +140,24 @@ def test_api_packs_and_shows_parcels_and_tracking(client, login_as, make_warehou
     shipped = client.post(f"{base}/ship", json={"tracking": "VAN-1"}).get_json()
     assert shipped["status"] == "SHIPPED" and shipped["parcels"][0]["code"].startswith("PCL-T")
     assert "TransferParcel" in client.get("/api/v1/openapi.json").get_data(as_text=True)
+
+
+def test_the_destination_opens_the_transfer_by_a_parcel_label(client, login_as, make_warehouse, make_product):
+    from tests.web.test_transfer_handheld import _scan
+    from wms.domain.transfers import parcels
+    from wms.domain.transfers import services as transfers
+
+    _setup(make_warehouse, make_product)
+    tr = transfers.create_transfer("PAR", "LYO", [("TEE-1", 2)])
+    transfers.release(tr)
+    transfers.pick_all(tr)
+    parcels.pack(tr, "1", "2", carrier="OWN")
+    transfers.ship(tr)
+    code = tr.parcels[0].code
+    db.session.commit()
+    login_as("operator")
+    assert "PCL-T" in client.get("/handheld/transfer-receive").get_data(as_text=True)
+    r = _scan(client, "transfer-receive", "PCL-T999999", 1)
+    assert r.status_code in (404, 422) and "does not exist" in r.get_data(as_text=True)
+    r = _scan(client, "transfer-receive", code.lower(), 2)
+    assert r.status_code == 200 and f"Receiving {tr.code}" in r.get_data(as_text=True)

@@ -199,8 +199,11 @@ def label_records(transfer: TransferOrder) -> list[dict]:
     records = []
     for p in transfer.parcels:
         carrier = p.carrier
+        sender = _address(transfer.source)
+        if sender["company"]:  # the sender's block has one name line: the company and the site
+            sender["name"] = f"{sender['name']} – {sender['company']}"
         records.append({
-            "sender": _address(transfer.source),
+            "sender": sender,
             "recipient": _address(transfer.destination),
             "carrier": {"name": carrier.name if carrier else _("Own truck"),
                         "service": (carrier.service or "") if carrier else ""},
