@@ -70,6 +70,9 @@ def test_desk_prints_packs_labels_and_the_dispatch_ships_it(client, login_as, ma
     assert r.status_code == 200 and r.data.count(b"^XA") == 2
     r = client.post(f"{url}/ship")
     assert r.status_code == 422 and "it ships when the Rangex dispatch" in r.get_data(as_text=True)
+    # No station chosen on this device: the labels are not printed, the page says to open the PDF.
+    r = client.post(f"{url}/print-labels", follow_redirects=True)
+    assert r.status_code == 200 and "cannot print directly: open the PDF" in r.get_data(as_text=True)
 
     # The Dispatch page takes the transfer's parcels by scan, like an order's.
     assert client.post("/desk/dispatch/carriers/RNG").status_code == 200

@@ -195,6 +195,21 @@ def transfer_labels_zpl(transfer_id: int):
                     headers={"Content-Disposition": f'attachment; filename="{transfer.code}-labels.zpl"'})
 
 
+@bp.route("/transfers/<int:transfer_id>/print-labels", methods=["POST"])
+def transfer_print_labels(transfer_id: int):
+    """Send the parcels' labels to this device's station printer, as the packing station does
+    (no station, or a PDF printer: the sentence says to open the PDF)."""
+    from wms.domain.printing.services import print_labels
+    from wms.web.handheld.station import current_station
+
+    transfer = transfers.get_transfer(transfer_id)
+    zpl = transfer_parcels.labels_zpl(transfer)
+    db.session.rollback()  # nothing to write: no transaction held while the printer answers
+    printed = print_labels(current_station(), zpl, _("labels of %(reference)s", reference=transfer.code))
+    flash(printed.message, "ok" if printed.sent else "error")
+    return redirect(url_for("desk.transfer", transfer_id=transfer_id))
+
+
 @bp.route("/transfers/<int:transfer_id>/dispatch", methods=["POST"])
 @transactional
 def transfer_dispatch(transfer_id: int):
