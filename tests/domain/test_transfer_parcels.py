@@ -6,6 +6,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from tests.domain.test_packing import packing_setup  # noqa: F401  (fixture)
 from tests.domain.test_transfers import _ledger_ok, _on_hand, sites  # noqa: F401  (fixture)
 from tests.labels.conftest import decode_page, pdf_text
 from wms.db import db
@@ -275,3 +276,46 @@ def test_two_closes_of_the_same_dispatch_ship_once(app, sites, carriers):
     assert transfers.get_transfer(tr_id).status is TransferStatus.SHIPPED
     assert _transfer_out_moves() == 2
     _ledger_ok(app)
+
+
+def test_a_dispatch_with_order_and_transfer_parcels(app, packing_setup, make_warehouse, make_location):  # noqa: F811
+    from tests.domain.test_shipping import packed
+    from wms.domain.locations.models import LocationKind
+    from wms.domain.orders.models import OrderStatus
+
+    s = packing_setup()
+    s.carrier.range_end = 1999
+    shipment = packed(s)  # RX1000, RX1001
+    source = make_warehouse()  # the setup's site (its packing area PACK-01)
+    other = make_warehouse("LYO", "Lyon")
+    bin_ = make_location("B-01-01-1")
+    from wms.domain.inventory import services as inventory
+    from wms.domain.locations.models import Location
+
+    inventory.receive(s.other, bin_, 4)
+    db.session.add(Location(warehouse_id=other.id, code="DOCK-LYO", kind=LocationKind.RECEIVING))
+    tr = transfers.create_transfer(source.code, "LYO", [(s.other, 4)])
+    transfers.release(tr)
+    transfers.pick_all(tr)
+    parcels.pack(tr, "2", "5", carrier="RNG")
+    assert [p.tracking_number for p in tr.parcels] == ["RX1002", "RX1003"]
+    dispatch = shipping.open_dispatch(s.carrier, s.operator)
+    for code in [p.code for p in shipment.parcels] + [tr.parcels[0].code]:
+        shipping.add_parcel(dispatch, code, s.operator)
+    db.session.commit()
+    # One of the transfer's parcels missing: refused before the order ships either.
+    with pytest.raises(DomainError) as refused:
+        shipping.close_dispatch(dispatch, s.operator)
+    assert refused.value.code == "parcels_missing"
+    assert s.order.status is OrderStatus.PACKED and tr.status is TransferStatus.PICKING
+    assert db.session.scalar(select(func.count()).select_from(StockMove)
+                             .where(StockMove.reason == MoveReason.SHIPPED)) == 0
+    db.session.rollback()
+    shipping.add_parcel(dispatch, "RX1003", s.operator)
+    shipped = shipping.close_dispatch(dispatch, s.operator)
+    assert [x.id for x in shipped] == [shipment.id]
+    assert s.order.status is OrderStatus.SHIPPED and tr.status is TransferStatus.SHIPPED
+    assert tr.tracking == "RX1002, RX1003"
+    _ledger_ok(app)
+    data = shipping.manifest_data(s.carrier, dispatch.closed_at.date())
+    assert [p["order_reference"] for p in data["parcels"]] == ["WEBSHOP-1", "WEBSHOP-1", tr.code, tr.code]

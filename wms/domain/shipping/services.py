@@ -495,13 +495,14 @@ def close_dispatch(dispatch: Dispatch, user=None) -> list[Shipment]:
             raise DomainError(_("%(reference)s has %(count)s parcels but %(left)s is not scanned: "
                                 "scan it, or take the order's other parcels off this dispatch.",
                                 reference=shipment.order.reference, count=len(shipment.parcels), left=', '.join(left)), code="parcels_missing")
+    # Transfers on the dispatch (issue 14): locked and checked before anything ships.
+    from wms.domain.transfers import parcels as transfer_parcels
+
+    moved = transfer_parcels.check_dispatch(dispatch) if dispatch.transfer_parcels else []
     now = utcnow()
     for shipment in shipments.values():
         _ship(shipment, dispatch, user, now)
-    if dispatch.transfer_parcels:
-        from wms.domain.transfers.parcels import ship_on_dispatch
-
-        ship_on_dispatch(dispatch, user, now)
+    transfer_parcels.ship_on_dispatch(dispatch, moved, user)
     dispatch.status = DispatchStatus.CLOSED
     dispatch.closed_at = now
     dispatch.closed_by_id = getattr(user, "id", user)

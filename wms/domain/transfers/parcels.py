@@ -279,14 +279,11 @@ def check_addable(dispatch, parcel: TransferParcel) -> None:
                             here=dispatch.warehouse.name), code="other_site")
 
 
-def ship_on_dispatch(dispatch, user, now) -> list[TransferOrder]:
-    """Ship every transfer whose parcels are on this dispatch (called while closing it, the
-    dispatch locked): all its carrier parcels must be on it; each transfer ships once."""
-    by_transfer: dict[int, list[TransferParcel]] = {}
-    for parcel in dispatch.transfer_parcels:
-        by_transfer.setdefault(parcel.transfer_id, []).append(parcel)
-    shipped = []
-    locked = [transfers.get_transfer(tid, lock=True) for tid in sorted(by_transfer)]
+def check_dispatch(dispatch) -> list[TransferOrder]:
+    """Lock (in id order) and check the transfers whose parcels are on a dispatch being closed:
+    each still picking, with every parcel on this dispatch. Refuses before anything moves."""
+    ids = sorted({parcel.transfer_id for parcel in dispatch.transfer_parcels})
+    locked = [transfers.get_transfer(tid, lock=True) for tid in ids]
     for transfer in locked:
         if transfer.status not in PACKABLE:
             raise DomainError(_("%(code)s is %(status)s: take its parcels off this dispatch and give them to "
@@ -298,8 +295,12 @@ def ship_on_dispatch(dispatch, user, now) -> list[TransferOrder]:
                                 "scan it, or take the order's other parcels off this dispatch.",
                                 reference=transfer.code, count=len(transfer.parcels), left=", ".join(left)),
                               code="parcels_missing")
+    return locked
+
+
+def ship_on_dispatch(dispatch, locked: list[TransferOrder], user=None) -> list[TransferOrder]:
+    """Ship the checked transfers of a dispatch being closed (the dispatch locked): each once."""
     for transfer in locked:
         numbers = ", ".join(p.tracking_number for p in transfer.parcels if p.tracking_number)
         transfers.ship(transfer, user=user, tracking=numbers[:64] or None, dispatch=dispatch)
-        shipped.append(transfer)
-    return shipped
+    return locked

@@ -25,7 +25,8 @@ def dispatch():
     site = desk_site_id()
     if site is not None:
         carriers = [c for c in carriers if c.serves(site)]
-    waiting = {c.id: len(shipping.packed_waiting(c, site)) for c in carriers}
+    waiting = {c.id: len(shipping.packed_waiting(c, site)) + len(shipping.transfer_parcels_waiting(c, site))
+               for c in carriers}
     open_by_carrier = {d.carrier_id: d for d in shipping.open_dispatches()
                        if site is None or d.warehouse_id in (None, site)}
     return render_template("desk/dispatch/page.html", carriers=carriers, waiting=waiting,
