@@ -25,6 +25,7 @@ def test_a_transfer_packed_and_handed_to_the_carrier(desktop, live_server, secon
     pdf = page.request.get(live_server.url + page.locator("#pick-list-pdf").get_attribute("href"))
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     page.get_by_role("button", name="Whole pick list taken").click()
+    screenshot(page, "desk-transfer-pack")
     page.fill("#pack input[name=count]", "2")
     page.fill("#pack input[name=weight]", "3.2")
     page.select_option("#pack select[name=carrier]", "EXPRESS")
