@@ -147,6 +147,7 @@ def test_api_packs_and_shows_parcels_and_tracking(client, login_as, make_warehou
 
 def test_the_destination_opens_the_transfer_by_a_parcel_label(client, login_as, make_warehouse, make_product):
     from tests.web.test_transfer_handheld import _scan
+    from wms.domain.shipping import services as shipping
     from wms.domain.transfers import parcels
     from wms.domain.transfers import services as transfers
 
@@ -154,8 +155,9 @@ def test_the_destination_opens_the_transfer_by_a_parcel_label(client, login_as, 
     tr = transfers.create_transfer("PAR", "LYO", [("TEE-1", 2)])
     transfers.release(tr)
     transfers.pick_all(tr)
-    parcels.pack(tr, "1", "2", carrier="OWN")
-    transfers.ship(tr)
+    parcels.pack(tr, "2", "2", carrier="RNG")
+    dispatch = parcels.hand_to_dispatch(tr)
+    shipping.close_dispatch(dispatch)
     code = tr.parcels[0].code
     db.session.commit()
     login_as("operator")
@@ -164,3 +166,15 @@ def test_the_destination_opens_the_transfer_by_a_parcel_label(client, login_as, 
     assert r.status_code in (404, 422) and "does not exist" in r.get_data(as_text=True)
     r = _scan(client, "transfer-receive", code.lower(), 2)
     assert r.status_code == 200 and f"Receiving {tr.code}" in r.get_data(as_text=True)
+    # A new session: the carrier's tracking barcode on the second parcel opens it as well.
+    from wms.domain.scans.services import load_state, save_state
+    from wms.domain.transfers.scan import RECEIVE_FLOW
+    from wms.domain.users.models import User
+
+    operator = db.session.execute(select(User).where(User.username.like("operator%"))).scalar_one()
+    save_state(load_state(operator, RECEIVE_FLOW))  # the screen emptied, no transfer open
+    db.session.commit()
+    r = _scan(client, "transfer-receive", "RX501", 3)
+    assert r.status_code == 200 and f"Receiving {tr.code}" in r.get_data(as_text=True)
+    r = _scan(client, "transfer-receive", "RX501", 4)  # with the transfer open, it is not a product
+    assert r.status_code in (404, 422)

@@ -172,9 +172,11 @@ def find_parcel(code: str) -> TransferParcel | None:
 def transfer_for_scan(code: str, *, lock: bool = False) -> TransferOrder:
     """The transfer of a scanned TR- code, PCL-T parcel code or parcel tracking number."""
     text = (code or "").strip().upper()
-    if text.startswith(transfers.CODE_PREFIX) or as_id(text) is not None:
+    if text.startswith(transfers.CODE_PREFIX):
         return transfers.transfer_by_code(text, lock=lock)
-    parcel = find_parcel(text)
+    parcel = find_parcel(text)  # a tracking number may be all digits: the parcels first
+    if parcel is None and as_id(text) is not None:
+        return transfers.transfer_by_code(text, lock=lock)
     if parcel is None:
         raise NotFound(_("%(code)s is neither a transfer nor one of its parcels: scan TR-… or the parcel's label.",
                          code=text[:40]), code="unknown_transfer")
