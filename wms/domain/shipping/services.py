@@ -142,11 +142,17 @@ def set_carrier_service(carrier: Carrier, adapter: str, account: str | None = No
 
 def _last_used_in_range(carrier: Carrier, start: int, end: int, prefix: str | None) -> int | None:
     # Numbers are printed as prefix + the counter padded to the width of the last number.
+    from wms.domain.transfers.models import TransferParcel
+
     width = len(str(end))
-    numbers = db.session.execute(
+    numbers = [*db.session.execute(
         select(Parcel.tracking_number).where(
             Parcel.carrier_id == carrier.id,
-            Parcel.tracking_number.startswith(prefix or "", autoescape=True))).scalars()
+            Parcel.tracking_number.startswith(prefix or "", autoescape=True))).scalars(),
+        *db.session.execute(
+        select(TransferParcel.tracking_number).where(
+            TransferParcel.carrier_id == carrier.id,
+            TransferParcel.tracking_number.startswith(prefix or "", autoescape=True))).scalars()]
     last = None
     for number in numbers:
         digits = number[len(prefix or ""):]
@@ -186,6 +192,16 @@ def assign_tracking(parcel: Parcel, scanned: str | None = None) -> str:
                          "scan the label of this parcel.",
                          number=number, code=taken.code, reference=taken.shipment.order.reference),
                        code="tracking_taken")
+    from wms.domain.transfers.models import TransferParcel
+
+    on_transfer = db.session.execute(
+        select(TransferParcel).where(TransferParcel.carrier_id == carrier.id,
+                                     TransferParcel.tracking_number == number).limit(1)).scalar_one_or_none()
+    if on_transfer is not None:
+        raise Conflict(_("Tracking number %(number)s is already on %(code)s (%(reference)s): "
+                         "scan the label of this parcel.",
+                         number=number, code=on_transfer.code, reference=on_transfer.transfer.code),
+                       code="tracking_taken")
     parcel.tracking_number = number
     db.session.flush()
     return number
@@ -206,6 +222,10 @@ def _sender(order: Order, shipment: Shipment | None = None) -> dict:
                  else None)
     warehouse = warehouse or order.warehouse or db.session.execute(
         select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
+    return _warehouse_sender(warehouse)
+
+
+def _warehouse_sender(warehouse: Warehouse | None) -> dict:
     if warehouse is None:
         raise DomainError(_("No warehouse is configured: the sender address is missing."))
     return {"name": warehouse.company or warehouse.name, "address1": warehouse.address1 or "",
@@ -346,9 +366,14 @@ def open_dispatch(carrier: Carrier, user=None, warehouse_id: int | None = None) 
     return dispatch
 
 
-def find_parcel(code: str) -> Parcel:
-    """Return the parcel for a scanned PCL- code or tracking number."""
+def find_parcel(code: str):
+    """Return the parcel for a scanned PCL- code or tracking number (an order's Parcel, or a
+    transfer's TransferParcel: PCL-T… or its tracking number)."""
+    from wms.domain.transfers import parcels as transfer_parcels
+
     scan = parse_scan(code)
+    if scan.kind is ScanKind.PARCEL and scan.code.startswith("PCL-T"):
+        return transfer_parcels.find_parcel(scan.code)
     if scan.kind is ScanKind.PARCEL:
         number = scan.code.removeprefix("PCL-")
         parcel = db.session.get(Parcel, as_id(number)) if as_id(number) is not None else None
@@ -363,6 +388,9 @@ def find_parcel(code: str) -> Parcel:
     if len(matches) > 1:
         raise DomainError(_("Tracking number %(text)s is used by several carriers: scan the PCL- "
                             "code on the parcel's packing label.", text=text))
+    transfer_parcel = transfer_parcels.find_parcel(text)
+    if transfer_parcel is not None:
+        return transfer_parcel
     raise NotFound(_("%(text)s is not a parcel packed here: scan the PCL- code or the tracking "
                      "barcode on the shipping label.", text=text), code="unknown_parcel")
 
@@ -373,6 +401,14 @@ def add_parcel(dispatch: Dispatch, code: str, user=None) -> Parcel:
         raise DomainError(_("%(code)s is closed: start a new dispatch for %(name)s.",
                             code=dispatch.code, name=dispatch.carrier.name))
     parcel = find_parcel(code)
+    if not isinstance(parcel, Parcel):  # a transfer's parcel
+        from wms.domain.transfers.parcels import check_addable
+
+        check_addable(dispatch, parcel)
+        parcel.dispatch = dispatch
+        parcel.dispatched_at = utcnow()
+        db.session.flush()
+        return parcel
     shipment = parcel.shipment
     if parcel.dispatch_id == dispatch.id:
         raise Conflict(_("%(code)s is already on this dispatch (scanned twice).", code=parcel.code), code="twice")
@@ -411,10 +447,13 @@ def add_parcel(dispatch: Dispatch, code: str, user=None) -> Parcel:
 def remove_parcel(dispatch: Dispatch, code: str) -> Parcel:
     """Take a parcel off an open dispatch (it stays packed)."""
     parcel = find_parcel(code)
-    if dispatch.status is not DispatchStatus.OPEN or parcel.dispatch_id != dispatch.id:
+    if parcel is None or dispatch.status is not DispatchStatus.OPEN or parcel.dispatch_id != dispatch.id:
         raise DomainError(_("%(code)s is not on the open dispatch %(dispatch_code)s.",
                             code=parcel.code, dispatch_code=dispatch.code))
-    parcel.dispatch_id = None
+    if isinstance(parcel, Parcel):
+        parcel.dispatch_id = None
+    else:
+        parcel.dispatch = None
     parcel.dispatched_at = None
     db.session.flush()
     return parcel
@@ -435,7 +474,7 @@ def close_dispatch(dispatch: Dispatch, user=None) -> list[Shipment]:
         .execution_options(populate_existing=True)).scalar_one()
     if dispatch.status is not DispatchStatus.OPEN:
         raise Conflict(_("%(code)s is already closed.", code=dispatch.code), code="closed")
-    if not dispatch.parcels:
+    if not dispatch.parcels and not dispatch.transfer_parcels:
         raise DomainError(_("%(code)s has no parcels: scan the parcels handed to %(name)s first.",
                             code=dispatch.code, name=dispatch.carrier.name), code="empty_dispatch")
     shipments: dict[int, Shipment] = {}
@@ -456,9 +495,14 @@ def close_dispatch(dispatch: Dispatch, user=None) -> list[Shipment]:
             raise DomainError(_("%(reference)s has %(count)s parcels but %(left)s is not scanned: "
                                 "scan it, or take the order's other parcels off this dispatch.",
                                 reference=shipment.order.reference, count=len(shipment.parcels), left=', '.join(left)), code="parcels_missing")
+    # Transfers on the dispatch (issue 14): locked and checked before anything ships.
+    from wms.domain.transfers import parcels as transfer_parcels
+
+    moved = transfer_parcels.check_dispatch(dispatch) if dispatch.transfer_parcels else []
     now = utcnow()
     for shipment in shipments.values():
         _ship(shipment, dispatch, user, now)
+    transfer_parcels.ship_on_dispatch(dispatch, moved, user)
     dispatch.status = DispatchStatus.CLOSED
     dispatch.closed_at = now
     dispatch.closed_by_id = getattr(user, "id", user)
@@ -596,6 +640,18 @@ def packed_waiting(carrier: Carrier | None = None, warehouse_id: int | None = No
     return list(db.session.execute(query.order_by(Parcel.id)).scalars())
 
 
+def transfer_parcels_waiting(carrier: Carrier, warehouse_id: int | None = None) -> list:
+    """Transfer parcels packed for a carrier (at a site) and on no dispatch yet."""
+    from wms.domain.transfers.models import TransferOrder, TransferParcel, TransferStatus
+
+    query = (select(TransferParcel).join(TransferOrder, TransferOrder.id == TransferParcel.transfer_id)
+             .where(TransferParcel.carrier_id == carrier.id, TransferParcel.dispatch_id.is_(None),
+                    TransferOrder.status.in_((TransferStatus.RELEASED, TransferStatus.PICKING))))
+    if warehouse_id is not None:
+        query = query.where(TransferOrder.source_warehouse_id == warehouse_id)
+    return list(db.session.execute(query.order_by(TransferParcel.id)).scalars())
+
+
 def manifest_data(carrier: Carrier, day: date, warehouse_id: int | None = None) -> dict:
     """Return the manifest of the dispatches a carrier collected on one (UTC) day (at one site)."""
     start = datetime.combine(day, time.min).replace(tzinfo=utcnow().tzinfo)
@@ -610,18 +666,28 @@ def manifest_data(carrier: Carrier, day: date, warehouse_id: int | None = None) 
         raise NotFound(_("%(name)s collected nothing on %(day)s: close a dispatch first.",
                          name=carrier.name, day=day.isoformat()))
     parcels = [p for d in dispatches for p in d.parcels]
-    any_order = parcels[0].shipment.order
+    moved = [p for d in dispatches for p in d.transfer_parcels]
+    shipper = (_sender(parcels[0].shipment.order) if parcels else
+               _warehouse_sender(dispatches[0].warehouse or moved[0].transfer.source))
     return {
         "carrier": carrier.name, "service": carrier.service or "", "date": day,
         "reference": ", ".join(d.code for d in dispatches),
-        "shipper": _sender(any_order),
+        "shipper": shipper,
         "parcels": [{"tracking_number": p.tracking_number,
                      "order_reference": p.shipment.order.reference,
                      "recipient": p.shipment.order.ship_name or "",
                      "destination": " ".join(filter(None, [p.shipment.order.ship_postcode,
                                                            p.shipment.order.ship_city,
                                                            p.shipment.order.ship_country])),
-                     "weight_kg": (p.weight_g or 0) / 1000} for p in parcels],
+                     "weight_kg": (p.weight_g or 0) / 1000} for p in parcels]
+                   # Transfers: the reference TR-n, to the destination site.
+                   + [{"tracking_number": p.tracking_number or p.code,
+                       "order_reference": p.transfer.code,
+                       "recipient": p.transfer.destination.name,
+                       "destination": " ".join(filter(None, [p.transfer.destination.postcode,
+                                                             p.transfer.destination.city,
+                                                             p.transfer.destination.country])),
+                       "weight_kg": (p.weight_g or 0) / 1000} for p in moved],
     }
 
 

@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from wms.db import UTCDateTime, created_at_column, db, enum_column
 from wms.i18n import N_, _
@@ -61,6 +61,13 @@ class TransferOrder(db.Model):
     created_by = relationship("User", foreign_keys=[created_by_id])
     lines: Mapped[list["TransferLine"]] = relationship(
         back_populates="transfer", cascade="all, delete-orphan", order_by="TransferLine.id")
+    parcels: Mapped[list["TransferParcel"]] = relationship(
+        back_populates="transfer", cascade="all, delete-orphan", order_by="TransferParcel.number")
+
+    @property
+    def carrier(self):
+        """The carrier its parcels go with; None: no parcels, or the source's own truck."""
+        return next((p.carrier for p in self.parcels if p.carrier_id is not None), None)
 
     @property
     def code(self) -> str:
@@ -154,3 +161,50 @@ class TransferReservation(db.Model):
     @property
     def open_qty(self) -> int:
         return self.quantity - self.picked
+
+
+PARCEL_PREFIX = "PCL-T"
+
+
+class TransferParcel(db.Model):
+    """One box of a transfer, packed at the source: its label goes from the source site to the
+    destination site. With a carrier it joins that carrier's dispatch at the source, and the
+    dispatch's closing ships the transfer; without one (own truck) the desk's Ship does.
+
+    A table of its own rather than a `parcel` row: a parcel belongs to an order's shipment,
+    and the packing, labels, shop push and returns all read parcel.shipment.order.
+    """
+
+    __tablename__ = "transfer_parcel"
+    __table_args__ = (
+        UniqueConstraint("transfer_id", "number", name="uq_transfer_parcel_number"),
+        UniqueConstraint("carrier_id", "tracking_number", name="uq_transfer_parcel_carrier_tracking"),
+        CheckConstraint("number > 0", name="transfer_parcel_number_positive"),
+        Index("ix_transfer_parcel_dispatch_id", "dispatch_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("transfer_order.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(default=1)
+    box_id: Mapped[int | None] = mapped_column(ForeignKey("box_size.id"))
+    weight_g: Mapped[int | None]
+    # None: the source's own truck (no carrier, no dispatch).
+    carrier_id: Mapped[int | None] = mapped_column(ForeignKey("carrier.id"))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_at_column()
+    dispatch_id: Mapped[int | None] = mapped_column(ForeignKey("dispatch.id"))
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    transfer: Mapped[TransferOrder] = relationship(back_populates="parcels")
+    box = relationship("BoxSize")
+    carrier = relationship("Carrier")
+    dispatch = relationship("Dispatch", backref=backref("transfer_parcels", order_by="TransferParcel.id"))
+
+    @property
+    def code(self) -> str:
+        """The scannable code of the parcel (a PCL- code, so the dispatch scan takes it)."""
+        return f"{PARCEL_PREFIX}{self.id}"
+
+    @property
+    def count(self) -> int:
+        return len(self.transfer.parcels)

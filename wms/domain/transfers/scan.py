@@ -244,7 +244,7 @@ def receive_current(user) -> TransferReceiveView:
 
 def receive_prompt(view: TransferReceiveView) -> str:
     if view.transfer is None:
-        return _("Scan the code of the transfer that arrived (TR-…).")
+        return _("Scan the code of the transfer that arrived (TR-…) or a parcel's label (PCL-T…).")
     return _("Scan each item of %(code)s; what never arrived is closed on the desk.", code=view.transfer.code)
 
 
@@ -256,8 +256,18 @@ def receive_scan(user, code: str, qty: int = 1) -> tuple[TransferReceiveView, st
     text = (code or "").strip()
     if not text or len(text) > 64:
         raise DomainError(_("Scan a transfer code or a product."))
-    if text.upper().startswith(CODE_PREFIX):
-        transfer = transfers.transfer_by_code(text, lock=True)
+    from wms.domain.transfers.parcels import find_parcel, transfer_for_scan
+
+    state = None
+    opening = text.upper().startswith((CODE_PREFIX, "PCL-T"))
+    if not opening:
+        state = load_state(user, RECEIVE_FLOW)
+        # No transfer open yet: a parcel's tracking barcode opens its transfer too (read only
+        # here, so an item scan costs nothing more).
+        opening = not state.data.get("transfer") and find_parcel(text) is not None
+    if opening:
+        # TR-…, one of its parcels' labels (PCL-T…) or tracking number: each opens the transfer.
+        transfer = transfer_for_scan(text, lock=True)
         _site_refusal(transfer.code, transfer.destination_warehouse_id, receive=True)
         if transfer.status is not TransferStatus.SHIPPED:
             raise DomainError(_("%(code)s is %(status)s: nothing more can be received on it.", code=transfer.code,
@@ -267,7 +277,6 @@ def receive_scan(user, code: str, qty: int = 1) -> tuple[TransferReceiveView, st
                                                 code=transfer.code, site=transfer.source.name,
                                                 units=ngettext("%(num)d unit", "%(num)d units",
                                                                transfer.in_transit_total))
-    state = load_state(user, RECEIVE_FLOW)
     if not state.data.get("transfer"):
         raise DomainError(_("Scan the code of the transfer that arrived (TR-…) first."), code="no_transfer")
     transfer = transfers.get_transfer(state.data["transfer"], lock=True)

@@ -277,16 +277,22 @@ def _release_open(transfer: TransferOrder) -> int:
 
 # ---------------------------------------------------------------- ship
 
-def ship(transfer: TransferOrder, *, user=None, tracking: str | None = None) -> int:
+def ship(transfer: TransferOrder, *, user=None, tracking: str | None = None, dispatch=None) -> int:
     """Send the picked units: source packing area -> the destination's in-transit location.
 
     Units reserved but not picked are released (the transfer leaves with what was picked).
+    A transfer packed with a carrier ships when that carrier's dispatch is closed (`dispatch`),
+    never by hand.
     """
     if transfer.status not in (TransferStatus.RELEASED, TransferStatus.PICKING):
         _refuse_status(transfer, "ship")
     if transfer.picked_total <= 0:
         raise DomainError(_("Nothing of %(code)s has been picked yet: pick it before shipping.",
                             code=transfer.code), code="nothing_picked")
+    if dispatch is None and transfer.carrier is not None:
+        raise DomainError(_("%(code)s is packed for %(carrier)s: it ships when the %(carrier)s dispatch of "
+                            "%(site)s is closed.", code=transfer.code, carrier=transfer.carrier.name,
+                            site=transfer.source.name), code="ships_with_carrier")
     _release_open(transfer)
     pack = packing_location(transfer.source)
     transit = transit_location(transfer.destination)
@@ -370,6 +376,7 @@ def cancel(transfer: TransferOrder, *, user=None) -> int:
     if transfer.status not in (TransferStatus.DRAFT, TransferStatus.RELEASED, TransferStatus.PICKING):
         _refuse_status(transfer, "cancel")
     units = _release_open(transfer)
+    transfer.parcels.clear()  # unpacked: off any open dispatch, labels void
     if transfer.picked_total:
         pack = packing_location(transfer.source)
         for reservation in pick_list(transfer):

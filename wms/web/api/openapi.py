@@ -57,6 +57,8 @@ from wms.web.api.transfers import (
     TransferDetailSchema,
     TransferLineInSchema,
     TransferLineOutSchema,
+    TransferPackSchema,
+    TransferParcelOutSchema,
     TransferReceiveSchema,
     TransferRequestSchema,
     TransferSchema,
@@ -93,6 +95,7 @@ SCHEMAS: dict[str, type[Schema]] = {
     "Transfer": TransferSchema, "TransferDetail": TransferDetailSchema, "TransferLine": TransferLineOutSchema,
     "TransferRequest": TransferRequestSchema, "TransferRequestLine": TransferLineInSchema,
     "TransferShip": TransferShipSchema, "TransferReceive": TransferReceiveSchema, "TransferClose": TransferCloseSchema,
+    "TransferPack": TransferPackSchema, "TransferParcel": TransferParcelOutSchema,
 }
 
 # endpoint -> (summary, response schema, list?, request schema, supervisor only?)
@@ -158,6 +161,9 @@ OPERATIONS = {
                              False, None, True),
     "api.pick_transfer": ("Confirm a transfer's whole pick list taken (scope stock)", "TransferDetail", False,
                           None, True),
+    "api.pack_transfer": ("Pack what was picked into parcels with a carrier of the source (or own truck); "
+                          "carrier parcels ship when that carrier's dispatch closes (scope stock)",
+                          "TransferDetail", False, "TransferPack", True),
     "api.ship_transfer": ("Ship what was picked: it goes in transit to the destination (scope stock)",
                           "TransferDetail", False, "TransferShip", True),
     "api.receive_transfer": ("Receive units at the destination's dock (scope stock)", "TransferDetail", False,

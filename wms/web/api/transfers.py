@@ -82,8 +82,40 @@ class TransferSchema(Schema):
     closed_at = fields.DateTime(allow_none=True)
 
 
+class TransferParcelOutSchema(Schema):
+    code = fields.String(metadata={"description": "the parcel's scannable code (PCL-T…)"})
+    number = fields.Integer()
+    carrier = fields.Function(lambda p: p.carrier.code if p.carrier else None,
+                              metadata={"description": "carrier code; null: the source's own truck"})
+    tracking_number = fields.String(allow_none=True)
+    tracking_url = fields.Function(lambda p: _tracking_url(p))
+    box = fields.Function(lambda p: p.box.code if p.box else None)
+    weight_kg = fields.Function(lambda p: (p.weight_g or 0) / 1000)
+    dispatch = fields.Function(lambda p: p.dispatch.code if p.dispatch else None)
+    dispatched_at = fields.DateTime(allow_none=True)
+
+
+def _tracking_url(parcel):
+    from wms.domain.shipping.services import tracking_link
+
+    return tracking_link(parcel.carrier, parcel.tracking_number) if parcel.carrier else None
+
+
+class TransferPackSchema(Schema):
+    count = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=99))
+    weight_kg = fields.Float(required=True, validate=validate.Range(min=0.01, max=70))
+    box = Text(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    carrier = Text(load_default=None, allow_none=True, validate=validate.Length(max=32),
+                   metadata={"description": "a carrier code of the source site; null or OWN: own truck"})
+    tracking_numbers = fields.List(Text(validate=validate.Length(min=1, max=64)), load_default=list,
+                                   validate=validate.Length(max=99),
+                                   metadata={"description": "carriers with scanned labels: one per parcel"})
+
+
 class TransferDetailSchema(TransferSchema):
     lines = fields.List(fields.Nested(TransferLineOutSchema))
+    carrier = fields.Function(lambda t: t.carrier.code if t.carrier else None)
+    parcels = fields.List(fields.Nested(TransferParcelOutSchema))
 
 
 def _may_change():
@@ -151,6 +183,19 @@ def ship_transfer(transfer_id: int):
     return _step(transfer_id, lambda t: transfers.ship(t, user=current_user, tracking=data["tracking"]))
 
 
+@bp.post("/transfers/<int:transfer_id>/pack")
+@transactional
+def pack_transfer(transfer_id: int):
+    """Pack the picked units into parcels (replacing parcels packed before)."""
+    from wms.domain.transfers import parcels as transfer_parcels
+
+    _may_change()  # the role and scope before the body
+    data = load(TransferPackSchema())
+    return _step(transfer_id, lambda t: transfer_parcels.pack(
+        t, data["count"], str(data["weight_kg"]), box=data["box"], carrier=data["carrier"],
+        tracking=" ".join(data["tracking_numbers"]), user=current_user))
+
+
 @bp.post("/transfers/<int:transfer_id>/receive")
 @transactional
 def receive_transfer(transfer_id: int):
@@ -178,5 +223,5 @@ def cancel_transfer(transfer_id: int):
     return _step(transfer_id, lambda t: transfers.cancel(t, user=current_user))
 
 
-__all__ = ["TransferCloseSchema", "TransferDetailSchema", "TransferLineInSchema", "TransferLineOutSchema",
+__all__ = ["TransferCloseSchema", "TransferDetailSchema", "TransferPackSchema", "TransferParcelOutSchema", "TransferLineInSchema", "TransferLineOutSchema",
            "TransferReceiveSchema", "TransferRequestSchema", "TransferSchema", "TransferShipSchema"]

@@ -25,7 +25,8 @@ def dispatch():
     site = desk_site_id()
     if site is not None:
         carriers = [c for c in carriers if c.serves(site)]
-    waiting = {c.id: len(shipping.packed_waiting(c, site)) for c in carriers}
+    waiting = {c.id: len(shipping.packed_waiting(c, site)) + len(shipping.transfer_parcels_waiting(c, site))
+               for c in carriers}
     open_by_carrier = {d.carrier_id: d for d in shipping.open_dispatches()
                        if site is None or d.warehouse_id in (None, site)}
     return render_template("desk/dispatch/page.html", carriers=carriers, waiting=waiting,
@@ -46,6 +47,7 @@ def _render_dispatch(dispatch, message=None, ok=True, status=200, carrier=None):
     site = dispatch.warehouse_id if dispatch is not None and dispatch.warehouse_id else _site()
     context = dict(dispatch=dispatch, carrier=carrier, message=message, ok=ok, today=utcnow().date(),
                    waiting=shipping.packed_waiting(carrier, site),
+                   transfers_waiting=shipping.transfer_parcels_waiting(carrier, site),
                    carrier_manifest=has_carrier_manifest(carrier))
     template = "desk/dispatch/_dispatch.html" if is_htmx() else "desk/dispatch/carrier.html"
     response = make_response(render_template(template, **context), status)
@@ -79,8 +81,9 @@ def dispatch_scan(dispatch_id):
     except DomainError as exc:
         return _render_dispatch(dispatch, exc.message, ok=False,
                                 status=exc.status if exc.status in (409, 422) else 422)
+    reference = parcel.transfer.code if hasattr(parcel, "transfer") else parcel.shipment.order.reference
     return _render_dispatch(dispatch, _("%(parcel)s (%(tracking)s, %(order)s) added", parcel=parcel.code,
-                                        tracking=parcel.tracking_number, order=parcel.shipment.order.reference))
+                                        tracking=parcel.tracking_number, order=reference))
 
 
 @bp.route("/dispatch/<int:dispatch_id>/remove", methods=["POST"])
@@ -103,9 +106,14 @@ def dispatch_close(dispatch_id):
     except DomainError as exc:
         return _render_dispatch(dispatch, exc.message, ok=False,
                                 status=exc.status if exc.status in (409, 422) else 422)
-    return _render_dispatch(dispatch, ngettext("%(code)s closed: %(num)d order shipped with %(carrier)s",
-                                               "%(code)s closed: %(num)d orders shipped with %(carrier)s",
-                                               len(shipments), code=dispatch.code, carrier=dispatch.carrier.name))
+    done = ngettext("%(code)s closed: %(num)d order shipped with %(carrier)s",
+                    "%(code)s closed: %(num)d orders shipped with %(carrier)s",
+                    len(shipments), code=dispatch.code, carrier=dispatch.carrier.name)
+    moved = sorted({p.transfer.code for p in dispatch.transfer_parcels})
+    if moved:
+        done += " · " + ngettext("%(num)d transfer in transit: %(codes)s", "%(num)d transfers in transit: %(codes)s",
+                                 len(moved), codes=", ".join(moved))
+    return _render_dispatch(dispatch, done)
 
 
 @bp.route("/dispatch/carriers/<code>/range", methods=["POST"])

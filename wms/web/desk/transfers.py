@@ -2,12 +2,13 @@
 follow in transit, receive at the destination, close short, cancel. Reached from the Stock page."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from wms.db import db
 from wms.domain.locations.models import Warehouse
+from wms.domain.transfers import parcels as transfer_parcels
 from wms.domain.transfers import services as transfers
 from wms.domain.transfers.models import TransferOrder, TransferStatus
 from wms.errors import DomainError
@@ -50,8 +51,12 @@ def transfer_new():
 
 
 def _detail(transfer: TransferOrder, status: int = 200, error: str | None = None):
+    from wms.domain.shipping import services as shipping
+
+    carriers = [c for c in shipping.active_carriers() if c.serves(transfer.source_warehouse_id)]
     return render_template("desk/transfers/detail.html", transfer=transfer, error=error,
-                           pick_list=transfers.pick_list(transfer), statuses=TransferStatus), status
+                           pick_list=transfers.pick_list(transfer), statuses=TransferStatus,
+                           carriers=carriers, boxes=shipping.active_boxes(), form=request.form), status
 
 
 @bp.route("/transfers/<int:transfer_id>", endpoint="transfer")
@@ -145,3 +150,70 @@ def transfer_cancel(transfer_id: int):
     return _act(transfer_id, lambda t: transfers.cancel(t, user=current_user),
                 lambda t, units: _("%(code)s cancelled: %(units)s back in stock.", code=t.code,
                                    units=ngettext("%(num)d unit", "%(num)d units", units)))
+
+
+# ---------------------------------------------------------------- shipped like an order
+
+@bp.route("/transfers/<int:transfer_id>/pick-list.pdf")
+def transfer_pick_list_pdf(transfer_id: int):
+    transfer = transfers.get_transfer(transfer_id)
+    return Response(transfer_parcels.pick_list_pdf(transfer), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{transfer.code}-pick-list.pdf"'})
+
+
+@bp.route("/transfers/<int:transfer_id>/pack", methods=["POST"])
+@transactional
+def transfer_pack(transfer_id: int):
+    form = request.form
+
+    def pack(transfer):
+        return transfer_parcels.pack(transfer, form.get("count", ""), form.get("weight", ""), box=form.get("box"),
+                                     carrier=form.get("carrier"), tracking=form.get("tracking_numbers"), user=current_user)
+
+    def done(transfer, made):
+        parcels = ngettext("%(num)d parcel", "%(num)d parcels", len(made))
+        if transfer.carrier is None:
+            return _("%(code)s packed: %(parcels)s for your own truck; print the labels, then ship.",
+                     code=transfer.code, parcels=parcels)
+        return _("%(code)s packed: %(parcels)s for %(carrier)s; print the labels, then hand them to the dispatch.",
+                 code=transfer.code, parcels=parcels, carrier=transfer.carrier.name)
+
+    return _act(transfer_id, pack, done)
+
+
+@bp.route("/transfers/<int:transfer_id>/labels.pdf")
+def transfer_labels_pdf(transfer_id: int):
+    transfer = transfers.get_transfer(transfer_id)
+    return Response(transfer_parcels.labels_pdf(transfer), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{transfer.code}-labels.pdf"'})
+
+
+@bp.route("/transfers/<int:transfer_id>/labels.zpl")
+def transfer_labels_zpl(transfer_id: int):
+    transfer = transfers.get_transfer(transfer_id)
+    return Response(transfer_parcels.labels_zpl(transfer), mimetype="application/zpl",
+                    headers={"Content-Disposition": f'attachment; filename="{transfer.code}-labels.zpl"'})
+
+
+@bp.route("/transfers/<int:transfer_id>/print-labels", methods=["POST"])
+def transfer_print_labels(transfer_id: int):
+    """Send the parcels' labels to this device's station printer, as the packing station does
+    (no station, or a PDF printer: the sentence says to open the PDF)."""
+    from wms.domain.printing.services import print_labels
+    from wms.web.handheld.station import current_station
+
+    transfer = transfers.get_transfer(transfer_id)
+    zpl = transfer_parcels.labels_zpl(transfer)
+    db.session.rollback()  # nothing to write: no transaction held while the printer answers
+    printed = print_labels(current_station(), zpl, _("labels of %(reference)s", reference=transfer.code))
+    flash(printed.message, "ok" if printed.sent else "error")
+    return redirect(url_for("desk.transfer", transfer_id=transfer_id))
+
+
+@bp.route("/transfers/<int:transfer_id>/dispatch", methods=["POST"])
+@transactional
+def transfer_dispatch(transfer_id: int):
+    return _act(transfer_id, lambda t: transfer_parcels.hand_to_dispatch(t, user=current_user),
+                lambda t, dispatch: _("%(code)s: its parcels are on %(dispatch)s (%(carrier)s at %(site)s); closing "
+                                      "that dispatch ships it.", code=t.code, dispatch=dispatch.code,
+                                      carrier=dispatch.carrier.name, site=t.source.name))
