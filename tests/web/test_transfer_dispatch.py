@@ -87,6 +87,9 @@ def test_desk_prints_packs_labels_and_the_dispatch_ships_it(client, login_as, ma
     assert client.post(f"{url}/dispatch").status_code == 302
     page = client.get("/desk/dispatch/carriers/RNG").get_data(as_text=True)
     assert page.count(tr.code) >= 2 and "Lyon" in page
+    # The close button's question speaks of transfers, not of orders the shop is told about.
+    assert "Their transfers go in transit to their destination sites." in page
+    assert "The orders become Shipped" not in page
     r = client.post(f"/desk/dispatch/{dispatch.id}/close")
     assert r.status_code == 200 and "1 transfer in transit" in r.get_data(as_text=True)
     r = client.post(f"/desk/dispatch/{dispatch.id}/close")
