@@ -35,6 +35,15 @@ PICK_LOCATION = re.compile(r'class="pick-loc( pick-here)?" id="pick-location">([
 PICK_SKU = re.compile(r'id="pick-sku">([^<]+)<')
 
 
+def on_screen(screen: str, answer: str, partial: bool) -> str:
+    """The screen after an answer: the whole screen, or (an answer carrying only what changed,
+    HX-Retarget #status) the same screen with the bin's element as the answer sends it."""
+    if not partial:
+        return answer
+    where = PICK_LOCATION.search(answer)
+    return PICK_LOCATION.sub(lambda _m: where.group(0), screen, count=1) if where else screen
+
+
 def setup(url: str, lists: int, lines: int, qty: int) -> tuple[list[str], dict]:
     from wms.domain.catalog.models import Product
     from wms.domain.catalog.services import add_barcode
@@ -147,7 +156,7 @@ def main() -> None:
                 profile.disable()
             if r.status_code != 200:
                 raise SystemExit(f"{kind} scan {code}: HTTP {r.status_code}\n{r.get_data(as_text=True)[:500]}")
-            screen = r.get_data(as_text=True)
+            screen = on_screen(screen, r.get_data(as_text=True), r.headers.get("HX-Retarget") == "#status")
             if kind in cost:
                 cost[kind][0] += spent
                 cost[kind][1] += len(statements)
