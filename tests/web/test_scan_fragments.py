@@ -1,17 +1,17 @@
 """Scan answers that carry only what changed (issue 13): a picker who stays on the line gets
 the status line and the changed parts of the screen, not the whole screen again."""
+import re
+
 from sqlalchemy import select, update
 
 from wms.db import db
 from wms.domain.inventory.models import MoveReason, StockMove
-from wms.domain.users.models import User
-from tests.web.test_scan_queries import (_scan, client, count_queries, picking_floor,  # noqa: F401 (fixtures)
-                                         server)
+from wms.domain.users.models import Role, User
+from tests.web.test_scan_queries import (_flow_scan, _scan, client, count_queries,  # noqa: F401 (fixtures)
+                                         operator_client, picking_floor, server)
 
 
 def _oob_ids(body: str) -> list[str]:
-    import re
-
     return re.findall(r'<\w+ hx-swap-oob="true"[^>]* id="([\w-]+)"', body)
 
 
@@ -105,3 +105,59 @@ def test_a_french_pickers_partial_answers_are_in_french(client, picking_floor):
     db.session.commit()
     again = _scan(client, picking_floor["product"], "frag-prd-0001")
     assert "1 × Q-1 préparé(s)" in again.get_data(as_text=True) and "Emplacement vide" in again.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------ counting
+
+
+def _count_floor(make_location, make_product, make_user, receive_units=5):
+    from wms.domain.counts.services import create_count
+    from wms.domain.inventory.services import receive
+
+    bin_ = make_location("A-01-01-1")
+    product = make_product("MUG-1")
+    receive(product, bin_, receive_units)
+    task = create_count(user=make_user("supervisor"), location=bin_)
+    return task.code, product.main_barcode
+
+
+def test_counting_answers_the_bin_and_a_lines_count_alone(server, operator_client, make_location,
+                                                          make_product, make_user):
+    code, barcode = _count_floor(make_location, make_product, make_user)
+    client = operator_client()
+    _flow_scan(client, "count", code, "cf-0000-0001")
+    r = _flow_scan(client, "count", "A-01-01-1", "cf-0000-0002")
+    body = r.get_data(as_text=True)
+    assert r.headers["HX-Retarget"] == "#status" and "Counting in A-01-01-1" in body
+    assert _oob_ids(body) == ["prompt", "count-location"]
+    assert 'name="code"' not in body and "take-back" not in body
+    # The product's first unit adds its line to the screen: the whole screen.
+    r = _flow_scan(client, "count", barcode, "cf-0000-0003")
+    assert "HX-Retarget" not in r.headers and "take-back" in r.get_data(as_text=True)
+    # The next units change only that line's count (never the book quantity: a blind count).
+    r = _flow_scan(client, "count", barcode, "cf-0000-0004", qty="2")
+    body = r.get_data(as_text=True)
+    assert r.headers["HX-Retarget"] == "#status" and "MUG-1: 3 counted in A-01-01-1" in body
+    assert [re.sub(r"\d+", "N", i) for i in _oob_ids(body)] == ["counted-N"]
+    assert re.search(r'<span hx-swap-oob="true" id="counted-\d+">3</span>', body)
+    assert "5" not in body.replace("MUG-1", "")  # the book quantity (5) never shows
+    # A retry of that scan: the whole current screen, under its sentence.
+    db.session.commit()
+    again = _flow_scan(client, "count", barcode, "cf-0000-0004", qty="2")
+    body = again.get_data(as_text=True)
+    assert again.headers["X-Scan-Replayed"] == "1" and "HX-Retarget" not in again.headers
+    assert "MUG-1: 3 counted in A-01-01-1" in body and "take-back" in body and 'name="code"' in body
+
+
+def test_a_french_counters_partial_answers_are_in_french(server, operator_client, make_location,
+                                                         make_product, make_user):
+    code, barcode = _count_floor(make_location, make_product, make_user)
+    client = operator_client()
+    db.session.execute(update(User).where(User.role == Role.OPERATOR).values(language="fr"))
+    db.session.commit()
+    _flow_scan(client, "count", code, "cf-fr00-0001")
+    body = _flow_scan(client, "count", "A-01-01-1", "cf-fr00-0002").get_data(as_text=True)
+    assert "Comptage en A-01-01-1" in body and "Scannez chaque produit de A-01-01-1, puis Terminer" in body
+    _flow_scan(client, "count", barcode, "cf-fr00-0003")
+    body = _flow_scan(client, "count", barcode, "cf-fr00-0004").get_data(as_text=True)
+    assert "MUG-1 : 2 compté(s) en A-01-01-1" in body
