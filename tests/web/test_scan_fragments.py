@@ -9,6 +9,7 @@ from wms.domain.inventory.models import MoveReason, StockMove
 from wms.domain.users.models import Role, User
 from tests.web.test_scan_queries import (_flow_scan, _scan, client, count_queries,  # noqa: F401 (fixtures)
                                          operator_client, picking_floor, server)
+from tests.domain.test_packing import packing_setup  # noqa: F401 (fixture)
 
 
 def _oob_ids(body: str) -> list[str]:
@@ -161,3 +162,34 @@ def test_a_french_counters_partial_answers_are_in_french(server, operator_client
     _flow_scan(client, "count", barcode, "cf-fr00-0003")
     body = _flow_scan(client, "count", barcode, "cf-fr00-0004").get_data(as_text=True)
     assert "MUG-1 : 2 compté(s) en A-01-01-1" in body
+
+
+# ------------------------------------------------------------------ packing
+
+
+def test_packing_an_item_with_items_left_answers_the_line_the_parcel_and_the_box(
+        server, operator_client, packing_setup, make_warehouse):  # noqa: F811
+    make_warehouse()
+    s = packing_setup(ordered=(3, 1), picked=(3, 1))
+    order_code, barcode, other = s.order.code, s.a.barcodes[0].code, s.b.barcodes[0].code
+    client = operator_client()
+    _flow_scan(client, "packing", order_code, "pf-0000-0001")
+    r = _flow_scan(client, "packing", barcode, "pf-0000-0002")
+    body = r.get_data(as_text=True)
+    assert r.headers["HX-Retarget"] == "#status" and "OK SKU-A: 1 of 3 packed" in body
+    assert [re.sub(r"\d+", "N", i) for i in _oob_ids(body)] == ["pack-line-N", "parcel-N", "pack-box"]
+    assert "1 / 3" in body and "1 item" in body and 'name="weight"' in body
+    for absent in ('name="code"', "pack-head", "SKU-B", 'id="prompt"', "Park this order"):
+        assert absent not in body, absent
+    # A retry of it: the whole current screen, under its sentence.
+    db.session.commit()
+    again = _flow_scan(client, "packing", barcode, "pf-0000-0002")
+    body = again.get_data(as_text=True)
+    assert again.headers["X-Scan-Replayed"] == "1" and "HX-Retarget" not in again.headers
+    assert "OK SKU-A: 1 of 3 packed" in body and 'name="code"' in body and "SKU-B" in body
+    # The last item to verify brings the box form up: the whole screen.
+    _flow_scan(client, "packing", barcode, "pf-0000-0003")
+    _flow_scan(client, "packing", barcode, "pf-0000-0004")
+    r = _flow_scan(client, "packing", other, "pf-0000-0005")
+    body = r.get_data(as_text=True)
+    assert "HX-Retarget" not in r.headers and "All items verified" in body and 'name="code"' in body
