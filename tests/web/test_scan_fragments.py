@@ -193,3 +193,30 @@ def test_packing_an_item_with_items_left_answers_the_line_the_parcel_and_the_box
     r = _flow_scan(client, "packing", other, "pf-0000-0005")
     body = r.get_data(as_text=True)
     assert "HX-Retarget" not in r.headers and "All items verified" in body and 'name="code"' in body
+
+
+# ------------------------------------------------------------------ receiving
+
+
+def test_an_item_counted_in_answers_the_counts_and_clears_a_refusals_form(server, operator_client, make_location,
+                                                                          make_product):
+    from wms.domain.locations.models import LocationKind
+    from wms.domain.receiving import services as receiving
+
+    make_location("DOCK-01", kind=LocationKind.RECEIVING)
+    mug = make_product("MUG-1")
+    receipt = receiving.create_receipt([(mug, 5)], supplier="Acme")
+    code, barcode = receipt.code, mug.main_barcode
+    client = operator_client()
+    _flow_scan(client, "receiving", code, "rf-0000-0001")
+    _flow_scan(client, "receiving", barcode, "rf-0000-0002")  # the first unit: the full service
+    refused = _flow_scan(client, "receiving", "4006381333931", "rf-0000-0003", status=422)
+    assert "Only a supervisor can link" in refused.get_data(as_text=True)
+    r = _flow_scan(client, "receiving", barcode, "rf-0000-0004")
+    body = r.get_data(as_text=True)
+    assert r.headers["HX-Retarget"] == "#status" and "MUG-1" in body
+    assert _oob_ids(body) == ["rcv-notice", "prompt", "rcv-total", "rcv-lines", "rcv-actions"]
+    assert re.search(r'id="rcv-notice">\s*</div>', body)  # the refusal's note goes
+    assert "<strong>2</strong> of 5 received" in body and 'class=" last"' in body
+    for absent in ('name="code"', "rcv-head", "Acme", "Only a supervisor"):
+        assert absent not in body, absent
