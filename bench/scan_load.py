@@ -74,6 +74,15 @@ PICK_LOCATION = re.compile(r'class="pick-loc( pick-here)?" id="pick-location">([
 PICK_SKU = re.compile(r'id="pick-sku">([^<]+)<')
 
 
+def on_screen(screen: str, answer: str, partial: bool) -> str:
+    """The screen after an answer: the whole screen, or (an answer carrying only what changed,
+    HX-Retarget #status) the same screen with the bin's element as the answer sends it."""
+    if not partial:
+        return answer
+    where = PICK_LOCATION.search(answer)
+    return PICK_LOCATION.sub(lambda _m: where.group(0), screen, count=1) if where else screen
+
+
 # ------------------------------------------------------------------ database and server
 
 def scratch_database(kind: str, folder: str):
@@ -307,8 +316,9 @@ class Operator:
             return "location", where.group(2).strip()
         return "product", self.barcodes[PICK_SKU.search(self.screen).group(1).strip()]
 
-    def scan(self, code: str) -> tuple[int, float, str]:
-        """Send one scan as scan.js does (retrying a network failure with the same id)."""
+    def scan(self, code: str) -> tuple[int, float, str, bool]:
+        """Send one scan as scan.js does (retrying a network failure with the same id);
+        (status, seconds, body, whether the answer carries only what changed)."""
         scan_id = "s-" + secrets.token_hex(16)
         data = {"code": code, "qty": "1", "scan_id": scan_id, "csrf_token": self.csrf}
         headers = {**HX, "X-CSRFToken": self.csrf, "X-Scan-Id": scan_id}
@@ -319,11 +329,11 @@ class Operator:
                 break
             except requests.RequestException as exc:
                 if attempt == 2:
-                    return 0, time.perf_counter() - started, f"network: {exc.__class__.__name__}"
+                    return 0, time.perf_counter() - started, f"network: {exc.__class__.__name__}", False
         elapsed = time.perf_counter() - started
         if r.headers.get("X-Scan-Replayed"):
             self.replayed += 1
-        return r.status_code, elapsed, r.text
+        return r.status_code, elapsed, r.text, r.headers.get("HX-Retarget") == "#status"
 
     def step(self) -> float | None:
         """Scan the next thing; return the latency in seconds, or None when no list is left."""
@@ -331,11 +341,11 @@ class Operator:
         if nxt is None:
             return None
         kind, code = nxt
-        status, elapsed, body = self.scan(code)
+        status, elapsed, body, partial = self.scan(code)
         if status == 200:
             self.scans_ok += 1
             self.product_scans_ok += kind == "product"
-            self.screen = body
+            self.screen = on_screen(self.screen, body, partial)
         else:
             self.errors.append(f"{kind} {code}: HTTP {status} {body[:160]!r}")
             if kind == "list":
@@ -392,7 +402,7 @@ def count_statements(url: str, badge: str, list_code: str, barcodes: dict, scans
             break
         if kind in by_kind:
             by_kind[kind].append(len(counted))
-        screen = r.get_data(as_text=True)
+        screen = on_screen(screen, r.get_data(as_text=True), r.headers.get("HX-Retarget") == "#status")
         where = PICK_LOCATION.search(screen)
         if where is None:
             break

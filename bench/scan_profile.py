@@ -6,7 +6,9 @@ A fresh database (SQLite file in a temporary folder, or a scratch PostgreSQL dat
 WMS_TEST_PG_URL), single-order pick lists of a few lines, one operator signed in through
 the test client of a second app (its own session per request, as under gunicorn). It
 scans location, product, product... through every list and reports per scan kind: CPU
-(process time) and statements per scan; with --profile, cProfile's top functions.
+(process time) and statements per scan; with --profile, cProfile's top functions and the
+Python function calls per scan of each kind (deterministic: unlike CPU time, a loaded machine
+does not change it, so two versions of the code compare on a shared machine).
 No network, no server: what one scan costs the server's Python and its database driver.
 """
 from __future__ import annotations
@@ -33,6 +35,15 @@ from wms.db import db  # noqa: E402
 PG_SERVER_URL = os.environ.get("WMS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 PICK_LOCATION = re.compile(r'class="pick-loc( pick-here)?" id="pick-location">([^<]+)<')
 PICK_SKU = re.compile(r'id="pick-sku">([^<]+)<')
+
+
+def on_screen(screen: str, answer: str, partial: bool) -> str:
+    """The screen after an answer: the whole screen, or (an answer carrying only what changed,
+    HX-Retarget #status) the same screen with the bin's element as the answer sends it."""
+    if not partial:
+        return answer
+    where = PICK_LOCATION.search(answer)
+    return PICK_LOCATION.sub(lambda _m: where.group(0), screen, count=1) if where else screen
 
 
 def setup(url: str, lists: int, lines: int, qty: int) -> tuple[list[str], dict]:
@@ -124,7 +135,7 @@ def main() -> None:
         hx = {"HX-Request": "true"}
         screen = client.get("/handheld/pick").get_data(as_text=True)
         cost = {"location": [0.0, 0, 0], "product": [0.0, 0, 0]}  # cpu s, statements, scans
-        profile = cProfile.Profile() if args.profile else None
+        profiles = {"location": cProfile.Profile(), "product": cProfile.Profile()} if args.profile else None
         n = 0
         while n < args.scans:
             where = PICK_LOCATION.search(screen)
@@ -137,17 +148,18 @@ def main() -> None:
             n += 1
             scan_id = f"prof-{n:08d}"
             statements.clear()
-            if profile and kind != "list":
+            profile = profiles and profiles.get(kind)
+            if profile:
                 profile.enable()
             t0 = time.process_time()
             r = client.post("/handheld/pick/scan", data={"code": code, "qty": "1", "scan_id": scan_id},
                             headers={**hx, "X-Scan-Id": scan_id})
             spent = time.process_time() - t0
-            if profile and kind != "list":
+            if profile:
                 profile.disable()
             if r.status_code != 200:
                 raise SystemExit(f"{kind} scan {code}: HTTP {r.status_code}\n{r.get_data(as_text=True)[:500]}")
-            screen = r.get_data(as_text=True)
+            screen = on_screen(screen, r.get_data(as_text=True), r.headers.get("HX-Retarget") == "#status")
             if kind in cost:
                 cost[kind][0] += spent
                 cost[kind][1] += len(statements)
@@ -157,8 +169,10 @@ def main() -> None:
             result[f"{kind}_cpu_ms"] = round(1000 * cpu / max(count, 1), 2)
             result[f"{kind}_statements"] = round(stmts / max(count, 1), 2)
             result[f"{kind}_scans"] = count
-        if profile:
-            stats = pstats.Stats(profile)
+        if profiles:
+            for kind, profile in profiles.items():
+                result[f"{kind}_calls"] = round(pstats.Stats(profile).total_calls / max(cost[kind][2], 1))
+            stats = pstats.Stats(profiles["location"]).add(profiles["product"])
             stats.sort_stats("cumulative").print_stats(45)
             stats.sort_stats("tottime").print_stats(30)
         with app.app_context():

@@ -15,14 +15,64 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import flask_babel
 from flask import Flask, g, has_request_context, request
 from flask_babel import (Babel, force_locale, format_date, format_datetime, format_decimal,
-                         format_time, get_locale, gettext, lazy_gettext, lazy_ngettext, ngettext,
-                         pgettext)
+                         format_time, get_locale, lazy_ngettext)
+from flask_babel.speaklater import LazyString
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 # Languages the WMS speaks, source language first; each but English has a catalogue.
 LANGUAGES = {"en": "English", "fr": "Français"}
+
+
+def translations():
+    """The request's translations, looked up once per request and language.
+
+    Flask-Babel's gettext asks the app context for its namespace, the domain, the locale and
+    the catalogue cache on every call (about ten context-local lookups and a locale name
+    built afresh): a scan answer makes dozens of calls. The catalogue found is kept in
+    Flask-Babel's own namespace next to the locale it was found for, and used while that
+    locale object is the current one: force_locale() and refresh() set or drop the locale,
+    and a user's language change drops the namespace (g._flask_babel), so each of them is
+    followed at the next call.
+    """
+    try:
+        ctx = g._flask_babel
+        found = ctx.wms_translations
+        if found[0] is ctx.babel_locale:
+            return found[1]
+    except (AttributeError, RuntimeError):  # first call of the request, or no app context
+        pass
+    found = flask_babel.get_translations()
+    ctx = g.get("_flask_babel") if g else None
+    if ctx is not None and getattr(ctx, "babel_locale", None) is not None:
+        ctx.wms_translations = (ctx.babel_locale, found)
+    return found
+
+
+def gettext(string: str, **variables) -> str:
+    """Translate a sentence into the request's language (Flask-Babel's gettext, cheaper)."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """The sentence for this count in the request's language; %(num)d is the count."""
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
+def pgettext(context: str, string: str, **variables) -> str:
+    """Translate a sentence that has a context (a word with two meanings)."""
+    text = translations().upgettext(context, string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """A sentence translated when it is shown, in the language of that moment's request."""
+    return LazyString(gettext, string, **variables)
+
 
 _ = gettext
 _l = lazy_gettext
@@ -37,7 +87,7 @@ def N_(message: str) -> str:
 
 __all__ = ["_", "_l", "_nl", "N_", "gettext", "ngettext", "pgettext", "lazy_gettext",
            "force_locale", "format_date", "format_datetime", "format_decimal", "format_time",
-           "get_locale", "LANGUAGES", "language_of", "init_app"]
+           "get_locale", "translations", "LANGUAGES", "language_of", "init_app"]
 
 babel = Babel()
 
@@ -48,6 +98,13 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
     compile_stale_catalogues()
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # Templates translate through the same once-per-request catalogue.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True)
 
     @app.teardown_request
     def _forget_locale(_exc):

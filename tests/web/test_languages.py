@@ -52,3 +52,32 @@ def test_each_request_chooses_again(app, client):
 def test_templates_have_gettext(app):
     with app.test_request_context("/"):
         assert render_template_string("{{ _('Pick') }}|{{ ngettext('%(num)d order', '%(num)d orders', 2) }}") == "Pick|2 orders"
+
+
+def test_translations_found_once_per_request_and_follow_the_locale(app, make_user):
+    """wms.i18n.gettext keeps the request's catalogue, and still follows force_locale(), a
+    refresh() and a language change within the request."""
+    from flask_babel import refresh
+    from flask_login import login_user
+
+    from wms.i18n import _, force_locale, ngettext, translations
+
+    user = make_user(username="lea")
+    user.language = "fr"
+    with app.test_request_context("/"):
+        login_user(user)
+        assert _("Ready") == "Prêt"
+        assert translations() is translations()  # looked up once, then kept
+        with force_locale("en"):
+            assert _("Ready") == "Ready"
+            assert ngettext("%(num)d order", "%(num)d orders", 2) == "2 orders"
+        assert _("Ready") == "Prêt"
+        user.language = "en"
+        refresh()
+        assert _("Ready") == "Ready"
+        assert render_template_string("{{ _('Ready') }}") == "Ready"
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert render_template_string("{{ _('Ready') }}") == "Prêt"
+    with app.app_context():
+        assert _("Ready") == "Ready"  # outside a request: the default language
+    assert _("Ready") == "Ready"  # no app at all: the source sentence

@@ -6,9 +6,15 @@ htmx 2's headers as we vendor it, so we keep our own.
 """
 from __future__ import annotations
 
+import html
 import json
+import re
 
 from flask import Response, make_response, render_template, request
+
+# How a partial answer starts (templates/handheld/_macros/scan.html, status(partial=True)):
+# the status line, whose sentence a replay shows again over the whole current screen.
+PARTIAL = re.compile(r'<div id="status" data-answer="partial" [^>]*data-status="(\w+)">([^<]*)</div>')
 
 
 def is_htmx() -> bool:
@@ -41,3 +47,29 @@ def flow_screen(flow: str, *, message: str | None = None, ok: bool = True, statu
     if message:
         trigger(response, "scan-ok" if ok else "scan-error")
     return response
+
+
+def flow_update(flow: str, *, message: str, **context) -> Response:
+    """Answer a scan that left the operator on the same task with only what changed.
+
+    `handheld/<flow>/_update.html` renders the status line, which replaces #status (the
+    answer's main swap, named by HX-Retarget), and the screen's changed elements as htmx
+    out-of-band swaps; the scan form is not sent again, so the input keeps its focus (and
+    whatever the scanner typed meanwhile). A request without htmx gets the whole page.
+    The stored answer of such a scan is never replayed as it is: the screen may have moved
+    on since, so scan_endpoint answers a retry with the whole current screen under this
+    status line (wms.web.tx).
+    """
+    if not is_htmx():
+        return flow_screen(flow, message=message, **context)
+    body = render_template(f"handheld/{flow}/_update.html", message=message, ok=True, **context)
+    response = Response(body.strip(), mimetype="text/html")
+    response.headers["HX-Retarget"] = "#status"
+    response.headers["HX-Reswap"] = "outerHTML"
+    return trigger(response, "scan-ok")
+
+
+def partial_status(body: str | None) -> tuple[str, bool] | None:
+    """The (sentence, ok) of a stored partial answer; None for a whole screen or other answer."""
+    found = PARTIAL.match(body or "")
+    return (html.unescape(found.group(2)), found.group(1) == "ok") if found else None

@@ -13,6 +13,7 @@ from wms.db import db, utcnow
 from wms.domain.scans.models import ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied
 from wms.i18n import _
+from wms.web.htmx import partial_status
 
 SCAN_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 # Built once: the one statement that records a scan and its answer.
@@ -63,7 +64,8 @@ def _request_hash() -> str | None:
     return digest.hexdigest()
 
 
-def _replay(record: ScanRecord, user_id: int | None, request_hash: str | None = None) -> Response:
+def _replay(record: ScanRecord, user_id: int | None, request_hash: str | None = None,
+            screen=None) -> Response:
     if record.user_id != user_id or record.endpoint != (request.endpoint or ""):
         # Never hand one operator's (or screen's) stored answer to another.
         return Response(_("This scan id was already used by another screen or operator: scan again."),
@@ -78,8 +80,17 @@ def _replay(record: ScanRecord, user_id: int | None, request_hash: str | None = 
                                                         "body: send a new key for a new request.")})
         response.status_code = 422
         return response
-    response = Response(record.body or "", status=record.status_code,
-                        mimetype=record.mimetype or "text/html")
+    partial = partial_status(record.body) if screen is not None else None
+    if partial is not None:
+        # A partial answer (htmx.flow_update) changes a few elements of the screen it was
+        # made for, which may have moved on since (a later scan, a short pick, another
+        # device): the retry gets the whole current screen, under the first answer's sentence.
+        message, ok = partial
+        response = make_response(screen(message, ok))
+        response.headers.pop("HX-Trigger", None)
+    else:
+        response = Response(record.body or "", status=record.status_code,
+                            mimetype=record.mimetype or "text/html")
     if record.trigger:
         response.headers["HX-Trigger"] = record.trigger
     response.headers["X-Scan-Replayed"] = "1"
@@ -102,8 +113,12 @@ def _record(scan_id: str, user_id: int | None, response: Response | None,
     db.session.execute(_INSERT_RECORD, values)
 
 
-def scan_endpoint(view):
+def scan_endpoint(view=None, *, screen=None):
     """Apply a scan request once per client scan id, and answer a retry as the first time.
+
+    `screen(message, ok)`, for a view that answers some scans with only what changed
+    (htmx.flow_update): renders the flow's whole current screen, which a retry of such a
+    scan gets instead of the stored partial answer (`@scan_endpoint(screen=...)`).
 
     The scan's work runs first; its ScanRecord, holding the answer, is inserted last, in the
     same transaction, in one statement. The unique index on the scan id decides: a retry of
@@ -114,6 +129,8 @@ def scan_endpoint(view):
     refusal stands and nothing was written. A flow's fast path may look the id up in its
     own first read and raise ScanAlreadyApplied (wms/domain/scans/services.py).
     """
+    if view is None:
+        return lambda view: scan_endpoint(view, screen=screen)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -130,7 +147,7 @@ def scan_endpoint(view):
         try:
             response = make_response(view(*args, **kwargs))
         except ScanAlreadyApplied:
-            return _replay_stored(scan_id, user_id, request_hash)  # nothing written: same transaction
+            return _replay_stored(scan_id, user_id, request_hash, screen)  # nothing written: same transaction
         except Exception:
             db.session.rollback()
             raise
@@ -142,7 +159,7 @@ def scan_endpoint(view):
                 _record(scan_id, user_id, None, request_hash)
             except IntegrityError:
                 db.session.rollback()
-                return _replay_stored(scan_id, user_id, request_hash)
+                return _replay_stored(scan_id, user_id, request_hash, screen)
             db.session.rollback()
             return response
         try:
@@ -151,19 +168,20 @@ def scan_endpoint(view):
         except IntegrityError:
             # Applied already (or by a request committing at the same time): undo this work.
             db.session.rollback()
-            return _replay_stored(scan_id, user_id, request_hash)
+            return _replay_stored(scan_id, user_id, request_hash, screen)
         current_app.logger.debug("scan %s applied", scan_id)
         return response
 
     return wrapper
 
 
-def _replay_stored(scan_id: str, user_id: int | None, request_hash: str | None = None) -> Response:
+def _replay_stored(scan_id: str, user_id: int | None, request_hash: str | None = None,
+                   screen=None) -> Response:
     record = _stored(scan_id)
     if record is None:  # pragma: no cover - the unique index said it exists
         response = Response(_("This scan could not be checked: scan again."), status=409,
                             mimetype="text/plain")
     else:
-        response = _replay(record, user_id, request_hash)  # before the rollback, which would expire it
+        response = _replay(record, user_id, request_hash, screen)  # before the rollback, which would expire it
     db.session.rollback()
     return response

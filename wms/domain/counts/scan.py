@@ -107,8 +107,13 @@ _ADD = (update(_line).where(_line.c.id == bindparam("line"))
         .returning(_line.c.counted))
 
 
-def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[CountView, str] | None:
-    """Apply a bin or unit scan on the common path; None: run counts.services.scan()."""
+def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[CountView, str, str | None] | None:
+    """Apply a bin or unit scan on the common path; None: run counts.services.scan().
+
+    Returns (view, message, update): what changed on the screen when its lines stay as they
+    are ("bin": the bin counted in; "unit": the count of a line already on the screen), None
+    when the screen changes more (a line counted for the first time shows up).
+    """
     if scanned.kind not in _READ or scanned.gs1 is not None:
         return None
     rows = db.session.execute(_READ[scanned.kind], {"user": user.id, "code": scanned.code,
@@ -138,7 +143,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[Count
         write_state(state_id, new, data)
         view = CountView(task, _Named(location_id, code=code), [ln for ln in lines if ln.counted],
                          _("Scan each product in %(location)s, then Finish", location=code))
-        return view, _("Counting in %(location)s", location=code)
+        return view, _("Counting in %(location)s", location=code), "bin"
     product_id, pack_qty, sku = scanned_id, scanned_code_or_pack, scanned_kind_or_sku
     if (held_id is None or held_kind in NOT_COUNTABLE
             or (scope is CountScope.LOCATION and held_id != task_location)
@@ -147,8 +152,9 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[Count
     line = next((ln for ln in lines if ln.location.id == held_id and ln.product.id == product_id), None)
     if line is None:
         return None  # the product's first unit in this bin: the full service adds its line
+    shown = bool(line.counted)  # on the screen already: only its count changes
     line.counted = db.session.execute(_ADD, {"line": line.id, "units": qty * pack_qty}).scalar_one()
     view = CountView(task, _Named(held_id, code=held_code), [ln for ln in lines if ln.counted],
-                     _("Scan each product in %(location)s, then Finish", location=held_code))
+                     _("Scan each product in %(location)s, then Finish", location=held_code), line)
     return view, _("%(sku)s: %(qty)s counted in %(location)s", sku=sku, qty=line.counted,
-                   location=held_code)
+                   location=held_code), "unit" if shown else None

@@ -223,6 +223,7 @@ class CountView:
     location: Location | None
     counted: list[CountLine]
     prompt: str
+    changed: CountLine | None = None  # the line a unit scan just counted into
 
 
 def current(user) -> CountView:

@@ -149,8 +149,12 @@ _NEW_ITEM = insert(_item).from_select(
 
 
 def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
-              close_on_last: bool) -> tuple[PackView, str] | None:
-    """Verify an item into the open parcel on the common path; None: run packing.services.scan()."""
+              close_on_last: bool) -> tuple[PackView, str, str | None] | None:
+    """Verify an item into the open parcel on the common path; None: run packing.services.scan().
+
+    Returns (view, message, update): "item" when items are left to verify (the screen keeps
+    its shape: the line, the open parcel and the box proposal change), else None.
+    """
     if scanned.kind is not ScanKind.PRODUCT or scanned.gs1 is not None:
         return None
     rows = db.session.execute(_READ, {"user": user.id, "code": scanned.code,
@@ -214,9 +218,13 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
         parcel.items.append(_Item(line, units))
     else:
         item.quantity += units
-    return _view(shipment, list(lines.values()), parcel), _(
-        "OK %(sku)s: %(packed)s of %(picked)s packed", sku=line.sku, packed=line.quantity_packed,
-        picked=line.quantity_picked)
+    view = _view(shipment, list(lines.values()), parcel)
+    view.changed = next(lv for lv in view.lines if lv.line is line)
+    # Items still to verify: the screen keeps its shape, only this line, the parcel and the
+    # box proposal change. The last one brings the box form up: the whole screen.
+    update = "item" if any(lv.to_pack for lv in view.lines) else None
+    return view, _("OK %(sku)s: %(packed)s of %(picked)s packed", sku=line.sku,
+                   packed=line.quantity_packed, picked=line.quantity_picked), update
 
 
 @dataclass

@@ -54,6 +54,7 @@ class PackView:
     box_notes: dict[str, str] = field(default_factory=dict)  # box code -> why it does not fit
     closed_now: bool = False  # this scan was the last item and closed the order (print its labels)
     label_error: str | None = None  # step "label": the carrier's reason of the last refusal
+    changed: LineView | None = None  # the line an item scan just packed (its answer shows it)
 
     @property
     def order(self) -> Order | None:

@@ -136,8 +136,13 @@ def _view(list_id: int, line: _Line | None, at: int | None, done: int, total: in
     return PickView(pick_list, line, None, at_location, 0, prompt, done, total)
 
 
-def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickView, str] | None:
-    """Apply a bin or product scan on the common path; None: run picking.services.scan()."""
+def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickView, str, str | None] | None:
+    """Apply a bin or product scan on the common path; None: run picking.services.scan().
+
+    Returns (view, message, update): what changed on the screen when the picker stays on the
+    line ("bin": now at the bin; "qty": fewer units left to pick), None when the screen
+    moves on (the next line).
+    """
     if scanned.kind not in (ScanKind.LOCATION, ScanKind.PRODUCT) or scanned.gs1 is not None:
         return None
     product_scan = scanned.kind is ScanKind.PRODUCT
@@ -174,7 +179,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
         write_state(state_id, {"list": list_id, "at": bin_id, "line": line_id}, data)
         return (_view(list_id, line, bin_id, done, total),
                 _("At %(location)s: pick %(qty)s × %(sku)s", location=bin_code, qty=open_qty,
-                  sku=sku))
+                  sku=sku), "bin")
     barcode_product, pack_qty, scanned_sku, scanned_active, drop_id = scan
     if data.get("at") != bin_id:
         raise _refusal(view, _("Scan the location %(code)s first.", code=bin_code), "location_first")
@@ -202,10 +207,10 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
     message = _("Picked %(qty)s × %(sku)s", qty=units, sku=sku)
     if units < open_qty:
         line.open_qty = open_qty - units
-        return _view(list_id, line, bin_id, done, total), message
+        return _view(list_id, line, bin_id, done, total), message, "qty"
     following = _Line(next_id, next_bin_id, next_open, SimpleNamespace(code=next_bin_code),
                       SimpleNamespace(sku=next_sku, name=next_name))
-    return _view(list_id, following, bin_id, done + 1, total), message
+    return _view(list_id, following, bin_id, done + 1, total), message, None
 
 
 def _refusal(view: PickView, message: str, code: str) -> DomainError:

@@ -134,8 +134,12 @@ class _Receipt:
 
 
 def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
-              tolerance_pct: float) -> tuple[ReceivingView, str] | None:
-    """Count a product scan in on the common path; None: run receiving.services.scan()."""
+              tolerance_pct: float) -> tuple[ReceivingView, str, str | None] | None:
+    """Count a product scan in on the common path; None: run receiving.services.scan().
+
+    Returns (view, message, "item"): an item counted into a line the screen shows, so only
+    the totals, the lines and the closing buttons change (never the receipt or its head).
+    """
     if scanned.kind is not ScanKind.PRODUCT or scanned.gs1 is not None:
         return None
     rows = db.session.execute(_READ, {"user": user.id, "code": scanned.code,
@@ -173,4 +177,4 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
                            user_id=user.id, reference=receipt.code)
     line.received = received
     view = ReceivingView(receipt, _("Scan each item (or type a quantity for a carton)"), line)
-    return view, _received_sentence(Received(line, units))
+    return view, _received_sentence(Received(line, units)), "item"

@@ -11,7 +11,7 @@ from wms.domain.inventory.services import parse_quantity
 from wms.errors import DomainError
 from wms.i18n import N_, _
 from wms.web.handheld import bp
-from wms.web.htmx import flow_screen
+from wms.web.htmx import flow_screen, flow_update
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
@@ -28,8 +28,13 @@ def count():
     return _render(counts.current(current_user))
 
 
+def _screen(message: str, ok: bool):
+    # The whole current screen under a sentence: the retry of a scan answered in part.
+    return _render(counts.current(current_user), message, ok)
+
+
 @bp.route("/count/scan", methods=["POST"])
-@scan_endpoint
+@scan_endpoint(screen=_screen)
 def count_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
@@ -37,7 +42,12 @@ def count_scan():
         # The bin and unit scans of a count take the fast path; anything else (and every
         # refusal) the full service.
         done = fast_scan(current_user, parse(code), qty, g.get("scan_id"))
-        view, message = done if done is not None else counts.scan(current_user, code, qty)
+        if done is None:
+            view, message = counts.scan(current_user, code, qty)
+        else:
+            view, message, update = done
+            if update is not None:  # the same lines: send only what changed
+                return flow_update("counting", view=view, tasks=[], message=message, update=update)
     except DomainError as exc:
         return _render(counts.current(current_user), exc.message, ok=False, status=422)
     return _render(view, message)

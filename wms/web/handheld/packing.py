@@ -15,7 +15,7 @@ from wms.domain.users.models import Role
 from wms.errors import DomainError, NotFound
 from wms.i18n import N_, _, ngettext
 from wms.web.handheld import bp
-from wms.web.htmx import flow_screen
+from wms.web.htmx import flow_screen, flow_update
 from wms.web.handheld.station import current_station
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
@@ -40,8 +40,13 @@ def packing():
     return _render(packer.current(current_user))
 
 
+def _screen(message: str, ok: bool):
+    # The whole current screen under a sentence: the retry of a scan answered in part.
+    return _render(packer.current(current_user), message, ok)
+
+
 @bp.route("/packing/scan", methods=["POST"])
-@scan_endpoint
+@scan_endpoint(screen=_screen)
 def packing_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
@@ -52,8 +57,13 @@ def packing_scan():
         # every refusal) the full service.
         # (parse_scan, not parse: at the tracking step a carrier's barcode need not parse.)
         done = fast_scan(current_user, parse_scan(code), qty, g.get("scan_id"), close_on_last=close_on_last)
-        view, message = done if done is not None else packer.scan(current_user, code, qty,
-                                                                  close_on_last=close_on_last)
+        if done is None:
+            view, message = packer.scan(current_user, code, qty, close_on_last=close_on_last)
+        else:
+            view, message, update = done
+            if update is not None:  # items left to verify: send only what changed
+                return flow_update("packing", view=view, message=message, update=update,
+                                   supervisor=current_user.has_role(Role.SUPERVISOR))
     except DomainError as exc:
         return _refused(exc)
     if view.closed_now and view.step == "done":

@@ -17,7 +17,7 @@ from wms.domain.users.models import Role
 from wms.errors import DomainError
 from wms.i18n import N_, _
 from wms.web.handheld import bp
-from wms.web.htmx import flow_screen
+from wms.web.htmx import flow_screen, flow_update
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
@@ -66,8 +66,13 @@ def receiving_page():
     return _render(receiving.current(current_user))
 
 
+def _screen(message: str, ok: bool):
+    # The whole current screen under a sentence: the retry of a scan answered in part.
+    return _render(receiving.current(current_user), message, ok)
+
+
 @bp.route("/receiving/scan", methods=["POST"])
-@scan_endpoint
+@scan_endpoint(screen=_screen)
 def receiving_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
@@ -75,8 +80,12 @@ def receiving_scan():
         # An item counted in takes the fast path; anything else (and every refusal) the
         # full service.
         done = fast_scan(current_user, parse(code), qty, g.get("scan_id"), tolerance_pct=_tolerance())
-        view, message = done if done is not None else receiving.scan(
-            current_user, code, qty, tolerance_pct=_tolerance())
+        if done is None:
+            view, message = receiving.scan(current_user, code, qty, tolerance_pct=_tolerance())
+        else:
+            view, message, update = done  # an item counted in: send only what changed
+            return flow_update("receiving", view=view, message=message, update=update,
+                               over=None, unknown=None)
     except DomainError as exc:
         return _refused(exc)
     return _render(view, message)
