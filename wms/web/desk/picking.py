@@ -97,16 +97,27 @@ def picking_wave():
             raise DomainError(_("Choose a carrier from the list."))
         from wms.web.desk.sites import desk_site_id
 
-        pick_list = pick_service.release_wave(carrier_id=int(carrier_id) if carrier_id else None,
-                                         ship_by_before=cutoff, user=current_user,
-                                         warehouse_id=desk_site_id())
+        lists = pick_service.release_waves(carrier_id=int(carrier_id) if carrier_id else None,
+                                           ship_by_before=cutoff, user=current_user,
+                                           warehouse_id=desk_site_id())
     except DomainError as exc:
         db.session.rollback()  # nothing half-done is committed with the redirect
         flash(exc.message, "error")
         return redirect(url_for("desk.picking")), 303
-    flash(ngettext("Released wave %(list)s with %(num)d order.", "Released wave %(list)s with %(num)d orders.",
-                   len(pick_list.orders), list=pick_list.code), "ok")
+    if len(lists) == 1:
+        flash(ngettext("Released wave %(list)s with %(num)d order.", "Released wave %(list)s with %(num)d orders.",
+                       len(lists[0].orders), list=lists[0].code), "ok")
+    else:
+        # "All sites": a list per site, each walked in its own building.
+        each = [ngettext("%(list)s for %(site)s, %(num)d order", "%(list)s for %(site)s, %(num)d orders",
+                         len(pl.orders), list=pl.code, site=_site_name(pl)) for pl in lists]
+        flash(_("Released %(count)s waves, one per site: %(lists)s.", count=len(lists), lists="; ".join(each)), "ok")
     return redirect(url_for("desk.picking"))
+
+
+def _site_name(pick_list: PickList) -> str:
+    order = pick_list.orders[0].order if pick_list.orders else None
+    return order.warehouse.name if order is not None and order.warehouse is not None else "?"
 
 
 @bp.route("/picking/lists/<int:list_id>/pause", methods=["POST"])
