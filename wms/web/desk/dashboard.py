@@ -1,7 +1,8 @@
 """The desk dashboard: the whole warehouse at a glance, refreshed every few seconds."""
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timezone
+from zoneinfo import ZoneInfo
 
 from flask import render_template
 from sqlalchemy import func, select
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 from wms.db import db, utcnow
 from wms.domain.counts.models import CountStatus, CountTask
 from wms.domain.locations.models import Location
-from wms.domain.orders.models import OPEN_STATUSES, Order, OrderStatus
+from wms.domain.orders.models import Order, OrderStatus
 from wms.domain.receiving.models import OPEN_RECEIPT_STATUSES, Receipt
 from wms.integrations.prestashop.models import OutboxMessage, OutboxStatus, SyncCursor
 from wms.web.desk import bp
@@ -22,8 +23,12 @@ STATUS_TILES = [OrderStatus.NEW, OrderStatus.BACKORDERED, OrderStatus.ALLOCATED,
 
 
 def _start_of_today() -> datetime:
-    now = utcnow()
-    return datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+    """Midnight of today where the desk's times are shown (the chosen site's zone, else WMS_TIMEZONE)."""
+    from wms.i18n import select_timezone
+
+    zone = ZoneInfo(select_timezone())
+    today = utcnow().astimezone(zone).date()
+    return datetime.combine(today, time.min, tzinfo=zone).astimezone(timezone.utc)
 
 
 def order_counts() -> dict[OrderStatus, int]:
@@ -47,9 +52,10 @@ def lines_short() -> int:
 
 
 def late_orders() -> int:
-    """Open orders past their ship-by time (the carrier's cut-off)."""
-    return db.session.scalar(select(func.count()).select_from(Order).where(
-        Order.status.in_(OPEN_STATUSES), Order.ship_by.is_not(None), Order.ship_by < utcnow())) or 0
+    """Open orders past their ship-by time, or that missed their carrier's cut-off at their site."""
+    from wms.domain.orders.services import late_condition
+
+    return db.session.scalar(select(func.count()).select_from(Order).where(late_condition())) or 0
 
 
 def bins_to_count() -> int:
