@@ -89,7 +89,15 @@ def picking_wave():
         cutoff = None
         if raw_cutoff:
             try:
-                cutoff = datetime.fromisoformat(raw_cutoff).replace(tzinfo=timezone.utc)
+                cutoff = datetime.fromisoformat(raw_cutoff)
+                if cutoff.tzinfo is None:
+                    # Typed on the clock the desk shows (the chosen site's zone, else WMS_TIMEZONE).
+                    from zoneinfo import ZoneInfo
+
+                    from wms.i18n import select_timezone
+
+                    cutoff = cutoff.replace(tzinfo=ZoneInfo(select_timezone()))
+                cutoff = cutoff.astimezone(timezone.utc)
             except ValueError:
                 raise DomainError(_("“%(value)s” is not a date and time, e.g. 2026-11-23T15:00.",
                                       value=raw_cutoff[:40])) from None

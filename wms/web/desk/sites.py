@@ -7,6 +7,7 @@ in the session, so it follows the supervisor from page to page.
 from __future__ import annotations
 
 from datetime import time
+from functools import lru_cache
 
 from flask import flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from wms.db import as_id, db
 from wms.domain.locations.models import Warehouse
-from wms.domain.locations.sites import all_warehouses
+from wms.domain.locations.sites import all_warehouses, default_zone, valid_zone
 from wms.domain.orders.models import Order, RoutingRule
 from wms.domain.orders.routing import reroute
 from wms.domain.shipping.models import Carrier, CarrierSite
@@ -52,7 +53,7 @@ def _page(error: str | None = None, status: int = 200):
     rules = db.session.execute(select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)).scalars().all()
     carriers = db.session.execute(select(Carrier).where(Carrier.active.is_(True)).order_by(Carrier.name)).scalars().all()
     return render_template("desk/sites/page.html", warehouses=all_warehouses(), rules=rules, carriers=carriers,
-                           error=error), status
+                           error=error, default_zone=default_zone(), zone_names=zone_names()), status
 
 
 @bp.route("/sites")
@@ -79,13 +80,37 @@ def _int(raw, what: str, low: int = -999, high: int = 999) -> int:
 def site_update(warehouse_id: int):
     try:
         warehouse = _warehouse(warehouse_id)
-        warehouse.priority = _int(request.form.get("priority"), _("The priority"))
+        priority = _int(request.form.get("priority"), _("The priority"))
+        zone = _zone(request.form.get("timezone"))
+        warehouse.priority = priority
         warehouse.sellable = request.form.get("sellable") == "1"
+        if "timezone" in request.form:
+            warehouse.timezone = zone
     except DomainError as exc:
         db.session.rollback()
         return _page(exc.message, exc.status)
     flash(_("%(site)s saved.", site=warehouse.name), "ok")
     return redirect(url_for("desk.sites"))
+
+
+def _zone(raw) -> str | None:
+    """A site's IANA time zone from the form (empty: the installation's, WMS_TIMEZONE)."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if not valid_zone(text):
+        raise DomainError(_("%(zone)s is not a time zone: write it as Region/City, e.g. Europe/Paris "
+                            "or America/Montreal (or leave it empty for the installation's).",
+                            zone=text[:40]), code="bad_timezone")
+    return text
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """The Region/City zones zoneinfo knows, for the Sites page's suggestions."""
+    from zoneinfo import available_timezones
+
+    return tuple(sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))))
 
 
 COUNTRY_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
