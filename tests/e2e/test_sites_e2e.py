@@ -64,3 +64,37 @@ def test_the_desk_routes_an_order_to_the_other_site(desktop, live_server, demo_s
     # The orders list filtered on Lyon shows it.
     page.goto(f"{live_server.url}/desk/orders?site={demo_sites['lyon']}")
     expect(page.get_by_role("link", name=demo_sites["order"], exact=True)).to_be_visible()
+
+
+def test_the_sites_page_sets_a_site_clock_and_all_sites_waves_in_french(desktop, live_server, demo_sites):
+    from tests.e2e.test_desk_fr_e2e import fits, shot
+
+    page = desktop
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/login")
+    page.fill("input[name=username]", "sam")
+    page.fill("input[name=password]", "sam-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/desk/")
+    page.goto(f"{live_server.url}/desk/sites")
+    lyon = page.get_by_role("form", name="Site Lyon")
+    lyon.locator("input[name=timezone]").fill("Mars/Olympus")
+    lyon.get_by_role("button", name="Save").click()
+    expect(page.locator("[role=alert]")).to_contain_text("Mars/Olympus is not a time zone")
+    page.get_by_role("form", name="Site Lyon").locator("input[name=timezone]").fill("Europe/Lisbon")
+    page.get_by_role("form", name="Site Lyon").get_by_role("button", name="Save").click()
+    expect(page.get_by_role("form", name="Site Lyon").locator("input[name=timezone]")).to_have_value("Europe/Lisbon")
+    fits(page)
+    screenshot(page, "sites-desk-time-zone")
+    # "All sites": the wave makes a list per site.
+    page.goto(f"{live_server.url}/desk/picking/?site=all")
+    page.locator(".desk-bar .account summary").click()
+    with page.expect_navigation():
+        page.locator(".desk-bar select[name=language]").select_option("fr")
+    page.locator("form[action$='/picking/wave'] button[type=submit]").click()
+    expect(page.locator(".flash, [role=status]").first).to_contain_text("une par site")
+    shot(page, "desk-picking-waves-per-site")
+    page.goto(f"{live_server.url}/desk/sites")
+    expect(page.get_by_role("form", name="Site Lyon").locator("input[name=timezone]")).to_have_value("Europe/Lisbon")
+    expect(page.locator("main")).to_contain_text("Fuseau horaire")
+    shot(page, "desk-sites-time-zone")

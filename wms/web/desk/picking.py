@@ -119,7 +119,7 @@ def picking_wave():
         # "All sites": a list per site, each walked in its own building.
         each = [ngettext("%(list)s for %(site)s, %(num)d order", "%(list)s for %(site)s, %(num)d orders",
                          len(pl.orders), list=pl.code, site=_site_name(pl)) for pl in lists]
-        flash(_("Released %(count)s waves, one per site: %(lists)s.", count=len(lists), lists="; ".join(each)), "ok")
+        flash(_("Released %(count)s waves, one per site: %(lists)s.", count=len(lists), lists=" · ".join(each)), "ok")
     return redirect(url_for("desk.picking"))
 
 
