@@ -220,21 +220,18 @@ def route_order(order: Order, user=None, *, sites: list[Warehouse] | None = None
     route = plan(order, sites, policy=policy)
     if not sites:
         return route, []
-    forecast = (order.warehouse_id, order.routing_reason)
     order.routing_reason = route.reason[:500] or None
     order.warehouse_id = route.warehouse_id
     made = [_make_part(order, warehouse_id, units, route.reason) for warehouse_id, units in route.parts]
     if len(sites) > 1 and route.reason and route.warehouse_id is not None:
         last = order.events[-1] if order.events else None
-        # The import's forecast confirmed: its "routed" line already says it.
-        confirmed = forecast == (order.warehouse_id, order.routing_reason) and not made
-        if not confirmed and (last is None or last.message != route.reason):
+        if last is None or last.message != route.reason:
             record_event(order, "routed", route.reason, user)
     db.session.flush()
     return route, made
 
 
-def route_new_orders(orders, user=None) -> int:
+def route_new_orders(orders) -> int:
     """Give orders just imported (flushed, nothing reserved) their site and reason; return how many.
 
     One read of the sites, the rules and the stock for the whole batch; an order's forecast
@@ -254,10 +251,11 @@ def route_new_orders(orders, user=None) -> int:
              if len(sites) > 1 else {})
     for order in orders:
         route = plan(order, sites, rules, stock)
+        # The order page shows the site and its reason; the history gets its "routed" line when
+        # the first allocation settles it (a line per imported order would be one more INSERT
+        # per order on the import's path).
         order.warehouse_id = route.warehouse_id
         order.routing_reason = route.reason[:500] or None
-        if len(sites) > 1 and route.reason and route.warehouse_id is not None:
-            record_event(order, "routed", route.reason, user)
         # What this order will take is no longer there for the next one.
         taken = [(route.warehouse_id, _coverage(order, stock.get(route.warehouse_id, {})))]
         taken += [(site, units) for site, units in route.parts]
