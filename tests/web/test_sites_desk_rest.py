@@ -148,3 +148,25 @@ def test_dashboard_and_late_filter_use_the_cutoff_at_the_order_site(client, logi
     assert "IN-LYON" in page and "IN-PARIS" not in page
     numbers = client.get("/desk/dashboard/numbers").get_data(as_text=True)
     assert '<span class="num">1</span> late against cut-off' in numbers
+
+
+def test_a_wave_ship_by_is_typed_on_the_site_clock(client, login_as, two_sites):
+    from datetime import datetime, timezone
+
+    s = two_sites(lyon={"SKU-A": 5})
+    s.lyon.timezone = "Asia/Tokyo"  # UTC+9
+    early = order_of(s, {"SKU-A": 1}, reference="EARLY")
+    late = order_of(s, {"SKU-A": 1}, reference="LATE")
+    early.ship_by = datetime(2026, 11, 28, 5, 0, tzinfo=timezone.utc)  # 14:00 in Tokyo
+    late.ship_by = datetime(2026, 11, 28, 7, 0, tzinfo=timezone.utc)  # 16:00 in Tokyo
+    allocate_orders()
+    db.session.commit()
+    login_as("supervisor")
+    assert client.get(f"/desk/picking/?site={s.lyon.id}").status_code == 200  # the desk shows Lyon
+    r = client.post("/desk/picking/wave", data={"ship_by_before": "tomorrow"}, follow_redirects=True)
+    assert "is not a date and time" in r.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(PickList)) == 0
+    r = client.post("/desk/picking/wave", data={"ship_by_before": "2026-11-28T15:00"}, follow_redirects=True)
+    assert "with 1 order" in r.get_data(as_text=True)
+    [pl] = db.session.execute(select(PickList)).scalars().all()
+    assert [plo.order_id for plo in pl.orders] == [early.id]
