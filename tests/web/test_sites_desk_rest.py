@@ -170,3 +170,4 @@ def test_a_wave_ship_by_is_typed_on_the_site_clock(client, login_as, two_sites):
     assert "with 1 order" in r.get_data(as_text=True)
     [pl] = db.session.execute(select(PickList)).scalars().all()
     assert [plo.order_id for plo in pl.orders] == [early.id]
+    assert pl.note == "Wave: ship by 2026-11-28 15:00"  # as typed, on Lyon's clock

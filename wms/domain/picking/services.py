@@ -189,7 +189,13 @@ def release_waves(*, carrier_id: int | None = None, ship_by_before: datetime | N
         parts.append(_("carrier %(carrier)s",
                        carrier=orders[0].carrier.code if orders[0].carrier else carrier_id))
     if ship_by_before is not None:
-        parts.append(_("ship by %(time)s", time=format(ship_by_before, "%Y-%m-%d %H:%M")))
+        # On the clock of the screen that released it (the chosen site's zone, else WMS_TIMEZONE).
+        from zoneinfo import ZoneInfo
+
+        from wms.i18n import select_timezone
+
+        local = ship_by_before.astimezone(ZoneInfo(select_timezone()))
+        parts.append(_("ship by %(time)s", time=format(local, "%Y-%m-%d %H:%M")))
     note = _("Wave: %(filter)s", filter=", ".join(parts) or _("all allocated orders"))
     by_site: dict[int | None, list[int]] = {}
     for order in sorted(orders, key=lambda o: (o.warehouse_id is None, o.warehouse_id or 0, o.id)):
