@@ -8,6 +8,7 @@ from sqlalchemy import event, select
 from tests.integrations.sync_helpers import client_for, configure_shop, mirror_catalog
 from wms.db import db
 from wms.domain.inventory import services as inventory
+from wms.domain.catalog.models import Product
 from wms.domain.inventory.models import StockLevel
 from wms.domain.locations.models import Location, LocationKind
 from wms.domain.orders.models import Order, OrderStatus
@@ -72,3 +73,37 @@ def test_imported_orders_show_their_site_at_once(app, fake_shop, settings, make_
     assert [db.session.get(Order, orders[i].id).warehouse_id for i in ids] == \
         [sites["A-01-01-1"]] * 2 + [sites["B-01-01-1"]] * 4
     assert inventory.ledger_problems() == []
+
+
+def test_an_order_held_for_an_unknown_product_is_routed_again_when_released(app, fake_shop, settings,
+                                                                             make_warehouse):
+    known = fake_shop.add_product(reference="HLD-1", ean13="3000000000328", quantity=10)
+    unknown = fake_shop.add_product(reference="HLD-2", ean13="3000000000335", quantity=10)
+    ps_id = fake_shop.add_order(lines=[{"product_id": known, "quantity": 1}, {"product_id": unknown, "quantity": 1}])
+    products = mirror_catalog(fake_shop, skip_references=("HLD-2",))
+    faces = {}
+    for code, name, prefix in (("PAR", "Paris", "A"), ("LYO", "Lyon", "B")):
+        site = make_warehouse(code, name)
+        faces[code] = Location(warehouse_id=site.id, code=f"{prefix}-01-01-1", kind=LocationKind.PICK_FACE, aisle=1)
+        db.session.add(faces[code])
+    db.session.flush()
+    inventory.receive(products["HLD-1"], faces["PAR"], 5)
+    inventory.receive(products["HLD-1"], faces["LYO"], 5)
+    db.session.commit()
+    client = client_for(settings)
+    try:
+        import_orders(settings, client)
+    finally:
+        client.close()
+    order = db.session.execute(select(Order).where(Order.ps_order_id == ps_id)).scalar_one()
+    # Held (a product unknown), routed on what is known: Paris by priority.
+    assert order.status is OrderStatus.ON_HOLD and order.warehouse_id == faces["PAR"].warehouse_id
+    # The product is created; only Lyon has it: the release routes the order to Lyon.
+    mirror_catalog(fake_shop, skip_references=("HLD-1",))
+    hld2 = db.session.execute(select(Product).where(Product.sku == "HLD-2")).scalar_one()
+    inventory.receive(hld2, faces["LYO"], 3)
+    from wms.integrations.prestashop.sync import release_held_orders
+
+    assert release_held_orders("default") == 1
+    assert order.status is OrderStatus.NEW and order.warehouse_id == faces["LYO"].warehouse_id
+    assert "Lyon" in order.routing_reason

@@ -552,7 +552,7 @@ def release_held_orders(shop: str) -> int:
     held = db.session.execute(select(Order).where(
         Order.shop == shop, Order.status == OrderStatus.ON_HOLD,
         Order.hold_reason.like(f"{UNKNOWN_PRODUCT}%"))).scalars().all()
-    released = 0
+    released: list[Order] = []
     for order in held:
         missing = [ln for ln in order.lines if ln.product_id is None]
         fake = [ShopOrderLine(id=ln.ps_order_detail_id or 0, product_id=ln.ps_product_id or 0,
@@ -568,9 +568,11 @@ def release_held_orders(shop: str) -> int:
             order.status = OrderStatus.NEW
             order.hold_reason = None
             record_event(order, "released", _("Every product is now known: the order is released."))
-            released += 1
+            released.append(order)
     db.session.flush()
-    return released
+    # Its site was forecast without the products unknown then: forecast it again.
+    route_new_orders(released)
+    return len(released)
 
 
 # ------------------------------------------------------------------------------ stock
