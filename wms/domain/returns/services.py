@@ -508,10 +508,11 @@ def cancel(ret: CustomerReturn, user=None, why: str = _l("Cancelled on the desk.
 # ------------------------------------------------------------------------------ the desk
 
 
-def waiting_for_refund() -> list[CustomerReturn]:
+def waiting_for_refund(*where) -> list[CustomerReturn]:
+    """Received returns whose refund is not seen done yet (``where``: more conditions, e.g. a site)."""
     rows = db.session.execute(
         select(CustomerReturn).where(CustomerReturn.status == ReturnStatus.RECEIVED,
-                                     CustomerReturn.refunded_at.is_(None))
+                                     CustomerReturn.refunded_at.is_(None), *where)
         .order_by(CustomerReturn.received_at)).scalars().all()
     return [r for r in rows if r.received_total > 0]
 

@@ -24,7 +24,10 @@ add(DESK_MENU, MenuItem(N_("Receipts"), "desk.receipts", N_("Expected deliveries
 
 def _list_page(status: int = 200, **context):
     wanted = request.args.get("status", "")
-    query = select(Receipt).order_by(Receipt.id.desc()).limit(200)
+    from wms.web.desk.sites import chosen_site, receipt_in_site
+
+    # A site's receipts: received on its docks, or not received anywhere yet.
+    query = select(Receipt).where(receipt_in_site(chosen_site())).order_by(Receipt.id.desc()).limit(200)
     if wanted in ReceiptStatus.__members__:
         query = query.where(Receipt.status == ReceiptStatus[wanted])
     receipts = db.session.execute(query).scalars().all()

@@ -15,6 +15,7 @@ from wms.domain.returns import services as returns
 from wms.domain.returns.models import CustomerReturn, ReturnItem, ReturnStatus
 from wms.errors import DomainError
 from wms.web.desk import bp
+from wms.web.desk.sites import chosen_site, return_in_site
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
 from wms.i18n import _, N_, ngettext
@@ -36,7 +37,7 @@ VIEWS = {
 
 
 def _rows(view: str, limit: int | None = 300) -> list[CustomerReturn]:
-    query = VIEWS.get(view, VIEWS["open"])[1](returns.returns_query())
+    query = VIEWS.get(view, VIEWS["open"])[1](returns.returns_query()).where(return_in_site(chosen_site()))
     if limit:
         query = query.limit(limit)
     return list(db.session.execute(query).scalars())
@@ -47,7 +48,7 @@ def _list_page(status: int = 200, **context):
     if view not in VIEWS:
         view = "open"
     return render_template("desk/returns/page.html", rows=_rows(view), views=VIEWS, view=view,
-                           refunds=returns.waiting_for_refund(), form=context.pop("form", {}), **context), status
+                           refunds=returns.waiting_for_refund(return_in_site(chosen_site())), form=context.pop("form", {}), **context), status
 
 
 @bp.route("/returns", endpoint="returns")

@@ -1,6 +1,7 @@
 """Desk: sites (sellable, priority), the routing rules, carriers per site, and the site filter.
 
-Every desk page that lists work (orders, stock, picking, dispatch) shows only the chosen site's;
+Every desk page that lists work (dashboard, orders, stock, picking, dispatch, receipts, counts,
+returns, exceptions) shows only the chosen site's;
 "all" (the default) for a supervisor who runs several. The choice (``?site=<id>|all``) is kept
 in the session, so it follows the supervisor from page to page.
 """
@@ -11,7 +12,7 @@ from functools import lru_cache
 
 from flask import flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import String, cast, exists, literal, or_, select, true
 
 from wms.db import as_id, db
 from wms.domain.locations.models import Warehouse
@@ -38,6 +39,64 @@ def desk_site_id() -> int | None:
         session[SESSION_KEY] = ident
         return ident
     return session.get(SESSION_KEY)
+
+
+def order_in_site(site: int | None):
+    """The SQL condition "this order is the site's" (None: every order). As the Orders page:
+    a site's orders and those no site took yet (waiting for one)."""
+    if site is None:
+        return true()
+    return or_(Order.warehouse_id == site, Order.warehouse_id.is_(None))
+
+
+def location_in_site(site: int | None):
+    """The SQL condition "this location is in the site" (None: every location)."""
+    from wms.domain.locations.models import Location
+
+    return true() if site is None else Location.warehouse_id == site
+
+
+def count_in_site(site: int | None):
+    """A count task is a site's when its bin is there; a product count when one of its lines is
+    (or before it has lines: every site may count it). One EXISTS each, no statement per row."""
+    from wms.domain.counts.models import CountLine, CountTask
+    from wms.domain.locations.models import Location
+
+    if site is None:
+        return true()
+    in_site = select(Location.id).where(Location.warehouse_id == site)
+    return or_(CountTask.location_id.in_(in_site),
+               CountTask.lines.any(CountLine.location_id.in_(in_site)),
+               CountTask.location_id.is_(None) & ~CountTask.lines.any())
+
+
+def receipt_in_site(site: int | None):
+    """A receipt has no site of its own (the supplier's delivery goes to whichever dock takes it):
+    it is a site's once received there (a ledger move RECEIVED with its code into a bin of the
+    site), and every site's while nothing of it was received yet."""
+    from wms.domain.inventory.models import MoveReason, StockMove
+    from wms.domain.locations.models import Location
+    from wms.domain.receiving.models import CODE_PREFIX, Receipt
+
+    if site is None:
+        return true()
+    received = (StockMove.reference == literal(CODE_PREFIX) + cast(Receipt.id, String),
+                StockMove.reason == MoveReason.RECEIVED)
+    here = exists().where(*received, StockMove.to_location_id.in_(
+        select(Location.id).where(Location.warehouse_id == site)))
+    return or_(here, ~exists().where(*received))
+
+
+def return_in_site(site: int | None):
+    """A customer return is its order's site's (it comes back from the parcel that site shipped)."""
+    from wms.domain.returns.models import CustomerReturn
+
+    return true() if site is None else CustomerReturn.order.has(order_in_site(site))
+
+
+def chosen_site() -> int | None:
+    """The site the desk shows, None for all (and always None with a single site)."""
+    return desk_site_id() if len(all_warehouses()) > 1 else None
 
 
 @bp.app_context_processor
