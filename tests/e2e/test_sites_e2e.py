@@ -98,3 +98,33 @@ def test_the_sites_page_sets_a_site_clock_and_all_sites_waves_in_french(desktop,
     expect(page.get_by_role("form", name="Site Lyon").locator("input[name=timezone]")).to_have_value("Europe/Lisbon")
     expect(page.locator("main")).to_contain_text("Fuseau horaire")
     shot(page, "desk-sites-time-zone")
+
+
+def test_the_dashboard_filtered_to_one_site_in_english_and_french(desktop, live_server, demo_sites):
+    from tests.e2e.test_desk_fr_e2e import fits, shot
+
+    page = desktop
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/login")
+    page.fill("input[name=username]", "sam")
+    page.fill("input[name=password]", "sam-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/desk/")
+    every = page.locator("[data-metric=orders-allocated] .num").inner_text()
+    # The dashboard's own site filter: Lyon only.
+    page.locator("form.site-filter select[name=site]").select_option(str(demo_sites["lyon"]))
+    with page.expect_navigation():
+        page.locator("form.site-filter button[type=submit]").click()
+    expect(page.locator("form.site-filter select[name=site]")).to_have_value(str(demo_sites["lyon"]))
+    expect(page.locator("main")).to_contain_text("these figures are not filtered")
+    in_lyon = page.locator("[data-metric=orders-allocated] .num").inner_text()
+    assert int(in_lyon) < int(every)
+    fits(page)
+    screenshot(page, "sites-dashboard-one-site")
+    page.locator(".desk-bar .account summary").click()
+    with page.expect_navigation():
+        page.locator(".desk-bar select[name=language]").select_option("fr")
+    expect(page.locator("main")).to_contain_text("ces chiffres ne sont pas filtrés")
+    expect(page.locator("form.site-filter select[name=site]")).to_have_value(str(demo_sites["lyon"]))
+    assert page.locator("[data-metric=orders-allocated] .num").inner_text() == in_lyon
+    shot(page, "desk-dashboard-one-site")
