@@ -148,3 +148,29 @@ def test_one_site_sees_no_selector_and_every_row(client, login_as, make_warehous
         assert 'name="site"' not in html
     assert _metrics(client.get("/desk/").get_data(as_text=True))["bins-to-count"] == "1"
     assert site.id
+
+
+def test_the_returns_rate_counts_the_chosen_site(client, login_as, two_sites):
+    from wms.domain.inventory.models import MoveReason
+    from wms.domain.returns.models import ReturnCondition, ReturnItem, ReturnLine
+
+    s = two_sites(paris={"SKU-A": 10}, lyon={"SKU-A": 10})
+    orders, _receipts = _two_sites_at_work(s)
+    shirt = s.products["SKU-A"]
+    inventory.remove(shirt, _bin("A-01-01-1"), 4, reason=MoveReason.SHIPPED)  # Paris ships 4
+    inventory.remove(shirt, _bin("B-01-01-1"), 2, reason=MoveReason.SHIPPED)  # Lyon ships 2
+    for ret in db.session.execute(select(CustomerReturn)).scalars():
+        line = ReturnLine(sku="SKU-A", name=shirt.name, product_id=shirt.id, shipped=1, announced=1)
+        ret.lines.append(line)
+        db.session.flush()
+        ret.items.append(ReturnItem(return_line_id=line.id, product_id=shirt.id, code="SKU-A", quantity=1,
+                                    condition=ReturnCondition.SELLABLE))
+    db.session.commit()
+    login_as("supervisor")
+    for site, shipped, returned in ((s.paris.id, 4, 1), (s.lyon.id, 2, 1), ("all", 6, 2)):
+        html = client.get(f"/desk/returns/rate?site={site}").get_data(as_text=True)
+        row = re.search(r"<td>SKU-A</td><td>[^<]*</td><td class=\"n\">(\d+)</td><td class=\"n\">(\d+)</td>", html)
+        assert row and (int(row[1]), int(row[2])) == (shipped, returned), site
+    # A bad period is still a sentence, whatever the site.
+    r = client.get(f"/desk/returns/rate?site={s.lyon.id}&start=2026-13-01")
+    assert r.status_code == 422 and "is not a date" in r.get_data(as_text=True)

@@ -130,7 +130,7 @@ def returns_rate():
         return render_template("desk/returns/rate.html", rows=[], start=request.args.get("start", ""),
                                end=request.args.get("end", ""), error=exc.message), 422
     rows = returns.returns_rate(datetime.combine(start, time.min, UTC),
-                                datetime.combine(end + timedelta(days=1), time.min, UTC))
+                                datetime.combine(end + timedelta(days=1), time.min, UTC), chosen_site())
     return render_template("desk/returns/rate.html", rows=rows, start=start.isoformat(), end=end.isoformat(),
                            error=None)
 
