@@ -36,8 +36,8 @@ VIEWS = {
 }
 
 
-def _rows(view: str, limit: int | None = 300) -> list[CustomerReturn]:
-    query = VIEWS.get(view, VIEWS["open"])[1](returns.returns_query()).where(return_in_site(chosen_site()))
+def _rows(view: str, site: int | None, limit: int | None = 300) -> list[CustomerReturn]:
+    query = VIEWS.get(view, VIEWS["open"])[1](returns.returns_query()).where(return_in_site(site))
     if limit:
         query = query.limit(limit)
     return list(db.session.execute(query).scalars())
@@ -47,8 +47,9 @@ def _list_page(status: int = 200, **context):
     view = request.args.get("view", "open")
     if view not in VIEWS:
         view = "open"
-    return render_template("desk/returns/page.html", rows=_rows(view), views=VIEWS, view=view,
-                           refunds=returns.waiting_for_refund(return_in_site(chosen_site())), form=context.pop("form", {}), **context), status
+    site = chosen_site()
+    return render_template("desk/returns/page.html", rows=_rows(view, site), views=VIEWS, view=view,
+                           refunds=returns.waiting_for_refund(return_in_site(site)), form=context.pop("form", {}), **context), status
 
 
 @bp.route("/returns", endpoint="returns")
@@ -150,7 +151,7 @@ def returns_csv():
     writer = csv.writer(out)
     writer.writerow(["return", "order", "status", "source", "shop_return", "created_at", "received_at",
                      "sku", "name", "shipped", "announced", "received", "discrepancy", "waiting_for_refund", "reason"])
-    for ret in _rows(view if view in VIEWS else "all", limit=None):
+    for ret in _rows(view if view in VIEWS else "all", chosen_site(), limit=None):
         for line in ret.lines:
             writer.writerow([safe_cell(v) for v in (
                 ret.code, ret.order.reference, ret.status.name, ret.source, ret.ps_return_id or "",
