@@ -25,7 +25,7 @@ def _bin(code: str) -> Location:
 def _two_sites_at_work(s):
     """Paris: 2 allocated orders, a bin to count with its task, a receipt received there.
     Lyon: 1 backordered order short of stock, 1 held order, 2 bins to count, a count to approve,
-    a receipt received there. One receipt received nowhere yet; one return per site."""
+    a receipt expected there. One receipt of no site (older than sites); one return per site."""
     orders = {}
     for ref, site, status in (("P-1", s.paris, OrderStatus.ALLOCATED), ("P-2", s.paris, OrderStatus.ALLOCATED),
                               ("L-SHORT", s.lyon, OrderStatus.BACKORDERED), ("L-HELD", s.lyon, OrderStatus.ON_HOLD)):
@@ -38,10 +38,11 @@ def _two_sites_at_work(s):
     in_review = count_services.create_count(user=s.supervisor, location=_bin("B-02-01-1"), note="lyon")
     in_review.status = CountStatus.REVIEW
     receipts = {}
-    for name, where in (("paris", "A-02-01-1"), ("lyon", "B-02-01-1"), ("nowhere", None)):
-        receipt = receiving.create_receipt([("SKU-B", 5)], supplier=f"Supplier {name}", user=s.supervisor)
-        if where:
-            inventory.receive(s.products["SKU-B"], _bin(where), 2, reference=receipt.code)
+    for name, site in (("paris", s.paris), ("lyon", s.lyon), ("nowhere", None)):
+        receipt = receiving.create_receipt([("SKU-B", 5)], supplier=f"Supplier {name}", user=s.supervisor,
+                                           warehouse_id=site.id if site else None)
+        if site is None:
+            receipt.warehouse_id = None  # a receipt made before sites: any site's
         receipts[name] = receipt
     for ref in ("P-1", "L-HELD"):
         db.session.add(CustomerReturn(order_id=orders[ref].id, status=ReturnStatus.EXPECTED, source="desk",
@@ -89,7 +90,7 @@ def test_receipts_counts_returns_and_exceptions_list_the_chosen_site(client, log
         assert r.status_code == 200
         return r.get_data(as_text=True)
 
-    # Receipts: those received on the site's docks, and those received nowhere yet.
+    # Receipts: those expected at the site, and those of no site.
     for site, shown, hidden in ((s.paris.id, ("paris", "nowhere"), ("lyon",)),
                                 (s.lyon.id, ("lyon", "nowhere"), ("paris",)), ("all", ("paris", "lyon", "nowhere"), ())):
         html = page(f"/desk/receipts?site={site}")

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from flask import flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import String, cast, exists, literal, or_, select, true
+from sqlalchemy import or_, select, true
 
 from wms.db import as_id, db
 from wms.domain.locations.models import Warehouse
@@ -71,20 +71,13 @@ def count_in_site(site: int | None):
 
 
 def receipt_in_site(site: int | None):
-    """A receipt has no site of its own (the supplier's delivery goes to whichever dock takes it):
-    it is a site's once received there (a ledger move RECEIVED with its code into a bin of the
-    site), and every site's while nothing of it was received yet."""
-    from wms.domain.inventory.models import MoveReason, StockMove
-    from wms.domain.locations.models import Location
-    from wms.domain.receiving.models import CODE_PREFIX, Receipt
+    """A receipt is the site's it is expected at; one with no site (older than sites) is every
+    site's."""
+    from wms.domain.receiving.models import Receipt
 
     if site is None:
         return true()
-    received = (StockMove.reference == literal(CODE_PREFIX) + cast(Receipt.id, String),
-                StockMove.reason == MoveReason.RECEIVED)
-    here = exists().where(*received, StockMove.to_location_id.in_(
-        select(Location.id).where(Location.warehouse_id == site)))
-    return or_(here, ~exists().where(*received))
+    return or_(Receipt.warehouse_id == site, Receipt.warehouse_id.is_(None))
 
 
 def return_in_site(site: int | None):
