@@ -128,3 +128,57 @@ def test_the_dashboard_filtered_to_one_site_in_english_and_french(desktop, live_
     expect(page.locator("form.site-filter select[name=site]")).to_have_value(str(demo_sites["lyon"]))
     assert page.locator("[data-metric=orders-allocated] .num").inner_text() == in_lyon
     shot(page, "desk-dashboard-one-site")
+
+
+def _demo_receipt(live_server):
+    from wms.domain.receiving.models import Receipt
+
+    with live_server.application.app_context():
+        receipt = db.session.execute(select(Receipt).order_by(Receipt.id)).scalars().first()
+        code = receipt.code
+        db.session.remove()
+    return code
+
+
+def test_a_lyon_handheld_refuses_a_paris_receipt(phone, live_server, demo_sites):
+    page = phone
+    code = _demo_receipt(live_server)  # the demo's delivery, expected at Paris (the first site)
+    handheld_sign_in(page, live_server.url)
+    page.goto(live_server.url + "/handheld/station")
+    page.get_by_role("button", name="Lyon 1").click()
+    page.goto(live_server.url + "/handheld/receiving")
+    expect(page.locator(".hh-site")).to_have_text("Lyon")
+    answer = scan(page, code, expect="error")
+    assert f"{code} is expected at Paris, not at Lyon: leave it for Paris." in answer
+    screenshot(page, "sites-handheld-refuses-other-site-receipt")
+
+
+def test_the_desk_creates_a_receipt_at_a_site_in_english_and_french(desktop, live_server, demo_sites):
+    from tests.e2e.test_desk_fr_e2e import fits, shot
+
+    page = desktop
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/login")
+    page.fill("input[name=username]", "sam")
+    page.fill("input[name=password]", "sam-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/desk/")
+    page.goto(f"{live_server.url}/desk/receipts?site={demo_sites['lyon']}")
+    form = page.locator("form[action$='/receipts/new']")
+    expect(form.locator("select[name=warehouse_id]")).to_have_value(str(demo_sites["lyon"]))
+    fits(page)
+    screenshot(page, "sites-desk-receipts")
+    page.goto(f"{live_server.url}/desk/receipts?site=all")
+    page.locator(".desk-bar .account summary").click()
+    with page.expect_navigation():
+        page.locator(".desk-bar select[name=language]").select_option("fr")
+    form = page.locator("form[action$='/receipts/new']")
+    form.locator("select[name=warehouse_id]").select_option(str(demo_sites["lyon"]))
+    form.locator("textarea[name=lines]").fill("NOPE-SKU 2")
+    with page.expect_navigation():
+        form.get_by_role("button").click()
+    expect(page.locator(".status-error")).to_be_visible()
+    expect(page.locator("form[action$='/receipts/new'] select[name=warehouse_id]")).to_have_value(str(demo_sites["lyon"]))
+    assert "Attendue à" in page.locator("form[action$='/receipts/new']").inner_text()
+    assert "Tout site" not in page.content()  # every demo receipt has its site
+    shot(page, "sites-desk-receipts")
