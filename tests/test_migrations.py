@@ -53,3 +53,29 @@ def test_upgrade_gives_the_models_schema_and_downgrade_empties(empty_db_url):
         tables = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert tables == set()
         db.engine.dispose()
+
+
+def test_existing_receipts_take_the_site_of_their_first_received_move(empty_db_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": empty_db_url, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="i14_site_pinned")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO product (sku, name, active, created_at) VALUES ('X', 'X', true, CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO warehouse (id, code, name) VALUES (1, 'W1', 'One'), (2, 'W2', 'Two')"))
+            conn.execute(text("INSERT INTO location (id, warehouse_id, code, kind, walk_sequence, active, needs_count) "
+                              "VALUES (1, 1, 'DCK-1', 'RECEIVING', 0, true, false), (2, 2, 'DCK-2', 'RECEIVING', 0, true, false)"))
+            # RCV-1: received at W2 first, then at W1; RCV-2: nothing received; RCV-3: at W1, after a
+            # move of another reason at W2 (not a receipt's).
+            for rid in (1, 2, 3):
+                conn.execute(text("INSERT INTO receipt (id, status, blind, created_at) "
+                                  f"VALUES ({rid}, 'RECEIVING', false, CURRENT_TIMESTAMP)"))
+            for loc, ref, reason in ((2, "RCV-1", "RECEIVED"), (1, "RCV-1", "RECEIVED"), (2, "RCV-3", "ADJUSTED"),
+                                     (1, "RCV-3", "RECEIVED"), (2, "RCV-30", "RECEIVED")):
+                conn.execute(text("INSERT INTO stock_move (product_id, quantity, to_location_id, reason, reference, "
+                                  f"created_at) VALUES (1, 1, {loc}, '{reason}', '{ref}', CURRENT_TIMESTAMP)"))
+        upgrade()
+        with db.engine.connect() as conn:
+            sites = dict(conn.execute(text("SELECT id, warehouse_id FROM receipt")).all())
+        assert sites == {1: 2, 2: None, 3: 1}
+        downgrade(revision="base")
+        db.engine.dispose()

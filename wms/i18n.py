@@ -9,7 +9,8 @@ and a checkout compiles them when the app starts (a .mo older than its .po is re
 
 Which language a request speaks: the signed-in user's own choice, else the browser's
 (Accept-Language), else WMS_DEFAULT_LANGUAGE. Outside a request (the worker, the CLI) the
-default language. Times are shown in the warehouse's time zone (WMS_TIMEZONE).
+default language. Times are shown in the time zone of the site a screen works for (a desk
+filtered to one site, a handheld at a station of a site), else WMS_TIMEZONE.
 """
 from __future__ import annotations
 
@@ -138,9 +139,20 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    from flask import current_app
+    """The zone times are shown in: the site's of a desk filtered to one site, the station's
+    site's on a handheld, else WMS_TIMEZONE. No statement (the site zones are cached)."""
+    from wms.domain.locations.sites import default_zone, site_zone
 
-    return current_app.config.get("TIMEZONE") or "UTC"
+    if not has_request_context():
+        return default_zone()
+    site = None
+    if request.blueprint == "handheld":
+        site = g.get("site_id")
+    elif request.blueprint == "desk":
+        from wms.web.desk.sites import desk_site_id
+
+        site = desk_site_id()
+    return site_zone(site) if site is not None else default_zone()
 
 
 def compile_stale_catalogues(directory: Path = TRANSLATIONS_DIR) -> list[Path]:

@@ -1,9 +1,10 @@
 """Dates, times and numbers the way the reader's language writes them (issue 18).
 
 Times are stored in UTC (wms.db.UTCDateTime hands them back timezone-aware) and shown in
-the warehouse's time zone, WMS_TIMEZONE (default Europe/Paris), with no SQL statement: the
-selector (wms.i18n.select_timezone) runs whenever a time is formatted, handheld scans included. (`Warehouse.timezone`
-is for documents of one site; the screens follow the installation's zone.)
+the time zone of the site a screen works for (a desk filtered to one site, a handheld at a
+station of a site: `Warehouse.timezone`), else WMS_TIMEZONE (default Europe/Paris), with no
+SQL statement: the selector (wms.i18n.select_timezone) runs whenever a time is formatted,
+handheld scans included, and reads the site zones from a per-process cache.
 
 Jinja filters (registered on the app):
 - `|datetime` "28 nov. 2026, 00:30" / "Nov 28, 2026, 12:30 AM"; `|datetime('short')` without

@@ -1,4 +1,4 @@
-"""Sites: the warehouse a handheld works in, and the refusal of a bin of another site.
+"""Sites: the warehouse a handheld works in, the refusal of a bin of another site, site time zones.
 
 A handheld chooses its station; the station stands in a warehouse, and from then on every scan
 that names a bin of another site is refused with a sentence naming the bin's site. The web
@@ -8,8 +8,11 @@ read, so the check costs no statement (only a refusal reads the two site names).
 """
 from __future__ import annotations
 
-from flask import g, has_app_context
-from sqlalchemy import select
+import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, g, has_app_context
+from sqlalchemy import event, select
 
 from wms.db import db
 from wms.domain.locations.models import Warehouse
@@ -63,3 +66,56 @@ def all_warehouses() -> list[Warehouse]:
 def first_warehouse() -> Warehouse | None:
     """The first site (an installation with one site: that one)."""
     return db.session.execute(select(Warehouse).order_by(Warehouse.id).limit(1)).scalar_one_or_none()
+
+
+# ------------------------------------------------------------------ time zones
+
+# Site time zones, per database: ({warehouse id: IANA name or None}, when to read again).
+# Choosing the zone a screen shows its times in costs no statement (a scan formats times);
+# a site saved in this process clears it, other processes notice within ZONES_TTL_S.
+_ZONES: dict[str, tuple[dict[int, str | None], float]] = {}
+ZONES_TTL_S = 60.0
+
+
+def valid_zone(name: str | None) -> bool:
+    """True for an IANA time zone name zoneinfo knows ("Europe/Lisbon")."""
+    if not name or len(name) > 64:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def default_zone() -> str:
+    """The installation's zone (WMS_TIMEZONE): "All sites" and sites with none of their own."""
+    zone = current_app.config.get("TIMEZONE") if has_app_context() else None
+    return zone if valid_zone(zone) else "UTC"
+
+
+def site_zones() -> dict[int, str | None]:
+    """Every site's own zone (None: the installation's), read at most once per ZONES_TTL_S."""
+    key = str(db.engine.url)
+    kept = _ZONES.get(key)
+    if kept is not None and kept[1] > time.monotonic():
+        return kept[0]
+    zones = dict(db.session.execute(select(Warehouse.id, Warehouse.timezone)).all())
+    _ZONES[key] = (zones, time.monotonic() + ZONES_TTL_S)
+    return zones
+
+
+def site_zone(warehouse_id: int | None) -> str:
+    """The IANA zone of a site (its own, else WMS_TIMEZONE); None: WMS_TIMEZONE."""
+    if warehouse_id is None:
+        return default_zone()
+    zone = site_zones().get(warehouse_id)
+    return zone if valid_zone(zone) else default_zone()
+
+
+@event.listens_for(Warehouse, "after_insert")
+@event.listens_for(Warehouse, "after_update")
+@event.listens_for(Warehouse, "after_delete")
+def _forget_zones(_mapper, _connection, _target) -> None:
+    # A site saved in this process: read the zones again (other processes: within the TTL).
+    _ZONES.clear()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from wms.db import db, utcnow
 from wms.domain.orders.models import SHOP_CHANNEL, Order, OrderLine, OrderStatus, record_event
+from wms.domain.orders.routing import route_new_orders
 from wms.domain.receiving.asn import CREATED, UNCHANGED, UPDATED, resolve_skus
 from wms.errors import Conflict, DomainError, NotFound
 from wms.i18n import _, ngettext
@@ -88,6 +89,7 @@ def upsert_channel_order(data: dict, *, user=None) -> tuple[Order, str]:
                                                      "(%(ref)s) through the API, %(num)d lines.",
                                                      len(lines), channel=channel, ref=ref), user)
             db.session.flush()
+            route_new_orders([order])  # its site shows on the desk at once
             return order, CREATED
     same_header = all(getattr(order, k) == v for k, v in header.items())
     same_lines = [(ln.product_id, ln.quantity) for ln in order.lines] == [(p.id, q) for p, q, _ in lines]
@@ -111,4 +113,5 @@ def upsert_channel_order(data: dict, *, user=None) -> tuple[Order, str]:
     record_event(order, "updated", _("Updated by channel %(channel)s through the API.",
                                      channel=channel), user)
     db.session.flush()
+    route_new_orders([order])  # other lines, carrier or country: maybe another site
     return order, UPDATED

@@ -80,6 +80,9 @@ class Order(db.Model):
     warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouse.id"))
     # Why it was routed there, shown on the order page.
     routing_reason: Mapped[str | None] = mapped_column(String(500))
+    # A supervisor chose the site on the desk: allocation keeps it (an import's site is a
+    # forecast that the first allocation checks against the stock of that moment).
+    site_pinned: Mapped[bool] = mapped_column(default=False, server_default=false())
     # A part of a split order: the shop order it belongs to (the part is never pushed itself;
     # the shop hears "shipped" from the parent once every part left).
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("customer_order.id"))

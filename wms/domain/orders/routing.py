@@ -1,7 +1,11 @@
 """Order routing (several warehouses): which site ships an order, and why.
 
-An order waiting for stock (NEW) gets a site when it is allocated
-(picking.allocation.allocate_orders calls :func:`route_order`):
+An order gets its site when it is imported (:func:`route_new_orders`, the shop import and the
+orders API: one stock read per batch, nothing reserved), so the desk shows it at once. That
+site is a forecast: the first allocation (picking.allocation.allocate_orders calls
+:func:`route_order`) routes the order again against the stock of that moment, and routes again
+an order still waiting for a site; a site a supervisor chose (:func:`reroute`, ``site_pinned``)
+is kept. The rules:
 
 1. the sites its carrier collects from (a carrier with no sites listed: every site);
 2. among them, those that can ship the whole order now (stock net of reservations, in bins
@@ -123,13 +127,22 @@ def _coverage(order: Order, stock: dict[int, int]) -> dict[int, int]:
     return cover
 
 
+def _carrier_of(order: Order):
+    """The order's carrier (an order not yet flushed does not load its relationships)."""
+    if order.carrier is not None or order.carrier_id is None:
+        return order.carrier
+    from wms.domain.shipping.models import Carrier
+
+    return db.session.get(Carrier, order.carrier_id)
+
+
 def plan(order: Order, sites: list[Warehouse] | None = None, rules: list[RoutingRule] | None = None,
          stock: dict[int, dict[int, int]] | None = None, policy: SplitPolicy | None = None) -> Route:
     """Decide where an order goes (nothing is changed); ``policy``: instead of the shop's."""
     sites = all_sites() if sites is None else sites
     if not sites:
         return Route(None, "")
-    carrier = order.carrier
+    carrier = _carrier_of(order)
     served = [w for w in sites if carrier is None or carrier.serves(w.id)]
     if not served:
         return Route(None, _("%(carrier)s collects from none of the sites: choose another carrier, "
@@ -218,6 +231,46 @@ def route_order(order: Order, user=None, *, sites: list[Warehouse] | None = None
     return route, made
 
 
+def route_new_orders(orders) -> int:
+    """Give orders just imported (flushed, nothing reserved) their site and reason; return how many.
+
+    One read of the sites, the rules and the stock for the whole batch; an order's forecast
+    takes its units from that stock, so the next order of the batch does not count them again.
+    A split is only forecast (the site with the most): the parts are made at allocation.
+    An order a supervisor routed (``site_pinned``) keeps its site.
+    """
+    orders = [o for o in orders if not o.site_pinned and o.parent_id is None
+              and o.status not in (OrderStatus.CANCELLED, OrderStatus.SHIPPED)]
+    if not orders:
+        return 0
+    sites = all_sites()
+    if not sites:
+        return 0
+    rules = active_rules() if len(sites) > 1 else []
+    stock = (stock_by_site(line.product_id for o in orders for line in o.lines)
+             if len(sites) > 1 else {})
+    for order in orders:
+        route = plan(order, sites, rules, stock)
+        # The order page shows the site and its reason; the history gets its "routed" line when
+        # the first allocation settles it (a line per imported order would be one more INSERT
+        # per order on the import's path).
+        order.warehouse_id = route.warehouse_id
+        order.routing_reason = route.reason[:500] or None
+        # What this order will take is no longer there for the next one.
+        taken = [(route.warehouse_id, _coverage(order, stock.get(route.warehouse_id, {})))]
+        taken += [(site, units) for site, units in route.parts]
+        lines = {line.id: line for line in order.lines}
+        for site, units in taken:
+            if site is None:
+                continue
+            site_stock = stock.setdefault(site, {})
+            for line_id, qty in units.items():
+                product = lines[line_id].product_id
+                site_stock[product] = site_stock.get(product, 0) - qty
+    db.session.flush()
+    return len(orders)
+
+
 _COPIED = ("shop", "channel", "customer_name", "customer_email", "language", "ship_name", "ship_company",
            "ship_address1", "ship_address2", "ship_postcode", "ship_city", "ship_country", "ship_phone",
            "relay_point_id", "carrier_id", "currency", "priority", "is_demo", "ship_by", "ordered_at")
@@ -278,6 +331,7 @@ def reroute(order: Order, warehouse_id, user=None):
                           code="same_site")
     release_order_allocations(order, user)
     order.warehouse_id = warehouse.id
+    order.site_pinned = True
     name = getattr(user, "name", None) or _("a supervisor")
     order.routing_reason = _("Routed to %(site)s by %(user)s on the desk.", site=warehouse.name, user=name)[:500]
     record_event(order, "routed", order.routing_reason, user)

@@ -1,7 +1,10 @@
 """Supervisor actions on orders: hold, release, cancel, and the search behind the order list."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, false, func, or_, select
 
 from wms.db import as_id, db, utcnow
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, record_event
@@ -210,7 +213,7 @@ def _cancel_unpacked_shipments(order: Order) -> None:
 
 def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: bool = False,
                   late: bool = False, shipped_since=None):
-    """Build the query behind the order list: text, status, open, late against ship-by,
+    """Build the query behind the order list: text, status, open, late (:func:`late_condition`),
     shipped since a moment (the dashboard's "shipped today")."""
     query = select(Order).order_by(Order.priority.desc(), Order.id.desc())
     q = (q or "").strip()
@@ -228,10 +231,70 @@ def search_orders(q: str = "", status: OrderStatus | None = None, *, open_only: 
     if open_only or late:
         query = query.where(Order.status.in_(OPEN_STATUSES))
     if late:
-        query = query.where(Order.ship_by.is_not(None), Order.ship_by < utcnow())
+        query = query.where(late_condition())
     if shipped_since is not None:
         query = query.where(Order.status == OrderStatus.SHIPPED, Order.shipped_at >= shipped_since)
     return query
+
+
+# ---------------------------------------------------------------- late against the cut-off
+
+
+def last_cutoff(cutoff: time, zone: str, now: datetime) -> datetime:
+    """The last moment (UTC, at or before ``now``) the wall clock of ``zone`` read ``cutoff``."""
+    tz = ZoneInfo(zone)
+    local = now.astimezone(tz)
+    day = local.date()
+    moment = datetime.combine(day, cutoff.replace(tzinfo=None), tzinfo=tz)
+    if moment > local:
+        moment = datetime.combine(day - timedelta(days=1), cutoff.replace(tzinfo=None), tzinfo=tz)
+    return moment.astimezone(timezone.utc)
+
+
+def late_condition(now: datetime | None = None):
+    """SQL condition: an open order is late.
+
+    Late: past its ship-by time when it has one; else placed before the last cut-off of its
+    carrier AT ITS SITE (CarrierSite.cutoff, else the carrier's), a wall-clock time in the
+    site's zone (no site yet: WMS_TIMEZONE), so it missed that collection. One statement reads
+    the cut-offs; the zones are cached; the condition has a term per carrier and distinct
+    (zone, cut-off), not per order.
+    """
+    from wms.domain.locations.sites import site_zone, site_zones
+    from wms.domain.shipping.models import Carrier, CarrierSite
+
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(Carrier.id, Carrier.cutoff, CarrierSite.warehouse_id, CarrierSite.cutoff)
+        .outerjoin(CarrierSite, CarrierSite.carrier_id == Carrier.id)).all()
+    own: dict[int, time | None] = {}
+    at_site: dict[int, dict[int, time]] = {}
+    for carrier_id, cutoff, warehouse_id, site_cutoff in rows:
+        own[carrier_id] = cutoff
+        if warehouse_id is not None and site_cutoff is not None:
+            at_site.setdefault(carrier_id, {})[warehouse_id] = site_cutoff
+    sites: list[int | None] = [*sorted(site_zones()), None]
+    placed = func.coalesce(Order.ordered_at, Order.created_at)
+    terms = []
+    for carrier_id in sorted(own):
+        # The sites sharing one threshold (same zone and cut-off) make one term.
+        by_threshold: dict[datetime, list[int | None]] = {}
+        for site in sites:
+            cutoff = at_site.get(carrier_id, {}).get(site) if site is not None else None
+            cutoff = cutoff or own[carrier_id]
+            if cutoff is None:
+                continue
+            by_threshold.setdefault(last_cutoff(cutoff, site_zone(site), now), []).append(site)
+        for threshold, members in by_threshold.items():
+            ids = [m for m in members if m is not None]
+            where_site = [Order.warehouse_id.in_(ids)] if ids else []
+            if None in members:
+                where_site.append(Order.warehouse_id.is_(None))
+            terms.append(and_(Order.carrier_id == carrier_id, or_(*where_site), placed < threshold))
+    missed = or_(*terms) if terms else false()
+    return and_(Order.status.in_(OPEN_STATUSES),
+                or_(and_(Order.ship_by.is_not(None), Order.ship_by < now),
+                    and_(Order.ship_by.is_(None), missed)))
 
 
 # ---------------------------------------------------------------- shipping address

@@ -154,8 +154,9 @@ def allocate_orders(order_ids=None, user=None) -> AllocationReport:
     queue = sorted(orders, key=priority_key)
     while queue:
         order = queue.pop(0)
-        if order.warehouse_id is None and sites:
-            # Routed once, when first allocated (and again while it waits for a whole site).
+        if sites and (order.warehouse_id is None or (len(sites) > 1 and _forecast(order))):
+            # The import's site is a forecast: routed again against the stock of now, when first
+            # allocated (and again while it waits for a whole site).
             route, parts = routing.route_order(order, user, sites=sites)
             queue[:0] = parts
             if order.warehouse_id is None:
@@ -200,6 +201,14 @@ def allocate_orders(order_ids=None, user=None) -> AllocationReport:
                                                         reserved_now), user)
     db.session.flush()
     return report
+
+
+def _forecast(order: Order) -> bool:
+    """True while the order's site is the import's forecast: not chosen by a supervisor, not a
+    part of a split, nothing reserved yet."""
+    return (order.status is OrderStatus.NEW and not order.site_pinned and order.parent_id is None
+            and not any(line.quantity_allocated or line.quantity_picked for line in order.lines)
+            and not order.parts)
 
 
 def _wait(order: Order, reason: str, user) -> None:

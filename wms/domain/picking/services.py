@@ -157,17 +157,30 @@ def create_pick_list(order_ids, *, kind: PickListKind = PickListKind.ORDER, user
 
 def release_wave(*, carrier_id: int | None = None, ship_by_before: datetime | None = None,
                  user=None, warehouse_id: int | None = None) -> PickList:
-    """Release a wave: every allocated order for a carrier and/or due before a time, as one list.
+    """Release a wave of one site (``warehouse_id``, else the first site with matching orders)."""
+    if warehouse_id is None:
+        orders = _wave_orders(carrier_id, ship_by_before)
+        warehouse_id = orders[0].warehouse_id if orders else None
+    return release_waves(carrier_id=carrier_id, ship_by_before=ship_by_before, user=user,
+                         warehouse_id=warehouse_id)[0]
 
-    Several sites: the wave is of one site (``warehouse_id``, else the first site with orders).
+
+def _wave_orders(carrier_id: int | None, ship_by_before: datetime | None) -> list[Order]:
+    return [o for o in pickable_orders()
+            if (carrier_id is None or o.carrier_id == carrier_id)
+            and (ship_by_before is None or (o.ship_by is not None and o.ship_by <= ship_by_before))]
+
+
+def release_waves(*, carrier_id: int | None = None, ship_by_before: datetime | None = None,
+                  user=None, warehouse_id: int | None = None) -> list[PickList]:
+    """Release waves: every allocated order for a carrier and/or due before a time, one list per site.
+
+    A list never mixes sites (it is walked in one building): with ``warehouse_id`` the wave of
+    that site, else ("All sites") one list for each site that has matching orders.
     """
-    orders = pickable_orders()
-    if warehouse_id is None and orders:
-        warehouse_id = orders[0].warehouse_id
-    orders = [o for o in orders
-              if o.warehouse_id == warehouse_id
-              and (carrier_id is None or o.carrier_id == carrier_id)
-              and (ship_by_before is None or (o.ship_by is not None and o.ship_by <= ship_by_before))]
+    orders = _wave_orders(carrier_id, ship_by_before)
+    if warehouse_id is not None:
+        orders = [o for o in orders if o.warehouse_id == warehouse_id]
     if not orders:
         raise DomainError(_("No allocated orders match this wave: run allocation or widen the "
                             "filter."))
@@ -176,10 +189,18 @@ def release_wave(*, carrier_id: int | None = None, ship_by_before: datetime | No
         parts.append(_("carrier %(carrier)s",
                        carrier=orders[0].carrier.code if orders[0].carrier else carrier_id))
     if ship_by_before is not None:
-        parts.append(_("ship by %(time)s", time=format(ship_by_before, "%Y-%m-%d %H:%M")))
-    return create_pick_list([o.id for o in orders], kind=PickListKind.WAVE, user=user,
-                            note=_("Wave: %(filter)s",
-                                   filter=", ".join(parts) or _("all allocated orders")))
+        # On the clock of the screen that released it (the chosen site's zone, else WMS_TIMEZONE).
+        from zoneinfo import ZoneInfo
+
+        from wms.i18n import select_timezone
+
+        local = ship_by_before.astimezone(ZoneInfo(select_timezone()))
+        parts.append(_("ship by %(time)s", time=format(local, "%Y-%m-%d %H:%M")))
+    note = _("Wave: %(filter)s", filter=", ".join(parts) or _("all allocated orders"))
+    by_site: dict[int | None, list[int]] = {}
+    for order in sorted(orders, key=lambda o: (o.warehouse_id is None, o.warehouse_id or 0, o.id)):
+        by_site.setdefault(order.warehouse_id, []).append(order.id)
+    return [create_pick_list(ids, kind=PickListKind.WAVE, user=user, note=note) for ids in by_site.values()]
 
 
 def get_pick_list(ref, *, lock: bool = False) -> PickList:

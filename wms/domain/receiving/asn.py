@@ -60,18 +60,22 @@ def _not_started(receipt: Receipt) -> bool:
     return receipt.status is ReceiptStatus.EXPECTED and receipt.received_total == 0
 
 
-def _same(receipt: Receipt, data: dict, wanted: dict[int, int]) -> bool:
+def _same(receipt: Receipt, data: dict, wanted: dict[int, int], site: int | None) -> bool:
     have = {line.product_id: line.expected for line in receipt.lines}
     return (receipt.supplier == data.get("supplier") and receipt.expected_date == data.get("expected_date")
-            and have == wanted)
+            and have == wanted and (site is None or receipt.warehouse_id == site))
 
 
 def upsert_asn(data: dict, *, user=None) -> tuple[Receipt, str]:
     """Create the expected receipt of an ASN, or update it while not started; return it and what happened.
 
-    ``data``: source, reference (the sender's), supplier, expected_date, lines [{sku, quantity}].
+    ``data``: source, reference (the sender's), supplier, expected_date, lines [{sku, quantity}],
+    warehouse (the code of the site it is expected at; absent: the first site, or unchanged).
     """
+    from wms.domain.receiving.services import receipt_site
+
     source, ref = data["source"], data["reference"]
+    site = receipt_site(data["warehouse"], by_code=True) if data.get("warehouse") else None
     products = resolve_skus(data["lines"])
     wanted: dict[int, int] = {products[str(ln["sku"]).strip()].id: int(ln["quantity"]) for ln in data["lines"]}
     receipt = asn_by_reference(source, ref, lock=True)
@@ -79,6 +83,7 @@ def upsert_asn(data: dict, *, user=None) -> tuple[Receipt, str]:
         receipt = Receipt(source=source, external_ref=ref, reference=ref, supplier=data.get("supplier"),
                           expected_date=data.get("expected_date"), status=ReceiptStatus.EXPECTED,
                           created_by_id=getattr(user, "id", None),
+                          warehouse_id=site if site is not None else receipt_site(),
                           lines=[ReceiptLine(product_id=pid, expected=qty) for pid, qty in wanted.items()])
         try:
             # Two senders' retries racing: the unique key keeps one; the loser reads it.
@@ -89,7 +94,7 @@ def upsert_asn(data: dict, *, user=None) -> tuple[Receipt, str]:
             receipt = asn_by_reference(source, ref, lock=True)
             if receipt is None:
                 raise
-    if _same(receipt, data, wanted):
+    if _same(receipt, data, wanted, site):
         return receipt, UNCHANGED
     if receipt.status is ReceiptStatus.CANCELLED:
         raise Conflict(_("%(code)s (%(source)s %(ref)s) was cancelled: send the delivery under a "
@@ -100,6 +105,8 @@ def upsert_asn(data: dict, *, user=None) -> tuple[Receipt, str]:
                          code=receipt.code, source=source, ref=ref, status=receipt.status.label.lower()))
     receipt.supplier = data.get("supplier")
     receipt.expected_date = data.get("expected_date")
+    if site is not None:
+        receipt.warehouse_id = site
     by_product = {line.product_id: line for line in receipt.lines}
     for pid, line in by_product.items():
         if pid not in wanted:

@@ -35,6 +35,7 @@ class Receipt(db.Model):
     __tablename__ = "receipt"
     __table_args__ = (
         Index("ix_receipt_status", "status"),
+        Index("ix_receipt_warehouse_id", "warehouse_id"),
         # An ASN sent through the API: the sender's reference, once per sending system.
         UniqueConstraint("source", "external_ref", name="uq_receipt_source_external_ref"),
     )
@@ -49,6 +50,8 @@ class Receipt(db.Model):
     external_ref: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[ReceiptStatus] = enum_column(ReceiptStatus, default=ReceiptStatus.EXPECTED)
     blind: Mapped[bool] = mapped_column(default=False)
+    # The site the delivery is expected at (None: any site, e.g. receipts older than sites).
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouse.id"))
     # What was missing when the receipt was closed short, in words (the lines keep the numbers).
     discrepancy: Mapped[str | None] = mapped_column(String(2000))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -59,6 +62,7 @@ class Receipt(db.Model):
     lines: Mapped[list["ReceiptLine"]] = relationship(
         back_populates="receipt", cascade="all, delete-orphan", order_by="ReceiptLine.id")
     created_by = relationship("User", foreign_keys=[created_by_id])
+    warehouse = relationship("Warehouse")
     closed_by = relationship("User", foreign_keys=[closed_by_id])
 
     @property

@@ -44,7 +44,7 @@ def _dock(column):
 
 def _build_read():
     return (
-        select(FlowState.data, Receipt.id, Receipt.status, Receipt.blind, Receipt.supplier,
+        select(FlowState.data, Receipt.id, Receipt.status, Receipt.blind, Receipt.supplier, Receipt.warehouse_id,
                ReceiptLine.id, ReceiptLine.product_id, ReceiptLine.expected, ReceiptLine.received,
                ReceiptLine.approved_max, Product.sku, Product.name, Product.variant, Product.active,
                Barcode.product_id, Barcode.pack_qty, _dock(Location.id),
@@ -146,16 +146,19 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
                                       "scan_id": scan_id or "", "site": current_site_id() or 0}).all()
     if not rows:
         return None  # no receipt held (or one with no line yet)
-    data, receipt_id, status, blind, supplier, *_rest, barcode_product, pack_qty, dock_id, taken = rows[0]
+    (data, receipt_id, status, blind, supplier, receipt_site, *_rest, barcode_product, pack_qty, dock_id,
+     taken) = rows[0]
     if taken is not None:
         raise ScanAlreadyApplied(scan_id)
     if status is not ReceiptStatus.RECEIVING or (data or {}).get("pending") or dock_id is None:
         return None  # closed, its first unit (the status changes), an approval waiting, no dock
+    if receipt_site is not None and current_site_id() not in (None, receipt_site):
+        return None  # a receipt of another site: the full service refuses it with its sentence
     receipt = _Receipt(receipt_id, status, blind, supplier)
     line = None
     for row in rows:
         (line_id, product_id, expected, received, approved_max, sku, name, variant,
-         active) = row[5:14]
+         active) = row[6:15]
         shown = _Line(line_id, _Product(sku, name, variant), expected, received, receipt)
         receipt.lines.append(shown)
         if product_id == barcode_product:

@@ -28,15 +28,56 @@ RECEIPT_REQUIRED = ["sku", "quantity"]
 
 # ---------------------------------------------------------------- receipts
 
+def receipt_site(raw=None, *, by_code: bool = False) -> int | None:
+    """The site a new receipt is expected at: the one named (its id, or its code with by_code),
+    else the first site; refuse a site that does not exist with what to send instead."""
+    from wms.domain.locations.models import Warehouse
+    from wms.domain.locations.sites import first_warehouse
+
+    text = str(raw).strip() if raw is not None else ""
+    if not text:
+        first = first_warehouse()
+        return first.id if first is not None else None
+    if by_code:
+        found = db.session.execute(select(Warehouse.id).where(
+            func.upper(Warehouse.code) == text.upper())).scalar_one_or_none()
+    else:
+        found = db.session.execute(select(Warehouse.id).where(
+            Warehouse.id == as_id(text))).scalar_one_or_none() if as_id(text) is not None else None
+    if found is None:
+        codes = ", ".join(db.session.execute(select(Warehouse.code).order_by(Warehouse.id)).scalars())
+        raise DomainError(_("There is no site %(site)s: give one of %(codes)s (or none for the first "
+                            "site).", site=text[:40], codes=codes), code="unknown_site")
+    return found
+
+
+def check_receipt_site(receipt) -> None:
+    """Refuse a receipt expected at another site than the handheld's (no site on either: fine).
+
+    ``receipt`` is a Receipt or the fast path's read of it (``warehouse_id`` already read)."""
+    from wms.domain.locations.models import Warehouse
+    from wms.domain.locations.sites import current_site_id
+
+    site = current_site_id()
+    if site is None or receipt.warehouse_id is None or receipt.warehouse_id == site:
+        return
+    names = dict(db.session.execute(select(Warehouse.id, Warehouse.name)
+                                    .where(Warehouse.id.in_([receipt.warehouse_id, site]))).all())
+    raise DomainError(_("%(code)s is expected at %(site)s, not at %(here)s: leave it for %(site)s.",
+                        code=receipt.code, site=names.get(receipt.warehouse_id, "?"),
+                        here=names.get(site, "?")), code="other_site")
+
+
 def create_receipt(lines, *, supplier: str | None = None, expected_date: date | None = None,
-                   reference: str | None = None, user=None) -> Receipt:
-    """Create an expected receipt from (product or SKU, quantity) pairs."""
+                   reference: str | None = None, user=None, warehouse_id: int | None = None) -> Receipt:
+    """Create an expected receipt from (product or SKU, quantity) pairs, at a site (None: the first)."""
     if not lines:
         raise DomainError(_("A receipt needs at least one line (a SKU and a quantity)."))
     receipt = Receipt(supplier=(supplier or "").strip() or None,
                       reference=(reference or "").strip() or None,
                       expected_date=expected_date, status=ReceiptStatus.EXPECTED,
-                      created_by_id=getattr(user, "id", None))
+                      created_by_id=getattr(user, "id", None),
+                      warehouse_id=warehouse_id if warehouse_id is not None else receipt_site())
     by_product: dict[int, ReceiptLine] = {}
     for ref, qty in lines:
         product = ref if isinstance(ref, Product) else product_for_sku(ref)
@@ -71,7 +112,7 @@ def parse_lines(text: str) -> list[tuple[str, int]]:
     return result
 
 
-def import_receipts(text, *, user=None, dry_run: bool = False) -> ImportResult:
+def import_receipts(text, *, user=None, dry_run: bool = False, warehouse_id: int | None = None) -> ImportResult:
     """Create expected receipts from CSV, one per reference; one bad row imports nothing.
 
     `text`: the CSV's text or a source (wms.domain.importing.open_source). The rows are
@@ -115,9 +156,10 @@ def import_receipts(text, *, user=None, dry_run: bool = False) -> ImportResult:
         raise ImportRefused(result)
     if dry_run:
         return result
+    site = warehouse_id if warehouse_id is not None else receipt_site()
     for key, group in groups.items():
         create_receipt(group["lines"], supplier=group["supplier"], expected_date=group["date"],
-                       reference=key or None, user=user)
+                       reference=key or None, user=user, warehouse_id=site)
         result.created += 1
     return result
 
@@ -162,9 +204,13 @@ def get_receipt(receipt_id: int, *, lock: bool = False) -> Receipt:
 
 
 def start_blind_receipt(*, user=None, supplier: str | None = None) -> Receipt:
-    """Open a receipt with no expectation, for goods that arrive without a purchase order."""
+    """Open a receipt with no expectation, for goods that arrive without a purchase order, at the
+    handheld's site (none chosen: the first site)."""
+    from wms.domain.locations.sites import current_site_id
+
     receipt = Receipt(blind=True, status=ReceiptStatus.RECEIVING, supplier=supplier or None,
-                      created_by_id=getattr(user, "id", None))
+                      created_by_id=getattr(user, "id", None),
+                      warehouse_id=current_site_id() or receipt_site())
     db.session.add(receipt)
     db.session.flush()
     return receipt
@@ -366,6 +412,7 @@ def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
     if scanned.kind is ScanKind.RECEIPT:
         receipt = receipt_by_code(scanned.code)
         _check_open(receipt)
+        check_receipt_site(receipt)
         save_state(state, receipt=receipt.id)
         return _view(state.data), (_("Receiving %(code)s from %(supplier)s", code=receipt.code,
                                      supplier=receipt.supplier) if receipt.supplier
@@ -391,6 +438,7 @@ def scan(user, code: str, qty: int = 1, *, tolerance_pct: float,
                             "supervisor can link the barcode to its product.", code=scanned.code),
                           code="unknown_barcode", barcode=scanned.code) from None
     receipt = get_receipt(state.data["receipt"], lock=True)
+    check_receipt_site(receipt)
     if approver is None and user.has_role(Role.SUPERVISOR):
         approver = user  # a supervisor receiving decides for themselves
     done = receive_units(receipt, match.product, qty * match.pack_qty, user=user,
@@ -456,6 +504,7 @@ def approve_and_receive(user, badge: str, pin: str, *,
         raise DomainError(_("No over-receipt is waiting for approval here: scan the item again."))
     approver = user if user.has_role(Role.SUPERVISOR) and not badge else supervisor_by_badge(badge, pin)
     receipt = get_receipt(state.data["receipt"], lock=True)
+    check_receipt_site(receipt)
     product = inventory.get_product(int(pending["product"]))
     done = receive_approved(receipt, product, int(pending["total"]), user=user, approver=approver,
                             tolerance_pct=tolerance_pct)

@@ -508,10 +508,11 @@ def cancel(ret: CustomerReturn, user=None, why: str = _l("Cancelled on the desk.
 # ------------------------------------------------------------------------------ the desk
 
 
-def waiting_for_refund() -> list[CustomerReturn]:
+def waiting_for_refund(*where) -> list[CustomerReturn]:
+    """Received returns whose refund is not seen done yet (``where``: more conditions, e.g. a site)."""
     rows = db.session.execute(
         select(CustomerReturn).where(CustomerReturn.status == ReturnStatus.RECEIVED,
-                                     CustomerReturn.refunded_at.is_(None))
+                                     CustomerReturn.refunded_at.is_(None), *where)
         .order_by(CustomerReturn.received_at)).scalars().all()
     return [r for r in rows if r.received_total > 0]
 
@@ -529,20 +530,29 @@ class RateRow:
         return self.returned / self.shipped if self.shipped else 0.0
 
 
-def returns_rate(start: datetime, end: datetime) -> list[RateRow]:
-    """Units shipped and units returned per product in [start, end), the highest rate first."""
+def returns_rate(start: datetime, end: datetime, site: int | None = None) -> list[RateRow]:
+    """Units shipped and units returned per product in [start, end), the highest rate first;
+    for one site (None: all): shipped from its bins, returned on returns of its orders."""
     from wms.domain.catalog.models import Product
+    from wms.domain.locations.models import Location
 
-    shipped = dict(db.session.execute(
-        select(StockMove.product_id, func.sum(StockMove.quantity))
-        .where(StockMove.reason == MoveReason.SHIPPED, StockMove.created_at >= start, StockMove.created_at < end)
-        .group_by(StockMove.product_id)).all())
-    returned = dict(db.session.execute(
-        select(ReturnItem.product_id, func.sum(ReturnItem.quantity))
-        .where(ReturnItem.return_line_id.is_not(None), ReturnItem.condition.is_not(None),
-               ReturnItem.condition != ReturnCondition.WRONG_ITEM,
-               ReturnItem.created_at >= start, ReturnItem.created_at < end)
-        .group_by(ReturnItem.product_id)).all())
+    shipped_query = (select(StockMove.product_id, func.sum(StockMove.quantity))
+                     .where(StockMove.reason == MoveReason.SHIPPED, StockMove.created_at >= start,
+                            StockMove.created_at < end)
+                     .group_by(StockMove.product_id))
+    returned_query = (select(ReturnItem.product_id, func.sum(ReturnItem.quantity))
+                      .where(ReturnItem.return_line_id.is_not(None), ReturnItem.condition.is_not(None),
+                             ReturnItem.condition != ReturnCondition.WRONG_ITEM,
+                             ReturnItem.created_at >= start, ReturnItem.created_at < end)
+                      .group_by(ReturnItem.product_id))
+    if site is not None:
+        shipped_query = shipped_query.where(StockMove.from_location_id.in_(
+            select(Location.id).where(Location.warehouse_id == site)))
+        returned_query = returned_query.where(ReturnItem.return_id.in_(
+            select(CustomerReturn.id).join(Order, Order.id == CustomerReturn.order_id)
+            .where(or_(Order.warehouse_id == site, Order.warehouse_id.is_(None)))))
+    shipped = dict(db.session.execute(shipped_query).all())
+    returned = dict(db.session.execute(returned_query).all())
     ids = set(shipped) | set(returned)
     if not ids:
         return []

@@ -23,6 +23,7 @@ from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory.models import StockLevel
 from wms.domain.locations.models import Location, LocationKind, Warehouse
 from wms.domain.orders.models import OPEN_STATUSES, Order, OrderLine, OrderStatus, record_event
+from wms.domain.orders.routing import route_new_orders
 from wms.domain.orders.services import cancel_order, lock_order
 from wms.domain.picking.allocation import release_order_allocations
 from wms.domain.picking.services import detach_order
@@ -294,21 +295,28 @@ def _import_page(ctx: _Context, rows: list[dict[str, Any]], result: ImportResult
     ctx.learn_languages(o.id_lang for o in new)  # one read for the page's new languages
 
     seen: set[int] = set()
+    to_route: list[Order] = []
     for shop_order in orders:
         if shop_order.id in seen:
             continue
         seen.add(shop_order.id)
         order = existing.get(shop_order.id)
         if order is not None:
+            resynced = result.resynced
             _apply_changes(ctx, order, shop_order, resolver, result)
+            if result.resynced > resynced and order.status is OrderStatus.NEW:
+                to_route.append(order)  # new lines: the site may change
         elif shop_order.current_state in settings.import_states:
             order = _build_order(ctx, shop_order, resolver, addresses, customers)
             existing[shop_order.id] = order
+            to_route.append(order)
             result.imported += 1
             result.held += order.status == OrderStatus.ON_HOLD
         else:
             result.skipped += 1
     db.session.flush()
+    # Each new order gets its site now (one stock read for the page), not at its first allocation.
+    route_new_orders(to_route)
     return page_max
 
 
@@ -544,7 +552,7 @@ def release_held_orders(shop: str) -> int:
     held = db.session.execute(select(Order).where(
         Order.shop == shop, Order.status == OrderStatus.ON_HOLD,
         Order.hold_reason.like(f"{UNKNOWN_PRODUCT}%"))).scalars().all()
-    released = 0
+    released: list[Order] = []
     for order in held:
         missing = [ln for ln in order.lines if ln.product_id is None]
         fake = [ShopOrderLine(id=ln.ps_order_detail_id or 0, product_id=ln.ps_product_id or 0,
@@ -560,9 +568,11 @@ def release_held_orders(shop: str) -> int:
             order.status = OrderStatus.NEW
             order.hold_reason = None
             record_event(order, "released", _("Every product is now known: the order is released."))
-            released += 1
+            released.append(order)
     db.session.flush()
-    return released
+    # Its site was forecast without the products unknown then: forecast it again.
+    route_new_orders(released)
+    return len(released)
 
 
 # ------------------------------------------------------------------------------ stock

@@ -43,6 +43,9 @@ class AsnRequestSchema(Schema):
                               metadata={"description": "the sender's ASN or PO number, unique per source"})
     supplier = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
     expected_date = fields.Date(load_default=None, allow_none=True)
+    warehouse = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16),
+                              metadata={"description": "the code of the site the delivery is expected at "
+                                                       "(default: the first site)"})
     lines = fields.List(fields.Nested(AsnLineSchema), required=True,
                         validate=validate.Length(min=1, max=MAX_LINES))
 
@@ -68,6 +71,8 @@ class ReceiptSchema(Schema):
     expected_date = fields.Date(allow_none=True)
     status = fields.Function(lambda r: r.status.name)
     blind = fields.Boolean()
+    warehouse = fields.Function(lambda r: r.warehouse.code if r.warehouse_id else None,
+                                metadata={"description": "the site's code (null: any site)"})
     discrepancy = fields.String(allow_none=True)
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)

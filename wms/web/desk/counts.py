@@ -13,6 +13,7 @@ from wms.domain.locations.models import Location
 from wms.domain.locations.services import location_by_code
 from wms.errors import DomainError
 from wms.web.desk import bp
+from wms.web.desk.sites import chosen_site, count_in_site, location_in_site
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
 from wms.i18n import _, N_, ngettext
@@ -22,11 +23,12 @@ add(DESK_MENU, MenuItem(N_("Counts"), "desk.counts", N_("Cycle counts and their 
 
 def _list(error: str | None = None, form=None, status_code: int = 200):
     status = request.args.get("status")
-    query = select(CountTask).order_by(CountTask.id.desc()).limit(200)
+    site = chosen_site()
+    query = select(CountTask).where(count_in_site(site)).order_by(CountTask.id.desc()).limit(200)
     if status in CountStatus.__members__:
         query = query.where(CountTask.status == CountStatus[status])
     tasks = db.session.execute(query).scalars().all()
-    flagged = db.session.execute(select(Location).where(Location.needs_count.is_(True))
+    flagged = db.session.execute(select(Location).where(Location.needs_count.is_(True), location_in_site(site))
                                  .order_by(Location.walk_sequence).limit(100)).scalars().all()
     return render_template("desk/counts/list.html", tasks=tasks, flagged=flagged, status=status,
                            statuses=CountStatus, error=error, form=form or {}), status_code
@@ -45,7 +47,8 @@ def count_create():
     try:
         if form.get("flagged"):
             made = []
-            for location in db.session.execute(select(Location).where(Location.needs_count.is_(True))).scalars():
+            flagged = select(Location).where(Location.needs_count.is_(True), location_in_site(chosen_site()))
+            for location in db.session.execute(flagged).scalars():
                 try:
                     made.append(count_services.create_count(user=current_user, location=location).code)
                 except DomainError:

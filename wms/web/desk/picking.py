@@ -89,7 +89,15 @@ def picking_wave():
         cutoff = None
         if raw_cutoff:
             try:
-                cutoff = datetime.fromisoformat(raw_cutoff).replace(tzinfo=timezone.utc)
+                cutoff = datetime.fromisoformat(raw_cutoff)
+                if cutoff.tzinfo is None:
+                    # Typed on the clock the desk shows (the chosen site's zone, else WMS_TIMEZONE).
+                    from zoneinfo import ZoneInfo
+
+                    from wms.i18n import select_timezone
+
+                    cutoff = cutoff.replace(tzinfo=ZoneInfo(select_timezone()))
+                cutoff = cutoff.astimezone(timezone.utc)
             except ValueError:
                 raise DomainError(_("“%(value)s” is not a date and time, e.g. 2026-11-23T15:00.",
                                       value=raw_cutoff[:40])) from None
@@ -97,16 +105,27 @@ def picking_wave():
             raise DomainError(_("Choose a carrier from the list."))
         from wms.web.desk.sites import desk_site_id
 
-        pick_list = pick_service.release_wave(carrier_id=int(carrier_id) if carrier_id else None,
-                                         ship_by_before=cutoff, user=current_user,
-                                         warehouse_id=desk_site_id())
+        lists = pick_service.release_waves(carrier_id=int(carrier_id) if carrier_id else None,
+                                           ship_by_before=cutoff, user=current_user,
+                                           warehouse_id=desk_site_id())
     except DomainError as exc:
         db.session.rollback()  # nothing half-done is committed with the redirect
         flash(exc.message, "error")
         return redirect(url_for("desk.picking")), 303
-    flash(ngettext("Released wave %(list)s with %(num)d order.", "Released wave %(list)s with %(num)d orders.",
-                   len(pick_list.orders), list=pick_list.code), "ok")
+    if len(lists) == 1:
+        flash(ngettext("Released wave %(list)s with %(num)d order.", "Released wave %(list)s with %(num)d orders.",
+                       len(lists[0].orders), list=lists[0].code), "ok")
+    else:
+        # "All sites": a list per site, each walked in its own building.
+        each = [ngettext("%(list)s for %(site)s, %(num)d order", "%(list)s for %(site)s, %(num)d orders",
+                         len(pl.orders), list=pl.code, site=_site_name(pl)) for pl in lists]
+        flash(_("Released %(count)s waves, one per site: %(lists)s.", count=len(lists), lists=" · ".join(each)), "ok")
     return redirect(url_for("desk.picking"))
+
+
+def _site_name(pick_list: PickList) -> str:
+    order = pick_list.orders[0].order if pick_list.orders else None
+    return order.warehouse.name if order is not None and order.warehouse is not None else "?"
 
 
 @bp.route("/picking/lists/<int:list_id>/pause", methods=["POST"])

@@ -24,7 +24,10 @@ add(DESK_MENU, MenuItem(N_("Receipts"), "desk.receipts", N_("Expected deliveries
 
 def _list_page(status: int = 200, **context):
     wanted = request.args.get("status", "")
-    query = select(Receipt).order_by(Receipt.id.desc()).limit(200)
+    from wms.web.desk.sites import chosen_site, receipt_in_site
+
+    # A site's receipts: expected there, or at any site (no site of their own).
+    query = select(Receipt).where(receipt_in_site(chosen_site())).order_by(Receipt.id.desc()).limit(200)
     if wanted in ReceiptStatus.__members__:
         query = query.where(Receipt.status == ReceiptStatus[wanted])
     receipts = db.session.execute(query).scalars().all()
@@ -35,6 +38,14 @@ def _list_page(status: int = 200, **context):
 @bp.route("/receipts", endpoint="receipts")
 def receipts_page():
     return _list_page()
+
+
+def _site(form) -> int | None:
+    """The site a receipt made on the desk is expected at: the form's choice, else the desk's
+    chosen site, else the first site (an unknown one is refused)."""
+    from wms.web.desk.sites import chosen_site
+
+    return receiving.receipt_site(form.get("warehouse_id") or chosen_site())
 
 
 @bp.route("/receipts/new", methods=["POST"])
@@ -50,7 +61,8 @@ def receipt_new():
                 raise DomainError(_("%(value)s is not a date (use 2026-12-01).", value=form['expected_date'])) from None
         receipt = receiving.create_receipt(receiving.parse_lines(form.get("lines", "")),
                                            supplier=form.get("supplier"), expected_date=when,
-                                           reference=form.get("reference"), user=current_user)
+                                           reference=form.get("reference"), user=current_user,
+                                           warehouse_id=_site(form))
     except DomainError as exc:
         return _list_page(422, error=exc.message, form=form)
     flash(ngettext("Receipt %(code)s created: %(num)d unit expected.", "Receipt %(code)s created: %(num)d units expected.", receipt.expected_total, code=receipt.code), "ok")
@@ -67,9 +79,11 @@ def receipt_import():
     except DomainError as exc:
         return _list_page(422, import_errors=[exc.message])
     try:
-        result = receiving.import_receipts(source, user=current_user)
+        result = receiving.import_receipts(source, user=current_user, warehouse_id=_site(request.form))
     except ImportRefused as exc:
         return _list_page(422, import_errors=[str(e) for e in exc.result.errors])
+    except DomainError as exc:
+        return _list_page(422, import_errors=[exc.message])
     flash(_("Imported %(receipts)s from %(rows)s.",
             receipts=ngettext("%(num)d receipt", "%(num)d receipts", result.created),
             rows=ngettext("%(num)d row", "%(num)d rows", result.rows)), "ok")

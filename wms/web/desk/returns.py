@@ -15,6 +15,7 @@ from wms.domain.returns import services as returns
 from wms.domain.returns.models import CustomerReturn, ReturnItem, ReturnStatus
 from wms.errors import DomainError
 from wms.web.desk import bp
+from wms.web.desk.sites import chosen_site, return_in_site
 from wms.web.menu import DESK_MENU, MenuItem, add
 from wms.web.tx import transactional
 from wms.i18n import _, N_, ngettext
@@ -35,8 +36,8 @@ VIEWS = {
 }
 
 
-def _rows(view: str, limit: int | None = 300) -> list[CustomerReturn]:
-    query = VIEWS.get(view, VIEWS["open"])[1](returns.returns_query())
+def _rows(view: str, site: int | None, limit: int | None = 300) -> list[CustomerReturn]:
+    query = VIEWS.get(view, VIEWS["open"])[1](returns.returns_query()).where(return_in_site(site))
     if limit:
         query = query.limit(limit)
     return list(db.session.execute(query).scalars())
@@ -46,8 +47,9 @@ def _list_page(status: int = 200, **context):
     view = request.args.get("view", "open")
     if view not in VIEWS:
         view = "open"
-    return render_template("desk/returns/page.html", rows=_rows(view), views=VIEWS, view=view,
-                           refunds=returns.waiting_for_refund(), form=context.pop("form", {}), **context), status
+    site = chosen_site()
+    return render_template("desk/returns/page.html", rows=_rows(view, site), views=VIEWS, view=view,
+                           refunds=returns.waiting_for_refund(return_in_site(site)), form=context.pop("form", {}), **context), status
 
 
 @bp.route("/returns", endpoint="returns")
@@ -129,7 +131,7 @@ def returns_rate():
         return render_template("desk/returns/rate.html", rows=[], start=request.args.get("start", ""),
                                end=request.args.get("end", ""), error=exc.message), 422
     rows = returns.returns_rate(datetime.combine(start, time.min, UTC),
-                                datetime.combine(end + timedelta(days=1), time.min, UTC))
+                                datetime.combine(end + timedelta(days=1), time.min, UTC), chosen_site())
     return render_template("desk/returns/rate.html", rows=rows, start=start.isoformat(), end=end.isoformat(),
                            error=None)
 
@@ -149,7 +151,7 @@ def returns_csv():
     writer = csv.writer(out)
     writer.writerow(["return", "order", "status", "source", "shop_return", "created_at", "received_at",
                      "sku", "name", "shipped", "announced", "received", "discrepancy", "waiting_for_refund", "reason"])
-    for ret in _rows(view if view in VIEWS else "all", limit=None):
+    for ret in _rows(view if view in VIEWS else "all", chosen_site(), limit=None):
         for line in ret.lines:
             writer.writerow([safe_cell(v) for v in (
                 ret.code, ret.order.reference, ret.status.name, ret.source, ret.ps_return_id or "",

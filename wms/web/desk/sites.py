@@ -1,20 +1,22 @@
 """Desk: sites (sellable, priority), the routing rules, carriers per site, and the site filter.
 
-Every desk page that lists work (orders, stock, picking, dispatch) shows only the chosen site's;
+Every desk page that lists work (dashboard, orders, stock, picking, dispatch, receipts, counts,
+returns, exceptions) shows only the chosen site's;
 "all" (the default) for a supervisor who runs several. The choice (``?site=<id>|all``) is kept
 in the session, so it follows the supervisor from page to page.
 """
 from __future__ import annotations
 
 from datetime import time
+from functools import lru_cache
 
 from flask import flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select, true
 
 from wms.db import as_id, db
 from wms.domain.locations.models import Warehouse
-from wms.domain.locations.sites import all_warehouses
+from wms.domain.locations.sites import all_warehouses, default_zone, valid_zone
 from wms.domain.orders.models import Order, RoutingRule
 from wms.domain.orders.routing import reroute
 from wms.domain.shipping.models import Carrier, CarrierSite
@@ -39,6 +41,57 @@ def desk_site_id() -> int | None:
     return session.get(SESSION_KEY)
 
 
+def order_in_site(site: int | None):
+    """The SQL condition "this order is the site's" (None: every order). As the Orders page:
+    a site's orders and those no site took yet (waiting for one)."""
+    if site is None:
+        return true()
+    return or_(Order.warehouse_id == site, Order.warehouse_id.is_(None))
+
+
+def location_in_site(site: int | None):
+    """The SQL condition "this location is in the site" (None: every location)."""
+    from wms.domain.locations.models import Location
+
+    return true() if site is None else Location.warehouse_id == site
+
+
+def count_in_site(site: int | None):
+    """A count task is a site's when its bin is there; a product count when one of its lines is
+    (or before it has lines: every site may count it). One EXISTS each, no statement per row."""
+    from wms.domain.counts.models import CountLine, CountTask
+    from wms.domain.locations.models import Location
+
+    if site is None:
+        return true()
+    in_site = select(Location.id).where(Location.warehouse_id == site)
+    return or_(CountTask.location_id.in_(in_site),
+               CountTask.lines.any(CountLine.location_id.in_(in_site)),
+               CountTask.location_id.is_(None) & ~CountTask.lines.any())
+
+
+def receipt_in_site(site: int | None):
+    """A receipt is the site's it is expected at; one with no site (older than sites) is every
+    site's."""
+    from wms.domain.receiving.models import Receipt
+
+    if site is None:
+        return true()
+    return or_(Receipt.warehouse_id == site, Receipt.warehouse_id.is_(None))
+
+
+def return_in_site(site: int | None):
+    """A customer return is its order's site's (it comes back from the parcel that site shipped)."""
+    from wms.domain.returns.models import CustomerReturn
+
+    return true() if site is None else CustomerReturn.order.has(order_in_site(site))
+
+
+def chosen_site() -> int | None:
+    """The site the desk shows, None for all (and always None with a single site)."""
+    return desk_site_id() if len(all_warehouses()) > 1 else None
+
+
 @bp.app_context_processor
 def _site_filter():
     # Templates of the desk read desk_sites (every site) and desk_site (the chosen one's id).
@@ -52,7 +105,7 @@ def _page(error: str | None = None, status: int = 200):
     rules = db.session.execute(select(RoutingRule).order_by(RoutingRule.priority, RoutingRule.id)).scalars().all()
     carriers = db.session.execute(select(Carrier).where(Carrier.active.is_(True)).order_by(Carrier.name)).scalars().all()
     return render_template("desk/sites/page.html", warehouses=all_warehouses(), rules=rules, carriers=carriers,
-                           error=error), status
+                           error=error, default_zone=default_zone(), zone_names=zone_names()), status
 
 
 @bp.route("/sites")
@@ -79,13 +132,37 @@ def _int(raw, what: str, low: int = -999, high: int = 999) -> int:
 def site_update(warehouse_id: int):
     try:
         warehouse = _warehouse(warehouse_id)
-        warehouse.priority = _int(request.form.get("priority"), _("The priority"))
+        priority = _int(request.form.get("priority"), _("The priority"))
+        zone = _zone(request.form.get("timezone"))
+        warehouse.priority = priority
         warehouse.sellable = request.form.get("sellable") == "1"
+        if "timezone" in request.form:
+            warehouse.timezone = zone
     except DomainError as exc:
         db.session.rollback()
         return _page(exc.message, exc.status)
     flash(_("%(site)s saved.", site=warehouse.name), "ok")
     return redirect(url_for("desk.sites"))
+
+
+def _zone(raw) -> str | None:
+    """A site's IANA time zone from the form (empty: the installation's, WMS_TIMEZONE)."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if not valid_zone(text):
+        raise DomainError(_("%(zone)s is not a time zone: write it as Region/City, e.g. Europe/Paris "
+                            "or America/Montreal (or leave it empty for the installation's).",
+                            zone=text[:40]), code="bad_timezone")
+    return text
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """The Region/City zones zoneinfo knows, for the Sites page's suggestions."""
+    from zoneinfo import available_timezones
+
+    return tuple(sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))))
 
 
 COUNTRY_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ")

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select, true
 
 from wms.db import db
 from wms.domain.catalog.models import Product
 from wms.domain.inventory.services import parse_quantity
+from wms.domain.locations.sites import current_site_id
 from wms.domain.receiving import services as receiving
 from wms.domain.receiving.models import OPEN_RECEIPT_STATUSES, Receipt
 from wms.domain.receiving.scan import fast_scan
@@ -29,8 +30,11 @@ def _tolerance() -> float:
 
 
 def _open_receipts():
+    # The handheld's site's deliveries and those of no site (no station: every site's).
+    site = current_site_id()
+    here = true() if site is None else or_(Receipt.warehouse_id == site, Receipt.warehouse_id.is_(None))
     return db.session.execute(
-        select(Receipt).where(Receipt.status.in_(OPEN_RECEIPT_STATUSES), Receipt.blind.is_(False))
+        select(Receipt).where(Receipt.status.in_(OPEN_RECEIPT_STATUSES), Receipt.blind.is_(False), here)
         .order_by(Receipt.expected_date.is_(None), Receipt.expected_date, Receipt.id).limit(6)
     ).scalars().all()
 
