@@ -262,3 +262,59 @@ def test_a_move_partial_answer_arriving_after_a_cancel_loads_the_whole_screen(ph
     status_has(phone, "Taking from A-01-01-1")
     move_scan(phone, shelf)
     expect(phone.locator("#mv-qty")).to_have_text("1")
+
+
+def test_a_french_putaway_counts_up_in_place(phone, live_server):
+    """Putaway in French: more of the product held changes only the quantity and the buttons."""
+    from wms.domain.catalog.models import Product
+    from wms.domain.catalog.services import add_barcode
+    from wms.domain.inventory import services as inventory
+    from wms.domain.locations.models import Location, LocationKind, Warehouse
+    from wms.domain.users.models import Role, User
+
+    with live_server.application.app_context():
+        wh = Warehouse(code="WH1", name="Main")
+        db.session.add(wh)
+        db.session.flush()
+        dock = Location(warehouse_id=wh.id, code="DOCK-01", kind=LocationKind.RECEIVING)
+        bin_ = Location(warehouse_id=wh.id, code="A-01-01-1", kind=LocationKind.STORAGE, zone="A", walk_sequence=1)
+        product = Product(sku="MUG-1", name="Mug 33cl", zone="A")
+        db.session.add_all([dock, bin_, product])
+        db.session.flush()
+        add_barcode(product, "3760000000079")
+        inventory.receive(product, dock, 3)
+        user = User(username="rangeur", name="Remi Rangeur", role=Role.OPERATOR, badge_code="BADGE-0904",
+                    language="fr")
+        user.set_password("password-123")
+        user.set_pin("9090")
+        db.session.add(user)
+        db.session.commit()
+        db.session.remove()
+
+    def putaway_scan(code):
+        phone.evaluate("window.__statusBefore = document.querySelector('#status')")
+        phone.wait_for_function("document.activeElement && document.activeElement.name === 'code'")
+        with phone.expect_response(lambda r: "/handheld/putaway/scan" in r.url) as answer:
+            type_scan(phone, code)
+        phone.wait_for_function("document.querySelector('#status') !== window.__statusBefore")
+        return answer.value.headers.get("hx-retarget")
+
+    sign_in(phone, live_server.url, badge="BADGE-0904", pin="9090")
+    phone.goto(live_server.url + "/handheld/putaway")
+    assert putaway_scan("DOCK-01") is None
+    assert putaway_scan("3760000000079") is None  # the target bin appears: the whole screen
+    expect(phone.locator("#suggestion")).to_have_text("A-01-01-1")
+    assert putaway_scan("3760000000079") == "#status"
+    status_has(phone, "à ranger")
+    expect(phone.locator("#pa-qty")).to_have_text("2")
+    expect(phone.locator("button", has_text="Tout prendre (3)")).to_be_visible()
+    expect(phone.locator("#suggestion")).to_have_text("A-01-01-1")
+    assert phone.evaluate("document.activeElement.name") == "code"
+    screenshot(phone, "putaway-partial-answer-fr")
+    assert putaway_scan("3760000000079") == "#status"
+    expect(phone.locator("#pa-qty")).to_have_text("3")
+    expect(phone.locator("button", has_text="Tout prendre")).to_have_count(0)
+    assert putaway_scan("A-01-01-1") is None
+    status_has(phone, "A-01-01-1")
+    expect(phone.locator("#pa-qty")).to_have_text("0")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
