@@ -181,7 +181,8 @@ def shelf(live_server):
         wh = Warehouse(code="WH1", name="Main")
         db.session.add(wh)
         db.session.flush()
-        src, dst = (Location(warehouse_id=wh.id, code=code, kind=LocationKind.STORAGE) for code in ("A-01-01-1", "A-02-01-1"))
+        src, dst = (Location(warehouse_id=wh.id, code=code, kind=LocationKind.STORAGE)
+                    for code in ("A-01-01-1", "A-02-01-1"))
         product = Product(sku="MUG-1", name="Mug 33cl")
         db.session.add_all([src, dst, product])
         db.session.flush()
@@ -213,7 +214,8 @@ def test_a_move_partial_answer_arriving_after_a_cancel_loads_the_whole_screen(ph
     (the cancelled move, quantity 0), never the old move's quantity on the new screen."""
     answers, pages = [], []
     phone.on("response", lambda r: answers.append(r.headers.get("hx-retarget")) if "/move/scan" in r.url else None)
-    phone.on("request", lambda r: pages.append(r.url) if r.method == "GET" and r.url.endswith("/handheld/move") else None)
+    phone.on("request", lambda r: pages.append(r.url)
+             if r.method == "GET" and r.url.endswith("/handheld/move") else None)
     sign_in(phone, live_server.url, badge="BADGE-0903", pin="9090")
     phone.goto(live_server.url + "/handheld/move")
     move_scan(phone, "A-01-01-1")

@@ -119,7 +119,8 @@ def current(user) -> TransferPickView:
     first = open_rows[0]
     return TransferPickView(transfer.code, first.location.code, first.line.product.sku,
                             first.line.product.display_name, first.open_qty,
-                            at_bin=state.data.get("at") == first.id, left=len(open_rows), reservation=first.id)
+                            at_bin=state.data.get("at") == first.id, left=len(open_rows),
+                            reservation=first.id)
 
 
 def prompt(view: TransferPickView) -> str:
