@@ -173,6 +173,31 @@
     focusScan();
   }
 
+  // A partial answer (wms.web.htmx.flow_update) names the task it applies to on its status
+  // line (data-task) and the flow's page (data-screen); the screen names the task it shows.
+  function staleTask(html) {
+    if (html.indexOf('<div id="status" data-answer="partial" data-task="') !== 0) { return null; }
+    var box = document.createElement("div");
+    box.innerHTML = html.slice(0, html.indexOf("</div>") + 6);  // the status line alone
+    var status = box.firstChild;
+    var shown = document.querySelector("#screen [data-task]");
+    if (shown && shown.getAttribute("data-task") === status.getAttribute("data-task")) { return null; }
+    return { url: status.getAttribute("data-screen"), text: status.textContent,
+             ok: status.getAttribute("data-status") === "ok" };
+  }
+
+  function reloadScreen(stale, target) {
+    return fetch(stale.url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (response) {
+      if (!response.ok) { throw new Error(response.status); }
+      return response.text();
+    }).then(function (html) {
+      swapInto(target, html);
+      swapStatus(stale.text, stale.ok);
+    }).catch(function () {
+      swapStatus(t("screen_stale", "Scan applied, but the screen could not be refreshed: reload the page."), false);
+    });
+  }
+
   function pump() {
     var waiting = mine();
     if (sending || !waiting.length) {
@@ -217,10 +242,22 @@
         swapStatus(t("server_failed", "The server failed on that scan; nothing was changed. Scan it again."), false);
         document.body.dispatchEvent(new CustomEvent("scan-error", { bubbles: true }));
       } else {
+        var trigger = response.headers.get("HX-Trigger") || "";
+        var stale = staleTask(result.html);
+        if (stale) {
+          // A partial answer for a task the screen no longer shows ("Bin is short" or Pause
+          // pressed while the scan was in flight): the whole current screen instead, before
+          // the next scan is sent.
+          sending = true;
+          return reloadScreen(stale, item.target).then(function () {
+            sending = false;
+            dispatchTriggers(trigger);
+            pump();
+          });
+        }
         // An error answer names its own target (the status line) with HX-Retarget.
         swapInto(response.headers.get("HX-Retarget") || item.target, result.html,
                  response.headers.get("HX-Reswap"));
-        var trigger = response.headers.get("HX-Trigger") || "";
         if (trigger.indexOf("scan-error") >= 0) { noteRefusal(); }
         dispatchTriggers(trigger);
       }

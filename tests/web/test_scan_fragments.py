@@ -220,3 +220,17 @@ def test_an_item_counted_in_answers_the_counts_and_clears_a_refusals_form(server
     assert "<strong>2</strong> of 5 received" in body and 'class=" last"' in body
     for absent in ('name="code"', "rcv-head", "Acme", "Only a supervisor"):
         assert absent not in body, absent
+
+
+def test_a_partial_answer_names_the_line_the_screen_shows(client, picking_floor):
+    """static/js/scan.js swaps a partial answer only while the screen shows its task (else it
+    loads the whole screen): the answer and the screen name the line alike."""
+    screen = client.get("/handheld/pick", headers={"HX-Request": "true"}).get_data(as_text=True)
+    line = re.search(r'class="pick-card" data-line="(\d+)" data-task="line-(\d+)"', screen)
+    assert line and line.group(1) == line.group(2)
+    body = _scan(client, picking_floor["location"], "frag-task-0001").get_data(as_text=True)
+    assert body.startswith(f'<div id="status" data-answer="partial" data-task="line-{line.group(1)}" '
+                           'data-screen="/handheld/pick"')
+    # Pause while a scan was in flight: the new screen shows no line, so a late answer is not swapped.
+    paused = client.post("/handheld/pick/pause", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "data-task" not in paused

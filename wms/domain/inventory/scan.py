@@ -72,8 +72,12 @@ def _build_read(kind: ScanKind):
 _READ = {kind: _build_read(kind) for kind in (ScanKind.PRODUCT, ScanKind.LOCATION)}
 
 
-def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[MoveView, str] | None:
-    """Apply a bin or product scan on the common path; None: run moving.scan()."""
+def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[MoveView, str, str | None] | None:
+    """Apply a bin or product scan on the common path; None: run moving.scan().
+
+    Returns the view, the sentence, and "product" when a product scan left the operator on
+    the same move (the source bin held: only the prompt, the product and the quantity
+    change on the screen), else None."""
     if scanned.kind not in _READ or scanned.gs1 is not None:
         return None
     row = db.session.execute(_READ[scanned.kind], {"user": user.id, "code": scanned.code,
@@ -100,7 +104,7 @@ def _product_scan(row, qty: int):
     write_state(state_id, {"source": source_id, "product": product_id, "qty": total}, data)
     view = MoveView(_Named(source_id, code=source_code), _Named(product_id, sku=sku), total,
                     _("Scan more %(sku)s, or the destination location", sku=sku))
-    return view, _("%(sku)s: %(qty)s to move", sku=sku, qty=total)
+    return view, _("%(sku)s: %(qty)s to move", sku=sku, qty=total), "product"
 
 
 def _location_scan(row, user):
@@ -117,7 +121,7 @@ def _location_scan(row, user):
         write_state(state_id, {"source": location_id}, data)
         view = MoveView(_Named(location_id, code=code), None, 0,
                         _("Scan a product in %(location)s", location=code))
-        return view, _("Taking from %(location)s", location=code)
+        return view, _("Taking from %(location)s", location=code), None
     if source_id is not None:
         check_site(source_site, source_code)  # held since the station changed: not across sites
     if (kind in NOT_INTO or sku is None or source_id is None or not source_active
@@ -128,4 +132,4 @@ def _location_scan(row, user):
     write_state(state_id, {}, data)
     view = MoveView(None, None, 0, _("Scan the location to take from"))
     return view, _("Moved %(qty)s × %(sku)s from %(source)s to %(location)s",
-                   qty=qty, sku=sku, source=source_code, location=code)
+                   qty=qty, sku=sku, source=source_code, location=code), None

@@ -125,8 +125,11 @@ def _build_location_read():
 _READ = {ScanKind.PRODUCT: _build_product_read(), ScanKind.LOCATION: _build_location_read()}
 
 
-def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PutawayView, str] | None:
-    """Apply a product or bin scan on the common path; None: run putaway.scan()."""
+def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PutawayView, str, str | None] | None:
+    """Apply a product or bin scan on the common path; None: run putaway.scan().
+
+    Returns the view, the sentence, and "qty" when the scan only added to the product held
+    (same dock, same product, same suggestion: the screen changes only there), else None."""
     if scanned.kind not in _READ or scanned.gs1 is not None:
         return None
     row = db.session.execute(_READ[scanned.kind], {"user": user.id, "code": scanned.code,
@@ -149,7 +152,8 @@ def _product_scan(row, qty: int):
         return None  # out of use, or none waiting: the full service says so
     if data.get("product") and data["product"] != product_id and data.get("qty"):
         return None  # another product held: refused by the full service
-    total = (data.get("qty", 0) if data.get("product") == product_id else 0) + qty * pack_qty
+    more = bool(data.get("qty")) and data.get("product") == product_id
+    total = (data["qty"] if more else 0) + qty * pack_qty
     if total > free:
         return None
     write_state(state_id, {"dock": dock_id, "product": product_id, "qty": total,
@@ -165,7 +169,8 @@ def _product_scan(row, qty: int):
         prompt = _("No empty bin found: scan the bin you put it in")
         message = _("%(sku)s: %(qty)s to put away", sku=sku, qty=total)
     view = PutawayView(_Location(dock_id, dock_code), product, total, free, suggestion, prompt)
-    return view, message
+    same = more and data.get("dock") == dock_id and data.get("suggestion") == suggestion_id
+    return view, message, "qty" if same else None
 
 
 def _location_scan(row, user):
@@ -182,7 +187,7 @@ def _location_scan(row, user):
         write_state(state_id, {"dock": location_id}, data)
         view = PutawayView(_Location(location_id, code), None, 0, 0, None,
                            _("Scan a product on the dock"))
-        return view, _("Putting away from %(location)s: scan a product.", location=code)
+        return view, _("Putting away from %(location)s: scan a product.", location=code), None
     if dock_code is not None:
         check_site(dock_site, dock_code)  # held since the station changed: not across sites
     if (kind not in PUTAWAY_KINDS or sku is None or dock_code is None or not dock_active
@@ -197,4 +202,4 @@ def _location_scan(row, user):
     else:
         message = _("Put away %(qty)s × %(sku)s in %(location)s (not the suggested "
                     "bin)", qty=qty, sku=sku, location=code)
-    return view, message
+    return view, message, None

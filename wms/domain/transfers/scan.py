@@ -43,6 +43,10 @@ class TransferPickView:
     open_qty: int = 0
     at_bin: bool = False
     left: int = 0  # bins still to visit, this one included
+    reservation: int | None = None  # the bin's reservation: what the screen shows (its task)
+    # Set by a scan that left the picker at the same bin: what changed ("bin": the prompt;
+    # "qty": the prompt and the quantity left), so the answer carries only that.
+    update: str | None = None
 
     @property
     def done(self) -> bool:
@@ -115,7 +119,8 @@ def current(user) -> TransferPickView:
     first = open_rows[0]
     return TransferPickView(transfer.code, first.location.code, first.line.product.sku,
                             first.line.product.display_name, first.open_qty,
-                            at_bin=state.data.get("at") == first.id, left=len(open_rows))
+                            at_bin=state.data.get("at") == first.id, left=len(open_rows),
+                            reservation=first.id)
 
 
 def prompt(view: TransferPickView) -> str:
@@ -179,7 +184,8 @@ def scan(user, code: str, qty: int = 1, *, scan_id: str | None = None) -> tuple[
     if res_id is None:
         raise DomainError(_("%(code)s is picked: take it to the shipping area.", code=tcode), code="all_picked")
     open_qty = res_qty - res_picked
-    view = TransferPickView(tcode, bin_code, sku, name, open_qty, at_bin=data.get("at") == res_id, left=left)
+    view = TransferPickView(tcode, bin_code, sku, name, open_qty, at_bin=data.get("at") == res_id, left=left,
+                            reservation=res_id)
     if scanned_location is not None:
         check_site(scanned_site, text.upper())  # a bin of another site: refused by name
         if scanned_location != bin_id:
@@ -187,6 +193,7 @@ def scan(user, code: str, qty: int = 1, *, scan_id: str | None = None) -> tuple[
         if not view.at_bin:
             write_state(state_id, {"transfer": transfer_id, "at": res_id})
             view.at_bin = True
+        view.update = "bin"
         return view, _("At %(bin)s: take %(qty)d × %(sku)s.", bin=bin_code, qty=open_qty, sku=sku)
     if barcode_product is None:
         raise DomainError(_("%(code)s is neither a location nor a product barcode.", code=text[:40]),
@@ -209,6 +216,7 @@ def scan(user, code: str, qty: int = 1, *, scan_id: str | None = None) -> tuple[
     message = _("+%(units)d %(sku)s from %(bin)s.", units=units, sku=sku, bin=bin_code)
     if units < open_qty:
         view.open_qty = open_qty - units
+        view.update = "qty"
         return view, message
     # The bin is done: the next one (a read only at the end of a bin).
     write_state(state_id, {"transfer": transfer_id})

@@ -40,6 +40,7 @@ def handheld_js_messages() -> dict:
         "waiting": _forms(lambda n: t.ungettext(
             "%(num)d scan waiting to be sent…", "%(num)d scans waiting to be sent…", n)),
         "stale_page": _("Not applied: the page is out of date. Reload it and scan again."),
+        "screen_stale": _("Scan applied, but the screen could not be refreshed: reload the page."),
         "server_failed": _("The server failed on that scan; nothing was changed. Scan it again."),
         "refusal": _("Refused"),
         "logout_unsent": _forms(lambda n: t.ungettext(

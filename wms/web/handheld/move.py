@@ -9,7 +9,7 @@ from wms.domain.scans.services import parse
 from wms.errors import DomainError
 from wms.i18n import N_, _
 from wms.web.handheld import bp
-from wms.web.htmx import flow_screen
+from wms.web.htmx import flow_screen, flow_update
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
@@ -25,8 +25,13 @@ def move():
     return _render(moving.current(current_user))
 
 
+def _screen(message: str, ok: bool):
+    # The whole current screen under a sentence: the retry of a scan answered in part.
+    return _render(moving.current(current_user), message, ok)
+
+
 @bp.route("/move/scan", methods=["POST"])
-@scan_endpoint
+@scan_endpoint(screen=_screen)
 def move_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
@@ -34,7 +39,12 @@ def move_scan():
         # The bin and product scans of a move take the fast path; anything else (and every
         # refusal) the full service.
         done = fast_scan(current_user, parse(code), qty, g.get("scan_id"))
-        view, message = done if done is not None else moving.scan(current_user, code, qty)
+        if done is None:
+            view, message = moving.scan(current_user, code, qty)
+        else:
+            view, message, update = done
+            if update is not None:  # still on the same move: send only what changed
+                return flow_update("move", view=view, message=message)
     except DomainError as exc:
         return _render(moving.current(current_user), exc.message, ok=False, status=422)
     return _render(view, message)

@@ -12,7 +12,7 @@ from wms.domain.scans.services import parse
 from wms.errors import DomainError
 from wms.i18n import N_, _
 from wms.web.handheld import bp
-from wms.web.htmx import flow_screen
+from wms.web.htmx import flow_screen, flow_update
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint, transactional
 
@@ -33,8 +33,13 @@ def putaway_page():
     return _render(putaway.current(current_user))
 
 
+def _screen(message: str, ok: bool):
+    # The whole current screen under a sentence: the retry of a scan answered in part.
+    return _render(putaway.current(current_user), message, ok)
+
+
 @bp.route("/putaway/scan", methods=["POST"])
-@scan_endpoint
+@scan_endpoint(screen=_screen)
 def putaway_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
@@ -42,7 +47,12 @@ def putaway_scan():
         # A product taken from the dock and the bin it goes into take the fast path; anything
         # else (and every refusal) the full service.
         done = fast_scan(current_user, parse(code), qty, g.get("scan_id"))
-        view, message = done if done is not None else putaway.scan(current_user, code, qty)
+        if done is None:
+            view, message = putaway.scan(current_user, code, qty)
+        else:
+            view, message, update = done
+            if update is not None:  # more of the product held: send only what changed
+                return flow_update("putaway", view=view, message=message)
     except DomainError as exc:
         return _refused(exc)
     return _render(view, message)

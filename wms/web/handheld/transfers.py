@@ -7,7 +7,7 @@ from wms.domain.transfers import scan as transfer_scan
 from wms.errors import DomainError
 from wms.i18n import N_
 from wms.web.handheld import bp
-from wms.web.htmx import flow_screen
+from wms.web.htmx import flow_screen, flow_update
 from wms.web.menu import HANDHELD_MENU, MenuItem, add
 from wms.web.tx import scan_endpoint
 
@@ -42,13 +42,20 @@ def transfer_pick_page():
     return _render(transfer_scan.current(current_user))
 
 
+def _screen(message: str, ok: bool):
+    # The whole current screen under a sentence: the retry of a scan answered in part.
+    return _render(transfer_scan.current(current_user), message, ok)
+
+
 @bp.route("/transfer-pick/scan", methods=["POST"])
-@scan_endpoint
+@scan_endpoint(screen=_screen)
 def transfer_pick_scan():
     try:
         qty = parse_quantity(request.form.get("qty") or "1")
         view, message = transfer_scan.scan(current_user, request.form.get("code", ""), qty,
                                            scan_id=g.get("scan_id"))
+        if view.update is not None:  # still at the same bin: send only what changed
+            return flow_update("transfer_pick", view=view, prompt=transfer_scan.prompt(view), message=message)
     except DomainError as exc:
         return _render(transfer_scan.current(current_user), exc.message, ok=False, status=422)
     return _render(view, message)
