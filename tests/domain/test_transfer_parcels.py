@@ -201,6 +201,8 @@ def test_dispatch_refusals_for_transfer_parcels(app, sites, carriers, make_wareh
     assert refused.value.code == "other_site"
     with pytest.raises(NotFound):
         shipping.add_parcel(at_lyon, "PCL-T999999")
+    with pytest.raises(NotFound):
+        shipping.remove_parcel(at_lyon, "PCL-T999999")
     # On and off the right dispatch: it stays packed, and can go on again.
     paris = shipping.open_dispatch(carriers["range"], None, sites["paris"].id)
     shipping.add_parcel(paris, tr.parcels[0].code)

@@ -447,7 +447,7 @@ def add_parcel(dispatch: Dispatch, code: str, user=None) -> Parcel:
 def remove_parcel(dispatch: Dispatch, code: str) -> Parcel:
     """Take a parcel off an open dispatch (it stays packed)."""
     parcel = find_parcel(code)
-    if parcel is None or dispatch.status is not DispatchStatus.OPEN or parcel.dispatch_id != dispatch.id:
+    if dispatch.status is not DispatchStatus.OPEN or parcel.dispatch_id != dispatch.id:
         raise DomainError(_("%(code)s is not on the open dispatch %(dispatch_code)s.",
                             code=parcel.code, dispatch_code=dispatch.code))
     if isinstance(parcel, Parcel):
