@@ -18,7 +18,6 @@ import cProfile
 import json
 import os
 import pstats
-import re
 import sys
 import tempfile
 import time
@@ -32,18 +31,8 @@ from sqlalchemy import create_engine, event, text  # noqa: E402
 from wms import create_app  # noqa: E402
 from wms.db import db  # noqa: E402
 
-PG_SERVER_URL = os.environ.get("WMS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
-PICK_LOCATION = re.compile(r'class="pick-loc( pick-here)?" id="pick-location">([^<]+)<')
-PICK_SKU = re.compile(r'id="pick-sku">([^<]+)<')
-
-
-def on_screen(screen: str, answer: str, partial: bool) -> str:
-    """The screen after an answer: the whole screen, or (an answer carrying only what changed,
-    HX-Retarget #status) the same screen with the bin's element as the answer sends it."""
-    if not partial:
-        return answer
-    where = PICK_LOCATION.search(answer)
-    return PICK_LOCATION.sub(lambda _m: where.group(0), screen, count=1) if where else screen
+# The screen's bin and SKU, and how a partial answer changes the screen: as the load bench reads them.
+from scan_load import PG_SERVER_URL, PICK_LOCATION, PICK_SKU, on_screen  # noqa: E402
 
 
 def setup(url: str, lists: int, lines: int, qty: int) -> tuple[list[str], dict]:
