@@ -27,13 +27,18 @@ def current_site_id() -> int | None:
     return g.get("site_id")
 
 
-def other_site_refusal(warehouse_id: int, code: str, site_id: int) -> DomainError:
-    """The refusal of bin ``code`` of warehouse ``warehouse_id`` scanned by a handheld of ``site_id``."""
+def site_names(warehouse_id: int, site_id: int) -> tuple[str, str]:
+    """The names of a thing's site and of the handheld's (one read, for a refusal's sentence)."""
     names = dict(db.session.execute(select(Warehouse.id, Warehouse.name)
                                     .where(Warehouse.id.in_([warehouse_id, site_id]))).all())
+    return names.get(warehouse_id, "?"), names.get(site_id, "?")
+
+
+def other_site_refusal(warehouse_id: int, code: str, site_id: int) -> DomainError:
+    """The refusal of bin ``code`` of warehouse ``warehouse_id`` scanned by a handheld of ``site_id``."""
+    there, here = site_names(warehouse_id, site_id)
     return DomainError(_("%(code)s is a bin of %(site)s, not of %(here)s: scan a bin of %(here)s.",
-                         code=code, site=names.get(warehouse_id, "?"), here=names.get(site_id, "?")),
-                       code="other_site")
+                         code=code, site=there, here=here), code="other_site")
 
 
 def check_site(warehouse_id: int | None, code: str, site_id: int | None = None) -> None:
@@ -52,11 +57,9 @@ def check_order_site(order) -> None:
     site = current_site_id()
     if site is None or order.warehouse_id is None or order.warehouse_id == site:
         return
-    names = dict(db.session.execute(select(Warehouse.id, Warehouse.name)
-                                    .where(Warehouse.id.in_([order.warehouse_id, site]))).all())
+    there, here = site_names(order.warehouse_id, site)
     raise DomainError(_("%(order)s ships from %(site)s, not from %(here)s: leave it for %(site)s.",
-                        order=order.code, site=names.get(order.warehouse_id, "?"), here=names.get(site, "?")),
-                      code="other_site")
+                        order=order.code, site=there, here=here), code="other_site")
 
 
 def all_warehouses() -> list[Warehouse]:

@@ -55,17 +55,14 @@ def check_receipt_site(receipt) -> None:
     """Refuse a receipt expected at another site than the handheld's (no site on either: fine).
 
     ``receipt`` is a Receipt or the fast path's read of it (``warehouse_id`` already read)."""
-    from wms.domain.locations.models import Warehouse
-    from wms.domain.locations.sites import current_site_id
+    from wms.domain.locations.sites import current_site_id, site_names
 
     site = current_site_id()
     if site is None or receipt.warehouse_id is None or receipt.warehouse_id == site:
         return
-    names = dict(db.session.execute(select(Warehouse.id, Warehouse.name)
-                                    .where(Warehouse.id.in_([receipt.warehouse_id, site]))).all())
+    there, here = site_names(receipt.warehouse_id, site)
     raise DomainError(_("%(code)s is expected at %(site)s, not at %(here)s: leave it for %(site)s.",
-                        code=receipt.code, site=names.get(receipt.warehouse_id, "?"),
-                        here=names.get(site, "?")), code="other_site")
+                        code=receipt.code, site=there, here=here), code="other_site")
 
 
 def create_receipt(lines, *, supplier: str | None = None, expected_date: date | None = None,

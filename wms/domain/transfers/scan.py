@@ -18,8 +18,8 @@ from sqlalchemy.orm import aliased
 from wms.db import db
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
-from wms.domain.locations.models import Location, LocationKind, Warehouse
-from wms.domain.locations.sites import check_site, current_site_id
+from wms.domain.locations.models import Location, LocationKind
+from wms.domain.locations.sites import check_site, current_site_id, site_names
 from wms.domain.scans.models import FlowState, ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied, load_state, save_state, write_state
 from wms.domain.transfers import services as transfers
@@ -139,9 +139,7 @@ def _site_refusal(code: str, warehouse_id: int | None, *, receive: bool) -> None
     here = current_site_id()
     if here is None or warehouse_id is None or warehouse_id == here:
         return
-    names = dict(db.session.execute(select(Warehouse.id, Warehouse.name)
-                                    .where(Warehouse.id.in_([warehouse_id, here]))).all())
-    site, here_name = names.get(warehouse_id, "?"), names.get(here, "?")
+    site, here_name = site_names(warehouse_id, here)
     if receive:
         raise DomainError(_("%(code)s goes to %(site)s, not to %(here)s: it is received at %(site)s.",
                             code=code, site=site, here=here_name), code="other_site")
