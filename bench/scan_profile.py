@@ -93,6 +93,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--scans", type=int, default=600)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile-out", metavar="FILE",
+                        help="with --profile, also save the product scans' profile (pstats) there")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="wms-prof-")
     os.environ.setdefault("WMS_INSTANCE_PATH", folder)
@@ -161,6 +163,8 @@ def main() -> None:
         if profiles:
             for kind, profile in profiles.items():
                 result[f"{kind}_calls"] = round(pstats.Stats(profile).total_calls / max(cost[kind][2], 1))
+            if args.profile_out:
+                profiles["product"].dump_stats(args.profile_out)
             stats = pstats.Stats(profiles["location"]).add(profiles["product"])
             stats.sort_stats("cumulative").print_stats(45)
             stats.sort_stats("tottime").print_stats(30)
