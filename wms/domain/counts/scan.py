@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from wms.barcodes import Scan, ScanKind
-from wms.db import db
+from wms.db import execute
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.counts.models import CountLine, CountScope, CountStatus, CountTask
 from wms.domain.counts.services import FLOW, NOT_COUNTABLE, CountView
@@ -116,7 +116,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[Count
     """
     if scanned.kind not in _READ or scanned.gs1 is not None:
         return None
-    rows = db.session.execute(_READ[scanned.kind], {"user": user.id, "code": scanned.code,
+    rows = execute(_READ[scanned.kind], {"user": user.id, "code": scanned.code,
                                                     "scan_id": scan_id or ""}).all()
     if not rows:
         return None  # no flow state or task held, or an unknown code
@@ -138,7 +138,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[Count
         if (scope is CountScope.LOCATION and location_id != task_location) or kind in NOT_COUNTABLE:
             return None  # refused by the full service
         if any(r[15] == location_id and r[17] is None for r in rows if r[14] is not None):
-            db.session.execute(_TAKE_BOOKS, {"task": task_id, "location": location_id})
+            execute(_TAKE_BOOKS, {"task": task_id, "location": location_id})
         new = {"task": task_id, "location": location_id}
         write_state(state_id, new, data)
         view = CountView(task, _Named(location_id, code=code), [ln for ln in lines if ln.counted],
@@ -153,7 +153,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[Count
     if line is None:
         return None  # the product's first unit in this bin: the full service adds its line
     shown = bool(line.counted)  # on the screen already: only its count changes
-    line.counted = db.session.execute(_ADD, {"line": line.id, "units": qty * pack_qty}).scalar_one()
+    line.counted = execute(_ADD, {"line": line.id, "units": qty * pack_qty}).scalar_one()
     view = CountView(task, _Named(held_id, code=held_code), [ln for ln in lines if ln.counted],
                      _("Scan each product in %(location)s, then Finish", location=held_code), line)
     return view, _("%(sku)s: %(qty)s counted in %(location)s", sku=sku, qty=line.counted,

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from wms.barcodes import Scan, ScanKind
-from wms.db import db
+from wms.db import execute
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason, StockLevel
@@ -80,7 +80,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[MoveV
     change on the screen), else None."""
     if scanned.kind not in _READ or scanned.gs1 is not None:
         return None
-    row = db.session.execute(_READ[scanned.kind], {"user": user.id, "code": scanned.code,
+    row = execute(_READ[scanned.kind], {"user": user.id, "code": scanned.code,
                                                    "scan_id": scan_id or ""}).first()
     if row is None:
         return None  # no flow state yet, or a code that is no barcode or bin

@@ -24,7 +24,7 @@ from sqlalchemy import Integer, and_, bindparam, exists, insert, select, update
 from sqlalchemy.orm import aliased
 
 from wms.barcodes import Scan, ScanKind
-from wms.db import db
+from wms.db import execute
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.locations.sites import check_order_site
 from wms.domain.orders.models import Order, OrderLine, OrderStatus
@@ -157,7 +157,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
     """
     if scanned.kind is not ScanKind.PRODUCT or scanned.gs1 is not None:
         return None
-    rows = db.session.execute(_READ, {"user": user.id, "code": scanned.code,
+    rows = execute(_READ, {"user": user.id, "code": scanned.code,
                                       "scan_id": scan_id or ""}).all()
     if not rows:
         return None  # no order on the bench
@@ -204,12 +204,12 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
             and ln.quantity - ln.quantity_packed - (units if ln is line else 0) <= 0
             for ln in lines.values()):
         return None  # the last item closes the order: the full service
-    packed = db.session.execute(_PACK_LINE, {"line": line.id, "units": units}).scalar()
+    packed = execute(_PACK_LINE, {"line": line.id, "units": units}).scalar()
     if packed is None:
         return None  # packed meanwhile by another packer: nothing written, the full service
     item_id = items.get((parcel.id, line.id))
     params = {"item": item_id, "parcel": parcel.id, "line": line.id, "units": units}
-    done = db.session.execute(_ADD_TO_ITEM if item_id is not None else _NEW_ITEM, params).scalar()
+    done = execute(_ADD_TO_ITEM if item_id is not None else _NEW_ITEM, params).scalar()
     if done is None:  # the parcel was closed while this scan waited
         raise DomainError(_("This order changed while you scanned: scan again."), code="stale")
     line.quantity_packed = packed

@@ -24,7 +24,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from wms.barcodes import Scan, ScanKind
-from wms.db import db
+from wms.db import execute
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
 from wms.domain.locations.models import Location, LocationKind
@@ -146,7 +146,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
     if scanned.kind not in (ScanKind.LOCATION, ScanKind.PRODUCT) or scanned.gs1 is not None:
         return None
     product_scan = scanned.kind is ScanKind.PRODUCT
-    row = db.session.execute(_READ[product_scan], {
+    row = execute(_READ[product_scan], {
         "user": user.id, "code": scanned.code, "scan_id": scan_id or ""}).first()
     if row is None:
         return None  # no list held, nothing left to pick, or no flow state yet
@@ -200,10 +200,10 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
         write_state(state_id, {"list": list_id, "at": bin_id, "line": line_id}, data)
     inventory.pick_move(product_id, bin_id, drop_id, units, user_id=user.id,
                         reference=f"PL-{list_id}")
-    advanced = db.session.execute(_ADVANCE, {"line": line_id, "list": list_id, "units": units})
+    advanced = execute(_ADVANCE, {"line": line_id, "list": list_id, "units": units})
     if advanced.rowcount != 1:  # pragma: no cover - the locks above make this impossible
         raise DomainError(_("This line changed while you scanned: scan again."), code="stale")
-    db.session.execute(_ORDER_LINE, {"order_line": order_line_id, "units": units})
+    execute(_ORDER_LINE, {"order_line": order_line_id, "units": units})
     message = _("Picked %(qty)s × %(sku)s", qty=units, sku=sku)
     if units < open_qty:
         line.open_qty = open_qty - units

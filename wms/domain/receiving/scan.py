@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, or_, select, update
 
 from wms.barcodes import Scan, ScanKind
-from wms.db import db
+from wms.db import execute
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason
@@ -142,7 +142,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
     """
     if scanned.kind is not ScanKind.PRODUCT or scanned.gs1 is not None:
         return None
-    rows = db.session.execute(_READ, {"user": user.id, "code": scanned.code,
+    rows = execute(_READ, {"user": user.id, "code": scanned.code,
                                       "scan_id": scan_id or "", "site": current_site_id() or 0}).all()
     if not rows:
         return None  # no receipt held (or one with no line yet)
@@ -172,7 +172,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
         allowed = max(line.expected + int(line.expected * float(tolerance_pct) / 100), limit or 0)
         if line.received + units > allowed:
             return None
-    received = db.session.execute(_COUNT_IN, {"line": line.id, "units": units,
+    received = execute(_COUNT_IN, {"line": line.id, "units": units,
                                               "allowed": MAX_RECEIVED if allowed is None else allowed}).scalar()
     if received is None:
         return None  # counted into meanwhile, now over: nothing written, the full service decides

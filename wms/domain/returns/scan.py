@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from wms.barcodes import Scan, ScanKind
-from wms.db import db, utcnow
+from wms.db import execute, utcnow
 from wms.domain.catalog.models import Barcode
 from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason
@@ -90,7 +90,7 @@ def fast_scan(user, text: str, scanned: Scan | None, qty: int, scan_id: str | No
         return None
     if key is ReturnCondition.WRONG_ITEM:
         return None  # rare, and it writes the return's history: the full service
-    rows = db.session.execute(_READ, {"user": user.id, "code": "" if key else scanned.code,
+    rows = execute(_READ, {"user": user.id, "code": "" if key else scanned.code,
                                       "scan_id": scan_id or "", "site": current_site_id() or 0}).all()
     if not rows:
         return None
@@ -109,7 +109,7 @@ def fast_scan(user, text: str, scanned: Scan | None, qty: int, scan_id: str | No
         units = qty * pack_qty
         if line is None or line.received + units > line.shipped:
             return None
-        db.session.execute(_ADD_ITEM, {
+        execute(_ADD_ITEM, {
             "return_id": return_id, "return_line_id": line.id, "product_id": barcode_product,
             "code": scanned.code, "quantity": units, "condition": None, "location_id": None,
             "exception": False, "user_id": user.id, "created_at": utcnow()})
@@ -123,7 +123,7 @@ def fast_scan(user, text: str, scanned: Scan | None, qty: int, scan_id: str | No
                                   else (quarantine_id, quarantine_code))
     if location_id is None:
         return None  # no such location: the full service says so
-    graded = db.session.execute(_GRADE, {"item": pending_id, "condition": key, "location": location_id})
+    graded = execute(_GRADE, {"item": pending_id, "condition": key, "location": location_id})
     if graded.rowcount != 1:  # pragma: no cover - the return's row lock makes this impossible
         return None
     inventory.receive_into(pending_product, location_id, pending_qty, reason=MoveReason.RETURNED,

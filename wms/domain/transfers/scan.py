@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
-from wms.db import db
+from wms.db import db, execute
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
 from wms.domain.locations.models import Location, LocationKind
@@ -166,7 +166,7 @@ def scan(user, code: str, qty: int = 1, *, scan_id: str | None = None) -> tuple[
         raise DomainError(_("Scan a transfer code, a location or a product."))
     if text.upper().startswith(CODE_PREFIX):
         return _start(user, text)
-    row = db.session.execute(_READ, {"user": user.id, "code": text, "scan_id": scan_id or ""}).first()
+    row = execute(_READ, {"user": user.id, "code": text, "scan_id": scan_id or ""}).first()
     if row is None:
         raise DomainError(_("Scan the transfer code (TR-…) first."), code="no_transfer")
     (state_id, data, transfer_id, status, source_id, res_id, res_qty, res_picked, bin_id, product_id, line_id,
@@ -207,10 +207,10 @@ def scan(user, code: str, qty: int = 1, *, scan_id: str | None = None) -> tuple[
     if packing_id is None:
         raise DomainError(_("This site has no packing location: ask a supervisor to create one."))
     inventory.pick_move(product_id, bin_id, packing_id, units, user_id=user.id, reference=tcode)
-    db.session.execute(_ADVANCE, {"res": res_id, "units": units})
-    db.session.execute(_LINE, {"line": line_id, "units": units})
+    execute(_ADVANCE, {"res": res_id, "units": units})
+    execute(_LINE, {"line": line_id, "units": units})
     if status is TransferStatus.RELEASED:
-        db.session.execute(_PICKING, {"transfer": transfer_id})
+        execute(_PICKING, {"transfer": transfer_id})
     message = _("+%(units)d %(sku)s from %(bin)s.", units=units, sku=sku, bin=bin_code)
     if units < open_qty:
         view.open_qty = open_qty - units
