@@ -3,7 +3,9 @@ of the SQLite request queue (docs/security.md)."""
 from __future__ import annotations
 
 from flask import Flask, abort, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
+
 from wms.i18n import _
 
 # The handheld and the desk load scripts and styles from /static only: nothing inline.
@@ -39,7 +41,27 @@ def page_number(raw: str | None, maximum: int = 100_000) -> int:
     return min(max(int(raw), 1), maximum)
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, its signer built once per secret key.
+
+    Flask builds the signer (itsdangerous, key derivation set-up) afresh twice a request, to
+    read the cookie and to write it. It is kept here, and built again when the app's secret
+    key or its fallbacks change (a test or a key rotation that sets them).
+    """
+
+    _signer: tuple = (None, None)
+
+    def get_signing_serializer(self, app: Flask):
+        key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        known, signer = self._signer
+        if known != key:
+            signer = super().get_signing_serializer(app)
+            self._signer = (key, signer)
+        return signer
+
+
 def setup_security(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     if int(app.config.get("TRUSTED_PROXIES") or 0) > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
