@@ -386,3 +386,15 @@ def test_a_reused_idempotency_key_with_another_body_is_refused(client, make_user
     other = client.post("/api/v1/stock/moves", headers=headers, json={**body, "quantity": 3})
     assert other.status_code == 422 and other.json["error"]["code"] == "idempotency_key_reused"
     assert db.session.query(StockMove).count() == 2  # the receipt and one move
+
+
+def test_the_session_signer_follows_a_new_secret_key(app, client, login_as):
+    # The signer is kept between requests (wms/web/security.py): a new key must still end
+    # the sessions signed with the old one, and sign the new ones.
+    login_as("supervisor")
+    assert client.get("/desk/").status_code == 200
+    app.secret_key = "a-new-secret"
+    answer = client.get("/desk/")
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/login")
+    login_as("supervisor")
+    assert client.get("/desk/").status_code == 200
