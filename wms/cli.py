@@ -284,14 +284,14 @@ def settle_heap() -> None:
     """Keep the garbage collector's full passes short in the server's processes.
 
     A full collection walks every object the process holds: the app, SQLAlchemy's mappers,
-    Jinja, Babel: some hundreds of thousands of objects. Under the scan bench a full pass held
-    the GIL for 110-170 ms in the worker (every request waiting behind it: the tail of the scan
-    latencies) and 25-120 ms at start-up. What start-up built lives as long as the process: it is collected
-    once here and frozen (gc.freeze), so later passes walk only what requests left (a full
-    pass under scans then took 2-12 ms); the workers, forked from this process, inherit it
-    frozen, and share its memory pages longer. The thresholds stay Python's: a request's
-    objects nearly all die by reference count, and a larger first generation only made its
-    passes longer (5-10 ms) without making the scans cheaper.
+    Jinja, Babel: some hundreds of thousands of objects. Under the scan bench a full pass
+    held the GIL for 110-170 ms in the worker (every request waiting behind it: the tail of
+    the scan latencies) and 25-120 ms at start-up. What start-up built lives as long as the
+    process: it is collected once here and frozen (gc.freeze), so later passes walk only
+    what requests left (a full pass under scans then took 2-12 ms); the workers, forked
+    from this process, inherit it frozen, and share its memory pages longer. The thresholds
+    stay Python's: a request's objects nearly all die by reference count, and a larger
+    first generation only made its passes longer (5-10 ms) without making scans cheaper.
     """
     import gc
 

@@ -117,7 +117,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[Count
     if scanned.kind not in _READ or scanned.gs1 is not None:
         return None
     rows = execute(_READ[scanned.kind], {"user": user.id, "code": scanned.code,
-                                                    "scan_id": scan_id or ""}).all()
+                                         "scan_id": scan_id or ""}).all()
     if not rows:
         return None  # no flow state or task held, or an unknown code
     first = rows[0]

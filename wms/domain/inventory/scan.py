@@ -81,7 +81,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[MoveV
     if scanned.kind not in _READ or scanned.gs1 is not None:
         return None
     row = execute(_READ[scanned.kind], {"user": user.id, "code": scanned.code,
-                                                   "scan_id": scan_id or ""}).first()
+                                        "scan_id": scan_id or ""}).first()
     if row is None:
         return None  # no flow state yet, or a code that is no barcode or bin
     if row[-1] is not None:

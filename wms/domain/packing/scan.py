@@ -158,7 +158,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
     if scanned.kind is not ScanKind.PRODUCT or scanned.gs1 is not None:
         return None
     rows = execute(_READ, {"user": user.id, "code": scanned.code,
-                                      "scan_id": scan_id or ""}).all()
+                           "scan_id": scan_id or ""}).all()
     if not rows:
         return None  # no order on the bench
     (data, shipment_id, shipment_status, service, carrier_name, order_id, reference, order_status,

@@ -143,7 +143,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
     if scanned.kind is not ScanKind.PRODUCT or scanned.gs1 is not None:
         return None
     rows = execute(_READ, {"user": user.id, "code": scanned.code,
-                                      "scan_id": scan_id or "", "site": current_site_id() or 0}).all()
+                           "scan_id": scan_id or "", "site": current_site_id() or 0}).all()
     if not rows:
         return None  # no receipt held (or one with no line yet)
     (data, receipt_id, status, blind, supplier, receipt_site, *_rest, barcode_product, pack_qty, dock_id,
@@ -173,7 +173,7 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None, *,
         if line.received + units > allowed:
             return None
     received = execute(_COUNT_IN, {"line": line.id, "units": units,
-                                              "allowed": MAX_RECEIVED if allowed is None else allowed}).scalar()
+                                   "allowed": MAX_RECEIVED if allowed is None else allowed}).scalar()
     if received is None:
         return None  # counted into meanwhile, now over: nothing written, the full service decides
     inventory.receive_into(barcode_product, dock_id, units, reason=MoveReason.RECEIVED,

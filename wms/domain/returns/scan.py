@@ -91,7 +91,7 @@ def fast_scan(user, text: str, scanned: Scan | None, qty: int, scan_id: str | No
     if key is ReturnCondition.WRONG_ITEM:
         return None  # rare, and it writes the return's history: the full service
     rows = execute(_READ, {"user": user.id, "code": "" if key else scanned.code,
-                                      "scan_id": scan_id or "", "site": current_site_id() or 0}).all()
+                           "scan_id": scan_id or "", "site": current_site_id() or 0}).all()
     if not rows:
         return None
     first = rows[0]
