@@ -165,9 +165,15 @@ class OrderEvent(db.Model):
 
 
 def record_event(order: Order, kind: str, message: str, user=None) -> OrderEvent:
-    """Append a line to an order's history."""
+    """Append a line to an order's history.
+
+    Without reading the history: the event names its order (back_populates puts it in
+    order.events when that list is loaded or read later), where appending to order.events
+    would first load every event the order has.
+    """
     event = OrderEvent(kind=kind, message=message, user_id=getattr(user, "id", user))
-    order.events.append(event)
+    event.order = order
+    db.session.add(event)
     return event
 
 
