@@ -10,7 +10,9 @@ from wms.domain.counts.models import CountLine
 from wms.domain.inventory.models import MoveReason, StockLevel, StockMove
 from wms.domain.inventory.services import ledger_problems, receive
 from wms.domain.locations.models import Location, LocationKind
-from wms.domain.orders.models import Order, OrderLine
+from wms.domain.catalog.models import Barcode
+from wms.domain.orders.models import Order, OrderLine, OrderStatus
+from wms.domain.picking.models import PickList, PickListStatus
 from wms.domain.picking.allocation import allocate_orders
 from wms.domain.picking.services import create_pick_list
 from wms.domain.scans.models import ScanRecord
@@ -34,6 +36,12 @@ MAX_PRODUCT_SCAN = 8
 MAX_REFUSED = 3
 MAX_REPLAY = 3
 MAX_PARTIAL_REPLAY = MAX_REPLAY + 5
+# The list's last unit: a product scan (8), then the list and its order finished by the
+# service (picking.services.finish_list): the list, its lines, its order link, the order and
+# its lines read (5), the packing location named on the screen (1), the list and the order
+# updated and the order's event added (3); the screen after the list reads nothing more.
+# Through the full service it was 26.
+MAX_LAST_UNIT = 17
 HX = {"HX-Request": "true"}
 
 
@@ -142,6 +150,66 @@ def test_a_pick_scan_costs_a_handful_of_queries(client, server, picking_floor, c
     assert len(picked_again) <= bound(server, MAX_PRODUCT_SCAN), "\n".join(picked_again)
     assert db.session.scalar(select(func.sum(StockMove.quantity))
                              .where(StockMove.reason == MoveReason.PICKED)) == 2
+    assert ledger_problems() == []
+
+
+def test_the_lists_last_unit_finishes_the_list_on_the_fast_path(client, server, picking_floor, count_queries):
+    assert _scan(client, picking_floor["location"], "scan-loc-0001").status_code == 200
+    for n in range(3):
+        assert _scan(client, picking_floor["product"], f"scan-prd-000{n}").status_code == 200
+    assert _scan(client, picking_floor["other_location"], "scan-loc-0002").status_code == 200
+    other = db.session.scalar(select(Barcode.code).join(Location, Location.code == picking_floor["other_location"])
+                              .join(StockLevel, StockLevel.location_id == Location.id)
+                              .where(Barcode.product_id == StockLevel.product_id))
+    db.session.commit()  # the test's read ends: on SQLite its transaction holds the write lock
+    for n in range(2):
+        assert _scan(client, other, f"scan-prd-001{n}").status_code == 200
+    with count_queries() as last:
+        r = _scan(client, other, "scan-prd-0020")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "HX-Retarget" not in r.headers, body
+    assert "Picked 1" in body and "is picked: take the totes to PACK-01" in body
+    assert len(last) <= bound(server, MAX_LAST_UNIT), "\n".join(last)
+    assert not any(s.startswith("SELECT order_event") for s in last)  # the history is not read to add to it
+    db.session.expire_all()
+    order = db.session.scalar(select(Order).where(Order.reference == "QCOUNT"))
+    assert order.status is OrderStatus.PICKED
+    assert [e.kind for e in order.events if e.kind.startswith("picked")] == ["picked"]
+    assert [line.quantity_picked for line in order.lines] == [3, 3]
+    pick_list = db.session.scalar(select(PickList))
+    assert pick_list.status is PickListStatus.DONE and pick_list.assigned_user_id is None
+    assert db.session.scalar(select(func.count()).select_from(StockMove)
+                             .where(StockMove.reason == MoveReason.PICKED)) == 6
+    assert ledger_problems() == []
+    db.session.commit()
+    # Retried: the same answer, nothing applied twice.
+    again = _scan(client, other, "scan-prd-0020")
+    assert again.headers.get("X-Scan-Replayed") == "1" and again.get_data() == r.get_data()
+    assert db.session.scalar(select(func.count()).select_from(StockMove)
+                             .where(StockMove.reason == MoveReason.PICKED)) == 6
+
+
+def test_a_short_line_leaves_the_order_backordered_at_the_lists_last_unit(client, server, picking_floor):
+    assert _scan(client, picking_floor["location"], "scan-loc-0001").status_code == 200
+    assert _scan(client, picking_floor["product"], "scan-prd-0001").status_code == 200
+    short = client.post("/handheld/pick/short", headers=HX)
+    assert short.status_code == 200, short.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(select(Order.status).where(Order.reference == "QCOUNT")) is OrderStatus.PICKING
+    db.session.commit()
+    assert _scan(client, picking_floor["other_location"], "scan-loc-0002").status_code == 200
+    other = db.session.scalar(select(Barcode.code).join(Location, Location.code == picking_floor["other_location"])
+                              .join(StockLevel, StockLevel.location_id == Location.id)
+                              .where(Barcode.product_id == StockLevel.product_id))
+    db.session.commit()
+    for n in range(3):
+        r = _scan(client, other, f"scan-prd-001{n}")
+        assert r.status_code == 200, r.get_data(as_text=True)
+    assert "is picked" in r.get_data(as_text=True)
+    db.session.expire_all()
+    order = db.session.scalar(select(Order).where(Order.reference == "QCOUNT"))
+    assert order.status is OrderStatus.BACKORDERED
+    assert [e.kind for e in order.events if e.kind.startswith("picked")] == ["picked_short"]
     assert ledger_problems() == []
 
 

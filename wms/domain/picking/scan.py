@@ -10,10 +10,12 @@ whether this scan id was applied already. A pick then changes only what must cha
 two stock rows and the movement (inventory.pick_move), the allocation (one UPDATE that
 checks the quantity left as it adds), the order line.
 
-Anything else (a list scan, a batch with totes, a refusal, a GTIN or SKU typed by hand, the
-last unit of the list, a line of a held order) returns None, and the caller runs the full
-service, picking.services.scan(), in the same transaction: one domain, this module only
-takes its common path. It refuses nothing itself, so refusals keep one wording.
+The list's last unit is picked the same way; then picking.services.finish_list() closes the
+list and its order, as the full service does. Anything else (a list scan, a batch with
+totes, a refusal, a GTIN or SKU typed by hand, a line of a held order) returns None, and the
+caller runs the full service, picking.services.scan(), in the same transaction: one domain,
+this module only takes its common path. It refuses nothing itself, so refusals keep one
+wording.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from wms.domain.locations.models import Location, LocationKind
 from wms.domain.locations.sites import current_site_id, other_site_refusal
 from wms.domain.orders.models import Order, OrderLine
 from wms.domain.picking.models import Allocation, PickList, PickListKind, PickListStatus
-from wms.domain.picking.services import FLOW, STOPPED, PickView
+from wms.domain.picking.services import FLOW, STOPPED, PickView, finish_list
 from wms.domain.scans.models import FlowState, ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied, write_state
 from wms.errors import DomainError
@@ -194,10 +196,11 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
     if units > open_qty:
         raise _refusal(view, _("Too many: only %(open_qty)s more of %(sku)s needed here; you "
                                "scanned %(units)s.", open_qty=open_qty, sku=sku, units=units), "too_many")
-    if drop_id is None or drop_id == bin_id or (units == open_qty and next_id is None):
-        return None  # no packing location (the service says so), or the list's last unit
+    if drop_id is None or drop_id == bin_id:
+        return None  # no packing location: the service says so
+    state = {"list": list_id, "at": bin_id, "line": line_id}
     if data.get("line") != line_id:
-        write_state(state_id, {"list": list_id, "at": bin_id, "line": line_id}, data)
+        write_state(state_id, state, data)
     inventory.pick_move(product_id, bin_id, drop_id, units, user_id=user.id,
                         reference=f"PL-{list_id}")
     advanced = execute(_ADVANCE, {"line": line_id, "list": list_id, "units": units})
@@ -205,6 +208,10 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
         raise DomainError(_("This line changed while you scanned: scan again."), code="stale")
     execute(_ORDER_LINE, {"order_line": order_line_id, "units": units})
     message = _("Picked %(qty)s × %(sku)s", qty=units, sku=sku)
+    if units == open_qty and next_id is None:
+        # The list's last unit: the service finishes the list and its order (the one place
+        # that does), and the screen moves on to what comes after the list.
+        return finish_list(list_id, state, user), message, None
     if units < open_qty:
         line.open_qty = open_qty - units
         return _view(list_id, line, bin_id, done, total), message, "qty"

@@ -244,6 +244,7 @@ def pick_list_document(pick_list: PickList) -> dict:
 # index on kind): 5 ms a pick with 20,000 bins. A scan reloads the kept one by primary key.
 _DROP_LOCATION: dict[str, tuple[int, float]] = {}
 DROP_LOCATION_TTL_S = 60.0
+_HELD = "wms.drop_locations"  # in Session.info: the drop locations this session has used
 
 
 def drop_location(warehouse_id: int | None = None) -> Location:
@@ -252,12 +253,17 @@ def drop_location(warehouse_id: int | None = None) -> Location:
         warehouse_id = current_site_id()
     key = f"{db.engine.url}#{warehouse_id}"
     kept = _DROP_LOCATION.get(key)
+    # The session holds the location for the rest of its work: its identity map alone lets
+    # an object go once unused, and a pick, the list's end and the screen after each read it.
+    held = db.session.info.setdefault(_HELD, {})
     if kept is not None and kept[1] > time.monotonic():
-        location = db.session.get(Location, kept[0])
+        location = held.get(kept[0]) or db.session.get(Location, kept[0])
         if location is not None and location.active and location.kind is LocationKind.PACKING:
+            held[kept[0]] = location
             return location
     location = picked_location(warehouse_id)
     _DROP_LOCATION[key] = (location.id, time.monotonic() + DROP_LOCATION_TTL_S)
+    held[location.id] = location
     return location
 
 
@@ -553,6 +559,14 @@ def _pick(pick_list: PickList, line: Allocation, units: int, user) -> None:
                        .values(quantity_picked=OrderLine.quantity_picked + units))
     db.session.flush()
     _finish_if_done(pick_list, user)
+
+
+def finish_list(list_id: int, data: dict, user) -> PickView:
+    """After the scan fast path picked a list's last unit (its statements, no objects):
+    finish the list and its order as a pick here would, and return the screen after it."""
+    pick_list = db.session.get(PickList, list_id)
+    _finish_if_done(pick_list, user)
+    return _view(data, user)  # the list, its lines and its order as loaded above
 
 
 def _finish_if_done(pick_list: PickList, user) -> None:
