@@ -147,6 +147,16 @@ def test_partial_answers_keep_the_picking_screen_right(phone, live_server, singl
     assert picked_units(live_server.application) == 4
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
 
+    # The list's last unit (the fast path, then the list finished): the whole screen after it.
+    scan(phone, single["ean"]["P-B"])
+    status_has(phone, "Picked 1 × P-B")
+    assert answers[-1] is None
+    expect(phone.locator(".prompt")).to_have_text(f"{single['code']} is picked: take the totes to PACK-01")
+    expect(phone.locator(".pick-progress")).to_contain_text("2/2")
+    assert phone.evaluate("document.activeElement.name") == "code"
+    assert picked_units(live_server.application) == 5
+    screenshot(phone, "picking-list-done")
+
 
 def test_a_french_pickers_partial_answers_are_french(phone, live_server, single):
     from wms.domain.users.models import User
