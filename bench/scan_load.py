@@ -426,10 +426,14 @@ def count_statements(url: str, badge: str, list_code: str, barcodes: dict, scans
             "product_scans_ok": product_ok}
 
 
+def percentile(ms: list[float], p: float) -> float | None:
+    """The p-th percentile of sorted milliseconds (nearest rank), rounded to 0.1 ms."""
+    return round(ms[min(len(ms) - 1, int(round(p / 100 * (len(ms) - 1))))], 1) if ms else None
+
+
 def run(operators: list[Operator], mode: str, seconds: float) -> dict:
     """Drive the operators for a bounded time; return the figures of the run."""
-    latencies: list[float] = []
-    kinds: list[tuple[str, float]] = []  # list.append is atomic: the threads share it
+    latencies: list[tuple[str, float]] = []  # (kind of scan, seconds)
     errors_before = sum(len(o.errors) for o in operators)
     starved = []
     sink = threading.Lock()
@@ -455,8 +459,7 @@ def run(operators: list[Operator], mode: str, seconds: float) -> dict:
             if elapsed is None:
                 starved.append(op.badge)
                 break
-            mine.append(elapsed)
-            kinds.append((getattr(op, "last_kind", ""), elapsed))
+            mine.append((getattr(op, "last_kind", ""), elapsed))
         with sink:
             latencies.extend(mine)
 
@@ -472,18 +475,13 @@ def run(operators: list[Operator], mode: str, seconds: float) -> dict:
     for t in threads:
         t.join(seconds + 120)
     wall = max(time.perf_counter() - start, 1e-9)
-    ms = sorted(x * 1000 for x in latencies)
-
-    def pct(p):
-        return round(ms[min(len(ms) - 1, int(round(p / 100 * (len(ms) - 1))))], 1) if ms else None
-
+    ms = sorted(x * 1000 for _, x in latencies)
     by_kind = {}
-    for kind in sorted({k for k, _ in kinds}):
-        xs = sorted(1000 * x for k, x in kinds if k == kind)
-        by_kind[kind or "request"] = {"scans": len(xs), "p50_ms": round(xs[len(xs) // 2], 1),
-                                      "p99_ms": round(xs[min(len(xs) - 1, int(round(0.99 * (len(xs) - 1))))], 1)}
+    for kind in sorted({k for k, _ in latencies}):
+        xs = sorted(1000 * x for k, x in latencies if k == kind)
+        by_kind[kind or "request"] = {"scans": len(xs), "p50_ms": percentile(xs, 50), "p99_ms": percentile(xs, 99)}
     return {"mode": mode, "clients": len(operators), "scans_per_s": round(len(ms) / wall, 1), "by_kind": by_kind,
-            "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
+            "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95), "p99_ms": percentile(ms, 99),
             "errors": sum(len(o.errors) for o in operators) - errors_before,
             "scans": len(ms), "mean_ms": round(statistics.fmean(ms), 1) if ms else None,
             "starved": len(starved)}
