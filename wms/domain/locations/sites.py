@@ -41,21 +41,29 @@ def other_site_refusal(warehouse_id: int, code: str, site_id: int) -> DomainErro
                          code=code, site=there, here=here), code="other_site")
 
 
+def elsewhere(warehouse_id: int | None, site_id: int | None = None) -> int | None:
+    """The handheld's site when something of `warehouse_id` belongs to another one; None when
+    it is here, or when either has no site (then anything is fine)."""
+    site = current_site_id() if site_id is None else site_id
+    if site is None or warehouse_id is None or warehouse_id == site:
+        return None
+    return site
+
+
 def check_site(warehouse_id: int | None, code: str, site_id: int | None = None) -> None:
     """Refuse a bin of another site than the handheld's (no site chosen: every bin is fine).
 
     ``warehouse_id`` and ``code`` come from the location row the scan already read.
     """
-    site = current_site_id() if site_id is None else site_id
-    if site is None or warehouse_id is None or warehouse_id == site:
-        return
-    raise other_site_refusal(warehouse_id, code, site)
+    site = elsewhere(warehouse_id, site_id)
+    if site is not None:
+        raise other_site_refusal(warehouse_id, code, site)
 
 
 def check_order_site(order) -> None:
     """Refuse an order of another site than the handheld's (packing: the order's code scanned)."""
-    site = current_site_id()
-    if site is None or order.warehouse_id is None or order.warehouse_id == site:
+    site = elsewhere(order.warehouse_id)
+    if site is None:
         return
     there, here = site_names(order.warehouse_id, site)
     raise DomainError(_("%(order)s ships from %(site)s, not from %(here)s: leave it for %(site)s.",

@@ -55,10 +55,10 @@ def check_receipt_site(receipt) -> None:
     """Refuse a receipt expected at another site than the handheld's (no site on either: fine).
 
     ``receipt`` is a Receipt or the fast path's read of it (``warehouse_id`` already read)."""
-    from wms.domain.locations.sites import current_site_id, site_names
+    from wms.domain.locations.sites import elsewhere, site_names
 
-    site = current_site_id()
-    if site is None or receipt.warehouse_id is None or receipt.warehouse_id == site:
+    site = elsewhere(receipt.warehouse_id)
+    if site is None:
         return
     there, here = site_names(receipt.warehouse_id, site)
     raise DomainError(_("%(code)s is expected at %(site)s, not at %(here)s: leave it for %(site)s.",
