@@ -23,12 +23,12 @@ from wms.domain.picking.allocation import allocate_line, picked_location
 from wms.domain.picking.models import (
     Allocation, PickList, PickListKind, PickListOrder, PickListStatus,
 )
+from wms.domain.scans.models import FlowState
 from wms.domain.scans.services import load_state, parse, save_state
 from wms.domain.users.models import Role
 from wms.errors import Conflict, DomainError, NotFound
 from wms.i18n import _
 from wms.resources import resource_dir
-from wms.i18n import _
 
 FLOW = "pick"
 ACTIVE_LISTS = (PickListStatus.OPEN, PickListStatus.PICKING, PickListStatus.PAUSED)
@@ -292,9 +292,13 @@ def next_tote_needed(pick_list: PickList) -> PickListOrder | None:
     return next((plo for plo in pick_list.orders if not plo.tote), None)
 
 
-def start_pick_list(pick_list: PickList, user) -> PickList:
-    """Take a list to pick (new or paused); refuse one another operator is picking."""
-    pick_list = get_pick_list(pick_list.id, lock=True)
+def start_pick_list(ref, user, state: FlowState | None = None) -> PickList:
+    """Take a list to pick (new or paused), by id or PL- code; refuse one another operator is
+    picking. `state`: the operator's picking state, when the caller holds it locked already."""
+    # Lock order of every writer: the operator's flow state, then the list.
+    if state is None:
+        state = load_state(user, FLOW)
+    pick_list = get_pick_list(ref, lock=True)
     if pick_list.status in (PickListStatus.DONE, PickListStatus.CANCELLED):
         raise DomainError(_("%(code)s is %(status)s: take another list.",
                             code=pick_list.code, status=pick_list.status.label.lower()))
@@ -308,7 +312,6 @@ def start_pick_list(pick_list: PickList, user) -> PickList:
                             list=pick_list.code, site=names.get(site, "?"), here=names.get(here, "?")),
                           code="other_site")
     # One list at a time per operator: a held list is paused so nobody is locked out by it.
-    state = load_state(user, FLOW)
     held = state.data.get("list")
     if held and held != pick_list.id:
         other = get_pick_list(held, lock=True)
@@ -435,7 +438,7 @@ def scan(user, code: str, qty: int = 1) -> tuple[PickView, str]:
     scanned = parse(code)
     state = load_state(user, FLOW)
     if scanned.kind is ScanKind.PICK_LIST:
-        pick_list = start_pick_list(get_pick_list(scanned.code), user)
+        pick_list = start_pick_list(scanned.code, user, state)
         return _view(state.data, user), _("Picking %(code)s", code=pick_list.code)
     pick_list = _held_list(user, state)
     data = dict(state.data)

@@ -62,7 +62,7 @@ def pick_scan():
 @transactional
 def pick_start(list_id):
     try:
-        pick_list = picking.start_pick_list(picking.get_pick_list(list_id), current_user)
+        pick_list = picking.start_pick_list(list_id, current_user)
     except DomainError as exc:
         return _refused(exc)
     return _render(picking.current(current_user), _("Picking %(code)s", code=pick_list.code))
