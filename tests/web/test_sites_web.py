@@ -8,8 +8,10 @@ from tests.domain.test_sites import order_of, reserved_by_site, two_sites  # noq
 from wms.db import db
 from wms.domain.orders.models import RoutingRule
 from wms.domain.picking import services as picking
+from wms.domain.picking.models import PickListStatus
 from wms.domain.picking.allocation import allocate_orders
 from wms.domain.printing.models import Station
+from wms.domain.scans.models import FlowState
 
 HX = {"HX-Request": "true"}
 
@@ -56,10 +58,17 @@ def test_a_list_of_another_site_is_not_started(client, login_as, two_sites):
     allocate_orders([order.id])
     pick_list = picking.create_pick_list([order.id])
     db.session.commit()
-    login_as("operator")
+    user = login_as("operator")
     choose_station(client, station)
     r = client.post("/handheld/pick/scan", data={"code": pick_list.code}, headers=HX)
     assert r.status_code == 422 and "is picked in Paris, not in Lyon" in r.get_data(as_text=True)
+    # An operator who has picked before (the scan's fast path reads their flow state): the same.
+    db.session.add(FlowState(user_id=user.id, flow="pick", data={}))
+    db.session.commit()
+    r = client.post("/handheld/pick/scan", data={"code": pick_list.code}, headers=HX)
+    assert r.status_code == 422 and "is picked in Paris, not in Lyon" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert pick_list.status is PickListStatus.OPEN and pick_list.assigned_user_id is None
     # Nor offered on the Lyon handheld's list of lists.
     assert pick_list.code not in client.get("/handheld/pick").get_data(as_text=True)
     client.post("/handheld/station", data={"station": ""})

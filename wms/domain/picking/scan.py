@@ -11,28 +11,33 @@ two stock rows and the movement (inventory.pick_move), the allocation (one UPDAT
 checks the quantity left as it adds), the order line.
 
 The list's last unit is picked the same way; then picking.services.finish_list() closes the
-list and its order, as the full service does. Anything else (a list scan, a batch with
-totes, a refusal, a GTIN or SKU typed by hand, a line of a held order) returns None, and the
-caller runs the full service, picking.services.scan(), in the same transaction: one domain,
-this module only takes its common path. It refuses nothing itself, so refusals keep one
-wording.
+list and its order, as the full service does. A single-order list scanned to take it (new or
+paused) is read in one statement too (the flow state and the list, locked in that order, the
+list held before, the order, the first line, the counts) and taken with an UPDATE of the
+list, of its order when still allocated, the order's event and the flow state.
+
+Anything else (a batch with totes, a list held by another, pausing the list held, a refusal,
+a GTIN or SKU typed by hand, a line of a held order) returns None, and the caller runs the
+full service, picking.services.scan(), in the same transaction: one domain, this module only
+takes its common path. It refuses nothing itself but the common refusals of a picker at a
+line, with the service's wording.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from wms.barcodes import Scan, ScanKind
-from wms.db import execute
+from wms.db import as_id, execute, utcnow
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
 from wms.domain.locations.models import Location, LocationKind
 from wms.domain.locations.sites import current_site_id, other_site_refusal
-from wms.domain.orders.models import Order, OrderLine
-from wms.domain.picking.models import Allocation, PickList, PickListKind, PickListStatus
+from wms.domain.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from wms.domain.picking.models import Allocation, PickList, PickListKind, PickListOrder, PickListStatus
 from wms.domain.picking.services import FLOW, STOPPED, PickView, finish_list
 from wms.domain.scans.models import FlowState, ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied, write_state
@@ -48,13 +53,23 @@ def _open_line(list_id, offset: int):
             .scalar_subquery())
 
 
+def _counts(list_table):
+    """The screen's counts: the list's lines (done or not) and those done."""
+    counted = and_(Allocation.pick_list_id == list_table.id,
+                   or_(Allocation.quantity > 0, Allocation.short > 0))
+    return [select(func.count()).where(counted).scalar_subquery(),
+            select(func.count()).where(counted, Allocation.quantity == Allocation.picked).scalar_subquery()]
+
+
+def _applied():
+    return select(ScanRecord.id).where(ScanRecord.scan_id == bindparam("scan_id")).scalar_subquery()
+
+
 def _build_read(product_scan: bool):
     """The one read of a scan, with bind parameters user, flow, code, scan_id."""
     line, nxt = aliased(Allocation), aliased(Allocation)
     bin_, next_bin = aliased(Location), aliased(Location)
     product, next_product = aliased(Product), aliased(Product)
-    counted = and_(Allocation.pick_list_id == PickList.id,
-                   or_(Allocation.quantity > 0, Allocation.short > 0))
     code = bindparam("code")
     columns = [
         FlowState.id, FlowState.data,
@@ -63,10 +78,7 @@ def _build_read(product_scan: bool):
         line.order_line_id,
         bin_.code, bin_.active, product.sku, product.name, Order.status,
         nxt.id, nxt.quantity - nxt.picked, nxt.location_id, next_bin.code, next_product.sku,
-        next_product.name,
-        select(func.count()).where(counted).scalar_subquery(),
-        select(func.count()).where(counted, Allocation.quantity == Allocation.picked).scalar_subquery(),
-        select(ScanRecord.id).where(ScanRecord.scan_id == bindparam("scan_id")).scalar_subquery(),
+        next_product.name, *_counts(PickList), _applied(),
     ]
     scanned = aliased(Location) if not product_scan else aliased(Product)
     if product_scan:
@@ -104,7 +116,43 @@ def _build_read(product_scan: bool):
     return query.with_for_update(of=of)
 
 
+def _build_start():
+    """The one read of a list scan, with bind parameters user, list, scan_id."""
+    held, line = aliased(PickList), aliased(Allocation)
+    query = (
+        select(FlowState.id, FlowState.data,
+               PickList.kind, PickList.status, PickList.assigned_user_id,
+               held.status, held.assigned_user_id,
+               Order.id, Order.status, Order.warehouse_id,
+               line.id, line.location_id, line.quantity - line.picked, Location.code, Product.sku,
+               Product.name, *_counts(PickList), _applied())
+        .select_from(FlowState)
+        .join(PickList, PickList.id == bindparam("list"))
+        .outerjoin(held, held.id == FlowState.data["list"].as_integer())  # the list held before
+        .join(PickListOrder, PickListOrder.pick_list_id == PickList.id)
+        .join(Order, Order.id == PickListOrder.order_id)
+        .join(line, line.id == _open_line(PickList.id, 0))
+        .join(Location, Location.id == line.location_id)
+        .join(Product, Product.id == line.product_id)
+        .where(FlowState.user_id == bindparam("user"), FlowState.flow == FLOW)
+        .limit(1)
+    )
+    # Lock order of every writer: the flow state, the list (then the order, by its UPDATE).
+    return query.with_for_update(of=[FlowState, PickList])
+
+
 _READ = {True: _build_read(True), False: _build_read(False)}
+_START = _build_start()
+_list_table, _order_table = PickList.__table__, Order.__table__
+_TAKE = (update(_list_table).where(_list_table.c.id == bindparam("list"))
+         .values(status=PickListStatus.PICKING, assigned_user_id=bindparam("user"),
+                 started_at=func.coalesce(_list_table.c.started_at,
+                                            bindparam("now", type_=_list_table.c.started_at.type))))
+_ORDER_PICKING = (update(_order_table)
+                  .where(_order_table.c.id == bindparam("order"),
+                         _order_table.c.status == OrderStatus.ALLOCATED)
+                  .values(status=OrderStatus.PICKING))
+_EVENT = insert(OrderEvent.__table__)
 _ADVANCE = (update(Allocation.__table__)
             .where(Allocation.__table__.c.id == bindparam("line"),
                    Allocation.__table__.c.pick_list_id == bindparam("list"),
@@ -145,6 +193,8 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
     line ("bin": now at the bin; "qty": fewer units left to pick), None when the screen
     moves on (the next line).
     """
+    if scanned.kind is ScanKind.PICK_LIST:
+        return _take(user, scanned.code, scan_id)
     if scanned.kind not in (ScanKind.LOCATION, ScanKind.PRODUCT) or scanned.gs1 is not None:
         return None
     product_scan = scanned.kind is ScanKind.PRODUCT
@@ -218,6 +268,43 @@ def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickV
     following = _Line(next_id, next_bin_id, next_open, SimpleNamespace(code=next_bin_code),
                       SimpleNamespace(sku=next_sku, name=next_name))
     return _view(list_id, following, bin_id, done + 1, total), message, None
+
+
+def _take(user, code: str, scan_id: str | None) -> tuple[PickView, str, None] | None:
+    """A single-order list scanned to take it, new or paused, as start_pick_list() does."""
+    list_id = as_id(code[3:])  # PL-<id>
+    if list_id is None:
+        return None
+    row = execute(_START, {"user": user.id, "list": list_id, "scan_id": scan_id or ""}).first()
+    if row is None:
+        return None  # no such list, nothing left on it to pick, or no flow state yet
+    (state_id, data, kind, status, assignee, held_status, held_assignee, order_id, order_status,
+     site, line_id, bin_id, open_qty, bin_code, sku, name, total, done, taken) = row
+    if taken is not None:
+        raise ScanAlreadyApplied(scan_id)
+    here = current_site_id()
+    if (kind is not PickListKind.ORDER or status not in (PickListStatus.OPEN, PickListStatus.PAUSED)
+            or assignee not in (None, user.id)
+            or order_status not in (OrderStatus.ALLOCATED, OrderStatus.PICKING)
+            # The list held until now is paused by the service (or refused, units in hand).
+            or (held_status is PickListStatus.PICKING and held_assignee == user.id)
+            or (site is not None and here is not None and site != here)):
+        return None
+    code = f"PL-{list_id}"
+    now = utcnow()
+    execute(_TAKE, {"list": list_id, "user": user.id, "now": now})
+    if order_status is OrderStatus.ALLOCATED:
+        execute(_ORDER_PICKING, {"order": order_id})
+    if status is PickListStatus.PAUSED:
+        event = _("%(code)s resumed by %(name)s.", code=code, name=user.name)
+    else:
+        event = _("%(code)s started by %(name)s.", code=code, name=user.name)
+    execute(_EVENT, {"order_id": order_id, "kind": "picking", "message": event, "user_id": user.id,
+                     "created_at": now})
+    write_state(state_id, {"list": list_id}, data or {})
+    line = _Line(line_id, bin_id, open_qty, SimpleNamespace(code=bin_code),
+                 SimpleNamespace(sku=sku, name=name))
+    return _view(list_id, line, None, done, total), _("Picking %(code)s", code=code), None
 
 
 def _refusal(view: PickView, message: str, code: str) -> DomainError:
