@@ -177,6 +177,20 @@ def test_a_french_pickers_partial_answers_are_french(phone, live_server, single)
     expect(phone.locator("#pick-qty")).to_have_text(re.compile(r"Préparer\s+2$"))
     screenshot(phone, "picking-partial-answer-fr")
 
+    # Paused (F4) and scanned again: the list is resumed on the fast path, in French, at its bin.
+    phone.keyboard.press("F4")
+    status_has(phone, f"{single['code']} en pause")
+    scan(phone, single["code"])
+    status_has(phone, f"Préparation de {single['code']}")
+    expect(phone.locator(".prompt")).to_have_text("Allez en A-01-01-1 et scannez-le")
+    expect(phone.locator("#pick-qty")).to_have_text(re.compile(r"Préparer\s+2$"))
+    assert phone.evaluate("document.activeElement.name") == "code"
+    screenshot(phone, "picking-resumed-fr")
+    scan(phone, "A-01-01-1")
+    scan(phone, single["ean"]["P-A"])
+    status_has(phone, "1 × P-A préparé(s)")
+    assert picked_units(live_server.application) == 2
+
 
 @pytest.fixture
 def shelf(live_server):
