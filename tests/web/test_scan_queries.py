@@ -36,11 +36,11 @@ MAX_REFUSED = 3
 MAX_REPLAY = 3
 MAX_PARTIAL_REPLAY = MAX_REPLAY + 5
 # The list's last unit: a product scan (8), then the list and its order finished by the
-# service (picking.services.finish_list): the list, its lines, its order link, the order and
-# its lines read (5), the packing location named on the screen (1), the list and the order
-# updated and the order's event added (3); the screen after the list reads nothing more.
-# Through the full service it was 26.
-MAX_LAST_UNIT = 17
+# service (picking.services.finish_list): the list, its lines, its order link with the order,
+# and the order's lines read (4), the packing location named on the screen (1), the list and
+# the order updated and the order's event added (3); the screen after the list reads nothing
+# more. Through the full service it was 26; 17 with the order link and the order apart.
+MAX_LAST_UNIT = 16
 # A list scanned to take it (wms/domain/picking/scan.py, _take): the user, the one read (the
 # flow state and the list, locked), the list taken, the order's event, the flow state, the
 # scan record, the COMMIT; a new list also moves its order to picking (+1). Through the full

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from flask import current_app
 from sqlalchemy import event, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from wms.barcodes import ScanKind
 from wms.db import as_id, db, utcnow
@@ -567,7 +568,13 @@ def _pick(pick_list: PickList, line: Allocation, units: int, user) -> None:
 def finish_list(list_id: int, data: dict, user) -> PickView:
     """After the scan fast path picked a list's last unit (its statements, no objects):
     finish the list and its order as a pick here would, and return the screen after it."""
-    pick_list = db.session.get(PickList, list_id)
+    # What finishing reads, in four statements: the list, its lines, its orders with their
+    # lines (none of it is in this session yet).
+    pick_list = db.session.execute(
+        select(PickList).where(PickList.id == list_id)
+        .options(selectinload(PickList.allocations),
+                 selectinload(PickList.orders).joinedload(PickListOrder.order)
+                 .selectinload(Order.lines))).scalar_one()
     _finish_if_done(pick_list, user)
     return _view(data, user)  # the list, its lines and its order as loaded above
 
