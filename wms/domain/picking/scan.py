@@ -187,11 +187,11 @@ def _view(list_id: int, line: _Line | None, at: int | None, done: int, total: in
 
 
 def fast_scan(user, scanned: Scan, qty: int, scan_id: str | None) -> tuple[PickView, str, str | None] | None:
-    """Apply a bin or product scan on the common path; None: run picking.services.scan().
+    """Apply a list, bin or product scan on the common path; None: run picking.services.scan().
 
     Returns (view, message, update): what changed on the screen when the picker stays on the
     line ("bin": now at the bin; "qty": fewer units left to pick), None when the screen
-    moves on (the next line).
+    moves on (a list taken, the next line, the list done).
     """
     if scanned.kind is ScanKind.PICK_LIST:
         return _take(user, scanned.code, scan_id)
