@@ -35,10 +35,10 @@ from wms.db import as_id, execute, utcnow
 from wms.domain.catalog.models import Barcode, Product
 from wms.domain.inventory import services as inventory
 from wms.domain.locations.models import Location, LocationKind
-from wms.domain.locations.sites import current_site_id, other_site_refusal
+from wms.domain.locations.sites import current_site_id, elsewhere, other_site_refusal
 from wms.domain.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from wms.domain.picking.models import Allocation, PickList, PickListKind, PickListOrder, PickListStatus
-from wms.domain.picking.services import FLOW, STOPPED, PickView, finish_list
+from wms.domain.picking.services import FLOW, STOPPED, PickView, finish_list, taken_message
 from wms.domain.scans.models import FlowState, ScanRecord
 from wms.domain.scans.services import ScanAlreadyApplied, write_state
 from wms.errors import DomainError
@@ -282,29 +282,24 @@ def _take(user, code: str, scan_id: str | None) -> tuple[PickView, str, None] | 
      site, line_id, bin_id, open_qty, bin_code, sku, name, total, done, taken) = row
     if taken is not None:
         raise ScanAlreadyApplied(scan_id)
-    here = current_site_id()
     if (kind is not PickListKind.ORDER or status not in (PickListStatus.OPEN, PickListStatus.PAUSED)
             or assignee not in (None, user.id)
             or order_status not in (OrderStatus.ALLOCATED, OrderStatus.PICKING)
             # The list held until now is paused by the service (or refused, units in hand).
             or (held_status is PickListStatus.PICKING and held_assignee == user.id)
-            or (site is not None and here is not None and site != here)):
+            or elsewhere(site) is not None):
         return None
-    code = f"PL-{list_id}"
+    list_code = f"PL-{list_id}"
     now = utcnow()
     execute(_TAKE, {"list": list_id, "user": user.id, "now": now})
     if order_status is OrderStatus.ALLOCATED:
         execute(_ORDER_PICKING, {"order": order_id})
-    if status is PickListStatus.PAUSED:
-        event = _("%(code)s resumed by %(name)s.", code=code, name=user.name)
-    else:
-        event = _("%(code)s started by %(name)s.", code=code, name=user.name)
-    execute(_EVENT, {"order_id": order_id, "kind": "picking", "message": event, "user_id": user.id,
-                     "created_at": now})
+    execute(_EVENT, {"order_id": order_id, "kind": "picking", "user_id": user.id, "created_at": now,
+                     "message": taken_message(list_code, user, resumed=status is PickListStatus.PAUSED)})
     write_state(state_id, {"list": list_id}, data or {})
     line = _Line(line_id, bin_id, open_qty, SimpleNamespace(code=bin_code),
                  SimpleNamespace(sku=sku, name=name))
-    return _view(list_id, line, None, done, total), _("Picking %(code)s", code=code), None
+    return _view(list_id, line, None, done, total), _("Picking %(code)s", code=list_code), None
 
 
 def _refusal(view: PickView, message: str, code: str) -> DomainError:

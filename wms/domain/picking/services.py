@@ -17,7 +17,7 @@ from wms.domain.inventory import services as inventory
 from wms.domain.inventory.models import MoveReason
 from wms.domain.locations.models import Location, LocationKind
 from wms.domain.locations.services import location_by_code
-from wms.domain.locations.sites import all_warehouses, current_site_id
+from wms.domain.locations.sites import all_warehouses, current_site_id, elsewhere
 from wms.domain.orders.models import Order, OrderLine, OrderStatus, record_event
 from wms.domain.picking import routing
 from wms.domain.picking.allocation import allocate_line, picked_location
@@ -306,8 +306,9 @@ def start_pick_list(ref, user, state: FlowState | None = None) -> PickList:
     if pick_list.assigned_user_id not in (None, user.id):
         raise Conflict(_("%(code)s is being picked by %(name)s: ask them (or a supervisor) to "
                          "pause it first.", code=pick_list.code, name=pick_list.assigned_user.name))
-    site, here = list_site(pick_list), current_site_id()
-    if site is not None and here is not None and site != here:
+    site = list_site(pick_list)
+    here = elsewhere(site)
+    if here is not None:
         names = {w.id: w.name for w in all_warehouses()}
         raise DomainError(_("%(list)s is picked in %(site)s, not in %(here)s: take a list of %(here)s.",
                             list=pick_list.code, site=names.get(site, "?"), here=names.get(here, "?")),
@@ -323,17 +324,22 @@ def start_pick_list(ref, user, state: FlowState | None = None) -> PickList:
             _pause(other, user)
     pick_list.assigned_user_id = user.id
     if pick_list.status is not PickListStatus.PICKING:
-        record = "resumed" if pick_list.status is PickListStatus.PAUSED else "started"
+        message = taken_message(pick_list.code, user, resumed=pick_list.status is PickListStatus.PAUSED)
         pick_list.status = PickListStatus.PICKING
         pick_list.started_at = pick_list.started_at or utcnow()
         for plo in pick_list.orders:
             if plo.order.status is OrderStatus.ALLOCATED:
                 plo.order.status = OrderStatus.PICKING
-            record_event(plo.order, "picking", _("%(code)s resumed by %(name)s.", code=pick_list.code,
-                                                 name=user.name) if record == "resumed" else
-                         _("%(code)s started by %(name)s.", code=pick_list.code, name=user.name), user)
+            record_event(plo.order, "picking", message, user)
     save_state(state, list=pick_list.id)
     return pick_list
+
+
+def taken_message(code: str, user, *, resumed: bool) -> str:
+    """The order's event when its list is taken (start_pick_list, and the scan's fast path)."""
+    if resumed:
+        return _("%(code)s resumed by %(name)s.", code=code, name=user.name)
+    return _("%(code)s started by %(name)s.", code=code, name=user.name)
 
 
 def _pause(pick_list: PickList, user) -> None:
